@@ -1,0 +1,1 @@
+"""Clause -> vectors + keyword index, persisted, versioned, checksummed."""

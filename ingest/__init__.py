@@ -1,0 +1,1 @@
+"""file -> decoded text -> cleaned, simplified text -> Clause records."""

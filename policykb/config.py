@@ -1,0 +1,69 @@
+"""Typed settings, read from the environment and an optional ``$POLICYKB_HOME/config.toml``.
+
+Unknown keys are rejected so a typo never silently falls back to a default.
+
+>>> s = Settings.load()
+>>> s.home.name  # doctest: +SKIP
+'policykb'
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from policykb.errors import ConfigError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_MODEL_DIR = REPO_ROOT / "models" / "m3e-small"
+DEFAULT_CORPUS = REPO_ROOT / "corpus"
+
+
+def _default_home() -> Path:
+    env = os.environ.get("POLICYKB_HOME")
+    if env:
+        return Path(env).expanduser()
+    return Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "policykb"
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    home: Path = Field(default_factory=_default_home)
+    corpus: Path = DEFAULT_CORPUS
+    # Any sentence-transformers model directory; weights are never downloaded at run time.
+    embedding_model: Path = DEFAULT_MODEL_DIR
+    embedding_batch_size: int = 32
+    # Tokens the embedding model sees; longer clauses are split into parts (RELIABILITY 20).
+    max_clause_chars: int = 480
+    vector_store: str = "faiss"  # "faiss" | "milvus"
+    milvus_uri: str | None = None
+    llm_base_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: str | None = None
+
+    @classmethod
+    def load(cls, **overrides: object) -> Settings:
+        """Settings from ``config.toml`` in the home, then ``POLICYKB_*`` variables, then overrides."""
+        values: dict[str, object] = {}
+        home = Path(str(overrides.get("home") or _default_home()))
+        cfg = home / "config.toml"
+        if cfg.is_file():
+            try:
+                values.update(tomllib.loads(cfg.read_text(encoding="utf-8")))
+            except tomllib.TOMLDecodeError as exc:
+                raise ConfigError(f"{cfg}: not valid TOML ({exc})") from exc
+        for name in cls.model_fields:
+            env = os.environ.get(f"POLICYKB_{name.upper()}")
+            if env is not None and env != "":
+                values[name] = env
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        try:
+            return cls(**values)
+        except ValidationError as exc:
+            allowed = ", ".join(sorted(cls.model_fields))
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            raise ConfigError(f"invalid settings ({problems}); allowed keys: {allowed}") from exc

@@ -1,0 +1,1 @@
+"""question -> retrieved clauses -> cited answer (or an honest \"not found\")."""

@@ -1,0 +1,1 @@
+"""Every way a person reaches policykb: the CLI, the Streamlit app."""
