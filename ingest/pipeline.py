@@ -21,7 +21,7 @@ from policykb.ingest.split import display_text, to_clauses
 
 # Bump when ingest's output for the same file changes, so unchanged files are re-ingested.
 PIPELINE_VERSION = "1"
-DEFAULT_MAX_CHARS = 400
+DEFAULT_MAX_CHARS = 360
 
 
 @dataclass(frozen=True)

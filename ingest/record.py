@@ -55,9 +55,10 @@ class Clause:
     @classmethod
     def create(cls, *, doc_id: str, title: str, label: str, section_path: list[str] | tuple[str, ...],
                text: str, original: str, source: Source, metadata: Metadata, seq: int,
-               part: tuple[int, int] | None = None) -> Clause:
+               part: tuple[int, int] | None = None, occurrence: int = 0) -> Clause:
+        """`occurrence` tells apart identical clauses (same path, label and text) in one document."""
         path = tuple(section_path)
-        key = "\x1f".join([doc_id, *path, label, text, str(part)])
+        key = "\x1f".join([doc_id, *path, label, text, str(part)] + ([str(occurrence)] if occurrence else []))
         digest = hashlib.sha1(key.encode("utf-8")).hexdigest()[:12]
         return cls(clause_id=f"{doc_id}:{digest}", doc_id=doc_id, title=title, label=label,
                    section_path=path, text=text, original=original, source=source,

@@ -58,6 +58,7 @@ def split_long(text: MText, max_chars: int) -> list[MText]:
 def to_clauses(pieces: list[Piece], *, doc_id: str, title: str, source_path: str, metadata: Metadata,
                pages: tuple[tuple[int, int], ...] | None, max_chars: int) -> list[Clause]:
     clauses: list[Clause] = []
+    seen: set[str] = set()
     for piece in sorted(pieces, key=lambda p: p.full.span()[0]):  # reading order
         path = tuple(display_text(h) for h in piece.path)
         body = piece_text(piece)
@@ -67,12 +68,20 @@ def to_clauses(pieces: list[Piece], *, doc_id: str, title: str, source_path: str
             if k == 0:
                 start = min(start, piece.full.span()[0])  # the label belongs to the first part
             original = part.text
-            clauses.append(Clause.create(
+            clauses.append(_unique(clauses, seen, dict(
                 doc_id=doc_id, title=title, label=piece.label, section_path=path,
                 text=display_text(original), original=original,
                 source=Source(source_path, start, end, _page(pages, start)), metadata=metadata,
-                seq=len(clauses), part=(k + 1, len(parts)) if len(parts) > 1 else None))
+                seq=len(clauses), part=(k + 1, len(parts)) if len(parts) > 1 else None)))
     return clauses
+
+
+def _unique(clauses: list[Clause], seen: set[str], fields: dict) -> Clause:
+    occurrence = 0
+    while (clause := Clause.create(**fields, occurrence=occurrence)).clause_id in seen:
+        occurrence += 1
+    seen.add(clause.clause_id)
+    return clause
 
 
 def _page(pages: tuple[tuple[int, int], ...] | None, offset: int) -> int | None:

@@ -38,7 +38,7 @@ class Settings(BaseModel):
     embedding_model: Path = DEFAULT_MODEL_DIR
     embedding_batch_size: int = 32
     # Tokens the embedding model sees; longer clauses are split into parts (RELIABILITY 20).
-    max_clause_chars: int = 480
+    max_clause_chars: int = 360
     vector_store: str = "faiss"  # "faiss" | "milvus"
     milvus_uri: str | None = None
     llm_base_url: str | None = None

@@ -1,7 +1,209 @@
-"""The `policykb` console script (placeholder until the verbs land)."""
+"""The `policykb` console script: one command, verb subcommands.
+
+    policykb ingest [PATH...]            notices → clauses in the knowledge base (default: corpus/)
+    policykb docs [--json]               the documents in the knowledge base
+    policykb clauses [--doc ID] [--json] every clause, one JSON object a line with --json
+    policykb search QUERY [--k N] [filters] [--json] | --queries FILE|-
+    policykb ui [--port N]               the Streamlit app on the bundled corpus
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
 import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from policykb.config import Settings
+from policykb.errors import PolicyKBError
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
 
 def main(argv: list[str] | None = None) -> int:
-    print("policykb: verbs coming", file=sys.stderr)
-    return 0
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return args.func(args)
+    except PolicyKBError as exc:
+        print(f"policykb: {exc}", file=sys.stderr)
+        return EXIT_FAIL
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="policykb", description="Cited answers from e-commerce notices.")
+    sub = p.add_subparsers(metavar="COMMAND")
+
+    s = sub.add_parser("ingest", help="add notices (files or folders) to the knowledge base")
+    s.add_argument("paths", nargs="*", type=Path, help="files or folders (default: the bundled corpus/)")
+    s.add_argument("--json", action="store_true", help="print the report as JSON")
+    s.set_defaults(func=cmd_ingest)
+
+    s = sub.add_parser("docs", help="list the documents")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_docs)
+
+    s = sub.add_parser("clauses", help="list clauses")
+    s.add_argument("--doc", help="only this document id")
+    s.add_argument("--json", action="store_true", help="one JSON object a line")
+    s.set_defaults(func=cmd_clauses)
+
+    s = sub.add_parser("search", help="find clauses")
+    s.add_argument("query", nargs="?")
+    _query_options(s)
+    s.add_argument("--mode", choices=("hybrid", "bm25", "dense"), default="hybrid")
+    s.set_defaults(func=cmd_search)
+
+    s = sub.add_parser("ui", help="start the Streamlit app")
+    s.add_argument("--port", type=int, default=8501)
+    s.add_argument("--headless", action="store_true", help="do not open a browser")
+    s.set_defaults(func=cmd_ui)
+    return p
+
+
+def _query_options(s: argparse.ArgumentParser) -> None:
+    s.add_argument("--queries", metavar="FILE", help="a file of queries (JSONL with a 'q' field, or plain "
+                   "lines); '-' reads standard input; one result a line")
+    s.add_argument("--k", type=int, default=10, help="how many clauses (default 10)")
+    for name in ("region", "issuer", "platform", "doc-type"):
+        s.add_argument(f"--{name}")
+    s.add_argument("--doc", dest="doc_id", help="only this document id")
+    s.add_argument("--date-from", help="yyyy[-mm[-dd]]")
+    s.add_argument("--date-to", help="yyyy[-mm[-dd]]")
+    s.add_argument("--json", action="store_true")
+
+
+# -- ingest, docs, clauses ---------------------------------------------------------------------
+
+def _settings() -> Settings:
+    return Settings.load()
+
+
+def _kb(settings: Settings | None = None):
+    from policykb.index.store import KnowledgeBase
+    return KnowledgeBase.open(settings or _settings())
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from policykb.ui.ingesting import format_report, ingest_paths
+
+    settings = _settings()
+    paths = args.paths or [settings.corpus]
+    report = ingest_paths(_kb(settings), paths, max_chars=settings.max_clause_chars)
+    if args.json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False))
+    else:
+        print(format_report(report))
+    return EXIT_FAIL if report.nothing_done else EXIT_OK
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    for doc in _kb().documents():
+        if args.json:
+            print(json.dumps(doc.to_dict(), ensure_ascii=False))
+        else:
+            m = doc.metadata
+            print(f"{doc.doc_id:<36} {doc.n_clauses:>4} clauses  {m.date or '':<10}  {m.issuer or '':<12} {doc.title}")
+    return EXIT_OK
+
+
+def cmd_clauses(args: argparse.Namespace) -> int:
+    kb = _kb()
+    if args.doc and kb.document(args.doc) is None:
+        known = ", ".join(d.doc_id for d in kb.documents()) or "none (run `policykb ingest`)"
+        print(f"policykb: no document {args.doc!r}; documents: {known}", file=sys.stderr)
+        return EXIT_FAIL
+    for clause in kb.clauses(args.doc):
+        if args.json:
+            print(clause.to_json())
+        else:
+            path = " > ".join(clause.section_path)
+            print(f"[{clause.doc_id}] {path} {clause.label} {clause.text}".replace("\n", " "))
+    return EXIT_OK
+
+
+# -- search ------------------------------------------------------------------------------------
+
+def read_queries(source: str) -> Iterator[str]:
+    """Queries from a file or stdin ('-'): JSONL objects with a 'q' field, or plain lines."""
+    fh = sys.stdin if source == "-" else open(source, encoding="utf-8")
+    with fh:
+        for line in fh:
+            line = line.strip()
+            if not line:
+                continue
+            if line.startswith("{"):
+                try:
+                    obj = json.loads(line)
+                except json.JSONDecodeError:
+                    yield line
+                    continue
+                yield str(obj.get("q") or obj.get("query") or obj.get("question") or "")
+            else:
+                yield line
+
+
+def _filters(args: argparse.Namespace):
+    from policykb.index.filters import Filters
+    try:
+        return Filters(region=args.region, issuer=args.issuer, platform=args.platform, doc_type=args.doc_type,
+                       doc_id=args.doc_id, date_from=args.date_from, date_to=args.date_to)
+    except ValueError as exc:
+        raise SystemExit(f"policykb: {exc}") from exc
+
+
+def hit_dict(hit) -> dict:
+    return {"rank": hit.rank, "score": round(float(hit.score), 6), **hit.clause.to_dict()}
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    if bool(args.query) == bool(args.queries):
+        print("policykb search: give a QUERY or --queries FILE (not both)", file=sys.stderr)
+        return EXIT_USAGE
+    kb = _kb()
+    filters = _filters(args)
+    queries = read_queries(args.queries) if args.queries else [args.query]
+    for q in queries:
+        hits = kb.search(q, k=args.k, filters=filters, mode=args.mode)
+        if args.json or args.queries:
+            print(json.dumps({"query": q, "hits": [hit_dict(h) for h in hits]}, ensure_ascii=False), flush=True)
+        else:
+            _print_hits(q, hits)
+    return EXIT_OK
+
+
+def _print_hits(q: str, hits) -> None:
+    print(f"{len(hits)} clauses for {q!r}")
+    for h in hits:
+        c = h.clause
+        where = " > ".join(c.section_path)
+        print(f"{h.rank:>3}. [{c.doc_id}] {where} {c.label}  ({h.score:.3f})")
+        print(f"     {c.text[:160]}".replace("\n", " "))
+
+
+# -- ui ----------------------------------------------------------------------------------------
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    import subprocess
+
+    settings = _settings()
+    kb = _kb(settings)
+    if not kb.documents():
+        from policykb.ui.ingesting import format_report, ingest_paths
+        print(format_report(ingest_paths(kb, [settings.corpus], max_chars=settings.max_clause_chars)))
+    app = Path(__file__).with_name("app.py")
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port),
+           "--browser.gatherUsageStats", "false"]
+    if args.headless:
+        cmd += ["--server.headless", "true"]
+    return subprocess.call(cmd)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
