@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from policykb.config import Settings
 from policykb.errors import PolicyKBError
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+PLUGIN_COMMANDS: tuple[str, ...] = ()  # e.g. ("cmd_ask", "cmd_eval"): modules in ui/ with register()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -59,6 +61,10 @@ def _parser() -> argparse.ArgumentParser:
     _query_options(s)
     s.add_argument("--mode", choices=("hybrid", "bm25", "dense"), default="hybrid")
     s.set_defaults(func=cmd_search)
+
+    # Verbs that live in their own modules register themselves: register(sub, query_options).
+    for module in PLUGIN_COMMANDS:
+        importlib.import_module(f"policykb.ui.{module}").register(sub, _query_options)
 
     s = sub.add_parser("ui", help="start the Streamlit app")
     s.add_argument("--port", type=int, default=8501)
