@@ -3,7 +3,7 @@
 Needs a CJK *TrueType* font: Debian `fonts-wqy-zenhei` (or `fonts-arphic-uming`). The Noto CJK fonts are
 CFF-based and fpdf2 embeds them with a CMap that pdfminer cannot read, so pdfplumber would see no text.
 
->>> make_pdf("第一条 为了规范直播电商活动。\\n第二条 本办法自发布之日起施行。", Path("a.pdf"))  # doctest: +SKIP
+>>> make_pdf("第一条 为了规范直播电商活动。\\n第二条 自发布之日起施行。", Path("a.pdf"))  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ FONT_CANDIDATES = (
 )
 NOTO_CFF = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
 LINE_MM = 8.0
+BODY_MM = 245.0  # from 25 mm to 270 mm; the footer sits at 280 mm
 
 
 def cjk_font() -> str:
@@ -48,14 +49,16 @@ def make_pdf(text: str, path: Path, *, header: str | None = "深圳市商务局�
     """
     pdf = new_pdf(font)
     pages = paginate(text, lines_per_page, pdf)
+    line_mm = min(LINE_MM, BODY_MM / lines_per_page)  # the body must end above the footer
+    pdf.set_font_size(min(11.0, line_mm / 0.3528 / 1.25))  # points: leave a quarter of a line between lines
     for n, lines in enumerate(pages, start=1):
         pdf.add_page()
         if header is not None:
             pdf.set_xy(20, 12)
             pdf.cell(170, LINE_MM, header, align="C")
         for row, line in enumerate(lines):
-            pdf.set_xy(20, 25 + row * LINE_MM)
-            pdf.cell(170, LINE_MM, line)
+            pdf.set_xy(20, 25 + row * line_mm)
+            pdf.cell(170, line_mm, line)
         if footer is not None:
             pdf.set_xy(20, 280)
             pdf.cell(170, LINE_MM, footer.format(n=n, total=len(pages)), align="C")
@@ -105,7 +108,8 @@ def grey_png(width: int, height: int) -> bytes:
         return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
 
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+    signature = b"\x89PNG\r\n\x1a\n"
+    return signature + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
 
 
 def bomb_pdf(path: Path, inflated_bytes: int = 2 * 2**30) -> Path:
