@@ -54,5 +54,9 @@ class IndexMismatchError(IndexError_):
     """Clause store and vector store disagree (count, dimension or model): refuse to serve."""
 
 
+class IndexWriteError(IndexError_):
+    """Saving a new generation failed (disk full, permissions…); the previous generation stays live."""
+
+
 class LockBusyError(PolicyKBError):
     """Another process is writing to the knowledge base."""

@@ -99,9 +99,18 @@ def _kb(settings: Settings | None = None):
 def cmd_ingest(args: argparse.Namespace) -> int:
     from policykb.ui.ingesting import format_report, ingest_paths
 
+    from policykb.errors import IndexIncompleteError, IndexMismatchError
+    from policykb.index.store import KnowledgeBase
+
     settings = _settings()
     paths = args.paths or [settings.corpus]
-    report = ingest_paths(_kb(settings), paths, max_chars=settings.max_clause_chars)
+    try:
+        kb = KnowledgeBase.open(settings)
+    except (IndexIncompleteError, IndexMismatchError) as exc:
+        # The stored index cannot be served; ingest is how it gets rebuilt.
+        print(f"policykb: {exc}\npolicykb: rebuilding the knowledge base from the given files", file=sys.stderr)
+        kb = KnowledgeBase.open(settings, fresh=True)
+    report = ingest_paths(kb, paths, max_chars=settings.max_clause_chars)
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False))
     else:

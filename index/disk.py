@@ -1,0 +1,304 @@
+"""The knowledge base on disk: numbered generations, a checksum manifest, an atomic CURRENT pointer, a lock.
+
+::
+
+    HOME/
+      CURRENT                  "7\\n": the live generation (replaced atomically)
+      lock                     flock'ed by the one writer; readers never take it
+      generations/
+        6/                     the previous generation, kept so a failed save leaves one to load
+        7/  clauses.jsonl documents.json ids.json tokens.jsonl vectors.faiss bm25/… manifest.json
+        .tmp-8-<pid>-<rand>/   a save in progress (removed at start if its writer died)
+
+A generation is written into a temp directory; every file is fsynced, the manifest (sizes and SHA-256 of
+every file) is written last, the directory is renamed into place, and only then is CURRENT replaced
+(temp → fsync → ``os.replace`` → fsync directory). A generation is never modified after it is named, so
+readers need no lock, and files of two generations can never mix (RELIABILITY 1, 2, 6, 7).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import secrets
+import shutil
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path, PurePosixPath
+
+from policykb.errors import IndexIncompleteError, LockBusyError
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+CURRENT = "CURRENT"
+GENERATIONS = "generations"
+LOCK = "lock"
+TMP_PREFIX = ".tmp-"
+CURRENT_TMP_PREFIX = ".CURRENT.tmp-"
+REBUILD = "run `policykb ingest` to rebuild"
+LOCK_WAIT_SECONDS = 2.0
+_CHUNK = 1 << 20
+
+
+def incomplete(path: Path, problem: str) -> IndexIncompleteError:
+    return IndexIncompleteError(f"{path}: {problem}; {REBUILD}")
+
+
+# --- writing -------------------------------------------------------------------------------------------
+
+def fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_bytes(path: Path, data: bytes) -> None:
+    """Create ``path`` (it must not exist), write ``data`` and fsync it."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view[:_CHUNK]):]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_text(path: Path, text: str) -> None:
+    write_bytes(path, text.encode("utf-8"))
+
+
+def digest(path: Path) -> tuple[int, str]:
+    """(size, sha256 hex) of a file."""
+    h, size = hashlib.sha256(), 0
+    with open(path, "rb") as f:
+        while chunk := f.read(_CHUNK):
+            h.update(chunk)
+            size += len(chunk)
+    return size, h.hexdigest()
+
+
+def seal(directory: Path, manifest: dict) -> dict:
+    """fsync every file under ``directory``, then write ``manifest.json`` (with their sizes and
+    checksums) last and fsync the directories. Returns the manifest written."""
+    files = {}
+    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        size, sha = digest(path)
+        files[path.relative_to(directory).as_posix()] = {"size": size, "sha256": sha}
+    manifest = {**manifest, "files": files}
+    write_text(directory / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1))
+    for sub in sorted({p.parent for p in directory.rglob("*")} | {directory}, reverse=True):
+        fsync_dir(sub)
+    return manifest
+
+
+def replace_text(path: Path, text: str) -> None:
+    """Atomically replace ``path``: temp → fsync → ``os.replace`` → fsync the directory."""
+    tmp = path.with_name(f"{CURRENT_TMP_PREFIX}{os.getpid()}-{secrets.token_hex(4)}")
+    try:
+        write_text(tmp, text)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    fsync_dir(path.parent)
+
+
+# --- reading and verifying -----------------------------------------------------------------------------
+
+def _listed(directory: Path, rel: str) -> Path:
+    parts = PurePosixPath(rel).parts
+    if not parts or rel.startswith("/") or ".." in parts:
+        raise incomplete(directory / MANIFEST, f"lists an unsafe file name {rel!r}")
+    return directory.joinpath(*parts)
+
+
+def _check_size(path: Path, expected: int) -> None:
+    if not path.is_file():
+        raise incomplete(path, "file listed in the manifest is missing")
+    size = path.stat().st_size
+    if size == expected:
+        return
+    if size == 0:
+        raise incomplete(path, f"file is empty (the manifest says {expected} bytes)")
+    raise incomplete(path, f"file is {size} bytes, the manifest says {expected} (truncated or incomplete)")
+
+
+def _checksum_error(path: Path) -> IndexIncompleteError:
+    return incomplete(path, "SHA-256 does not match the manifest (the file is corrupt)")
+
+
+def read_manifest(directory: Path) -> dict:
+    path = directory / MANIFEST
+    if not path.is_file():
+        raise incomplete(path, "manifest is missing (the generation was not completely written)")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise incomplete(path, f"manifest is not valid JSON ({exc})") from exc
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict):
+        raise incomplete(path, "manifest has no file list")
+    return manifest
+
+
+def verify(directory: Path, *, defer: tuple[str, ...] = ()) -> dict:
+    """Check every file the manifest lists (size, then SHA-256); return the manifest.
+
+    Files named in ``defer`` are only size-checked here; read them with ``read_verified``, which checks
+    the checksum of the very bytes it returns."""
+    manifest = read_manifest(directory)
+    for rel, meta in manifest["files"].items():
+        path = _listed(directory, rel)
+        _check_size(path, int(meta["size"]))
+        if rel not in defer and digest(path)[1] != meta["sha256"]:
+            raise _checksum_error(path)
+    return manifest
+
+
+def read_verified(directory: Path, manifest: dict, rel: str) -> bytes:
+    meta = manifest["files"].get(rel)
+    path = _listed(directory, rel)
+    if meta is None:
+        raise incomplete(directory / MANIFEST, f"does not list {rel}")
+    _check_size(path, int(meta["size"]))
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != meta["sha256"]:
+        raise _checksum_error(path)
+    return data
+
+
+# --- generations ---------------------------------------------------------------------------------------
+
+def generations_dir(home: Path) -> Path:
+    return home / GENERATIONS
+
+
+def generation_path(home: Path, number: int) -> Path:
+    return generations_dir(home) / str(number)
+
+
+def generation_numbers(home: Path) -> list[int]:
+    """Numbers of the named generation directories, ascending."""
+    root = generations_dir(home)
+    if not root.is_dir():
+        return []
+    return sorted(int(p.name) for p in root.iterdir() if p.is_dir() and p.name.isdigit())
+
+
+def read_current(home: Path) -> int | None:
+    """The generation CURRENT names; ``None`` if there is no CURRENT (or it is unreadable)."""
+    try:
+        text = (home / CURRENT).read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        log.warning("%s is unreadable (%s); looking for the newest complete generation", home / CURRENT, exc)
+        return None
+    if not text.isdigit():
+        log.warning("%s holds %r, not a generation number; looking for the newest complete generation",
+                    home / CURRENT, text[:40])
+        return None
+    return int(text)
+
+
+def new_temp_dir(home: Path, number: int) -> Path:
+    root = generations_dir(home)
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / f"{TMP_PREFIX}{number}-{os.getpid()}-{secrets.token_hex(4)}"
+    path.mkdir()
+    return path
+
+
+def publish(home: Path, temp: Path, number: int) -> Path:
+    """Rename a sealed temp directory to generation ``number`` and point CURRENT at it."""
+    final = generation_path(home, number)
+    os.rename(temp, final)
+    try:
+        fsync_dir(final.parent)
+        replace_current(home, number)
+    except BaseException:
+        shutil.rmtree(final, ignore_errors=True)
+        raise
+    return final
+
+
+def replace_current(home: Path, number: int) -> None:
+    replace_text(home / CURRENT, f"{number}\n")
+
+
+def prune(home: Path, keep: set[int]) -> None:
+    """Remove named generations not in ``keep`` (failures are logged: the new generation is live)."""
+    for number in generation_numbers(home):
+        if number not in keep:
+            try:
+                shutil.rmtree(generation_path(home, number))
+            except OSError as exc:
+                log.warning("could not remove old generation %s: %s", generation_path(home, number), exc)
+
+
+def clean_stale(home: Path) -> list[Path]:
+    """Remove temp directories and files left by writers that died. Call only while holding the lock."""
+    stale = []
+    root = generations_dir(home)
+    if root.is_dir():
+        stale += [p for p in root.iterdir() if p.name.startswith(TMP_PREFIX)]
+    if home.is_dir():
+        stale += [p for p in home.iterdir() if p.name.startswith(CURRENT_TMP_PREFIX)]
+    for path in stale:
+        log.info("removing stale %s", path)
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    return stale
+
+
+# --- the writer lock -----------------------------------------------------------------------------------
+
+@contextmanager
+def exclusive_lock(home: Path, wait: float = LOCK_WAIT_SECONDS) -> Iterator[None]:
+    """Hold ``HOME/lock`` exclusively; after ``wait`` seconds of trying, ``LockBusyError``."""
+    home.mkdir(parents=True, exist_ok=True)
+    fd = os.open(home / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise LockBusyError(f"another process is writing to the knowledge base at {home}") from None
+                time.sleep(0.05)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def try_clean_stale(home: Path) -> None:
+    """Clean stale temp files if no writer is active right now; never waits."""
+    if not home.is_dir():
+        return
+    try:
+        with exclusive_lock(home, wait=0):
+            clean_stale(home)
+    except LockBusyError:
+        pass
+    except OSError as exc:  # a read-only home: readers must still work
+        log.debug("could not check for stale files in %s: %s", home, exc)

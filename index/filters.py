@@ -1,0 +1,125 @@
+"""Metadata filters, applied before ranking: a filter becomes a boolean row mask, and both the keyword
+and the vector search only ever consider the rows it lets through.
+
+Value fields match exactly after ``search_key`` (so 深圳 matches 深圳 and Traditional matches Simplified);
+several values mean "any of". Dates are intervals: a clause dated "2023-05" lies in May 2023, and a
+filter from "2023" starts on 2023-01-01. Clauses without a date are excluded by a date filter.
+
+>>> Filters(region="深圳", date_from="2023").describe()
+"region='深圳', date_from='2023'"
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass, fields
+
+import numpy as np
+from policykb.index.normalize import search_key
+from policykb.ingest.record import Clause
+
+VALUE_FIELDS = ("region", "issuer", "platform", "doc_type", "doc_id")
+_DATE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
+
+
+def date_bounds(value: str) -> tuple[int, int]:
+    """'2023-05' → (20230501, 20230531) as yyyymmdd integers; ValueError if not a date."""
+    m = _DATE.match(value.strip())
+    if not m:
+        raise ValueError(f"date {value!r} is not a date; use yyyy-mm-dd, yyyy-mm or yyyy")
+    year, month, day = int(m[1]), int(m[2] or 0), int(m[3] or 0)
+    if month > 12 or (m[2] and month < 1):
+        raise ValueError(f"date {value!r} has no month {month}; use yyyy-mm-dd, yyyy-mm or yyyy")
+    if not month:
+        return year * 10000 + 101, year * 10000 + 1231
+    last = calendar.monthrange(year, month)[1]
+    if day > last or (m[3] and day < 1):
+        raise ValueError(f"date {value!r} has no day {day}; use yyyy-mm-dd, yyyy-mm or yyyy")
+    base = year * 10000 + month * 100
+    return (base + day, base + day) if day else (base + 1, base + last)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrict a search to clauses whose document metadata match. ``None`` means "any"."""
+
+    region: str | tuple[str, ...] | None = None
+    issuer: str | tuple[str, ...] | None = None
+    platform: str | tuple[str, ...] | None = None
+    doc_type: str | tuple[str, ...] | None = None
+    doc_id: str | tuple[str, ...] | None = None
+    date_from: str | None = None
+    date_to: str | None = None
+
+    def __post_init__(self) -> None:
+        for name in VALUE_FIELDS:
+            value = getattr(self, name)
+            if isinstance(value, list | set | frozenset):
+                object.__setattr__(self, name, tuple(value))
+        for name in ("date_from", "date_to"):
+            if getattr(self, name):
+                date_bounds(getattr(self, name))  # reject a bad date now, not at search time
+
+    def values(self, name: str) -> tuple[str, ...] | None:
+        value = getattr(self, name)
+        if value is None:
+            return None
+        return (value,) if isinstance(value, str) else tuple(value)
+
+    def is_empty(self) -> bool:
+        return all(getattr(self, f.name) in (None, ()) for f in fields(self))
+
+    def describe(self) -> str:
+        return ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self)
+                         if getattr(self, f.name) not in (None, ()))
+
+
+class FilterIndex:
+    """Per-row codes of each metadata field and date intervals, precomputed once per generation."""
+
+    def __init__(self, clauses: list[Clause]):
+        self.n = len(clauses)
+        self.codes: dict[str, np.ndarray] = {}
+        self.vocab: dict[str, dict[str, int]] = {}
+        for name in VALUE_FIELDS:
+            vocab: dict[str, int] = {}
+            code_of: dict[str | None, int] = {None: -1, "": -1}  # raw value → code; values repeat per document
+            for c in clauses:
+                value = c.doc_id if name == "doc_id" else getattr(c.metadata, name)
+                if value not in code_of:
+                    code_of[value] = vocab.setdefault(search_key(value), len(vocab))
+            raw = (c.doc_id if name == "doc_id" else getattr(c.metadata, name) for c in clauses)
+            self.codes[name] = np.fromiter((code_of[v] for v in raw), dtype=np.int32, count=self.n)
+            self.vocab[name] = vocab
+        lo, hi = np.full(self.n, -1, np.int64), np.full(self.n, -1, np.int64)
+        bounds: dict[str, tuple[int, int]] = {}
+        for row, clause in enumerate(clauses):
+            date = clause.metadata.date
+            if date and date not in bounds:
+                try:
+                    bounds[date] = date_bounds(date)
+                except ValueError:
+                    bounds[date] = (-1, -1)  # an unreadable date is treated as no date
+            if date:
+                lo[row], hi[row] = bounds[date]
+        self.date_lo, self.date_hi = lo, hi
+
+    def mask(self, filters: Filters | None) -> np.ndarray | None:
+        """Rows the filters allow, or ``None`` when nothing is filtered."""
+        if filters is None or filters.is_empty():
+            return None
+        keep = np.ones(self.n, dtype=bool)
+        for name in VALUE_FIELDS:
+            wanted = filters.values(name)
+            if wanted is None:
+                continue
+            codes = [self.vocab[name][k] for v in wanted if (k := search_key(v)) in self.vocab[name]]
+            keep &= np.isin(self.codes[name], np.asarray(codes, dtype=np.int32))
+        if filters.date_from or filters.date_to:
+            keep &= self.date_lo >= 0
+        if filters.date_from:
+            keep &= self.date_hi >= date_bounds(filters.date_from)[0]
+        if filters.date_to:
+            keep &= self.date_lo <= date_bounds(filters.date_to)[1]
+        return keep

@@ -1,0 +1,223 @@
+"""One generation of the knowledge base: what it holds in memory, how it is written and how it is loaded
+and verified. The layout and the atomic steps are in ``index/disk.py``.
+
+Files of a generation (all listed in ``manifest.json`` with size and SHA-256):
+
+- ``documents.json``  ``{"documents": [{"document": Document.to_dict(), "pipeline_version": …}, …]}``
+- ``clauses.jsonl``   one ``Clause.to_json()`` a line, in reading order (row i)
+- ``ids.json``        ``{"keys": [int64…], "clause_ids": […]}``: the vector key of row i, and its clause
+- ``vectors.faiss``   ``IndexIDMap2(IndexFlatIP)``; vectors are stored under their keys, not positions
+- ``tokens.jsonl``    jieba tokens of row i (so the next save need not re-segment unchanged clauses)
+- ``bm25/``           bm25s index (its own ``params.index.json`` records k1, b and the bm25s version)
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import TypeVar
+
+import numpy as np
+from policykb.index import disk
+from policykb.index.keywords import KeywordIndex
+from policykb.index.search import SearchIndex, SearchParams
+from policykb.index.vectors import VectorStore, clause_key, vector_store_class
+from policykb.ingest.record import Clause, Document
+
+from policykb.config import Settings
+from policykb.errors import IndexMismatchError
+
+log = logging.getLogger(__name__)
+
+DOCUMENTS, CLAUSES, IDS, VECTORS, TOKENS, BM25 = ("documents.json", "clauses.jsonl", "ids.json",
+                                                  "vectors.faiss", "tokens.jsonl", "bm25")
+REQUIRED = (DOCUMENTS, CLAUSES, IDS, VECTORS, TOKENS)
+T = TypeVar("T")
+LIBRARIES = ("policykb", "faiss-cpu", "bm25s", "sentence-transformers", "torch", "numpy", "jieba", "opencc")
+
+
+def library_versions() -> dict[str, str | None]:
+    versions: dict[str, str | None] = {}
+    for name in LIBRARIES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+@dataclass
+class Generation:
+    """A loaded (or just written) generation; never modified after construction."""
+
+    number: int | None
+    path: Path | None
+    manifest: dict
+    documents: dict[str, Document]  # in reading order
+    pipeline: dict[str, str]  # doc_id → pipeline_version that produced its clauses
+    index: SearchIndex
+    row_of: dict[str, int]
+    doc_rows: dict[str, range]
+
+    @classmethod
+    def build(cls, number: int | None, path: Path | None, manifest: dict, documents: dict[str, Document],
+              pipeline: dict[str, str], clauses: list[Clause], vectors: VectorStore | None,
+              keywords: KeywordIndex, params: SearchParams) -> Generation:
+        titles = {doc_id: d.title for doc_id, d in documents.items()}
+        index = SearchIndex(clauses, titles, vectors, keywords, params,
+                            tokens=(lambda: read_tokens(path, manifest)) if path is not None else None)
+        doc_rows: dict[str, range] = {}
+        for row, clause in enumerate(clauses):
+            start = doc_rows[clause.doc_id].start if clause.doc_id in doc_rows else row
+            doc_rows[clause.doc_id] = range(start, row + 1)
+        return cls(number, path, manifest, documents, pipeline, index,
+                   {c.clause_id: i for i, c in enumerate(clauses)}, doc_rows)
+
+    @classmethod
+    def empty(cls, params: SearchParams) -> Generation:
+        return cls.build(None, None, {}, {}, {}, [], None, KeywordIndex(), params)
+
+    @property
+    def clauses(self) -> list[Clause]:
+        return self.index.clauses
+
+    @property
+    def model(self) -> str | None:
+        return self.manifest.get("model", {}).get("name")
+
+    @property
+    def dim(self) -> int | None:
+        return self.manifest.get("model", {}).get("dim")
+
+    def tokens(self) -> list[list[str]]:
+        """Tokens of every row, read back (and re-verified) from disk; for the next save."""
+        return [] if self.path is None else list(read_tokens(self.path, self.manifest))
+
+
+def read_tokens(path: Path, manifest: dict) -> Iterator[list[str]]:
+    data = disk.read_verified(path, manifest, TOKENS)
+    lines = _parse(path / TOKENS, lambda: data.decode("utf-8").splitlines())
+    for line in lines:
+        yield _parse(path / TOKENS, lambda line=line: json.loads(line))
+
+
+def write_generation(home: Path, number: int, *, documents: dict[str, Document], pipeline: dict[str, str],
+                     clauses: list[Clause], tokens: list[list[str]], store: VectorStore,
+                     keywords: KeywordIndex, params: SearchParams, model: str, vector_store: str) -> Generation:
+    """Write, seal and publish generation ``number``; on any failure nothing is published."""
+    temp = disk.new_temp_dir(home, number)
+    try:
+        docs = [{"document": d.to_dict(), "pipeline_version": pipeline[i]} for i, d in documents.items()]
+        disk.write_text(temp / DOCUMENTS, json.dumps({"documents": docs}, ensure_ascii=False))
+        disk.write_text(temp / CLAUSES, "".join(c.to_json() + "\n" for c in clauses))
+        ids = {"keys": [clause_key(c.clause_id) for c in clauses], "clause_ids": [c.clause_id for c in clauses]}
+        disk.write_text(temp / IDS, json.dumps(ids, ensure_ascii=False))
+        disk.write_text(temp / TOKENS, "".join(json.dumps(t, ensure_ascii=False) + "\n" for t in tokens))
+        (temp / BM25).mkdir()
+        keywords.save(temp / BM25)
+        disk.write_bytes(temp / VECTORS, store.save())
+        manifest = disk.seal(temp, {
+            "format": disk.FORMAT_VERSION,
+            "generation": number,
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            "model": {"name": model, "dim": store.dim},
+            "vector_store": vector_store,
+            "counts": {"documents": len(documents), "clauses": len(clauses), "vectors": store.count},
+            "search_params": params.to_dict(),
+            "versions": library_versions(),
+        })
+        path = disk.publish(home, temp, number)
+    except BaseException:
+        shutil.rmtree(temp, ignore_errors=True)
+        raise
+    return Generation.build(number, path, manifest, documents, pipeline, clauses, store, keywords, params)
+
+
+def _mismatch(path: Path, problem: str) -> IndexMismatchError:
+    return IndexMismatchError(f"knowledge base generation at {path} is inconsistent: {problem}; {disk.REBUILD}")
+
+
+def load_generation(home: Path, number: int, *, model: str, settings: Settings) -> Generation:
+    """Verify and load generation ``number``; ``model`` is the configured embedder's name."""
+    path = disk.generation_path(home, number)
+    if not path.is_dir():
+        raise disk.incomplete(path, "generation directory is missing")
+    manifest = disk.verify(path, defer=(VECTORS,))
+    if manifest.get("format") != disk.FORMAT_VERSION:
+        raise IndexMismatchError(f"{path} was written in format {manifest.get('format')!r}, this policykb "
+                                 f"reads format {disk.FORMAT_VERSION}; {disk.REBUILD}")
+    missing = [name for name in REQUIRED if name not in manifest["files"]]
+    if missing:
+        raise disk.incomplete(path / disk.MANIFEST, f"does not list {', '.join(missing)}")
+    built_with = manifest.get("model", {}).get("name")
+    if built_with != model:
+        raise IndexMismatchError(f"knowledge base at {home} was built with embedding model {built_with!r} "
+                                 f"but the configured model is {model!r}; {disk.REBUILD}")
+    if manifest.get("vector_store") != settings.vector_store:
+        raise IndexMismatchError(f"knowledge base at {home} was built for vector store "
+                                 f"{manifest.get('vector_store')!r} but {settings.vector_store!r} is configured; "
+                                 f"{disk.REBUILD}")
+    gen, ids = _read(path, number, manifest, vector_store_class(settings))
+    _check_consistent(path, gen, ids)
+    return gen
+
+
+_READ_ERRORS = (ValueError, KeyError, TypeError, RuntimeError, OSError)
+
+
+def _parse(path: Path, read: Callable[[], T]) -> T:
+    """``read()``, with any error turned into ``IndexIncompleteError`` naming ``path``."""
+    try:
+        return read()
+    except _READ_ERRORS as exc:
+        raise disk.incomplete(path, f"could not be read ({type(exc).__name__}: {exc})") from exc
+
+
+def _json(path: Path):
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _read(path: Path, number: int, manifest: dict, store_class: type[VectorStore]) -> tuple[Generation, dict]:
+    entries = _parse(path / DOCUMENTS, lambda: _json(path / DOCUMENTS)["documents"])
+    documents = _parse(path / DOCUMENTS, lambda: {e["document"]["doc_id"]: Document.from_dict(e["document"])
+                                                  for e in entries})
+    pipeline = _parse(path / DOCUMENTS, lambda: {e["document"]["doc_id"]: e["pipeline_version"] for e in entries})
+    clauses = _parse(path / CLAUSES, lambda: [Clause.from_dict(json.loads(line)) for line in
+                                              (path / CLAUSES).read_text(encoding="utf-8").splitlines()])
+    ids = _parse(path / IDS, lambda: _json(path / IDS))
+    _parse(path / IDS, lambda: (ids["keys"], ids["clause_ids"]))
+    data = disk.read_verified(path, manifest, VECTORS)
+    store = _parse(path / VECTORS, lambda: store_class.load(data))
+    keywords = _parse(path / BM25, lambda: KeywordIndex.load(path / BM25, len(clauses)))
+    params = _parse(path / disk.MANIFEST, lambda: SearchParams.from_dict(manifest.get("search_params", {})))
+    gen = Generation.build(number, path, manifest, documents, pipeline, clauses, store, keywords, params)
+    return gen, ids
+
+
+def _check_consistent(path: Path, gen: Generation, ids: dict) -> None:
+    clauses, store, counts = gen.clauses, gen.index.vectors, gen.manifest.get("counts", {})
+    sizes = {"clauses.jsonl": len(clauses), "ids.json": len(ids["keys"]), "vectors.faiss": store.count,
+             "bm25": gen.index.keywords.doc_count}
+    if len(set(sizes.values())) != 1 or counts.get("clauses") != len(clauses):
+        found = ", ".join(f"{name} has {n}" for name, n in sizes.items())
+        raise _mismatch(path, f"row counts differ ({found}; the manifest says {counts.get('clauses')})")
+    if counts.get("documents") != len(gen.documents):
+        raise _mismatch(path, f"documents.json has {len(gen.documents)} documents, "
+                              f"the manifest says {counts.get('documents')}")
+    if store.dim != gen.dim:
+        raise _mismatch(path, f"vectors.faiss has dimension {store.dim}, the manifest says {gen.dim}")
+    if ids["clause_ids"] != [c.clause_id for c in clauses]:
+        raise _mismatch(path, "ids.json does not list the clauses of clauses.jsonl in order")
+    if not np.array_equal(np.asarray(ids["keys"], dtype=np.int64), gen.index.keys):
+        raise _mismatch(path, "ids.json keys do not match the clause ids")
+    if not np.array_equal(np.sort(store.keys()), np.sort(gen.index.keys)):
+        raise _mismatch(path, "vectors.faiss holds vectors for other clauses than clauses.jsonl")
+    unknown = {c.doc_id for c in clauses} - set(gen.documents)
+    if unknown:
+        raise _mismatch(path, f"clauses of unknown documents {sorted(unknown)[:3]}")

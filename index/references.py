@@ -1,0 +1,189 @@
+"""Find the clause a query names by number: 第三十五条, 第35条, 《电子商务法》第三十五条, 第 7-1 條,
+3.1.2, （十二）, 第二章 — and, when a law is named, only in the document whose title it names.
+
+Labels and queries are reduced to the same key (``条:35``, ``条:7-1``, ``dot:3.1.2``, ``paren:12``,
+``章:2``), so 三十五 and 35 meet.
+
+>>> [r.key for r in parse_references("民法商法电子商务法第三十五条的内容是什么？")]
+['条:35']
+>>> parse_references("《電子商務法》第35條")[0].law
+'电子商务法'
+>>> label_key("第七条之一"), label_key("第 7-1 條"), label_key("（十二）"), label_key("3.1.2.")
+('条:7-1', '条:7-1', 'paren:12', 'dot:3.1.2')
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from policykb.index.normalize import search_key
+from policykb.ingest.numbering import NUMERAL_CHARS, cn_to_int
+
+_NUM = rf"[0-9{NUMERAL_CHARS}]+"
+# Each pattern reads a normalised (NFKC, t2s, lower-case) string.
+_ARTICLE = re.compile(rf"第\s*(?P<n>{_NUM})\s*(?:-\s*(?P<dash>\d+)\s*)?条(?:\s*之\s*(?P<sub>{_NUM}))?")
+_UNIT = re.compile(rf"第\s*(?P<n>{_NUM})\s*(?P<unit>编|章|节)")
+_DOTTED = re.compile(r"(?<![\d.])(?P<n>\d{1,2}(?:\.\d{1,3}){1,4})\.?(?![\d%])(?!\s*(?:元|万|亿|倍|%|分|秒|米|g|kg))")
+_PAREN = re.compile(rf"\(\s*(?P<n>{_NUM})\s*\)")
+_ENGLISH = re.compile(r"\b(?:article|art\.)\s*(?P<n>\d+)(?:\s*-\s*(?P<dash>\d+))?")
+# Label-only forms: list items "一、" and "2." name themselves but are too ambiguous to read from a query.
+_LIST = re.compile(rf"(?P<n>{_NUM})\s*[、.]")
+
+_TARGET_KINDS = ("条", "dot", "paren")
+_LAW_WORDS = ("法", "条例", "规定", "办法", "细则", "规则", "决定", "解释", "意见", "通知", "公告", "规范",
+              "措施", "方案", "指引", "指南", "标准", "公约", "章程", "守则", "准则", "法典")
+_SELF_REFERENCES = ("本法", "该法", "此法", "本条例", "本规定", "本办法", "本细则", "本规则")
+MIN_TITLE_MATCH = 3  # characters of a title's tail that must appear in the query ("广告法")
+_CJK_RUN = re.compile(r"[\u3400-\u9fff]+$")
+_BOOK_TITLE = re.compile(r"《([^》]{2,40})》$")
+_TITLE_NOISE = re.compile(r"[《》\"'“”‘’\s]|\([^)]*\)$")
+
+
+@dataclass(frozen=True)
+class Reference:
+    kind: str  # 条 | dot | paren | 编 | 章 | 节
+    number: str  # "35", "7-1", "3.1.2"
+    law: str | None = None  # the law or notice named just before the reference, normalised
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}:{self.number}"
+
+
+def _number(raw: str) -> str | None:
+    n = cn_to_int(raw)
+    return None if n is None else str(n)
+
+
+def _article(m: re.Match) -> str | None:
+    n = _number(m["n"])
+    sub = m["dash"] or m["sub"]
+    if n is None:
+        return None
+    if sub:
+        sub_n = _number(sub)
+        return None if sub_n is None else f"{n}-{sub_n}"
+    return n
+
+
+def label_key(label: str) -> str | None:
+    """The reference key a clause label or heading starts with, or ``None``."""
+    text = search_key(label)
+    for pattern, kind in ((_ARTICLE, "条"), (_UNIT, None), (_PAREN, "paren"), (_DOTTED, "dot"), (_LIST, "list")):
+        m = pattern.match(text)
+        if not m:
+            continue
+        if kind == "条":
+            number = _article(m)
+        elif kind == "dot":
+            number = m["n"]
+        else:
+            number = _number(m["n"])
+        if number is not None:
+            return f"{kind or m['unit']}:{number}"
+    return None
+
+
+def _law_before(text: str, start: int) -> str | None:
+    """The law named right before a reference: 《…》, or a run of CJK ending in a law word."""
+    head = text[:start].rstrip(" 的之")
+    book = _BOOK_TITLE.search(head)
+    if book:
+        return title_key(book[1])
+    run = _CJK_RUN.search(head)
+    if not run or run[0].endswith(_SELF_REFERENCES) or not run[0].endswith(_LAW_WORDS):
+        return None
+    return title_key(run[0])
+
+
+def parse_references(query: str) -> list[Reference]:
+    """Every reference in ``query``, in order of appearance."""
+    text = search_key(query)
+    found: list[tuple[int, Reference]] = []
+    for m in _ARTICLE.finditer(text):
+        if (number := _article(m)) is not None:
+            found.append((m.start(), Reference("条", number, _law_before(text, m.start()))))
+    for m in _ENGLISH.finditer(text):
+        number = m["n"] + (f"-{m['dash']}" if m["dash"] else "")
+        found.append((m.start(), Reference("条", number)))
+    for m in _UNIT.finditer(text):
+        if (number := _number(m["n"])) is not None:
+            found.append((m.start(), Reference(m["unit"], number, _law_before(text, m.start()))))
+    for pattern, kind in ((_DOTTED, "dot"), (_PAREN, "paren")):
+        for m in pattern.finditer(text):
+            number = m["n"] if kind == "dot" else _number(m["n"])
+            if number is not None:
+                found.append((m.start(), Reference(kind, number)))
+    found.sort(key=lambda pair: pair[0])
+    return [ref for _, ref in found]
+
+
+def title_key(title: str) -> str:
+    """A title reduced for matching: no 《》/quotes/spaces, no trailing (2018修正), no 中华人民共和国."""
+    key = _TITLE_NOISE.sub("", search_key(title))
+    return key.removeprefix("中华人民共和国")
+
+
+def _tail_match(title: str, law: str) -> int:
+    """Length of the longest tail of ``title`` that occurs in ``law`` (0 if shorter than the minimum)."""
+    for size in range(len(title), MIN_TITLE_MATCH - 1, -1):
+        if title[-size:] in law:
+            return size
+    return 0
+
+
+class ReferenceIndex:
+    """Clause rows by label key and by the keys of their section headings; document titles."""
+
+    def __init__(self, labels: Iterable[tuple[int, str, str, tuple[str, ...]]], titles: dict[str, str]):
+        """``labels``: (row, doc_id, label, section_path) for every clause in reading order."""
+        self.by_label: dict[str, list[int]] = defaultdict(list)
+        self.by_heading: dict[str, list[int]] = defaultdict(list)
+        self.doc_of: dict[int, str] = {}
+        keys: dict[str, str | None] = {}  # labels and headings repeat across clauses and documents
+
+        def key_of(text: str) -> str | None:
+            if text not in keys:
+                keys[text] = label_key(text)
+            return keys[text]
+
+        for row, doc_id, label, path in labels:
+            self.doc_of[row] = doc_id
+            if label and (key := key_of(label)):
+                self.by_label[key].append(row)
+            for key in {k for h in path if (k := key_of(h))}:
+                self.by_heading[key].append(row)
+        self.titles = {doc_id: title_key(t) for doc_id, t in titles.items()}
+
+    def documents_named(self, law: str) -> set[str]:
+        """Documents whose title's longest tail found in ``law`` is the longest of all (≥ 3 chars)."""
+        scores = {doc_id: _tail_match(title, law) for doc_id, title in self.titles.items()}
+        best = max(scores.values(), default=0)
+        if best < MIN_TITLE_MATCH:
+            return set()
+        return {doc_id for doc_id, s in scores.items() if s == best}
+
+    def lookup(self, refs: list[Reference]) -> list[int]:
+        """Rows the references name, in reading order; [] when a named law is not in the index."""
+        if not refs:
+            return []
+        law = next((r.law for r in refs if r.law), None)
+        docs = self.documents_named(law) if law else None
+        if docs is not None and not docs:
+            return []
+        targets = [r for r in refs if r.kind in _TARGET_KINDS]
+        scopes = [set(self.by_heading.get(r.key, ())) for r in refs if r.kind not in _TARGET_KINDS]
+        rows: set[int] = set()
+        if targets:
+            for ref in targets:
+                hits = set(self.by_label.get(ref.key, ())) or set(self.by_heading.get(ref.key, ()))
+                scoped = hits.intersection(*scopes) if scopes else hits
+                rows |= scoped or hits
+        elif scopes:
+            rows = set.intersection(*scopes)
+        if docs is not None:
+            rows = {r for r in rows if self.doc_of[r] in docs}
+        return sorted(rows)

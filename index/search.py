@@ -1,0 +1,203 @@
+"""Hybrid search over one generation: clauses named by reference first, then BM25 and dense results fused
+with weighted Reciprocal Rank Fusion. Filters become a row mask before either signal ranks anything.
+
+Modes: ``hybrid`` (references + fusion; ``Hit.score`` is the fused score, plus 1 for a reference hit),
+``bm25`` and ``dense`` (one signal alone, ``Hit.score`` is its raw score) — the last two exist so the
+evaluation can compare signals.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+import numpy as np
+from policykb.index.filters import FilterIndex, Filters
+from policykb.index.keywords import KeywordIndex, tokenize
+from policykb.index.normalize import to_simplified
+from policykb.index.references import Reference, ReferenceIndex, parse_references
+from policykb.index.vectors import VectorStore, clause_key
+from policykb.ingest.record import Clause
+
+from policykb.errors import PolicyKBError
+
+log = logging.getLogger(__name__)
+
+MODES = ("hybrid", "bm25", "dense")
+Mode = Literal["hybrid", "bm25", "dense"]
+
+
+@dataclass(frozen=True)
+class SearchParams:
+    """Ranking parameters; recorded in every generation's manifest."""
+
+    rrf_k: int = 60
+    bm25_weight: float = 1.0
+    dense_weight: float = 1.0
+    depth: int = 50  # candidates each signal contributes before fusion (at least k)
+    references_first: bool = True
+    bm25_k1: float = 1.5
+    bm25_b: float = 0.75
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> SearchParams:
+        known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+
+@dataclass(frozen=True)
+class Hit:
+    rank: int  # 1-based
+    score: float
+    clause: Clause
+    signals: dict[str, float] = field(default_factory=dict)  # bm25, bm25_rank, dense, dense_rank, reference
+
+
+@dataclass(frozen=True)
+class PreparedQuery:
+    original: str
+    zh: str  # Simplified Chinese form: what is embedded and tokenised
+    lang: str
+    tokens: list[str]  # BM25 tokens of zh and of the extra terms
+    references: list[Reference]
+    terms: tuple[str, ...] = ()  # extra Chinese keywords from query expansion
+    forms: object | None = None  # the ``query_forms.QueryForms`` when that module is present
+
+
+def _query_forms():
+    """``policykb.index.query_forms`` when it exists (written separately); ``None`` until then."""
+    try:
+        from policykb.index import query_forms
+    except ModuleNotFoundError as exc:
+        if exc.name != "policykb.index.query_forms":
+            raise
+        return None
+    return query_forms
+
+
+def _fallback_forms(query: str) -> tuple[str, str, list[str]]:
+    zh = to_simplified(query)
+    letters = sum(ch.isascii() and ch.isalpha() for ch in query)
+    lang = "en" if letters > len(query) / 2 else ("zh-hant" if zh != query else "zh")
+    return zh, lang, []
+
+
+class SearchIndex:
+    """Everything one generation needs to answer a query, aligned by row (= reading order)."""
+
+    def __init__(self, clauses: list[Clause], titles: dict[str, str], vectors: VectorStore | None,
+                 keywords: KeywordIndex, params: SearchParams,
+                 tokens: Callable[[], Iterable[list[str]]] | None = None):
+        """``tokens``: a source of each row's BM25 tokens, so the query vocabulary needs no re-segmenting."""
+        self.clauses = clauses
+        self._tokens = tokens
+        self.vectors = vectors
+        self.keywords = keywords
+        self.params = params
+        self.keys = np.fromiter((clause_key(c.clause_id) for c in clauses), dtype=np.int64, count=len(clauses))
+        self.row_of_key = {int(key): row for row, key in enumerate(self.keys)}
+        self.filters = FilterIndex(clauses)
+        self.references = ReferenceIndex(((i, c.doc_id, c.label, c.section_path) for i, c in enumerate(clauses)),
+                                         titles)
+        self._vocabulary = None
+        self._lock = threading.Lock()
+
+    def vocabulary(self):
+        """The query-expansion vocabulary of this generation, built on first use."""
+        module = _query_forms()
+        if module is None:
+            return None
+        with self._lock:
+            if self._vocabulary is None:
+                self._vocabulary = self._build_vocabulary(module.Vocabulary)
+        return self._vocabulary
+
+    def _build_vocabulary(self, vocabulary_class):
+        if self._tokens is not None:
+            fields = {f for c in self.clauses for f in (c.metadata.issuer, c.metadata.region, c.metadata.platform)
+                      if f}
+            try:
+                return vocabulary_class.from_tokens(itertools.chain(self._tokens(), map(tokenize, sorted(fields))))
+            except PolicyKBError as exc:  # the stored tokens are damaged: segment the clauses again
+                log.warning("query vocabulary built from the clauses instead: %s", exc)
+        return vocabulary_class.from_clauses(self.clauses)
+
+    def prepare(self, query: str) -> PreparedQuery:
+        """The query as search sees it: Simplified form, expansion terms, tokens, references."""
+        module, forms = _query_forms(), None
+        if module is not None:
+            forms = module.expand_query(query, self.vocabulary())
+            zh, lang, terms = forms.zh, forms.lang, list(forms.terms)
+        else:
+            zh, lang, terms = _fallback_forms(query)
+        tokens = tokenize(zh)
+        for term in terms:
+            tokens.extend(tokenize(term))
+        refs = list(dict.fromkeys(parse_references(query) + parse_references(zh)))
+        return PreparedQuery(query, zh, lang, list(dict.fromkeys(tokens)), refs, tuple(terms), forms)
+
+    def search(self, query: str, embed_query: Callable[[str], np.ndarray], *, k: int = 10,
+               filters: Filters | None = None, mode: Mode = "hybrid") -> list[Hit]:
+        if mode not in MODES:
+            raise ValueError(f"search mode {mode!r} is not known; allowed: {', '.join(MODES)}")
+        if k <= 0 or not self.clauses or not query.strip():
+            return []
+        mask = self.filters.mask(filters)
+        if mask is not None and not mask.any():
+            return []
+        q = self.prepare(query)
+        depth = max(self.params.depth, k)
+        ranked: dict[str, list[tuple[int, float]]] = {}
+        if mode in ("hybrid", "bm25"):
+            ranked["bm25"] = self.keywords.search(q.tokens, depth, mask)
+        if mode in ("hybrid", "dense"):
+            allowed = None if mask is None else self.keys[mask]
+            found = self.vectors.search(embed_query(q.zh), depth, allowed)
+            ranked["dense"] = [(self.row_of_key[key], score) for key, score in found]
+        if mode != "hybrid":
+            only = ranked[mode]
+            return [Hit(i + 1, score, self.clauses[row], {mode: score, f"{mode}_rank": i + 1})
+                    for i, (row, score) in enumerate(only[:k])]
+        return self._fuse(q, ranked, mask, k)
+
+    def _fuse(self, q: PreparedQuery, ranked: dict[str, list[tuple[int, float]]],
+              mask: np.ndarray | None, k: int) -> list[Hit]:
+        p = self.params
+        weights = {"bm25": p.bm25_weight, "dense": p.dense_weight}
+        fused: dict[int, float] = {}
+        signals: dict[int, dict[str, float]] = {}
+        for name, hits in ranked.items():
+            for rank, (row, score) in enumerate(hits, start=1):
+                fused[row] = fused.get(row, 0.0) + weights[name] / (p.rrf_k + rank)
+                signals.setdefault(row, {}).update({name: score, f"{name}_rank": rank})
+        order = sorted(fused, key=lambda row: (-fused[row], row))
+        refs: list[int] = []
+        if p.references_first and q.references:
+            position = {row: i for i, row in enumerate(order)}
+            refs = [r for r in self.references.lookup(q.references) if mask is None or mask[r]]
+            # Documents by their best-ranked named clause; within one, reading order (parts stay together).
+            doc_rank: dict[str, int] = {}
+            for r in refs:
+                doc = self.clauses[r].doc_id
+                doc_rank[doc] = min(doc_rank.get(doc, len(position)), position.get(r, len(position)))
+            refs.sort(key=lambda r: (doc_rank[self.clauses[r].doc_id], r))
+        ref_set = set(refs)
+        rows = refs + [row for row in order if row not in ref_set]
+        out: list[Hit] = []
+        for i, row in enumerate(rows[:k], start=1):
+            sig = dict(signals.get(row, {}))
+            score = fused.get(row, 0.0)
+            if row in ref_set:
+                sig["reference"] = 1.0
+                score += 1.0
+                if out:  # parts kept in reading order: scores must still never rise down the list
+                    score = min(score, out[-1].score)
+            out.append(Hit(i, score, self.clauses[row], sig))
+        return out

@@ -1,0 +1,319 @@
+"""The persisted knowledge base: documents, clauses, vectors and the keyword index of one generation,
+searched in memory and replaced atomically by a writer.
+
+>>> kb = KnowledgeBase.open(Settings.load())                       # doctest: +SKIP
+>>> with kb.writer() as w:                                          # doctest: +SKIP
+...     if not w.is_unchanged(doc.doc_id, doc.sha256, PIPELINE_VERSION):
+...         w.upsert(doc, clauses, PIPELINE_VERSION)
+>>> kb.search("直播间虚假宣传怎么处罚", k=5)[0].clause.label        # doctest: +SKIP
+'第十七条'
+
+Readers never take the lock: they read CURRENT and an immutable generation directory. A second writer
+gets ``LockBusyError`` after a short wait. ``open`` and ``reload`` verify the generation (manifest,
+sizes, SHA-256, counts, model) and fall back to the previous complete one with a warning.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+from policykb.index import disk
+from policykb.index.embed import Embedder, embedder_name, make_embedder
+from policykb.index.filters import VALUE_FIELDS, Filters
+from policykb.index.generation import Generation, load_generation, write_generation
+from policykb.index.keywords import KeywordIndex, clause_search_text, tokenize
+from policykb.index.search import Hit, Mode, PreparedQuery, SearchParams
+from policykb.index.vectors import clause_key, make_vector_store
+from policykb.ingest.record import Clause, Document
+
+from policykb.config import Settings
+from policykb.errors import IndexError_, IndexMismatchError, IndexWriteError
+
+log = logging.getLogger(__name__)
+
+
+class Writer:
+    """Changes collected under the lock; committed as one new generation when the ``with`` block ends."""
+
+    def __init__(self, base: Generation):
+        self.documents = dict(base.documents)
+        self.pipeline = dict(base.pipeline)
+        self.clauses = {doc_id: [base.clauses[r] for r in rows] for doc_id, rows in base.doc_rows.items()}
+        self.changed = False
+
+    def is_unchanged(self, doc_id: str, sha256: str, pipeline_version: str) -> bool:
+        """True when ``doc_id`` is stored from the same file bytes by the same pipeline version."""
+        doc = self.documents.get(doc_id)
+        return doc is not None and doc.sha256 == sha256 and self.pipeline.get(doc_id) == pipeline_version
+
+    def upsert(self, doc: Document, clauses: list[Clause], pipeline_version: str) -> None:
+        """Add ``doc`` or replace it and all its old clauses."""
+        strangers = {c.doc_id for c in clauses} - {doc.doc_id}
+        if strangers:
+            raise ValueError(f"clauses of document {doc.doc_id!r} name other documents: {sorted(strangers)}")
+        unique: dict[str, Clause] = {}
+        for clause in sorted(clauses, key=lambda c: c.seq):
+            if clause.clause_id in unique:
+                log.warning("%s: duplicate clause %s (seq %d) skipped", doc.doc_id, clause.clause_id, clause.seq)
+                continue
+            unique[clause.clause_id] = clause
+        new = list(unique.values())
+        if (self.documents.get(doc.doc_id) == doc and self.pipeline.get(doc.doc_id) == pipeline_version
+                and self.clauses.get(doc.doc_id) == new):
+            return
+        self.documents[doc.doc_id] = doc
+        self.pipeline[doc.doc_id] = pipeline_version
+        self.clauses[doc.doc_id] = new
+        self.changed = True
+
+    def remove(self, doc_id: str) -> None:
+        """Remove a document and its clauses (no error if it is not stored)."""
+        if self.documents.pop(doc_id, None) is not None:
+            self.pipeline.pop(doc_id, None)
+            self.clauses.pop(doc_id, None)
+            self.changed = True
+
+    def rows(self) -> list[Clause]:
+        return [c for doc_id in self.documents for c in self.clauses.get(doc_id, [])]
+
+
+class KnowledgeBase:
+    """The knowledge base under ``settings.home``; see the module docstring for an example."""
+
+    def __init__(self, settings: Settings, generation: Generation, embedder: Embedder | None, fresh: bool):
+        self.settings = settings
+        self.home = Path(settings.home)
+        self._gen = generation
+        self._embedder = embedder
+        self._fresh = fresh
+        self._lock = threading.Lock()
+
+    # --- opening ---------------------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, settings: Settings, *, embedder: Embedder | None = None, fresh: bool = False) -> KnowledgeBase:
+        """Load the live generation (verified) or an empty knowledge base.
+
+        ``fresh=True`` reads nothing: the first ``writer()`` starts from empty, replacing whatever is on
+        disk (the way to rebuild after ``IndexIncompleteError`` / ``IndexMismatchError``)."""
+        home = Path(settings.home)
+        disk.try_clean_stale(home)
+        params = SearchParams()
+        kb = cls(settings, Generation.empty(params), embedder, fresh)
+        if not fresh:
+            kb._gen = kb._load_latest()
+        if embedder is not None:
+            kb._check_embedder(embedder, kb._gen)
+        return kb
+
+    def _model_name(self) -> str:
+        return self._embedder.name if self._embedder is not None else embedder_name(self.settings)
+
+    def _load_latest(self) -> Generation:
+        """The generation CURRENT names, or the newest older one that verifies (with a warning)."""
+        current = disk.read_current(self.home)
+        try:
+            return self._load_from(current)
+        except IndexError_:
+            moved = disk.read_current(self.home)
+            if moved == current:
+                raise
+            # Two commits while we were reading: what we read may have been pruned. Once more.
+            return self._load_from(moved)
+
+    def _load_from(self, current: int | None) -> Generation:
+        numbers = disk.generation_numbers(self.home)
+        if current is None and not numbers:
+            return Generation.empty(SearchParams())
+        candidates = [current] if current is not None else []
+        candidates += sorted((n for n in numbers if current is None or n < current), reverse=True)
+        first_error: IndexError_ | None = None
+        for number in candidates:
+            try:
+                gen = load_generation(self.home, number, model=self._model_name(), settings=self.settings)
+            except IndexError_ as exc:
+                log.warning("knowledge base generation %d cannot be used: %s", number, exc)
+                first_error = first_error or exc
+                continue
+            if self._embedder is not None:
+                self._check_embedder(self._embedder, gen)
+            if number != current:
+                log.warning("using generation %d of the knowledge base at %s instead of %s",
+                            number, self.home, current if current is not None else "(no CURRENT)")
+            return gen
+        assert first_error is not None
+        raise first_error
+
+    def reload(self) -> None:
+        """Pick up a newer generation written by another process (no-op if CURRENT has not moved)."""
+        if disk.read_current(self.home) != self._gen.number:
+            self._gen = self._load_latest()
+
+    # --- the embedder ----------------------------------------------------------------------------------
+
+    @property
+    def embedder(self) -> Embedder:
+        """Created on first use: only search and commit need it."""
+        if self._embedder is None:
+            with self._lock:
+                if self._embedder is None:
+                    embedder = make_embedder(self.settings)
+                    self._check_embedder(embedder, self._gen)
+                    self._embedder = embedder
+        return self._embedder
+
+    def _check_embedder(self, embedder: Embedder, gen: Generation) -> None:
+        if gen.number is None:
+            return
+        if gen.model != embedder.name or gen.dim != embedder.dim:
+            raise IndexMismatchError(
+                f"knowledge base at {self.home} was built with embedding model {gen.model!r} (dim {gen.dim}) "
+                f"but the configured model is {embedder.name!r} (dim {embedder.dim}); {disk.REBUILD}")
+
+    # --- reading ---------------------------------------------------------------------------------------
+
+    @property
+    def generation(self) -> int | None:
+        return self._gen.number
+
+    @property
+    def manifest(self) -> dict:
+        return self._gen.manifest
+
+    def documents(self) -> list[Document]:
+        return list(self._gen.documents.values())
+
+    def document(self, doc_id: str) -> Document | None:
+        return self._gen.documents.get(doc_id)
+
+    def clauses(self, doc_id: str | None = None) -> list[Clause]:
+        """Clauses in reading order (documents in the order stored, then ``seq``)."""
+        gen = self._gen
+        if doc_id is None:
+            return list(gen.clauses)
+        return [gen.clauses[r] for r in gen.doc_rows.get(doc_id, ())]
+
+    def clause(self, clause_id: str) -> Clause | None:
+        gen = self._gen
+        row = gen.row_of.get(clause_id)
+        return None if row is None else gen.clauses[row]
+
+    def neighbours(self, clause_id: str, before: int = 1, after: int = 1) -> list[Clause]:
+        """The clause with up to ``before`` clauses before and ``after`` after it in the same document."""
+        gen = self._gen
+        row = gen.row_of.get(clause_id)
+        if row is None:
+            return []
+        rows = gen.doc_rows[gen.clauses[row].doc_id]
+        return gen.clauses[max(rows.start, row - before):min(rows.stop, row + after + 1)]
+
+    def facets(self) -> dict[str, list[str]]:
+        """Distinct metadata values per filter field (for filter menus)."""
+        out = {}
+        for name in VALUE_FIELDS:
+            values = {d.doc_id if name == "doc_id" else getattr(d.metadata, name) for d in self.documents()}
+            out[name] = sorted(v for v in values if v)
+        return out
+
+    def prepare(self, query: str) -> PreparedQuery:
+        """How ``search`` reads ``query``: Simplified form, expansion terms, BM25 tokens, references."""
+        return self._gen.index.prepare(query)
+
+    def document_frequency(self, token: str) -> int:
+        """Clauses whose BM25 tokens include ``token`` (a ``keywords.tokenize`` token)."""
+        return self._gen.index.keywords.document_frequency(token)
+
+    def warm(self) -> None:
+        """Do the first-query work now (query vocabulary, embedding model): a server calls this at start."""
+        gen = self._gen
+        if gen.clauses:
+            gen.index.vocabulary()
+            self.embedder.encode_query("预热")
+
+    def search(self, query: str, *, k: int = 10, filters: Filters | None = None, mode: Mode = "hybrid") -> list[Hit]:
+        """Best ``k`` clauses for ``query``; see ``index/search.py`` for modes and scores."""
+        gen = self._gen
+        return gen.index.search(query, lambda text: self.embedder.encode_query(text), k=k, filters=filters,
+                                mode=mode)
+
+    # --- writing ---------------------------------------------------------------------------------------
+
+    @contextmanager
+    def writer(self, *, fresh: bool = False, wait: float = disk.LOCK_WAIT_SECONDS) -> Iterator[Writer]:
+        """Exclusive writer. A clean exit commits a new generation; an exception writes nothing.
+
+        ``fresh=True`` starts from an empty knowledge base instead of the live generation."""
+        with disk.exclusive_lock(self.home, wait):
+            disk.clean_stale(self.home)
+            if fresh or self._fresh:
+                base = Generation.empty(SearchParams())
+            else:
+                self.reload()  # another process may have committed since we loaded
+                base = self._gen
+            w = Writer(base)
+            yield w
+            if w.changed or fresh or self._fresh:
+                self._commit(w, base)
+                self._fresh = False
+
+    def _commit(self, w: Writer, base: Generation) -> None:
+        clauses = w.rows()
+        embedder = self.embedder
+        params = SearchParams()
+        vectors = self._vectors_for(clauses, base, embedder)
+        tokens = self._tokens_for(clauses, base)
+        store = make_vector_store(self.settings, embedder.dim)
+        store.add(np.fromiter((clause_key(c.clause_id) for c in clauses), np.int64, len(clauses)), vectors)
+        keywords = KeywordIndex.build(tokens, params.bm25_k1, params.bm25_b)
+        existing = disk.generation_numbers(self.home) + [disk.read_current(self.home) or 0]
+        number = max(existing) + 1
+        try:
+            gen = write_generation(self.home, number, documents=w.documents, pipeline=w.pipeline,
+                                   clauses=clauses, tokens=tokens, store=store, keywords=keywords,
+                                   params=params, model=embedder.name, vector_store=self.settings.vector_store)
+        except OSError as exc:
+            live = f"generation {base.number} is still live" if base.number is not None else "nothing was saved"
+            raise IndexWriteError(f"could not save the knowledge base at {self.home}: {exc}; {live}") from exc
+        disk.prune(self.home, {number} | ({base.number} if base.number is not None else set()))
+        self._gen = gen
+        log.info("knowledge base generation %d: %d documents, %d clauses", number, len(w.documents), len(clauses))
+
+    def _vectors_for(self, clauses: list[Clause], base: Generation, embedder: Embedder) -> np.ndarray:
+        """Vectors of ``clauses``, reusing the base generation's vector for every unchanged text."""
+        cache: dict[str, np.ndarray] = {}
+        if base.index.vectors is not None and base.model == embedder.name and base.dim == embedder.dim:
+            keys, matrix = base.index.vectors.vectors()
+            for key, vec in zip(keys.tolist(), matrix):
+                cache[base.clauses[base.index.row_of_key[key]].content_hash] = vec
+        todo = list(dict.fromkeys(c.content_hash for c in clauses if c.content_hash not in cache))
+        if todo:
+            text_of = {c.content_hash: c.embedding_text for c in clauses}
+            cache.update(zip(todo, embedder.encode([text_of[h] for h in todo])))
+        if not clauses:
+            return np.zeros((0, embedder.dim), dtype=np.float32)
+        return np.stack([cache[c.content_hash] for c in clauses]).astype(np.float32, copy=False)
+
+    def _tokens_for(self, clauses: list[Clause], base: Generation) -> list[list[str]]:
+        """jieba tokens of ``clauses``, reusing the base generation's tokens for unchanged search text."""
+        def key(c: Clause) -> bytes:
+            return hashlib.sha1(clause_search_text(c.title, c.section_path, c.label, c.text).encode()).digest()
+
+        known: dict[bytes, list[str]] = {}
+        if base.clauses and clauses:
+            try:
+                known = dict(zip(map(key, base.clauses), base.tokens()))
+            except IndexError_ as exc:  # damaged since it was loaded: segment everything again
+                log.warning("segmenting every clause again: %s", exc)
+        out = []
+        for c in clauses:
+            k = key(c)
+            if k not in known:
+                known[k] = tokenize(clause_search_text(c.title, c.section_path, c.label, c.text))
+            out.append(known[k])
+        return out

@@ -1,0 +1,59 @@
+"""The real embedding model (slow): offline loading, normalised vectors, length bucketing, a semantic hit.
+
+The model is looked up at ``POLICYKB_TEST_EMBEDDING_MODEL`` or the default ``models/m3e-small``; the
+tests are skipped when it is not there.
+"""
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from kbdata import by_label, fill
+from policykb.index.embed import SentenceTransformerEmbedder
+from policykb.index.store import KnowledgeBase
+
+from policykb.config import DEFAULT_MODEL_DIR, Settings
+
+pytestmark = pytest.mark.slow
+
+MODEL = Path(os.environ.get("POLICYKB_TEST_EMBEDDING_MODEL") or DEFAULT_MODEL_DIR)
+
+
+@pytest.fixture(scope="session")
+def model() -> SentenceTransformerEmbedder:
+    if not MODEL.is_dir():
+        pytest.skip(f"no embedding model at {MODEL}")
+    return SentenceTransformerEmbedder(MODEL, batch_size=4)
+
+
+def test_vectors_are_normalised_and_in_input_order(model):
+    texts = ["电子商务经营者应当依法办理市场主体登记。", "短", "直播间不得虚假宣传，" * 20, "平台内经营者", "七日无理由退货"]
+    together = model.encode(texts)  # length-bucketed batches of 4
+    alone = np.stack([model.encode([t])[0] for t in texts])
+    assert together.shape == (5, model.dim) and together.dtype == np.float32
+    assert np.allclose(np.linalg.norm(together, axis=1), 1.0, atol=1e-5)
+    assert np.allclose(together, alone, atol=1e-4)
+
+
+def test_query_vectors_are_cached_and_read_only(model):
+    a = model.encode_query("直播带货需要什么资质")
+    assert model.encode_query("直播带货需要什么资质") is a
+    assert not a.flags.writeable
+    assert np.allclose(a, model.encode(["直播带货需要什么资质"])[0], atol=1e-5)
+
+
+def test_paraphrase_is_closer_than_an_unrelated_text(model):
+    q, near, far = model.encode(["平台能不能对商家的定价设置不合理的限制", "平台不得对平台内经营者的交易价格进行不合理限制",
+                                 "本法自二〇一九年一月一日起施行"])
+    assert q @ near > q @ far
+
+
+def test_hybrid_search_with_the_real_model(model, home):
+    settings = Settings.load(embedding_model=MODEL)
+    kb = KnowledgeBase.open(settings, embedder=model)
+    fill(kb)
+    assert kb.manifest["model"] == {"name": MODEL.name, "dim": model.dim}
+    hit = kb.search("平台可以限制商家的交易价格吗", k=3)[0]
+    assert hit.clause == by_label(kb, "ecl", "第三十五条")
+    assert KnowledgeBase.open(settings).search("电子商务法第三十五条")[0].clause.label == "第三十五条"

@@ -1,0 +1,160 @@
+"""Hybrid search over the hand-made knowledge base: ranking, references, filters, modes."""
+
+import pytest
+from kbdata import by_label
+from policykb.index.filters import Filters
+from policykb.index.llama import PolicyRetriever
+
+
+def first(kb, query, **kw):
+    hits = kb.search(query, **kw)
+    assert hits, f"no hits for {query!r}"
+    return hits[0]
+
+
+@pytest.mark.parametrize("query, doc_id, label", [
+    ("电子商务平台经营者对平台内经营者进行不合理限制", "ecl", "第三十五条"),
+    ("经营者应当办理市场主体登记吗", "ecl", "第十条"),
+    ("活动由谁主办", "sz", "一、"),
+    ("短视频拍多长时间", "sz", "3.1.2"),
+    ("直播间虚假宣传", "dy", "1."),
+])
+def test_search_finds_the_clause(kb, query, doc_id, label):
+    assert first(kb, query).clause == by_label(kb, doc_id, label)
+
+
+@pytest.mark.parametrize("query, doc_id, label", [
+    ("第三十五条的内容", "ecl", "第三十五条"),  # sh's 第35条 is ranked after it, both are named
+    ("电子商务法第三十五条", "ecl", "第三十五条"),
+    ("《电子商务法》第三十五条", "ecl", "第三十五条"),
+    ("《中华人民共和国电子商务法》第35条", "ecl", "第三十五条"),
+    ("民法商法电子商务法第三十五条的内容是什么？", "ecl", "第三十五条"),
+    ("上海市促进电子商务发展规定第三十五条", "sh", "第35条"),
+    ("电子商务法第102条", "ecl", "第一百零二条"),
+    ("第 7-1 條", "tw", "第 7-1 條"),
+    ("消費者保護法第七條之一", "tw", "第 7-1 條"),
+    ("消费者保护法第七条", "tw", "第 7 條"),
+    ("消费者权益保护法第七条", "crl", "第七条"),
+    ("3.1.2", "sz", "3.1.2"),
+    ("（十二）", "sz", "（十二）"),
+    ("(十二)是什么", "sz", "（十二）"),
+    ("电子商务法第二章", "ecl", "第九条"),
+    ("电子商务法第二章第十条", "ecl", "第十条"),
+])
+def test_reference_goes_first(kb, query, doc_id, label):
+    hit = first(kb, query)
+    assert hit.clause == by_label(kb, doc_id, label)
+    assert hit.signals["reference"] == 1.0
+
+
+def test_reference_without_a_law_names_every_document_with_that_number(kb):
+    hits = kb.search("第三十五条", k=5)
+    named = [(h.clause.doc_id, h.clause.label) for h in hits if "reference" in h.signals]
+    assert sorted(named) == [("ecl", "第三十五条"), ("sh", "第35条")]
+    assert [h.rank for h in hits] == list(range(1, len(hits) + 1))
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+def test_reference_to_a_law_not_in_the_index_is_not_a_reference_hit(kb):
+    hits = kb.search("民法商法农民专业合作社法第三十五条的内容是什么？")
+    assert not any("reference" in h.signals for h in hits)
+
+
+@pytest.mark.parametrize("query, doc_id, label", [
+    ("人民群众利益", "dy", "1."),  # stored with the Kangxi radical ⼈
+    ("⼈民群众", "dy", "1."),
+    ("电子商务活动公示营业执照", "dy", "2."),  # stored with a zero-width space inside 电子商务
+    ("電子商務活動公示營業執照", "dy", "2."),
+])
+def test_normalised_forms_match_in_bm25(kb, query, doc_id, label):
+    assert first(kb, query, mode="bm25").clause == by_label(kb, doc_id, label)
+
+
+def test_traditional_query_finds_simplified_text(kb):
+    assert first(kb, "平臺內經營者不合理限制").clause == by_label(kb, "ecl", "第三十五条")
+
+
+@pytest.mark.parametrize("filters, docs", [
+    (Filters(region="深圳"), {"sz"}),
+    (Filters(region=["上海", "深圳"]), {"sh", "sz"}),
+    (Filters(issuer="全国人民代表大会常务委员会"), {"ecl", "crl"}),
+    (Filters(platform="抖音"), {"dy"}),
+    (Filters(doc_type="law"), {"ecl", "tw", "crl"}),
+    (Filters(doc_id="tw"), {"tw"}),
+    (Filters(region="臺灣"), {"tw"}),  # filter values are compared by search key
+    (Filters(date_from="2021-01-01"), {"sh", "sz", "dy"}),
+    (Filters(date_to="2015"), {"tw", "crl"}),
+    (Filters(date_from="2021-11-30", date_to="2021-11-30"), {"sh"}),  # "2021-11" covers the whole month
+    (Filters(date_from="2023-06"), set()),
+    (Filters(doc_type="law", region="全国", date_from="2018"), {"ecl"}),
+    (Filters(region="火星"), set()),
+])
+def test_filters_apply_before_ranking(kb, filters, docs):
+    for mode in ("hybrid", "bm25", "dense"):
+        hits = kb.search("电子商务经营者 第三十五条", k=50, filters=filters, mode=mode)
+        assert {h.clause.doc_id for h in hits} <= docs
+    dense = kb.search("电子商务经营者", k=50, filters=filters, mode="dense")
+    assert {h.clause.doc_id for h in dense} == docs  # dense ranks every allowed clause
+
+
+def test_filters_restrict_reference_hits(kb):
+    hits = kb.search("第三十五条", filters=Filters(region="上海"))
+    assert hits[0].clause == by_label(kb, "sh", "第35条")
+    assert {h.clause.doc_id for h in hits} == {"sh"}
+
+
+@pytest.mark.parametrize("bad, message", [
+    ("2023/05/01", "date '2023/05/01' is not a date; use yyyy-mm-dd, yyyy-mm or yyyy"),
+    ("2023-13", "date '2023-13' has no month 13; use yyyy-mm-dd, yyyy-mm or yyyy"),
+    ("2023-02-30", "date '2023-02-30' has no day 30; use yyyy-mm-dd, yyyy-mm or yyyy"),
+])
+def test_bad_filter_date_is_rejected(bad, message):
+    with pytest.raises(ValueError) as exc:
+        Filters(date_from=bad)
+    assert str(exc.value) == message
+
+
+def test_modes(kb):
+    bm25 = kb.search("不合理限制", mode="bm25", k=20)
+    assert bm25 and all(set(h.signals) == {"bm25", "bm25_rank"} and h.score > 0 for h in bm25)
+    dense = kb.search("不合理限制", mode="dense", k=5)
+    assert len(dense) == 5 and all(set(h.signals) == {"dense", "dense_rank"} for h in dense)
+    assert [h.score for h in dense] == sorted((h.score for h in dense), reverse=True)
+    hybrid = kb.search("对平台内经营者进行不合理限制", k=5)
+    assert hybrid[0].clause == by_label(kb, "ecl", "第三十五条")
+    assert {"bm25", "dense"} <= set(hybrid[0].signals)
+
+
+def test_pure_modes_ignore_references(kb):
+    assert all("reference" not in h.signals for h in kb.search("第三十五条", mode="bm25"))
+
+
+def test_unknown_mode_is_rejected(kb):
+    with pytest.raises(ValueError) as exc:
+        kb.search("x", mode="fuzzy")
+    assert str(exc.value) == "search mode 'fuzzy' is not known; allowed: hybrid, bm25, dense"
+
+
+def test_k_limits_results(kb):
+    assert len(kb.search("电子商务", k=3)) == 3
+    assert kb.search("电子商务", k=0) == []
+    assert kb.search("   ") == []
+
+
+def test_empty_knowledge_base_searches_without_an_embedder(settings):
+    from policykb.index.store import KnowledgeBase
+
+    kb = KnowledgeBase.open(settings)
+    assert kb.search("电子商务") == []
+    assert kb._embedder is None
+
+
+def test_llama_index_retriever(kb):
+    nodes = PolicyRetriever(kb, k=3).retrieve("电子商务法第三十五条")
+    clause = by_label(kb, "ecl", "第三十五条")
+    assert nodes[0].node.id_ == clause.clause_id
+    assert nodes[0].node.get_content() == clause.text
+    assert nodes[0].node.metadata["label"] == "第三十五条"
+    assert nodes[0].score == pytest.approx(kb.search("电子商务法第三十五条", k=3)[0].score)
+    filtered = PolicyRetriever(kb, k=10, filters=Filters(doc_id="sz")).retrieve("活动")
+    assert {n.node.metadata["doc_id"] for n in filtered} == {"sz"}
