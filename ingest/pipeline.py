@@ -18,6 +18,7 @@ from policykb.ingest.metadata import ManifestEntry, doc_id_for, guess, metadata_
 from policykb.ingest.outline import build_outline
 from policykb.ingest.record import Clause, Document
 from policykb.ingest.split import display_text, to_clauses
+from policykb.ingest.toc import drop_toc
 
 # Bump when ingest's output for the same file changes, so unchanged files are re-ingested.
 PIPELINE_VERSION = "1"
@@ -53,7 +54,8 @@ def _ingest(loaded: LoadedText, entry: ManifestEntry | None, *, source_path: str
             max_chars: int, rules: Rules | None, doc_id: str) -> IngestResult:
     cleaned = clean(loaded.text, rules)
     title_hint = entry.values.get("title") if entry else None
-    units = build_units(to_lines(cleaned.lines), rules or _rules(), title_hint)
+    lines, toc = drop_toc(to_lines(cleaned.lines))
+    units = build_units(lines, rules or _rules(), title_hint)
     outline = build_outline(units)
     title_lines = [u.full.text for u in units if u.kind == "title"]
     guessed_values, guessed = guess([ln.text for ln in cleaned.lines], title_lines, Path(source_path).stem)
@@ -71,7 +73,7 @@ def _ingest(loaded: LoadedText, entry: ManifestEntry | None, *, source_path: str
                    valid_to=values.get("valid_to"), guessed=tuple(guessed),
                    pages=len(loaded.pages) if loaded.pages else None, n_clauses=len(clauses),
                    warnings=tuple(loaded.warnings) + _warnings(loaded, clauses))
-    headings = [h.span() for h in outline.headings]
+    headings = [h.span() for h in outline.headings + toc]
     return IngestResult(doc, clauses, cleaned.removals, headings, loaded.text)
 
 

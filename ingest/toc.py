@@ -1,0 +1,76 @@
+"""Tables of contents: a run of chapter/section (and article) headings with no text between
+them, repeated later in the body, is a table of contents. Its lines name sections only; left in,
+they would become duplicate headings or empty clauses.
+
+>>> from policykb.ingest.layout import Line
+>>> from policykb.ingest.mtext import MText
+>>> text = ["目录", "第一章 总则", "第二章 经营者", "第三章 附则", "", "第一章 总则", "第一条 为了规范。",
+...         "第二章 经营者", "第二条 经营者。", "第三章 附则", "第三条 本法施行。"]
+>>> lines = [Line(MText.of(t)) for t in text]
+>>> kept, toc = drop_toc(lines)
+>>> [ln.text.text for ln in kept if ln.text.text][:2], len(toc)
+(['第一章 总则', '第一条 为了规范。'], 4)
+"""
+
+from __future__ import annotations
+
+import re
+
+from policykb.ingest.clean import to_simplified
+from policykb.ingest.layout import Line
+from policykb.ingest.markers import line_marker
+from policykb.ingest.mtext import MText
+from policykb.ingest.numbering import label_key
+
+TOC_TITLE = re.compile(r"^目\s*录$|^contents$", re.IGNORECASE)
+PAGE_REF = re.compile(r"[.…·—\-\s]*\d+\s*$")
+MIN_ENTRIES = 3
+
+
+def drop_toc(lines: list[Line]) -> tuple[list[Line], list[MText]]:
+    """Lines with any table of contents blanked out, and the removed lines (for the report)."""
+    out = list(lines)
+    removed: list[MText] = []
+    i = 0
+    while i < len(out):
+        end = _toc_block(out, i)
+        if end:
+            for k in range(i, end):
+                if not out[k].blank:
+                    removed.append(out[k].text)
+                    out[k] = Line(out[k].text[0:0])
+            i = end
+        else:
+            i += 1
+    return out, removed
+
+
+def _entry_key(line: Line) -> str | None:
+    text = PAGE_REF.sub("", line.text.text)
+    marker = line_marker(text)
+    if not marker or marker.kind not in ("part", "chapter", "section", "article"):
+        return None
+    title = to_simplified(text[marker.end:]).replace(" ", "")
+    return f"{label_key(marker.label)}|{title}"
+
+
+def _toc_block(lines: list[Line], i: int) -> int | None:
+    """End index of a table of contents starting at i, or None."""
+    start = i
+    if TOC_TITLE.match(lines[i].text.text.strip()):
+        i += 1
+    keys: list[str] = []
+    while i < len(lines):
+        if lines[i].blank:
+            i += 1
+            continue
+        key = _entry_key(lines[i])
+        # A TOC entry is a bare heading: an article line with body text is the body itself.
+        if key is None or key in keys or (key.startswith("art:") and len(key.split("|", 1)[1]) > 30):
+            break  # not a heading, or the body starts over with the first heading
+        keys.append(key)
+        i += 1
+    if len(keys) < MIN_ENTRIES:
+        return None
+    later = {_entry_key(ln) for ln in lines[i:] if not ln.blank}
+    return i if keys[0] in later and len(set(keys) & later) >= len(keys) // 2 else None

@@ -1,0 +1,31 @@
+"""A table of contents must not create duplicate clauses or headings."""
+
+from pathlib import Path
+
+from policykb.ingest.pipeline import ingest_text
+
+LAW = Path(__file__).parents[1] / "data" / "external" / "ecommerce_law_2018.md"
+
+
+def _with_toc(text: str) -> str:
+    headings = [ln.lstrip("# ") for ln in text.splitlines() if ln.startswith(("## ", "### "))]
+    head, body = text.split("\n", 1)
+    return f"{head}\n\n目录\n\n" + "\n".join(f"{h}……{n}" for n, h in enumerate(headings, 1)) + "\n\n" + body
+
+
+def test_toc_adds_no_clause_and_keeps_paths():
+    text = LAW.read_text(encoding="utf-8")
+    plain = ingest_text(text, source_path="law.md", doc_id="law")
+    with_toc = ingest_text(_with_toc(text), source_path="law.md", doc_id="law")
+    assert [(c.label, c.section_path, c.text) for c in with_toc.clauses] == \
+        [(c.label, c.section_path, c.text) for c in plain.clauses]
+    assert len({c.label for c in with_toc.clauses if c.label.endswith("条")}) == 89
+
+
+def test_toc_lines_are_reported_as_headings_not_lost():
+    text = _with_toc(LAW.read_text(encoding="utf-8"))
+    result = ingest_text(text, source_path="law.md", doc_id="law")
+    spans = {text[s:e] for s, e in result.headings}
+    toc_lines = [ln for ln in text.splitlines() if ln == "目录" or "……" in ln]
+    assert len(toc_lines) == 1 + 7 + 2  # 目录, 7 chapters, 2 sections
+    assert all(ln in spans for ln in toc_lines)
