@@ -1,0 +1,313 @@
+"""question → retrieved clauses → a cited answer, or an honest "the knowledge base has no clause on this".
+
+>>> a = answer(kb, "微视收费吗？")                                            # doctest: +SKIP
+>>> print(a.text)                                                             # doctest: +SKIP
+腾讯微视平台对本次活动不收取费用，企业在第三方平台产生的费用按第三方平台规定执行。[1] …
+>>> a.citations[0].clause.doc_id, a.citations[0].note                         # doctest: +SKIP
+('shenzhen-weishi-2020', '时效性通知，有效期 2020-03-01 至 2020-06-30（已结束）')
+
+Every sentence of an extractive answer is a verbatim span of a cited clause's (Simplified) text, followed
+by its marker; one clause has one number however many of its sentences are quoted. When the sentences come
+from several documents — or the question asks about several ("各地…") — they are grouped by document.
+An English question gets a one-line English lead naming the notice and section; a Traditional one gets
+each quoted sentence as originally written alongside. With ``mode="llm"`` an LLM writes the answer from
+the same clauses and every sentence it writes is checked against the clause it cites (``qa/llm.py``).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Literal
+
+from policykb.index.filters import Filters
+from policykb.index.search import Hit
+from policykb.qa.abstain import Features, Rule, default_rule, features
+from policykb.qa.citations import Citation, make_citation, related_dict
+from policykb.qa.extractive import Candidate, score_sentences, select
+from policykb.qa.question import Question, analyse_forms
+from policykb.qa.retrieval import query_forms, term_stats
+
+Mode = Literal["extractive", "llm"]
+MODES = ("extractive", "llm")
+DEPTH = 30  # clauses read for an answer: the answering sentence is not always in the top 10
+RELATED = 5  # clauses offered as related reading
+
+NO_CLAUSE = {
+    "zh": "知识库中没有回答这个问题的条款。",
+    "zh-hant": "知識庫中沒有回答這個問題的條款。",
+    "en": "The knowledge base has no clause on this.",
+}
+
+
+@dataclass(frozen=True)
+class AnswerSentence:
+    text: str  # verbatim span of the cited clause's text (Simplified)
+    citations: tuple[int, ...]  # the [n] after it
+    clause_id: str
+    start: int  # span in Clause.text
+    end: int
+    original: str | None = None  # the same span as written, when the notice was converted (e.g. Traditional)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "text": self.text,
+            "citations": list(self.citations),
+            "clause_id": self.clause_id,
+            "start": self.start,
+            "end": self.end,
+            "original": self.original,
+        }
+
+
+@dataclass(frozen=True)
+class Group:
+    """The sentences of one document, in an answer drawn from several."""
+
+    doc_id: str
+    heading: str
+    sentences: tuple[int, ...]  # indices into Answer.sentences
+
+    def to_dict(self) -> dict[str, object]:
+        return {"doc_id": self.doc_id, "heading": self.heading, "sentences": list(self.sentences)}
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    lang: str
+    abstained: bool
+    text: str  # the rendered answer: lead, group headings, sentences each followed by [n]
+    sentences: tuple[AnswerSentence, ...] = ()
+    citations: tuple[Citation, ...] = ()
+    related: tuple[Hit, ...] = ()
+    lead: str | None = None
+    groups: tuple[Group, ...] = ()
+    mode: str = "extractive"
+    reason: str = ""
+    features: Features | None = None
+    fallback: bool = False  # LLM mode: nothing the LLM wrote survived, the extractive answer is shown
+    dropped: tuple[str, ...] = ()  # LLM mode: sentences removed as unsupported by their citation
+    timings: dict[str, float] = field(default_factory=dict, compare=False)
+
+    def citation(self, n: int) -> Citation:
+        return next(c for c in self.citations if c.n == n)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "question": self.question,
+            "answer": self.text,
+            "abstained": self.abstained,
+            "citations": [c.to_dict() for c in self.citations],
+            "related": [related_dict(h) for h in self.related],
+            "lang": self.lang,
+            "lead": self.lead,
+            "sentences": [s.to_dict() for s in self.sentences],
+            "groups": [g.to_dict() for g in self.groups],
+            "mode": self.mode,
+            "fallback": self.fallback,
+            "dropped": list(self.dropped),
+            "reason": self.reason,
+            "abstention": self.features.to_dict() if self.features else None,
+        }
+
+
+# ------------------------------------------------------------------------------------------------ API
+
+
+def answer(
+    kb,
+    question: str,
+    *,
+    k: int = DEPTH,
+    filters: Filters | None = None,
+    mode: Mode = "extractive",
+    llm=None,
+    rule: Rule | None = None,
+    today: date | None = None,
+) -> Answer:
+    """Answer ``question`` from ``kb`` (a ``KnowledgeBase``).
+
+    ``k``: clauses retrieved and read; ``filters``: as for ``kb.search``; ``mode``: "extractive" (default)
+    or "llm" (``llm`` a LlamaIndex LLM; by default the one configured in ``kb.settings``); ``rule``: the
+    abstention rule (default ``qa/abstain.toml``); ``today``: for "(ended)" notes on time-bound notices.
+    """
+    if mode not in MODES:
+        raise ValueError(f"answer mode {mode!r} is not known; allowed: {', '.join(MODES)}")
+    t0 = time.perf_counter()
+    hits = kb.search(question, k=k, filters=filters) if question.strip() else []
+    t1 = time.perf_counter()
+    result = answer_from_hits(kb, question, hits, mode=mode, llm=llm, rule=rule, today=today)
+    result.timings.update(search_ms=(t1 - t0) * 1000)
+    return result
+
+
+def answer_from_hits(
+    kb,
+    question: str,
+    hits: list[Hit],
+    *,
+    mode: Mode = "extractive",
+    llm=None,
+    rule: Rule | None = None,
+    today: date | None = None,
+) -> Answer:
+    """The answer from hits already retrieved for ``question`` (what ``answer`` does after searching)."""
+    t0 = time.perf_counter()
+    rule = rule or default_rule()
+    q = analyse(kb, question)
+    feats = features(q, hits, rule.window)
+    abstain, reason = rule.abstains(feats)
+    chosen: list[Candidate] = []
+    candidates: list[Candidate] = []
+    if not abstain:
+        candidates = score_sentences(q, hits)
+        chosen = select(q, candidates)
+        if not chosen:
+            abstain, reason = True, "no sentence of the top clauses mentions the question"
+    if abstain:
+        result = abstention(question, q.lang, hits, reason=reason, feats=feats)
+    else:
+        result = compose(kb, q, chosen, hits, reason=reason, feats=feats, today=today)
+        if mode == "llm":
+            from policykb.qa.llm import llm_answer
+
+            result = llm_answer(kb, q, hits, candidates, result, llm=llm, today=today)
+    result.timings.update(answer_ms=(time.perf_counter() - t0) * 1000)
+    return result
+
+
+def analyse(kb, question: str) -> Question:
+    """The question as the answerer reads it (concepts, answer types), from the retriever's query forms."""
+    return analyse_forms(query_forms(kb, question), term_stats(kb))
+
+
+# ------------------------------------------------------------------------------------------ composing
+
+
+def abstention(question: str, lang: str, hits: list[Hit], *, reason: str, feats: Features | None) -> Answer:
+    return Answer(
+        question=question,
+        lang=lang,
+        abstained=True,
+        text=NO_CLAUSE.get(lang, NO_CLAUSE["zh"]),
+        related=tuple(hits[:RELATED]),
+        reason=reason,
+        features=feats,
+    )
+
+
+def group_heading(c) -> str:
+    m = c.metadata
+    place = m.region or ""
+    who = m.issuer or c.title
+    return f"{place} · {who}" if place and place != who else who
+
+
+def compose(
+    kb,
+    q: Question,
+    chosen: list[Candidate],
+    hits: list[Hit],
+    *,
+    reason: str = "",
+    feats: Features | None = None,
+    today: date | None = None,
+    mode: str = "extractive",
+) -> Answer:
+    """Number the clauses of ``chosen`` (best first; by document when they span several), render the text."""
+    by_doc: dict[str, list[Candidate]] = {}
+    for cand in chosen:
+        by_doc.setdefault(cand.clause.doc_id, []).append(cand)
+    ordered = [cand for group in by_doc.values() for cand in group]
+    numbers: dict[str, int] = {}
+    citations: list[Citation] = []
+    sentences: list[AnswerSentence] = []
+    for cand in ordered:
+        cid = cand.clause.clause_id
+        if cid not in numbers:
+            numbers[cid] = len(numbers) + 1
+            citations.append(
+                make_citation(
+                    numbers[cid], cand.hit, kb.document(cand.clause.doc_id), lang=q.lang, today=today
+                )
+            )
+        sentences.append(sentence_of(cand, (numbers[cid],)))
+    groups: list[Group] = []
+    if len(by_doc) > 1:
+        i = 0
+        for doc_id, group in by_doc.items():
+            groups.append(Group(doc_id, group_heading(group[0].clause), tuple(range(i, i + len(group)))))
+            i += len(group)
+    cited = set(numbers)
+    related = tuple(h for h in hits if h.clause.clause_id not in cited)[:RELATED]
+    lead = english_lead(citations) if q.lang == "en" else None
+    return Answer(
+        question=q.text,
+        lang=q.lang,
+        abstained=False,
+        text=render(sentences, groups, lead),
+        sentences=tuple(sentences),
+        citations=tuple(citations),
+        related=related,
+        lead=lead,
+        groups=tuple(groups),
+        mode=mode,
+        reason=reason,
+        features=feats,
+    )
+
+
+def sentence_of(cand: Candidate, citations: tuple[int, ...]) -> AnswerSentence:
+    c, span = cand.clause, cand.span
+    original = None
+    if c.original != c.text and len(c.original) == len(c.text):
+        original = c.original[span.start : span.end]
+    return AnswerSentence(
+        text=span.text,
+        citations=citations,
+        clause_id=c.clause_id,
+        start=span.start,
+        end=span.end,
+        original=original,
+    )
+
+
+def markers(numbers: tuple[int, ...]) -> str:
+    return "".join(f"[{n}]" for n in numbers)
+
+
+def render(sentences: list[AnswerSentence] | tuple[AnswerSentence, ...], groups, lead: str | None) -> str:
+    """Lead line (English questions), then sentences each followed by its markers; a heading line
+    ("上海市 · 上海市商务委员会：") before each document's sentences when the answer spans documents."""
+    lines = [lead] if lead else []
+    if groups:
+        for g in groups:
+            lines.append(f"{g.heading}：")
+            lines.append(" ".join(sentences[i].text + markers(sentences[i].citations) for i in g.sentences))
+    else:
+        lines.append(" ".join(s.text + markers(s.citations) for s in sentences))
+    return "\n".join(lines)
+
+
+def english_lead(citations: list[Citation]) -> str:
+    """One English line: which notice and section answer it."""
+
+    def where(c: Citation) -> str:
+        m = c.clause.metadata
+        bits = [m.issuer or "", f"《{c.clause.title}》", f"({m.date})" if m.date else ""]
+        section = f", section {c.section}" if c.section else ""
+        return " ".join(b for b in bits if b) + section + f" [{c.n}]"
+
+    docs = list(dict.fromkeys(c.clause.doc_id for c in citations))
+    if len(docs) == 1:
+        first = citations[0]
+        extra = f" (also [{'], ['.join(str(c.n) for c in citations[1:])}])" if len(citations) > 1 else ""
+        return f"Answered by {where(first)}{extra}; quoted in Chinese below."
+    firsts = [next(c for c in citations if c.clause.doc_id == d) for d in docs]
+    return (
+        f"Answered by {len(docs)} notices: "
+        + "; ".join(where(c) for c in firsts)
+        + "; quoted in Chinese below."
+    )

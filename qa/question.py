@@ -1,0 +1,327 @@
+"""A question → the concepts an answering clause must mention, with weights and synonyms.
+
+The retriever's query forms give the Simplified text (Traditional converted, English rendered word by
+word); this module takes the question words out (什么, 怎么, 吗 … — they ask, they are not evidence), cuts
+the rest into words, and gives each word
+
+- its **alternatives**: the word and the notices' wording for it (``[zh.colloquial]`` of the retriever's
+  glossary: 退货 → 退款, 售后; for English the other renderings of the same English word),
+- its **parts** (广州市 → 广州), which earn half credit when the whole word is missing,
+- a **weight**: the keyword IDF of the word in the knowledge base — a word no notice uses weighs most,
+- whether it is **optional** (light verbs and function words, ``qa/lexicon.toml``).
+
+>>> q = analyse_forms(QueryForms("微视收费吗？", "微视收费吗？", "zh", ()), TermStats(10, lambda w: 1))
+>>> [(c.word, c.optional) for c in q.concepts]
+[('微视', False), ('收费', False)]
+>>> q.coverage("腾讯微视平台对本次活动不收取费用。")  # 收费 ≈ 费用 (qa/lexicon.toml [synonyms])
+1.0
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import jieba
+
+from policykb.errors import ConfigError
+from policykb.index.keywords import STOPWORDS
+from policykb.index.normalize import search_key
+from policykb.index.query_forms import QueryForms, default_lexicon
+from policykb.qa.retrieval import TermStats
+
+LEXICON_PATH = Path(__file__).resolve().parent / "lexicon.toml"
+
+ABBREVIATION_CREDIT = 0.9  # 收费 found as 收取费用: the same word, written out
+PART_CREDIT = 0.5  # 广州 of 广州市: some of the word
+OPTIONAL_WEIGHT = 1.0  # at most: a light verb never outweighs what is asked about
+COUNT_CUES = ("count", "total")
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    question: tuple[str, ...]  # longest first
+    optional: frozenset[str]
+    spanning: tuple[str, ...]
+    spanning_en: tuple[str, ...]
+    english_fields: frozenset[str]
+    synonyms: dict[str, tuple[str, ...]]
+    cues: tuple[tuple[str, tuple[str, ...], re.Pattern], ...]
+
+    @classmethod
+    def load(cls, path: Path = LEXICON_PATH) -> Lexicon:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"{path}: cannot read the answerer's lexicon ({exc})") from exc
+        unknown = set(data) - {"words", "synonyms", "cues"}
+        if unknown:
+            raise ConfigError(
+                f"{path}: unknown tables {sorted(unknown)}; allowed: [words], [synonyms], [cues.NAME]"
+            )
+        synonyms = data.get("synonyms", {})
+        if not all(isinstance(v, list) and all(isinstance(x, str) for x in v) for v in synonyms.values()):
+            raise ConfigError(f'{path}: [synonyms] entries must be "word" = ["同义词", …]')
+        words = data.get("words", {})
+        allowed = {"question", "optional", "spanning", "spanning_en", "english_fields"}
+        if set(words) - allowed:
+            raise ConfigError(
+                f"{path}: unknown keys {sorted(set(words) - allowed)} in [words]; "
+                f"allowed: {', '.join(sorted(allowed))}"
+            )
+        cues = []
+        for name, cue in data.get("cues", {}).items():
+            if set(cue) != {"ask", "pattern"}:
+                raise ConfigError(f"{path}: [cues.{name}] needs exactly `ask` (list) and `pattern` (regex)")
+            try:
+                cues.append((name, tuple(cue["ask"]), re.compile(cue["pattern"])))
+            except re.error as exc:
+                raise ConfigError(
+                    f"{path}: [cues.{name}] pattern is not a regular expression ({exc})"
+                ) from exc
+        return cls(
+            question=tuple(sorted(set(words.get("question", [])), key=len, reverse=True)),
+            optional=frozenset(words.get("optional", [])),
+            spanning=tuple(words.get("spanning", [])),
+            spanning_en=tuple(w.lower() for w in words.get("spanning_en", [])),
+            english_fields=frozenset(words.get("english_fields", [])),
+            synonyms={search_key(k): tuple(map(search_key, v)) for k, v in synonyms.items()},
+            cues=tuple(cues),
+        )
+
+
+@lru_cache(maxsize=1)
+def default_qa_lexicon() -> Lexicon:
+    return Lexicon.load()
+
+
+@dataclass(frozen=True)
+class Concept:
+    word: str
+    alternatives: tuple[str, ...]  # search keys: the word first, then synonyms
+    parts: tuple[tuple[str, float], ...]  # (sub-word, weight) for partial credit
+    weight: float
+    optional: bool
+    abbreviation: re.Pattern | None = None  # 收费 → 收.{0,2}费
+
+    def credit(self, key: str, partial: bool = True) -> float:
+        """How much of this concept ``key`` (a search key) mentions: 1, 0.9 (abbreviation), ≤ 0.5 (some of
+        its parts, when ``partial``), 0."""
+        if any(a in key for a in self.alternatives):
+            return 1.0
+        if self.abbreviation is not None and self.abbreviation.search(key):
+            return ABBREVIATION_CREDIT
+        if partial and self.parts:
+            total = sum(w for _, w in self.parts)
+            found = sum(w for p, w in self.parts if p in key)
+            return PART_CREDIT * found / total if total else 0.0
+        return 0.0
+
+
+@dataclass(frozen=True)
+class Question:
+    text: str
+    zh: str
+    lang: str
+    concepts: tuple[Concept, ...]
+    cues: tuple[tuple[str, re.Pattern], ...]  # answer types asked for
+    spanning: bool  # asks about several documents ("各地…")
+    counted: re.Pattern | None = None  # a count question: a number right before what is counted (三大专场)
+
+    @property
+    def required(self) -> tuple[Concept, ...]:
+        return tuple(c for c in self.concepts if not c.optional)
+
+    def credits(self, key: str) -> list[float]:
+        return [c.credit(key) for c in self.concepts]
+
+    def coverage(
+        self,
+        text: str,
+        context: str = "",
+        context_factor: float = 1.0,
+        *,
+        partial: bool = True,
+        optional: bool = True,
+    ) -> float:
+        """Weighted share of the required concepts that ``text`` mentions (``context`` — headings, title,
+        issuer — counts ``context_factor`` as much). Optional concepts count only when present, and only
+        with ``optional``; ``partial`` gives parts of a word (广州 of 广州市) some credit.
+        0 when the question has no required concept."""
+        contexts = ((search_key(context), context_factor),) if context else ()
+        return self.coverage_of_keys(search_key(text), contexts, partial=partial, optional=optional)
+
+    def coverage_of_keys(
+        self,
+        key: str,
+        contexts: tuple[tuple[str, float], ...] = (),
+        *,
+        partial: bool = True,
+        optional: bool = True,
+    ) -> float:
+        """``coverage`` of search keys; ``contexts``: (key, factor) pairs, each credited ``factor``
+        as much."""
+        num = den = 0.0
+        has_required = False
+        for c in self.concepts:
+            if c.optional and not optional:
+                continue
+            got = c.credit(key, partial)
+            for context_key, factor in contexts:
+                if got >= factor:
+                    continue
+                got = max(got, factor * c.credit(context_key, partial))
+            if c.optional:
+                num += c.weight * got
+                den += c.weight * got
+            else:
+                has_required = True
+                num += c.weight * got
+                den += c.weight
+        return num / den if has_required and den > 0 else 0.0
+
+    def mentions_any(self, key: str) -> bool:
+        """Whether ``key`` has any required concept (or a synonym of it) in full."""
+        return any(any(a in key for a in c.alternatives) for c in self.required)
+
+
+# ------------------------------------------------------------------------------------------ analysis
+
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_SEPARATOR = " "
+
+
+def _is_word(token: str) -> bool:
+    return any(ch.isalnum() for ch in token)
+
+
+def _abbreviation(word: str) -> re.Pattern | None:
+    if 2 <= len(word) <= 4 and all(_CJK.match(ch) for ch in word):
+        return re.compile(".{0,2}".join(map(re.escape, word)))
+    return None
+
+
+def _parts(word: str, stats: TermStats) -> tuple[tuple[str, float], ...]:
+    if len(word) < 3:
+        return ()
+    parts = dict.fromkeys(p for p in jieba.cut_for_search(word) if len(p) >= 2 and p != word)
+    return tuple((p, stats.idf(p)) for p in parts)
+
+
+def _strip_glued(token: str, lex: Lexicon, stats: TermStats) -> str:
+    """jieba glues a function character to a word it does not know (带货时, 节在): cut it off when the
+    word alone is in the index and the glued form is not."""
+    if len(token) < 3 or stats.df(token):
+        return token
+    if token[-1] in lex.optional and stats.df(token[:-1]):
+        return token[:-1]
+    if token[0] in lex.optional and stats.df(token[1:]):
+        return token[1:]
+    return token
+
+
+def _remove(text: str, phrases: tuple[str, ...]) -> str:
+    for p in phrases:
+        if p in text:
+            text = text.replace(p, _SEPARATOR)
+    return text
+
+
+def _synonyms(word: str, zh: str, lex: Lexicon) -> tuple[str, ...]:
+    """The notices' wording for ``word``: ``[synonyms]`` of the answerer's lexicon, and the retriever's
+    glossary entries for colloquial phrases of the question that overlap ``word``."""
+    out: list[str] = list(lex.synonyms.get(word, ()))
+    for phrase, values in default_lexicon().colloquial:
+        if phrase in zh and (phrase in word or (len(word) > 1 and word in phrase)):
+            out.extend(search_key(v) for v in values)
+    return tuple(dict.fromkeys(v for v in out if v and v != word))
+
+
+def _concept(word: str, alternatives: tuple[str, ...], optional: bool, stats: TermStats) -> Concept:
+    optional = optional or (len(word) == 1 and bool(_CJK.match(word)))
+    weight = stats.idf(word) if stats.n_docs else 1.0
+    if optional:
+        weight = min(weight, OPTIONAL_WEIGHT)
+    return Concept(
+        word=word,
+        alternatives=(word, *alternatives),
+        parts=_parts(word, stats),
+        weight=weight,
+        optional=optional,
+        abbreviation=_abbreviation(word),
+    )
+
+
+def _english_groups(forms: QueryForms) -> dict[str, tuple[str, ...]]:
+    """Each rendered piece of ``forms.zh`` → the other renderings of the same English word(s).
+
+    ``terms`` lists each English word's renderings together, the chosen one (the piece in ``zh``) first."""
+    pieces = [search_key(p) for p in forms.zh.split()]
+    groups: dict[str, list[str]] = {p: [] for p in pieces}
+    current: str | None = None
+    for term in map(search_key, forms.terms):
+        if term in groups:
+            current = term
+        elif current is not None:
+            groups[current].append(term)
+    return {k: tuple(v) for k, v in groups.items()}
+
+
+def analyse_forms(forms: QueryForms, stats: TermStats, lexicon: Lexicon | None = None) -> Question:
+    lex = lexicon or default_qa_lexicon()
+    original = unicodedata.normalize("NFKC", forms.original).lower()
+    zh = search_key(forms.zh)
+    cues = tuple(
+        (name, pattern)
+        for name, asks, pattern in lex.cues
+        if any(a in zh or (a.isascii() and re.search(rf"\b{re.escape(a)}\b", original)) for a in asks)
+    )
+    spanning = any(w in zh for w in lex.spanning) or any(w in original for w in lex.spanning_en)
+    concepts: list[Concept] = []
+    seen: set[str] = set()
+    if forms.lang == "en":
+        groups = _english_groups(forms)
+        for piece, alternatives in groups.items():
+            if not _is_word(piece) or piece in seen or piece in lex.question or piece in STOPWORDS:
+                continue
+            seen.add(piece)
+            optional = piece in lex.english_fields or piece in lex.optional
+            extra = tuple(s for s in lex.synonyms.get(piece, ()) if s not in alternatives)
+            concepts.append(_concept(piece, alternatives + extra, optional, stats))
+    else:
+        rest = _remove(_remove(zh, lex.question), lex.spanning)
+        for token in jieba.lcut(rest):
+            token = _strip_glued(token.strip(), lex, stats)
+            if not _is_word(token) or token in seen or token in lex.question or token in STOPWORDS:
+                continue
+            seen.add(token)
+            concepts.append(_concept(token, _synonyms(token, zh, lex), token in lex.optional, stats))
+    return Question(
+        text=forms.original,
+        zh=forms.zh,
+        lang=forms.lang,
+        concepts=tuple(concepts),
+        cues=tuple(cues),
+        spanning=spanning,
+        counted=_counted(concepts, cues, lex),
+    )
+
+
+_NUMBER = r"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百千万亿]+)"
+
+
+def _counted(concepts: list[Concept], cues, lex: Lexicon) -> re.Pattern | None:
+    """For a question asking how many: a number followed, within three characters, by one of its words."""
+    if not any(name in COUNT_CUES for name, _ in cues):
+        return None
+    words = sorted(
+        {a for c in concepts if c.word not in lex.optional for a in c.alternatives},
+        key=lambda w: (-len(w), w),
+    )
+    if not words:
+        return None
+    return re.compile(_NUMBER + r"[^，。；,;]{0,3}?(?:" + "|".join(map(re.escape, words)) + ")")

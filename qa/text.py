@@ -1,0 +1,117 @@
+"""Sentences of a clause, and the comparison key used to check quotes and evidence.
+
+Answers quote clause text verbatim, so a sentence is a *span* of ``Clause.text``: splitting never
+rewrites a character. Chinese sentences end at 。！？； (and their ASCII forms), or at a line break
+(clause headings sit on their own line); closing quotes and brackets stay with their sentence.
+
+>>> [s.text for s in split_sentences("一、 简介\\n平台不收取费用。企业自愿参加；“报名”免费！")]
+['一、 简介', '平台不收取费用。', '企业自愿参加；', '“报名”免费！']
+>>> [s.text for s in split_sentences("序号：4；时间：11月11日；项目：时尚清远专场")]
+['序号：4；时间：11月11日；项目：时尚清远专场']
+>>> comparison_key("攔截了超300萬件(fèi)劣質商品。")
+'拦截了超300万件劣质商品'
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+from policykb.index.normalize import to_simplified
+
+_END = "。！？；!?;"
+_CLOSE = "”’」』）)》〉】\"'"
+# One sentence: everything up to an end mark (plus closing quotes/brackets), or up to a line break.
+_SENTENCE = re.compile(rf"[^{_END}\n]*(?:[{_END}]+[{_CLOSE}]*|\n|$)")
+# Pinyin annotations the notices carry after a character: (fèi), （fèi）.
+_PINYIN = re.compile(r"[(（][a-zA-ZāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüÜ]{1,8}[)）]")
+_CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_MARKER = re.compile(r"\s*\[(\d{1,3})\]")
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """``text == clause_text[start:end]``, stripped of surrounding whitespace."""
+
+    text: str
+    start: int
+    end: int
+
+
+def split_sentences(text: str) -> list[Span]:
+    """Sentences of ``text`` as spans, in order; blank pieces and bare punctuation dropped.
+
+    A flattened table row ("序号：4；时间：11月11日；项目：时尚清远专场") is one sentence: a ；after a
+    "field：value" piece separates cells, not sentences."""
+    out: list[Span] = []
+    for span in _pieces(text):
+        prev = out[-1] if out else None
+        if (
+            prev is not None
+            and prev.text.endswith(("；", ";"))
+            and _FIELD.match(prev.text)
+            and "\n" not in text[prev.end : span.start]
+        ):
+            out[-1] = Span(text[prev.start : span.end], prev.start, span.end)
+        else:
+            out.append(span)
+    return out
+
+
+_FIELD = re.compile(r"^[^，。；,;:：\s]{1,8}[:：]")
+
+
+def _pieces(text: str) -> list[Span]:
+    out: list[Span] = []
+    for m in _SENTENCE.finditer(text):
+        piece = m.group()
+        if not piece:
+            continue
+        lead = len(piece) - len(piece.lstrip())
+        body = piece.strip()
+        if not body or not any(ch.isalnum() for ch in body):
+            continue
+        start = m.start() + lead
+        out.append(Span(body, start, start + len(body)))
+    return out
+
+
+@lru_cache(maxsize=4096)
+def cached_sentences(text: str) -> tuple[Span, ...]:
+    return tuple(split_sentences(text))
+
+
+def _keep(ch: str) -> bool:
+    return ch == "." or ch.isalnum() or bool(re.match(f"[{_CJK}]", ch))
+
+
+def comparison_key(text: str, *, lower: bool = False) -> str:
+    """Traditional → Simplified (OpenCC t2s), pinyin annotations removed, then only letters, digits,
+    CJK ideographs and ``.`` kept — the evidence rule of ``tests/data/eval/README.md`` (``lower`` also
+    folds case, for checking an LLM's quotes)."""
+    text = _PINYIN.sub("", to_simplified(unicodedata.normalize("NFKC", text)))
+    key = "".join(ch for ch in text if _keep(ch))
+    return key.lower() if lower else key
+
+
+def key_with_positions(text: str) -> tuple[str, list[int]]:
+    """``comparison_key(text, lower=True)`` of an already Simplified ``text`` and, for each key character,
+    its index in ``text`` — to map a match in the key back to a verbatim span of ``text``."""
+    masked = _PINYIN.sub(lambda m: "\0" * len(m.group()), text)
+    chars, pos = [], []
+    for i, ch in enumerate(masked):
+        if ch == "\0":
+            continue
+        for out in unicodedata.normalize("NFKC", ch):
+            if _keep(out):
+                chars.append(out.lower())
+                pos.append(i)
+    return "".join(chars), pos
+
+
+def strip_markers(sentence: str) -> tuple[str, list[int]]:
+    """``"……执行。[1][2]"`` → ``("……执行。", [1, 2])``."""
+    found = [int(n) for n in _MARKER.findall(sentence)]
+    return _MARKER.sub("", sentence).strip(), found
