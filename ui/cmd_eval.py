@@ -1,0 +1,147 @@
+"""``policykb eval``: score retrieval on the labelled question set and LawBench, in one run.
+
+    policykb eval                                   # dev questions, KB at $POLICYKB_HOME, LawBench subset
+    policykb eval --questions my.jsonl --k 10 --json
+    policykb eval --lawbench none                   # skip LawBench
+
+Pipelines compared: policykb hybrid, BM25 only, dense only, and the naive LlamaIndex baseline
+(``qa/baselines.py``). LawBench runs against a temporary knowledge base holding only the laws it asks about.
+
+>>> report = run(Settings.load(), questions=DEV_QUESTIONS, lawbench=LAWBENCH_SUBSET)   # doctest: +SKIP
+>>> report.scores[0].recall_5                                                          # doctest: +SKIP
+1.0
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from policykb.config import Settings
+from policykb.qa.evaluation import DEV_QUESTIONS, REPO_ROOT, PipelineScores, format_misses, format_table
+from policykb.qa.lawbench import LAWBENCH_SUBSET, LawbenchResult
+
+EXIT_OK, EXIT_USAGE = 0, 2
+KB_MODES = (("hybrid", "policykb hybrid"), ("bm25", "BM25 only"), ("dense", "dense only"))
+
+
+def register(sub, query_options) -> None:
+    """``policykb eval``; it takes no search filters, so ``query_options`` is not used."""
+    s = sub.add_parser("eval", help="score retrieval on a labelled question set (and LawBench)")
+    s.add_argument("--questions", type=Path, default=DEV_QUESTIONS, metavar="FILE",
+                   help="JSONL questions with evidence (default: tests/data/eval/dev_questions.jsonl)")
+    s.add_argument("--k", type=int, default=10, help="units retrieved per question; MRR and nDCG at k (≥ 5)")
+    s.add_argument("--lawbench", default=str(LAWBENCH_SUBSET), metavar="FILE",
+                   help="LawBench 1-1 subset JSONL (default: the bundled one; 'none' skips it)")
+    s.add_argument("--json", action="store_true", help="print the numbers as one JSON object")
+    s.set_defaults(func=cmd_eval)
+
+
+@dataclass
+class EvalReport:
+    questions: str
+    home: str
+    scores: list[PipelineScores]
+    lawbench: LawbenchResult | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {"questions": self.questions, "home": self.home,
+                "pipelines": {s.name: s.to_dict() for s in self.scores},
+                "lawbench": self.lawbench.to_dict() if self.lawbench else None, "notes": self.notes}
+
+    def format(self) -> str:
+        lines = [format_table(self.scores), ""]
+        if self.lawbench is not None:
+            lb = self.lawbench
+            lines.append(f"LawBench 1-1 article recitation ({lb.n} questions; a separate KB of the laws): "
+                         f"hit@1 = {lb.hit_at_1:.3f} ({lb.hits}/{lb.n})")
+            lines += [f"  miss: {m['question']} want {m['want']} got {m['got']}" for m in lb.misses]
+            lines.append("")
+        lines += [format_misses(s) for s in self.scores]
+        lines += [f"note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+
+def open_kb(settings: Settings, *, embedder=None, notes: list[str] | None = None):
+    """The knowledge base at ``settings.home``; the bundled corpus is ingested first when it is empty."""
+    from policykb.index.store import KnowledgeBase
+    from policykb.ui.ingesting import format_report, ingest_paths
+
+    kb = KnowledgeBase.open(settings, embedder=embedder)
+    if not kb.documents():
+        report = ingest_paths(kb, [settings.corpus], max_chars=settings.max_clause_chars)
+        print(format_report(report), file=sys.stderr)
+        if notes is not None:
+            notes.append(f"the knowledge base at {settings.home} was empty; ingested {settings.corpus}")
+    return kb
+
+
+def source_files(kb, settings: Settings, notes: list[str]) -> list[Path]:
+    """The raw files the knowledge base was built from (for the baseline), found on disk."""
+    found = []
+    for doc in kb.documents():
+        p = Path(doc.source_path)
+        candidates = [p, REPO_ROOT / p, Path(settings.corpus) / p.name]
+        hit = next((c for c in candidates if c.is_file()), None)
+        if hit is None:
+            notes.append(f"baseline: source file of {doc.doc_id} not found ({doc.source_path}); left out")
+        else:
+            found.append(hit)
+    return found
+
+
+def run_lawbench(path: Path, settings: Settings, embedder) -> LawbenchResult:
+    """Ingest the laws ``path`` asks about into a throw-away knowledge base and score hit@1."""
+    from policykb.index.store import KnowledgeBase
+    from policykb.qa.lawbench import hit_at_1, law_paths, load_items
+    from policykb.ui.ingesting import ingest_paths
+
+    items = load_items(path)
+    with tempfile.TemporaryDirectory(prefix="policykb-lawbench-") as tmp:
+        law_settings = Settings.load(home=Path(tmp), embedding_model=settings.embedding_model)
+        kb = KnowledgeBase.open(law_settings, embedder=embedder)
+        report = ingest_paths(kb, law_paths(items), max_chars=settings.max_clause_chars)
+        if report.error:
+            raise RuntimeError(f"LawBench knowledge base could not be built: {report.error}")
+        return hit_at_1(kb, items)
+
+
+def run(settings: Settings, *, questions: Path = DEV_QUESTIONS, lawbench: Path | None = LAWBENCH_SUBSET,
+        k: int = 10, kb=None, baseline: bool = True) -> EvalReport:
+    """Every pipeline on ``questions`` (and LawBench unless ``lawbench`` is None) in one process;
+    ``baseline=False`` leaves out the LlamaIndex baseline (the quality test does not need it)."""
+    from policykb.qa.baselines import naive_llamaindex_pipeline
+    from policykb.qa.evaluation import kb_pipeline, load_questions, score_pipeline
+
+    notes: list[str] = []
+    kb = kb if kb is not None else open_kb(settings, notes=notes)
+    qs = load_questions(questions)
+    pipes = [kb_pipeline(kb, mode, name) for mode, name in KB_MODES]
+    if baseline:
+        pipes.append(naive_llamaindex_pipeline(source_files(kb, settings, notes), kb.embedder))
+    scores = [score_pipeline(p, qs, k) for p in pipes]
+    report = EvalReport(str(questions), str(settings.home), scores, notes=notes)
+    if lawbench is not None:
+        report.lawbench = run_lawbench(lawbench, settings, kb.embedder)
+    return report
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    if args.k < 5:
+        print("policykb eval: --k must be at least 5 (Recall@5 is reported)", file=sys.stderr)
+        return EXIT_USAGE
+    if not args.questions.is_file():
+        print(f"policykb eval: no questions file {args.questions}", file=sys.stderr)
+        return EXIT_USAGE
+    lawbench = None if args.lawbench.lower() == "none" else Path(args.lawbench)
+    if lawbench is not None and not lawbench.is_file():
+        print(f"policykb eval: no LawBench file {lawbench} (or pass --lawbench none)", file=sys.stderr)
+        return EXIT_USAGE
+    report = run(Settings.load(), questions=args.questions, lawbench=lawbench, k=args.k)
+    print(json.dumps(report.to_dict(), ensure_ascii=False) if args.json else report.format())
+    return EXIT_OK
