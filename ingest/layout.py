@@ -22,6 +22,7 @@ NO_HEADING_CHARS = set("。；！？，,;：:、!?")
 LONG_LINE = 60  # a line this long that stops mid-sentence was wrapped, not ended
 HEADING_MAX = 30
 PARAGRAPH_MIN = 40
+PARAGRAPH_END = tuple("。；！？;!?）)")
 
 
 @dataclass
@@ -53,7 +54,7 @@ def to_lines(cleaned_lines: list[MText]) -> list[Line]:
         level = 0
         if m := MD_HEADING.match(text.text):
             level = len(m.group(1))
-            text = text[m.end():].strip()
+            text = text[m.end():].strip().extend_left(text.span()[0])
         out.append(Line(text, tab, level))
     return out
 
@@ -172,8 +173,8 @@ def _heading_run(lines: list[Line], i: int) -> int:
     sentence punctuation, after a blank line, followed by a numbered clause or a paragraph."""
     if lines[i].md_level:
         return 1
-    if i and not lines[i - 1].blank:
-        return 0
+    if i and not lines[i - 1].blank and not lines[i - 1].text.text.endswith(PARAGRAPH_END):
+        return 0  # text runs on; a PDF has no blank lines, but a heading still follows a finished paragraph
     n, j = 0, i
     while j < len(lines) and n < 3:
         if lines[j].blank:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from policykb.errors import ConfigError
+from policykb.ingest.charfreq import is_word
 from policykb.ingest.clean import to_simplified
 from policykb.ingest.record import Metadata
 
@@ -33,6 +34,14 @@ DOC_TYPES = [("批复", "judicial_reply"), ("规定（", "judicial_interpretatio
              ("法", "law")]
 PLATFORMS = ("抖音", "快手", "淘宝", "天猫", "京东", "拼多多", "腾讯微视", "微视", "视频号", "小红书", "美团")
 REGION = re.compile(r"^((?:[\u4e00-\u9fff]{2,4}?(?:省|自治区))?[\u4e00-\u9fff]{2,4}?(?:市|自治州|州|县|区))")
+# A header field naming the document ("法規名稱：消費者保護法"): the value is the title.
+TITLE_FIELD = re.compile(r"^[\u4e00-\u9fff]{0,4}(?:名称|标题)[:：]\s*(?=\S)")
+COMPACT_DATE = re.compile(r"日期[:：]\s*(\d{4})(\d{2})(\d{2})(?!\d)")  # 修正日期：20150617
+# What follows an effective date ("本法自2019年1月1日起施行"): not the date the document was made.
+EFFECTIVE = re.compile(r"^起?(?:施行|实施|生效)")
+# What a dated header line records ("2018年8月31日 第十三届全国人民代表大会常务委员会第五次会议通过").
+DATING_ACT = re.compile(r"通过|公布|批准|修正|修订|发布|印发")
+TERM = re.compile(r"第[0-9一二三四五六七八九十百零〇]+届")
 
 
 @dataclass(frozen=True)
@@ -72,14 +81,14 @@ def doc_id_for(path: Path) -> str:
 def guess(text_lines: list[str], title_lines: list[str], fallback_title: str) -> tuple[dict[str, str], list[str]]:
     """Metadata guessed from a document's (cleaned, original-script) text."""
     simple = [to_simplified(t).replace(" ", "") for t in text_lines if t.strip()]
-    heads = [to_simplified(t).replace(" ", "") for t in title_lines if t.strip()]
+    heads = [TITLE_FIELD.sub("", to_simplified(t).replace(" ", "")) for t in title_lines if t.strip()]
     found: dict[str, str] = {}
     title = next((h for h in heads if any(w in h for w in TITLE_WORDS)), heads[0] if heads else fallback_title)
     found["title"] = title
     if issuer := _issuer(simple, title):
         found["issuer"] = issuer
-        if m := REGION.match(issuer):
-            found["region"] = m.group(1)
+        if region := _region(issuer):
+            found["region"] = region
     if date := _date(simple):
         found["date"] = date
     if platform := _platform(simple):
@@ -97,16 +106,43 @@ def _issuer(lines: list[str], title: str) -> str | None:
         return m.group(1)
     if (m := ORG.match(title)) and len(m.group(1)) < len(title):
         return m.group(1)
+    # The body named in the line that dates the document ("… 国家市场监督管理总局令第56号公布").
+    for line, m, effective in _dated_lines(lines)[:1]:
+        rest = line[m.end():]
+        if not effective and DATING_ACT.search(rest) and (org := ORG.search(TERM.sub("", rest))):
+            return org.group(1)
     return None
 
 
-def _date(lines: list[str]) -> str | None:
+def _region(issuer: str) -> str | None:
+    m = REGION.match(issuer)
+    if not m:
+        return None
+    end = m.end(1)
+    if end < len(issuer) and is_word(issuer[end - 1:end + 1]):
+        return None  # "国家市场监督管理总局": the 市 belongs to 市场, not to a place name
+    return m.group(1)
+
+
+def _dated_lines(lines: list[str]) -> list[tuple[str, re.Match[str], bool]]:
+    """Lines that date the document, last first: a date line, a line that starts with a date (a
+    header "2018年8月31日 …通过"), or a short line holding one. Effective dates come after the rest."""
+    found, later = [], []
     for line in reversed(lines):
-        if (m := CN_DATE.fullmatch(line)) or (len(line) <= 40 and (m := CN_DATE.search(line))):
-            return f"{int(m.group(1)):04d}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"
-    for line in lines:
-        if m := ISO_DATE.search(line):
-            return m.group(0)
+        m = CN_DATE.match(line) or (CN_DATE.search(line) if len(line) <= 40 else None)
+        if m:
+            effective = bool(EFFECTIVE.match(line[m.end():]))
+            (later if effective else found).append((line, m, effective))
+    return found + later
+
+
+def _date(lines: list[str]) -> str | None:
+    for _, m, _ in _dated_lines(lines)[:1]:
+        return f"{int(m.group(1)):04d}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"
+    for pattern in (COMPACT_DATE, ISO_DATE):
+        for line in lines:
+            if m := pattern.search(line):
+                return f"{m.group(1)}-{m.group(2)}-{m.group(3)}"
     return None
 
 

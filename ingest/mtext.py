@@ -67,16 +67,36 @@ class MText:
             out_t.append(self.text[last:s])
             out_p.extend(self.pos[last:s])
             if new:
-                anchor = self.pos[s] if s < len(self.pos) else (self.pos[-1] + 1 if self.pos else 0)
                 out_t.append(new)
-                out_p.extend([anchor] * len(new))
+                out_p.extend(self._new_positions(s, e, new))
             last = e
         out_t.append(self.text[last:])
         out_p.extend(self.pos[last:])
         return MText("".join(out_t), out_p)
 
+    def _new_positions(self, s: int, e: int, new: str) -> list[int]:
+        """Source positions for `new` replacing [s, e). When `new` keeps some of the old characters
+        in order ("深 圳 市" → "深圳市"), each keeps its own position, so the replaced span stays
+        covered; other new characters point at the span's start."""
+        anchor = self.pos[s] if s < len(self.pos) else (self.pos[-1] + 1 if self.pos else 0)
+        out, k = [], s
+        for ch in new:
+            j = self.text.find(ch, k, e)
+            if j < 0:
+                return [anchor] * len(new)
+            out.append(self.pos[j])
+            k = j + 1
+        return out
+
     def sub(self, pattern: re.Pattern[str], repl: str = "") -> MText:
         return self.replace((m.start(), m.end(), m.expand(repl) if repl else "") for m in pattern.finditer(self.text))
+
+    def extend_left(self, start: int) -> MText:
+        """The same text whose source span starts at `start`: markup dropped just before it
+        (a Markdown "## ") belongs to the span of what it marks."""
+        if not self.pos or start >= self.pos[0]:
+            return self
+        return MText(self.text, array("q", [start]) + self.pos[1:])
 
     def strip(self) -> MText:
         t = self.text

@@ -81,16 +81,24 @@ def build_outline(units: list[Unit]) -> Outline:
         while len(stack) > to:
             _finish(stack.pop(), pieces, headings)
 
+    titles: list[MText] = []
     for unit in units:
-        if unit.kind in ("title", "table_header"):
+        if unit.kind == "title":
+            titles.append(unit.full)
+        elif unit.kind == "table_header":
             headings.append(unit.full)
         elif unit.kind == "para":
-            if stack and not stack[-1].structural:
+            # Text after an item's children is not the item's own body: its clause would then span them.
+            if stack and not stack[-1].structural and not stack[-1].has_children:
                 stack[-1].body.append(unit.full)
             else:
                 loose.append(unit.full)
         elif unit.kind == "row":
             flush_loose()
+            k = len(stack)
+            while k and not _holds_table(stack[k - 1]):
+                k -= 1
+            close(k)
             if stack:
                 stack[-1].has_children = True
             pieces.append(Piece("", path(), None, [unit.full], unit.full, "row"))
@@ -104,6 +112,10 @@ def build_outline(units: list[Unit]) -> Outline:
         else:
             _open_marker(unit, stack, close, outer_rank)
     close(0)
+    if titles and not pieces:  # a notice that is only its title ("通知") is still one clause
+        pieces.append(Piece("", (), None, titles, titles[0], "paragraph"))
+    else:
+        headings[:0] = titles
     return Outline(pieces, headings)
 
 
@@ -126,6 +138,18 @@ def _open_marker(unit: Unit, stack: list[Node], close, outer_rank: list[int]) ->
         stack[-1].has_children = True
     parent_path = tuple(n.heading_text() for n in stack if n.heading_text())
     stack.append(Node(unit, parent_path, STRUCTURAL_RANK.get(kind, 0)))
+
+
+def _holds_table(node: Node) -> bool:
+    """A table belongs to the open item that leads into it ("…如下：") or whose title only names a
+    part; an item that ends in a sentence of its own is finished, and the table is its sibling."""
+    if node.structural or node.unit is None:
+        return True
+    last = (node.body[-1] if node.body else node.unit.text).text.rstrip()
+    if last.endswith(("：", ":")):
+        return True
+    title = node.unit.text.text
+    return not node.body and len(title) <= HEADING_TITLE_MAX and not any(ch in "。；！？;!?" for ch in title)
 
 
 def _first_at_or_below(stack: list[Node], rank: int) -> int:

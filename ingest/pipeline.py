@@ -37,10 +37,17 @@ class IngestResult:
 def ingest_file(path: Path, entry: ManifestEntry | None = None, *, display_path: str | None = None,
                 max_chars: int = DEFAULT_MAX_CHARS, rules: Rules | None = None) -> IngestResult:
     """Raises an IngestError subclass (naming the file) when the file cannot be read."""
-    data_hash = hashlib.sha256(path.read_bytes()).hexdigest()
-    loaded = load(path)
-    return _ingest(loaded, entry, source_path=display_path or str(path), sha256=data_hash,
+    loaded = load(path)  # first: it checks the size, so a huge file is never read whole to hash it
+    return _ingest(loaded, entry, source_path=display_path or str(path), sha256=file_sha256(path),
                    max_chars=max_chars, rules=rules, doc_id=entry.doc_id if entry else doc_id_for(path))
+
+
+def file_sha256(path: Path, chunk: int = 2**20) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def ingest_text(text: str, *, source_path: str, doc_id: str, entry: ManifestEntry | None = None,

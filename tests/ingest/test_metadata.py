@@ -1,0 +1,172 @@
+"""Document metadata: from the manifest, or guessed from the text (and then listed as guessed)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from conftest_pipeline import CORPUS, EXPECTED, LAWS, ingest_law, ingest_seed, t2s
+
+from policykb.errors import ConfigError
+from policykb.ingest.metadata import ALLOWED_KEYS, ManifestEntry, doc_id_for, guess, load_manifest
+from policykb.ingest.pipeline import ingest_file, ingest_text
+from policykb.ingest.record import Metadata
+
+NOTICE = """关于开展2020年直播电商促消费活动的通知
+
+各区商务主管部门、各有关企业：
+
+为促进消费，我局定于今年举办直播电商促消费活动。请各单位结合实际，组织企业参加。
+
+特此通知。
+
+深圳市商务局
+
+2020 年 3 月 16 日
+"""
+
+
+def iso(cn_date: str) -> str:
+    y, m, d = map(int, re.fullmatch(r"(\d{4})年(\d{1,2})月(\d{1,2})日", cn_date).groups())
+    return f"{y:04d}-{m:02d}-{d:02d}"
+
+
+def test_notice_signature_gives_issuer_and_date():
+    r = ingest_text(NOTICE, source_path="notice.txt", doc_id="notice")
+    d = r.document
+    assert d.title == "关于开展2020年直播电商促消费活动的通知"
+    assert d.metadata == Metadata(issuer="深圳市商务局", region="深圳市", platform=None, date="2020-03-16",
+                                  doc_type="notice")
+    assert d.guessed == ("date", "doc_type", "issuer", "region", "title")
+
+
+def test_manifest_values_win_and_are_not_listed_as_guessed():
+    entry = ManifestEntry("n", "notice.txt", {"title": "给定标题", "issuer": "上海市商务委员会", "date": "2020-12-04"})
+    d = ingest_text(NOTICE, source_path="notice.txt", doc_id="n", entry=entry).document
+    assert (d.title, d.metadata.issuer, d.metadata.date) == ("给定标题", "上海市商务委员会", "2020-12-04")
+    assert d.metadata.region == "深圳市"  # not in the entry: still guessed
+    assert d.guessed == ("doc_type", "region")
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in CORPUS.glob("*.txt")))
+def test_seeds_with_their_manifest_guess_nothing(name):
+    d = ingest_seed(name).document
+    assert d.guessed == ()
+    entry = load_manifest(CORPUS)[name]
+    assert d.doc_id == entry.doc_id
+    assert d.title == entry.values["title"]
+    assert d.metadata.date == entry.values["date"] and d.metadata.issuer == entry.values["issuer"]
+
+
+def test_shenzhen_without_a_manifest(tmp_path):
+    f = tmp_path / "shenzhen_weishi_2020.txt"
+    shutil.copy(CORPUS / f.name, f)
+    d = ingest_file(f).document
+    assert d.doc_id == "shenzhen-weishi-2020"
+    assert d.title == "深圳市商务局关于印发“2020深圳线上购物节——腾讯微视专场活动”指引的通知"
+    assert d.metadata == Metadata(issuer="深圳市商务局", region="深圳市", platform="腾讯微视", date="2020-03-16",
+                                  doc_type="notice")
+    assert d.guessed == ("date", "doc_type", "issuer", "platform", "region", "title")
+
+
+@pytest.mark.parametrize("name", LAWS)
+def test_law_title_issuer_and_date(name):
+    e = EXPECTED[name]
+    d = ingest_law(name).document
+    assert d.title == t2s(e["title"])
+    assert d.metadata.issuer == e["issuer"]
+    if e["date"] is None:  # only the effective date is stated ("本规定自…起施行"): that is the best date there is
+        assert d.metadata.date == iso(e["effective_date"])
+    elif re.fullmatch(r"\d{8}", e["date"]):  # 修正日期：20150617
+        assert d.metadata.date == f"{e['date'][:4]}-{e['date'][4:6]}-{e['date'][6:]}"
+    else:
+        assert d.metadata.date == iso(e["date"])
+    assert "title" in d.guessed and "date" in d.guessed
+
+
+def test_effective_date_is_not_the_date_when_another_is_stated():
+    d = ingest_law("price_marking_anti_fraud_2022.md").document
+    assert (d.metadata.date, EXPECTED["price_marking_anti_fraud_2022.md"]["effective_date"]) == ("2022-04-14", "2022年7月1日")
+
+
+def test_region_only_from_a_place_name():
+    d = ingest_law("price_marking_anti_fraud_2022.md").document
+    assert (d.metadata.issuer, d.metadata.region) == ("国家市场监督管理总局", None)  # not "国家市"
+    d = ingest_law("hangzhou_crossborder_ecommerce_2017.md").document
+    assert (d.metadata.issuer, d.metadata.region) == ("杭州市人民代表大会常务委员会", "杭州市")
+
+
+@pytest.mark.parametrize("name, doc_type", [
+    ("ecommerce_law_2018.md", "law"), ("spc_online_ip_infringement_reply_2020.md", "judicial_reply"),
+    ("spc_online_consumption_disputes_2022.md", "judicial_interpretation"),
+    ("zhejiang_ecommerce_regulation_2021.md", "regulation"), ("tw_electronic_signatures_act.md", "law"),
+])
+def test_doc_type_from_the_title(name, doc_type):
+    assert ingest_law(name).document.metadata.doc_type == doc_type
+
+
+def test_title_field_of_a_header_block():
+    found, guessed = guess(["法規名稱：消費者保護法", "修正日期：20150617"], ["法規名稱：消費者保護法"], "fallback")
+    assert (found["title"], found["date"]) == ("消费者保护法", "2015-06-17")
+    assert guessed == ["date", "doc_type", "title"]
+
+
+def test_fallback_title_is_the_file_name():
+    found, guessed = guess(["平台经营者应当公示营业执照信息。"], [], "my_notice")
+    assert found == {"title": "my_notice", "doc_type": "document"}
+    assert guessed == ["doc_type", "title"]
+
+
+def test_platform_needs_three_mentions():
+    lines = ["抖音直播间应当公示信息。", "抖音平台应当处理投诉。", "快手平台应当处理投诉。"]
+    assert "platform" not in guess(lines, [], "x")[0]
+    assert guess(lines + ["抖音商家应当遵守规则。"], [], "x")[0]["platform"] == "抖音"
+
+
+# --- the manifest and doc ids ------------------------------------------------------------------------------------
+
+def test_corpus_manifest_has_every_seed():
+    entries = load_manifest(CORPUS)
+    assert sorted(entries) == sorted(p.name for p in CORPUS.glob("*.txt"))
+    assert entries["shenzhen_weishi_2020.txt"].doc_id == "shenzhen-weishi-2020"
+
+
+def test_no_manifest_is_an_empty_manifest(tmp_path):
+    assert load_manifest(tmp_path) == {}
+
+
+def test_manifest_with_an_unknown_key(tmp_path):
+    (tmp_path / "manifest.toml").write_text('[[document]]\ndoc_id = "a"\nfile = "a.txt"\nauthor = "x"\n',
+                                            encoding="utf-8")
+    with pytest.raises(ConfigError) as exc:
+        load_manifest(tmp_path)
+    assert str(exc.value) == (f"{tmp_path / 'manifest.toml'}: document #1: needs doc_id and file; unknown keys "
+                              f"['author']; allowed: {sorted(ALLOWED_KEYS)}")
+
+
+def test_manifest_without_doc_id(tmp_path):
+    (tmp_path / "manifest.toml").write_text('[[document]]\nfile = "a.txt"\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as exc:
+        load_manifest(tmp_path)
+    assert str(exc.value).startswith(f"{tmp_path / 'manifest.toml'}: document #1: needs doc_id and file; unknown keys []")
+
+
+def test_manifest_that_is_not_toml(tmp_path):
+    (tmp_path / "manifest.toml").write_text("[[document]\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as exc:
+        load_manifest(tmp_path)
+    assert str(exc.value).startswith(f"{tmp_path / 'manifest.toml'}: not valid TOML (")
+
+
+@pytest.mark.parametrize("name, doc_id", [("shenzhen_weishi_2020.txt", "shenzhen-weishi-2020"),
+                                          ("通知（2020）.txt", "通知-2020"), ("../../x.txt", "x"),
+                                          ("Ｆｕｌｌ　Width.md", "full-width"), ("..txt", "document"),
+                                          ("-rf.txt", "rf")])
+def test_doc_id_for(name, doc_id):
+    assert doc_id_for(Path(name)) == doc_id
