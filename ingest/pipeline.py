@@ -21,7 +21,7 @@ from policykb.ingest.split import display_text, to_clauses
 from policykb.ingest.toc import drop_toc
 
 # Bump when ingest's output for the same file changes, so unchanged files are re-ingested.
-PIPELINE_VERSION = "1"
+PIPELINE_VERSION = "2"
 DEFAULT_MAX_CHARS = 360
 
 

@@ -332,6 +332,16 @@ def test_unchanged_file_is_a_no_op(base):
     assert_base_untouched(base)
 
 
+def test_file_ingested_by_an_older_pipeline_is_ingested_again(monkeypatch):
+    import policykb.ui.ingesting as ingesting
+
+    with monkeypatch.context() as m:
+        m.setattr(ingesting, "PIPELINE_VERSION", "0")
+        assert [f.status for f in batch([CORPUS / SZ]).files] == ["added"]
+    assert [(f.status, f.clauses) for f in batch([CORPUS / SZ]).files] == [("replaced", 22)]
+    assert [(f.status, f.clauses) for f in batch([CORPUS / SZ]).files] == [("unchanged", 22)]
+
+
 def test_changed_file_replaces_its_old_clauses(tmp_path, base):
     f = tmp_path / "notice.txt"
     f.write_text("第一条 平台经营者应当公示营业执照信息。\n第二条 平台经营者不得虚构交易。\n第三条 本办法自公布之日起施行。\n",
