@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import numpy as np
-from policykb.index.normalize import search_key
 
 from policykb.config import Settings
 from policykb.errors import ConfigError
+from policykb.index.normalize import search_key
 
 log = logging.getLogger(__name__)
 

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, fields
 
 import numpy as np
+
 from policykb.index.normalize import search_key
 from policykb.ingest.record import Clause
 

@@ -24,14 +24,14 @@ from pathlib import Path
 from typing import TypeVar
 
 import numpy as np
+
+from policykb.config import Settings
+from policykb.errors import IndexMismatchError
 from policykb.index import disk
 from policykb.index.keywords import KeywordIndex
 from policykb.index.search import SearchIndex, SearchParams
 from policykb.index.vectors import VectorStore, clause_key, vector_store_class
 from policykb.ingest.record import Clause, Document
-
-from policykb.config import Settings
-from policykb.errors import IndexMismatchError
 
 log = logging.getLogger(__name__)
 

@@ -15,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+
 from policykb.index.normalize import search_key
 
 # Function words and question words: frequent in questions, useless as evidence.

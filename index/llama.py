@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from llama_index.core.retrievers import BaseRetriever
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
+
 from policykb.index.filters import Filters
 from policykb.index.search import Hit, Mode
 from policykb.index.store import KnowledgeBase

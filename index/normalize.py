@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
+
+from policykb.ingest.chinese import to_simplified
 
 # Zero-width and invisible formatting characters that PDF/HTML extraction leaves inside words.
 _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u180e\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063"
@@ -31,18 +32,6 @@ _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 # Whitespace between two CJK characters is layout debris ("电 子 商 务"), never a word boundary.
 _CJK_GAP = re.compile(rf"(?<=[{_CJK}])\s+(?=[{_CJK}])")
 _SPACES = re.compile(r"\s+")
-
-
-@lru_cache(maxsize=1)
-def _t2s():
-    import opencc
-
-    return opencc.OpenCC("t2s")
-
-
-def to_simplified(text: str) -> str:
-    """Traditional → Simplified with OpenCC ``t2s`` (phrase-aware; RELIABILITY 16)."""
-    return _t2s().convert(text) if text else text
 
 
 def search_key(text: str) -> str:

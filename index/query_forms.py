@@ -31,10 +31,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import jieba
-import opencc
 from pypinyin import Style, lazy_pinyin
 
 from policykb.errors import ConfigError
+from policykb.ingest.chinese import to_simplified
 
 if TYPE_CHECKING:
     from policykb.ingest.record import Clause
@@ -54,9 +54,6 @@ _TOKEN = re.compile(rf"(?P<cjk>[{_CJK}]+)|(?P<lat>[A-Za-z]+(?:['’][A-Za-z]+)*)
 _BLOCK = re.compile(r"[\u4E00-\u9FD5a-zA-Z0-9+#&._%\-]+")
 _MAX_PINYIN_SPAN = 3
 _MAX_CEDICT_CANDIDATES = 2
-
-_t2s = opencc.OpenCC("t2s")
-
 
 @dataclass(frozen=True)
 class QueryForms:
@@ -231,7 +228,7 @@ def _read_section(path: Path, data: dict, section: str,
                                   f"{where[key][1]!r} in [{section}.{where[key][0]}] (case, hyphens and "
                                   "apostrophes do not count); keep one")
             where[key] = (topic, phrase)
-            out[phrase] = tuple(_t2s.convert(v.strip()) for v in values)
+            out[phrase] = tuple(to_simplified(v.strip()) for v in values)
     return out
 
 
@@ -289,7 +286,7 @@ def detect_language(query: str) -> Lang:
     n_lat = sum(1 for t in toks if t.kind == "lat")
     if n_lat > n_cjk:
         return "en"
-    return "zh-hant" if _t2s.convert(query) != query else "zh"
+    return "zh-hant" if to_simplified(query) != query else "zh"
 
 
 def _base_forms(word: str) -> list[str]:
@@ -437,7 +434,7 @@ def expand_query(query: str, vocabulary: Vocabulary | None = None, *,
     if lang == "en":  # renderings and any Chinese or numbers, in question order
         starts = {r.first: r for r in renderings}
         covered = {i for r in renderings for i in range(r.first, r.last + 1)}
-        parts = [starts[i].values[0] if i in starts else _t2s.convert(t.text)
+        parts = [starts[i].values[0] if i in starts else to_simplified(t.text)
                  for i, t in enumerate(toks) if i in starts or (i not in covered and t.kind != "lat")]
         return QueryForms(original=query, zh=" ".join(_unique(parts)), lang=lang, terms=translated)
 
@@ -447,9 +444,9 @@ def expand_query(query: str, vocabulary: Vocabulary | None = None, *,
             pieces += [text[pos:toks[r.first].start], f" {r.values[0]} "]
             pos = toks[r.last].end
         pieces.append(text[pos:])
-        zh = _t2s.convert(re.sub(r"\s+", " ", "".join(pieces)).strip())
+        zh = to_simplified(re.sub(r"\s+", " ", "".join(pieces)).strip())
     else:
-        zh = _t2s.convert(query) if lang == "zh-hant" else query
+        zh = to_simplified(query) if lang == "zh-hant" else query
     synonyms = (v for phrase, values in lex.colloquial if phrase in zh for v in values)
     terms = _unique([*translated, *(t for t in synonyms if t not in zh)])
     return QueryForms(original=query, zh=zh, lang=lang, terms=terms)

@@ -16,14 +16,14 @@ from dataclasses import asdict, dataclass, field
 from typing import Literal
 
 import numpy as np
+
+from policykb.errors import PolicyKBError
 from policykb.index.filters import FilterIndex, Filters
 from policykb.index.keywords import KeywordIndex, tokenize
 from policykb.index.normalize import to_simplified
 from policykb.index.references import Reference, ReferenceIndex, parse_references
 from policykb.index.vectors import VectorStore, clause_key
 from policykb.ingest.record import Clause
-
-from policykb.errors import PolicyKBError
 
 log = logging.getLogger(__name__)
 

@@ -23,6 +23,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
+
+from policykb.config import Settings
+from policykb.errors import IndexError_, IndexMismatchError, IndexWriteError
 from policykb.index import disk
 from policykb.index.embed import Embedder, embedder_name, make_embedder
 from policykb.index.filters import VALUE_FIELDS, Filters
@@ -31,9 +34,6 @@ from policykb.index.keywords import KeywordIndex, clause_search_text, tokenize
 from policykb.index.search import Hit, Mode, PreparedQuery, SearchParams
 from policykb.index.vectors import clause_key, make_vector_store
 from policykb.ingest.record import Clause, Document
-
-from policykb.config import Settings
-from policykb.errors import IndexError_, IndexMismatchError, IndexWriteError
 
 log = logging.getLogger(__name__)
 

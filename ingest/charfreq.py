@@ -10,7 +10,8 @@ import os
 from collections import Counter
 
 import jieba
-import opencc
+
+from policykb.ingest.chinese import to_simplified
 
 RARE_BELOW = 1000  # summed word frequency; 叭 ≈ 945, 趣 ≈ 8700, 軇 = 0
 
@@ -28,15 +29,10 @@ def _table() -> Counter[str]:
     return freq
 
 
-@functools.cache
-def _t2s() -> opencc.OpenCC:
-    return opencc.OpenCC("t2s")
-
-
 def char_freq(ch: str) -> int:
     table = _table()
     # jieba lists a few Traditional characters with tiny counts: take the Simplified form's too.
-    return max(table.get(ch, 0), table.get(_t2s().convert(ch), 0))
+    return max(table.get(ch, 0), table.get(to_simplified(ch), 0))
 
 
 def is_rare_cjk(ch: str) -> bool:

@@ -19,9 +19,8 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-import opencc
-
 from policykb.ingest.charfreq import is_cjk, is_rare_cjk
+from policykb.ingest.chinese import to_simplified
 from policykb.ingest.mtext import MText
 
 RULES_FILE = Path(__file__).with_name("cleaning.toml")
@@ -85,15 +84,6 @@ class Rules:
 @functools.cache
 def default_rules() -> Rules:
     return Rules.load()
-
-
-@functools.cache
-def t2s() -> opencc.OpenCC:
-    return opencc.OpenCC("t2s")
-
-
-def to_simplified(text: str) -> str:
-    return t2s().convert(text)
 
 
 def clean(text: str, rules: Rules | None = None) -> Cleaned:

@@ -12,7 +12,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from policykb.ingest.clean import Rules, to_simplified
+from policykb.ingest.chinese import to_simplified
+from policykb.ingest.clean import Rules
 from policykb.ingest.markers import SENTENCE_END, Marker, inline_markers, line_marker
 from policykb.ingest.mtext import MText
 

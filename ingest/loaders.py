@@ -26,8 +26,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from policykb.errors import (EmptyDocumentError, EncryptedFileError, InvalidFileError, NeedsOCRError,
-                             TooLargeError, UnsupportedFileError)
+from policykb.errors import (
+    EmptyDocumentError,
+    EncryptedFileError,
+    InvalidFileError,
+    NeedsOCRError,
+    TooLargeError,
+    UnsupportedFileError,
+)
 from policykb.ingest.decode import decode_text, normalize_newlines
 
 KINDS = {".txt": "text", ".md": "markdown", ".pdf": "pdf", ".docx": "docx", ".html": "html", ".htm": "html"}

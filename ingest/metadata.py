@@ -15,7 +15,7 @@ from pathlib import Path
 
 from policykb.errors import ConfigError
 from policykb.ingest.charfreq import is_word
-from policykb.ingest.clean import to_simplified
+from policykb.ingest.chinese import to_simplified
 from policykb.ingest.record import Metadata
 
 MANIFEST_NAME = "manifest.toml"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from policykb.ingest.clean import to_simplified
+from policykb.ingest.chinese import to_simplified
 from policykb.ingest.mtext import MText
 from policykb.ingest.outline import Piece
 from policykb.ingest.record import Clause, Metadata, Source

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from policykb.ingest.clean import to_simplified
+from policykb.ingest.chinese import to_simplified
 from policykb.ingest.layout import Line
 from policykb.ingest.markers import line_marker
 from policykb.ingest.mtext import MText
@@ -56,7 +56,6 @@ def _entry_key(line: Line) -> str | None:
 
 def _toc_block(lines: list[Line], i: int) -> int | None:
     """End index of a table of contents starting at i, or None."""
-    start = i
     if TOC_TITLE.match(lines[i].text.text.strip()):
         i += 1
     keys: list[str] = []

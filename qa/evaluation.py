@@ -23,49 +23,17 @@ from __future__ import annotations
 
 import json
 import math
-import re
-import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
 from pathlib import Path
+
+from policykb.qa.text import evidence_key, is_hit
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEV_QUESTIONS = REPO_ROOT / "tests" / "data" / "eval" / "dev_questions.jsonl"
 LANGUAGES = ("zh", "zh-hant", "en")
 NO_ANSWER = "none"
 DEPTH = 10  # units retrieved per question; nDCG and MRR are computed at this depth
-
-_TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
-_PINYIN = re.compile(rf"\((?:[a-zü]*[{_TONED}][a-zü]*)\)", re.IGNORECASE)
-
-
-# -- the evidence rule ---------------------------------------------------------------------------
-
-@lru_cache(maxsize=1)
-def _t2s():
-    import opencc
-
-    return opencc.OpenCC("t2s")
-
-
-def _kept(ch: str) -> bool:
-    # Letters (category L*, which includes CJK ideographs), decimal digits and '.'.
-    return ch == "." or unicodedata.category(ch) in ("Lu", "Ll", "Lt", "Lm", "Lo", "Nd")
-
-
-@lru_cache(maxsize=65536)
-def evidence_key(text: str) -> str:
-    """The comparison key: OpenCC t2s, pinyin annotations like ``(fèi)`` removed, then only letters,
-    digits, CJK ideographs and '.' kept."""
-    text = _PINYIN.sub("", _t2s().convert(text))
-    return "".join(ch for ch in text if _kept(ch))
-
-
-def is_hit(unit_text: str, evidence_keys: Sequence[str]) -> bool:
-    key = evidence_key(unit_text)
-    return any(e and e in key for e in evidence_keys)
-
 
 # -- questions -------------------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@
 - **abstention accuracy**: share of the ``doc == "none"`` questions that abstained;
 - **false abstentions**: answerable questions that abstained (count, and share);
 - **evidence in citations**: share of the answerable questions whose citations include a clause that
-  contains one of the question's evidence passages (compared by ``comparison_key``: t2s, pinyin
+  contains one of the question's evidence passages (compared by ``evidence_key``: t2s, pinyin
   annotations removed, only letters, digits, CJK and ``.`` kept — ``tests/data/eval/README.md``); an
   abstention counts as a miss;
 - **faithfulness**: share of answer sentences (all answered questions) found verbatim in a clause they cite.
@@ -18,16 +18,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from policykb.qa.answer import Answer
-from policykb.qa.text import comparison_key
+from policykb.qa.text import evidence_key
 
 
 def evidence_cited(answer: Answer, evidence: Sequence[str]) -> bool:
     """Whether a cited clause contains one of the evidence passages (the evaluation's hit rule)."""
-    keys = [k for k in (comparison_key(e) for e in evidence) if k]
+    keys = [k for k in (evidence_key(e) for e in evidence) if k]
     if not keys:
         return False
     for c in answer.citations:
-        texts = {comparison_key(c.clause.text), comparison_key(c.clause.original)}
+        texts = {evidence_key(c.clause.text), evidence_key(c.clause.original)}
         if any(k in t for k in keys for t in texts):
             return True
     return False

@@ -1,4 +1,4 @@
-"""Sentences of a clause, and the comparison key used to check quotes and evidence.
+"""Sentences of a clause, the evidence rule, and the key quotes are checked with.
 
 Answers quote clause text verbatim, so a sentence is a *span* of ``Clause.text``: splitting never
 rewrites a character. Chinese sentences end at 。！？； (and their ASCII forms), or at a line break
@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from policykb.index.normalize import to_simplified
+from policykb.ingest.chinese import to_simplified
 
 _END = "。！？；!?;"
 _CLOSE = "”’」』）)》〉】\"'"
@@ -83,14 +84,40 @@ def cached_sentences(text: str) -> tuple[Span, ...]:
     return tuple(split_sentences(text))
 
 
+# -- the evidence rule of tests/data/eval/README.md ----------------------------------------------------
+
+_TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
+_TONED_PINYIN = re.compile(rf"\((?:[a-zü]*[{_TONED}][a-zü]*)\)", re.IGNORECASE)
+
+
+def _kept(ch: str) -> bool:
+    # Letters (category L*, which includes CJK ideographs), decimal digits and '.'.
+    return ch == "." or unicodedata.category(ch) in ("Lu", "Ll", "Lt", "Lm", "Lo", "Nd")
+
+
+@lru_cache(maxsize=65536)
+def evidence_key(text: str) -> str:
+    """The evidence rule: OpenCC t2s, pinyin annotations like ``(fèi)`` removed, then only letters,
+    digits, CJK ideographs and '.' kept. A unit is a hit when its key contains an evidence key."""
+    text = _TONED_PINYIN.sub("", to_simplified(text))
+    return "".join(ch for ch in text if _kept(ch))
+
+
+def is_hit(unit_text: str, evidence_keys: Sequence[str]) -> bool:
+    key = evidence_key(unit_text)
+    return any(e and e in key for e in evidence_keys)
+
+
+# -- the quote key ----------------------------------------------------------------------------------
+
 def _keep(ch: str) -> bool:
     return ch == "." or ch.isalnum() or bool(re.match(f"[{_CJK}]", ch))
 
 
 def comparison_key(text: str, *, lower: bool = False) -> str:
-    """Traditional → Simplified (OpenCC t2s), pinyin annotations removed, then only letters, digits,
-    CJK ideographs and ``.`` kept — the evidence rule of ``tests/data/eval/README.md`` (``lower`` also
-    folds case, for checking an LLM's quotes)."""
+    """The key quotes are matched by: like ``evidence_key``, and also NFKC-folded and with any short
+    bracketed letters dropped, so a quote still matches its clause after an LLM retyped punctuation or
+    width (``lower`` also folds case). ``key_with_positions`` mirrors it character by character."""
     text = _PINYIN.sub("", to_simplified(unicodedata.normalize("NFKC", text)))
     key = "".join(ch for ch in text if _keep(ch))
     return key.lower() if lower else key

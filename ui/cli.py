@@ -97,10 +97,9 @@ def _kb(settings: Settings | None = None):
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from policykb.ui.ingesting import format_report, ingest_paths
-
     from policykb.errors import IndexIncompleteError, IndexMismatchError
     from policykb.index.store import KnowledgeBase
+    from policykb.ui.ingesting import format_report, ingest_paths
 
     settings = _settings()
     paths = args.paths or [settings.corpus]
