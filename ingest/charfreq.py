@@ -16,6 +16,11 @@ from policykb.ingest.chinese import to_simplified
 RARE_BELOW = 1000  # summed word frequency; 叭 ≈ 945, 趣 ≈ 8700, 軇 = 0
 
 
+def char_frequencies() -> Counter[str]:
+    """Each character's summed word frequency in jieba's dictionary (cached; do not mutate)."""
+    return _table()
+
+
 @functools.cache
 def _table() -> Counter[str]:
     freq: Counter[str] = Counter()

@@ -18,6 +18,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from policykb.errors import EmptyDocumentError, InvalidFileError
+from policykb.ingest.charfreq import char_frequencies
 
 # Tried in this order; on equal scores the earlier one wins (mainland notices are the common case).
 CANDIDATES = ("utf-8", "gb18030", "big5", "cp950", "big5hkscs")
@@ -255,7 +256,7 @@ def _char_weights() -> dict[str, float]:
     Traditional forms come from OpenCC and inherit the weight of their Simplified form.
     """
     gb2312 = _gb2312_chars()
-    freq = _jieba_char_frequencies(set(gb2312))
+    freq = char_frequencies()
     ranked = sorted(gb2312, key=lambda ch: -freq.get(ch, 0))  # stable: GB2312 order on ties
     weights = {ch: _rank_weight(rank) for rank, ch in enumerate(ranked)}
     for variant, simplified in _traditional_forms("".join(ranked)):
@@ -281,23 +282,6 @@ def _gb2312_chars() -> list[str]:
             except UnicodeDecodeError:
                 pass  # unassigned cells at the end of row 55
     return chars
-
-
-def _jieba_char_frequencies(keep: set[str]) -> dict[str, int]:
-    try:
-        import jieba
-
-        with jieba.dt.get_dict_file() as f:
-            lines = f.read().decode("utf-8").splitlines()
-    except (ImportError, OSError):
-        return {}  # ranking falls back to GB2312 order, which puts level 1 (common) first
-    freq: dict[str, int] = {}
-    for line in lines:
-        word, count, *_ = line.split(" ")
-        for ch in word:
-            if ch in keep:
-                freq[ch] = freq.get(ch, 0) + int(count)
-    return freq
 
 
 def _traditional_forms(simplified: str) -> list[tuple[str, str]]:
