@@ -1,9 +1,7 @@
 """What qa/ needs from index/ beyond ``KnowledgeBase.search``: the query forms the retriever computed
-(Simplified text, English renderings, synonyms) and keyword document frequencies.
-
-``KnowledgeBase`` exposes neither yet, so this module is the one place that reaches into the live
-generation's ``SearchIndex``; when index/ grows public accessors only this file changes. Both are cached
-per generation, so a warm ``ask`` pays a dictionary lookup.
+(Simplified text, English renderings, synonyms) and keyword document frequencies, through the
+knowledge base's public ``prepare`` and ``document_frequency``. Term statistics are cached per
+generation, so a warm ``ask`` pays a dictionary lookup.
 """
 
 from __future__ import annotations
@@ -16,24 +14,18 @@ from dataclasses import dataclass
 
 import jieba
 
-from policykb.index.query_forms import QueryForms, Vocabulary, expand_query
+from policykb.index.query_forms import QueryForms, expand_query
 
 _lock = threading.Lock()
-_stats: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _search_index(kb):
-    gen = getattr(kb, "_gen", None)
-    return getattr(gen, "index", None)
+_stats: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # kb → (generation, TermStats)
 
 
 def query_forms(kb, question: str) -> QueryForms:
     """The forms ``kb.search`` computes for ``question`` (same vocabulary, same lexicon)."""
-    index = _search_index(kb)
-    vocabulary: Vocabulary | None = None
-    if index is not None and getattr(index, "clauses", None):
-        vocabulary = index.vocabulary()
-    return expand_query(question, vocabulary)
+    if not kb.documents():
+        return expand_query(question)
+    forms = kb.prepare(question).forms
+    return forms if forms is not None else expand_query(question)
 
 
 @dataclass(frozen=True)
@@ -62,20 +54,10 @@ class TermStats:
 
 
 def term_stats(kb) -> TermStats:
-    index = _search_index(kb)
-    retriever = getattr(getattr(index, "keywords", None), "retriever", None)
-    if retriever is None:
-        return TermStats(0, lambda word: 0)
+    """Keyword statistics of the knowledge base's live generation."""
     with _lock:
-        stats = _stats.get(index)
-        if stats is None:
-            vocab = retriever.vocab_dict
-            indptr = retriever.scores["indptr"]
-
-            def df_of(word: str) -> int:
-                i = vocab.get(word)
-                return 0 if i is None else int(indptr[i + 1] - indptr[i])
-
-            stats = TermStats(int(retriever.scores["num_docs"]), df_of)
-            _stats[index] = stats
-    return stats
+        cached = _stats.get(kb)
+        if cached is None or cached[0] != kb.generation:
+            cached = (kb.generation, TermStats(len(kb.clauses()), kb.document_frequency))
+            _stats[kb] = cached
+    return cached[1]
