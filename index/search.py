@@ -20,7 +20,7 @@ import numpy as np
 from policykb.errors import PolicyKBError
 from policykb.index.filters import FilterIndex, Filters
 from policykb.index.keywords import KeywordIndex, tokenize
-from policykb.index.normalize import to_simplified
+from policykb.index.query_forms import QueryForms, Vocabulary, expand_query
 from policykb.index.references import Reference, ReferenceIndex, parse_references
 from policykb.index.vectors import VectorStore, clause_key
 from policykb.ingest.record import Clause
@@ -68,25 +68,7 @@ class PreparedQuery:
     tokens: list[str]  # BM25 tokens of zh and of the extra terms
     references: list[Reference]
     terms: tuple[str, ...] = ()  # extra Chinese keywords from query expansion
-    forms: object | None = None  # the ``query_forms.QueryForms`` when that module is present
-
-
-def _query_forms():
-    """``policykb.index.query_forms`` when it exists (written separately); ``None`` until then."""
-    try:
-        from policykb.index import query_forms
-    except ModuleNotFoundError as exc:
-        if exc.name != "policykb.index.query_forms":
-            raise
-        return None
-    return query_forms
-
-
-def _fallback_forms(query: str) -> tuple[str, str, list[str]]:
-    zh = to_simplified(query)
-    letters = sum(ch.isascii() and ch.isalpha() for ch in query)
-    lang = "en" if letters > len(query) / 2 else ("zh-hant" if zh != query else "zh")
-    return zh, lang, []
+    forms: QueryForms | None = None
 
 
 class SearchIndex:
@@ -109,34 +91,27 @@ class SearchIndex:
         self._vocabulary = None
         self._lock = threading.Lock()
 
-    def vocabulary(self):
+    def vocabulary(self) -> Vocabulary:
         """The query-expansion vocabulary of this generation, built on first use."""
-        module = _query_forms()
-        if module is None:
-            return None
         with self._lock:
             if self._vocabulary is None:
-                self._vocabulary = self._build_vocabulary(module.Vocabulary)
+                self._vocabulary = self._build_vocabulary()
         return self._vocabulary
 
-    def _build_vocabulary(self, vocabulary_class):
+    def _build_vocabulary(self) -> Vocabulary:
         if self._tokens is not None:
             fields = {f for c in self.clauses for f in (c.metadata.issuer, c.metadata.region, c.metadata.platform)
                       if f}
             try:
-                return vocabulary_class.from_tokens(itertools.chain(self._tokens(), map(tokenize, sorted(fields))))
+                return Vocabulary.from_tokens(itertools.chain(self._tokens(), map(tokenize, sorted(fields))))
             except PolicyKBError as exc:  # the stored tokens are damaged: segment the clauses again
                 log.warning("query vocabulary built from the clauses instead: %s", exc)
-        return vocabulary_class.from_clauses(self.clauses)
+        return Vocabulary.from_clauses(self.clauses)
 
     def prepare(self, query: str) -> PreparedQuery:
         """The query as search sees it: Simplified form, expansion terms, tokens, references."""
-        module, forms = _query_forms(), None
-        if module is not None:
-            forms = module.expand_query(query, self.vocabulary())
-            zh, lang, terms = forms.zh, forms.lang, list(forms.terms)
-        else:
-            zh, lang, terms = _fallback_forms(query)
+        forms = expand_query(query, self.vocabulary())
+        zh, lang, terms = forms.zh, forms.lang, list(forms.terms)
         tokens = tokenize(zh)
         for term in terms:
             tokens.extend(tokenize(term))

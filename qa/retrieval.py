@@ -24,8 +24,7 @@ def query_forms(kb, question: str) -> QueryForms:
     """The forms ``kb.search`` computes for ``question`` (same vocabulary, same lexicon)."""
     if not kb.documents():
         return expand_query(question)
-    forms = kb.prepare(question).forms
-    return forms if forms is not None else expand_query(question)
+    return kb.prepare(question).forms
 
 
 @dataclass(frozen=True)
