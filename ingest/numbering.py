@@ -1,4 +1,4 @@
-"""Chinese numerals both ways, and a canonical key for clause labels.
+"""Chinese numerals both ways (clause labels are keyed by ``policykb.index.references.label_key``).
 
 >>> cn_to_int("三十五"), cn_to_int("一百零二"), cn_to_int("两"), cn_to_int("35")
 (35, 102, 2, 35)
@@ -7,8 +7,6 @@
 """
 
 from __future__ import annotations
-
-import re
 
 CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
 DIGITS = {"零": 0, "〇": 0, "○": 0, "一": 1, "二": 2, "两": 2, "兩": 2, "三": 3, "四": 4, "五": 5,
@@ -77,32 +75,3 @@ def _below_10k(n: int) -> str:
 
 
 CN_NUM = NUMERAL_CHARS + "貳參陸兩"
-
-
-def label_key(label: str) -> str:
-    """A canonical key for a clause label, equal for every way of writing the same number.
-
-    >>> label_key("第三十五条") == label_key("第35条") == label_key("第 35 條")
-    True
-    >>> label_key("（十二）") == label_key("(12)") , label_key("3.1.2"), label_key("第 7-1 條")
-    (False, 'd:3.1.2', 'art:7-1')
-    """
-    s = re.sub(r"\s+", "", label).translate(str.maketrans("（）．、", "().,"))
-    if m := re.fullmatch(r"第([0-9" + CN_NUM + r"]+)(?:-([0-9]+))?([条條章节節编編款项項])", s):
-        kind = {"条": "art", "條": "art", "章": "chap", "节": "sec", "節": "sec", "编": "part", "編": "part",
-                "款": "para", "项": "item", "項": "item"}[m.group(3)]
-        n = cn_to_int(m.group(1))
-        return f"{kind}:{n}" + (f"-{m.group(2)}" if m.group(2) else "")
-    if m := re.fullmatch(r"\(([" + CN_NUM + r"]+)\)", s):
-        return f"pcn:{cn_to_int(m.group(1))}"
-    if m := re.fullmatch(r"\(([0-9]+)\)", s):
-        return f"pn:{int(m.group(1))}"
-    if m := re.fullmatch(r"([" + CN_NUM + r"]+)[,、]", s):
-        return f"cn:{cn_to_int(m.group(1))}"
-    if m := re.fullmatch(r"([0-9]+(?:\.[0-9]+)+)\.?", s):
-        return f"d:{m.group(1)}"
-    if m := re.fullmatch(r"([0-9]+)[.,、]?", s):
-        return f"n:{int(m.group(1))}"
-    if len(s) == 1 and s in CIRCLED:
-        return f"c:{CIRCLED.index(s) + 1}"
-    return f"raw:{s}"

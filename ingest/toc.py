@@ -20,10 +20,10 @@ from policykb.ingest.chinese import to_simplified
 from policykb.ingest.layout import Line
 from policykb.ingest.markers import line_marker
 from policykb.ingest.mtext import MText
-from policykb.ingest.numbering import label_key
 
 TOC_TITLE = re.compile(r"^目\s*录$|^contents$", re.IGNORECASE)
 PAGE_REF = re.compile(r"[.…·—\-\s]*\d+\s*$")
+SPACES = re.compile(r"\s+")
 MIN_ENTRIES = 3
 
 
@@ -50,8 +50,8 @@ def _entry_key(line: Line) -> str | None:
     marker = line_marker(text)
     if not marker or marker.kind not in ("part", "chapter", "section", "article"):
         return None
-    title = to_simplified(text[marker.end:]).replace(" ", "")
-    return f"{label_key(marker.label)}|{title}"
+    # "第 一 章 總則……1" in the contents and "第一章 总则" in the body are the same heading.
+    return marker.kind + "|" + SPACES.sub("", to_simplified(text))
 
 
 def _toc_block(lines: list[Line], i: int) -> int | None:
@@ -65,7 +65,7 @@ def _toc_block(lines: list[Line], i: int) -> int | None:
             continue
         key = _entry_key(lines[i])
         # A TOC entry is a bare heading: an article line with body text is the body itself.
-        if key is None or key in keys or (key.startswith("art:") and len(key.split("|", 1)[1]) > 30):
+        if key is None or key in keys or (key.startswith("article|") and len(key) > 40):
             break  # not a heading, or the body starts over with the first heading
         keys.append(key)
         i += 1

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from policykb.ingest.numbering import label_key
+from policykb.index.references import label_key
 from policykb.qa.evaluation import REPO_ROOT
 
 EXTERNAL = REPO_ROOT / "tests" / "data" / "external"

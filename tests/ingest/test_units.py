@@ -13,7 +13,8 @@ from policykb.ingest.clean import clean, default_rules, mojibake_spans, to_simpl
 from policykb.ingest.layout import build_units, join_wrapped, to_lines
 from policykb.ingest.markers import Marker, inline_markers, line_marker
 from policykb.ingest.mtext import MText
-from policykb.ingest.numbering import cn_to_int, int_to_cn, label_key
+from policykb.index.references import label_key
+from policykb.ingest.numbering import cn_to_int, int_to_cn
 from policykb.ingest.pipeline import ingest_text
 from policykb.ingest.split import display_text, split_long
 
@@ -120,13 +121,6 @@ def test_numerals_round_trip(n):
                                   ("（十二）", "(十二)"), ("3.1.2", "3.1.2."), ("1.", "1、")])
 def test_label_key_same_number(a, b):
     assert label_key(a) == label_key(b)
-
-
-@pytest.mark.parametrize("label, key", [("第三十五条", "art:35"), ("第 7-1 條", "art:7-1"), ("第二章", "chap:2"),
-                                        ("（十二）", "pcn:12"), ("(12)", "pn:12"), ("3.1.2", "d:3.1.2"),
-                                        ("一、", "cn:1"), ("2.", "n:2"), ("③", "c:3"), ("附件", "raw:附件")])
-def test_label_key(label, key):
-    assert label_key(label) == key
 
 
 # --- cleaning ----------------------------------------------------------------------------------------------
