@@ -147,12 +147,10 @@ def _date(lines: list[str]) -> str | None:
 
 
 def _platform(lines: list[str]) -> str | None:
-    counts = Counter()
     text = "\n".join(lines)
-    for name in PLATFORMS:
-        counts[name] = text.count(name)
-    if counts["腾讯微视"]:
-        counts["微视"] = 0
+    counts = Counter({name: text.count(name) for name in PLATFORMS})
+    for name in PLATFORMS:  # 微视 inside 腾讯微视 is the same mention, counted once, as the longer name
+        counts[name] -= sum(counts[longer] for longer in PLATFORMS if name in longer and name != longer)
     name, n = counts.most_common(1)[0]
     return name if n >= 3 else None
 
