@@ -126,7 +126,9 @@ class SentenceTransformerEmbedder:
         os.environ["HF_HUB_OFFLINE"] = "1"
         os.environ["TRANSFORMERS_OFFLINE"] = "1"
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
 
+        hf_logging.disable_progress_bar()  # a weight-loading bar on every CLI call is noise on stderr
         self.path = path
         self.name = path.name
         self.batch_size = batch_size
