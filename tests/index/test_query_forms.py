@@ -70,7 +70,8 @@ def test_traditional_query_is_converted_with_t2s():
 def test_colloquial_chinese_adds_formal_terms_not_already_in_the_query():
     assert expand_query("微视收钱吗").terms == ("收费", "费用")
     assert expand_query("腾讯微视专场活动由谁主办？").terms == ("主办单位",)
-    assert expand_query("多少钱，收费吗").terms == ("费用", "价格")  # 收费 is already there
+    # 收费 is already there, so 多少钱 adds only 费用/价格; 收费 itself adds how notices spell it out.
+    assert expand_query("多少钱，收费吗").terms == ("费用", "价格", "收取")
 
 
 def test_query_forms_is_frozen():
@@ -198,7 +199,7 @@ def test_acronyms_are_kept():
 
 def test_mixed_chinese_query_translates_english_words(vocab):
     forms = expand_query("Weishi 收费吗", vocab)
-    assert forms == QueryForms("Weishi 收费吗", "微视 收费吗", "zh", ("微视",))
+    assert forms == QueryForms("Weishi 收费吗", "微视 收费吗", "zh", ("微视", "收取", "费用"))
     assert expand_query("Weishi 收費嗎", vocab).zh == "微视 收费吗"
 
 

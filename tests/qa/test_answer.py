@@ -64,17 +64,26 @@ def test_every_sentence_is_verbatim_from_a_clause_it_cites(kb, question):
     assert [c.n for c in a.citations] == list(range(1, len(a.citations) + 1))
 
 
-@pytest.mark.parametrize("question, message", [
-    ("淘宝直播的佣金比例是多少？", NO_CLAUSE["zh"]),
-    ("How do I apply for a business license in Hong Kong?", "The knowledge base has no clause on this."),
-    ("京東的退貨政策是什麼？", "知識庫中沒有回答這個問題的條款。"),
+COVERAGE_TOO_LOW = "coverage"
+NO_WORD_IN_TOP = "no word of the question occurs in the top clauses"
+
+
+@pytest.mark.parametrize("question, message, rule", [
+    ("淘宝直播的佣金比例是多少？", NO_CLAUSE["zh"], COVERAGE_TOO_LOW),
+    ("How do I apply for a business license in Hong Kong?", "The knowledge base has no clause on this.",
+     COVERAGE_TOO_LOW),
+    # None of 京东/退货/政策 is in the top clauses of this small corpus: the stricter rule fires first.
+    ("京東的退貨政策是什麼？", "知識庫中沒有回答這個問題的條款。", NO_WORD_IN_TOP),
 ])
-def test_unanswered_question_abstains_and_offers_related_reading(kb, question, message):
+def test_unanswered_question_abstains_and_offers_related_reading(kb, question, message, rule):
     a = ask(kb, question)
     assert a.abstained and a.text == message
     assert a.sentences == () and a.citations == ()
     assert 0 < len(a.related) <= 5
-    assert a.reason.startswith("coverage ") and a.reason.endswith("< 0.50")
+    if rule == COVERAGE_TOO_LOW:
+        assert a.reason.startswith("coverage ") and a.reason.endswith("< 0.50")
+    else:
+        assert a.reason == rule
     d = a.to_dict()
     assert d["abstained"] is True and d["citations"] == [] and d["answer"] == message
     assert all("n" not in r and r["clause_id"] for r in d["related"])
