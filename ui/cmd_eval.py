@@ -5,7 +5,9 @@
     policykb eval --lawbench none                   # skip LawBench
 
 Pipelines compared: policykb hybrid, BM25 only, dense only, and the naive LlamaIndex baseline
-(``qa/baselines.py``). LawBench runs against a temporary knowledge base holding only the laws it asks about.
+(``qa/baselines.py``); then ``policykb ask`` on the same questions (abstention, evidence in citations,
+faithfulness, time of the answer step). LawBench runs against a temporary knowledge base holding only the
+laws it asks about.
 
 >>> report = run(Settings.load(), questions=DEV_QUESTIONS, lawbench=LAWBENCH_SUBSET)   # doctest: +SKIP
 >>> report.scores[0].recall_5                                                          # doctest: +SKIP
@@ -47,12 +49,14 @@ class EvalReport:
     home: str
     scores: list[PipelineScores]
     lawbench: LawbenchResult | None = None
+    answers: dict | None = None  # qa.metrics.answer_metrics of `policykb ask` on the same questions
     notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {"questions": self.questions, "home": self.home,
                 "pipelines": {s.name: s.to_dict() for s in self.scores},
-                "lawbench": self.lawbench.to_dict() if self.lawbench else None, "notes": self.notes}
+                "lawbench": self.lawbench.to_dict() if self.lawbench else None, "answers": self.answers,
+                "notes": self.notes}
 
     def format(self) -> str:
         lines = [format_table(self.scores), ""]
@@ -62,9 +66,43 @@ class EvalReport:
                          f"hit@1 = {lb.hit_at_1:.3f} ({lb.hits}/{lb.n})")
             lines += [f"  miss: {m['question']} want {m['want']} got {m['got']}" for m in lb.misses]
             lines.append("")
+        if self.answers is not None:
+            lines += [format_answers(self.answers), ""]
         lines += [format_misses(s) for s in self.scores]
         lines += [f"note: {n}" for n in self.notes]
         return "\n".join(lines)
+
+
+def answer_all(kb, questions) -> dict:
+    """``policykb ask`` (extractive) on every question: abstention, evidence in citations, faithfulness,
+    and what the answer step adds to the search (median of the warm per-question timings)."""
+    import statistics
+    from dataclasses import asdict
+
+    from policykb.qa.answer import answer
+    from policykb.qa.metrics import answer_metrics
+
+    answers = [answer(kb, q.q) for q in questions]
+    metrics = answer_metrics(answers, [asdict(q) for q in questions])
+    metrics["answer_ms_median"] = round(statistics.median(a.timings["answer_ms"] for a in answers), 2)
+    metrics["search_ms_median"] = round(statistics.median(a.timings["search_ms"] for a in answers), 2)
+    return metrics
+
+
+def format_answers(m: dict) -> str:
+    def share(part: str, whole: str, ratio: str) -> str:
+        value = m[ratio]
+        return f"{part}/{whole} ({value:.3f})" if value is not None else f"{part}/{whole}"
+
+    abstained_none = round((m["abstention_accuracy"] or 0) * m["none_questions"])
+    hits = round((m["evidence_in_citations"] or 0) * m["answerable_questions"])
+    faithful = round((m["faithfulness"] or 0) * m["answer_sentences"])
+    return (f"Answers (policykb ask, extractive; {m['questions']} questions):\n"
+            f"  'none' questions that abstain      {share(abstained_none, m['none_questions'], 'abstention_accuracy')}\n"
+            f"  answerable questions that abstain  {m['false_abstentions']}/{m['answerable_questions']}\n"
+            f"  citations contain the evidence     {share(hits, m['answerable_questions'], 'evidence_in_citations')}\n"
+            f"  faithfulness (sentences verbatim)  {share(faithful, m['answer_sentences'], 'faithfulness')}\n"
+            f"  answer step, median                {m['answer_ms_median']} ms (search {m['search_ms_median']} ms)")
 
 
 def open_kb(settings: Settings, *, embedder=None, notes: list[str] | None = None):
@@ -125,7 +163,7 @@ def run(settings: Settings, *, questions: Path = DEV_QUESTIONS, lawbench: Path |
     if baseline:
         pipes.append(naive_llamaindex_pipeline(source_files(kb, settings, notes), kb.embedder))
     scores = [score_pipeline(p, qs, k) for p in pipes]
-    report = EvalReport(str(questions), str(settings.home), scores, notes=notes)
+    report = EvalReport(str(questions), str(settings.home), scores, answers=answer_all(kb, qs), notes=notes)
     if lawbench is not None:
         report.lawbench = run_lawbench(lawbench, settings, kb.embedder)
     return report

@@ -24,12 +24,19 @@ def test_eval_json_has_every_pipeline_and_lawbench(capsys):
     assert chars["naive LlamaIndex"] > 3 * chars["BM25 only"]  # 1,024-token chunks against clauses
     assert out["lawbench"]["n"] == 16 and out["lawbench"]["hit_at_1"] == 1.0  # references need no model
     assert any("was empty; ingested" in n for n in out["notes"])
+    answers = out["answers"]
+    assert (answers["questions"], answers["none_questions"], answers["answerable_questions"]) == (25, 3, 22)
+    assert len(answers["per_question"]) == 25
+    assert answers["faithfulness"] == 1.0  # extractive: every sentence is verbatim whatever the ranking
+    assert answers["answer_ms_median"] >= 0 and answers["search_ms_median"] >= 0
 
 
 def test_eval_table(capsys):
     assert main(["eval", "--lawbench", "none", "--k", "5"]) == 0
     out = capsys.readouterr().out
     assert "nDCG@5" in out and "naive LlamaIndex" in out and "LawBench" not in out
+    assert "Answers (policykb ask, extractive; 25 questions):" in out
+    assert "faithfulness (sentences verbatim)" in out
 
 
 @pytest.mark.parametrize("argv, message", [
