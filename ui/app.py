@@ -1,71 +1,41 @@
-"""A first Streamlit app: ask a question (cited answer) or search clauses.
+"""The policykb Streamlit app: 问答 Ask · 检索 Search · 文档 Documents · 摘录 Basket · 添加通知 Add a notice.
 
-Notice text and answers are shown with `st.text`/`st.caption`-free plain text so nothing in a
-notice is ever rendered as HTML or Markdown (RELIABILITY 21). The knowledge base is loaded once
-per server process and shared; per-user state lives in `st.session_state` only.
+Run with ``policykb ui``. One page at a time, chosen in the sidebar (``st.session_state["page"]``), so a
+button elsewhere ("open in document") can switch pages. Safety and state rules are in ``app_common``.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from policykb.config import Settings
-from policykb.index.store import KnowledgeBase
-
-
-@st.cache_resource
-def knowledge_base() -> KnowledgeBase:
-    kb = KnowledgeBase.open(Settings.load())
-    kb.warm()
-    return kb
-
-
-def show_clause(c: dict, n: int | None = None) -> None:
-    m = c["metadata"]
-    head = f"[{n}] " if n else ""
-    st.text(f"{head}{c['title']}  {m.get('issuer') or ''} {m.get('date') or ''}\n"
-            f"{' > '.join(c['section_path'])} {c['label']}")
-    st.text(c["text"])
-
-
-def ask_tab(kb: KnowledgeBase) -> None:
-    from policykb.qa.answer import answer
-
-    q = st.text_input("问题 / Question", placeholder="微视收费吗？", key="ask_q")
-    if not q:
-        return
-    result = answer(kb, q).to_dict()
-    if result["abstained"]:
-        st.warning("知识库中没有回答这个问题的条款 / The knowledge base has no clause on this.")
-    else:
-        st.text(result["answer"])
-    for c in result["citations"]:
-        show_clause(c, c["n"])
-    if result.get("related"):
-        st.text("相关条款 / Related reading:")
-        for c in result["related"]:
-            show_clause(c)
-
-
-def search_tab(kb: KnowledgeBase) -> None:
-    q = st.text_input("检索条款 / Search clauses", placeholder="第三十五条", key="search_q")
-    if not q:
-        return
-    hits = kb.search(q, k=10)
-    st.text(f"{len(hits)} clauses")
-    for h in hits:
-        show_clause(h.clause.to_dict(), h.rank)
+from policykb.ui.app_common import ASK, BASKET, DOCUMENTS, PAGES, SEARCH, UPLOAD, basket, knowledge_base
 
 
 def main() -> None:
     st.set_page_config(page_title="policykb", layout="wide")
-    st.title("policykb")
     kb = knowledge_base()
-    ask, search = st.tabs(["问答 Ask", "检索 Search"])
-    with ask:
-        ask_tab(kb)
-    with search:
-        search_tab(kb)
+    with st.sidebar:
+        st.title("policykb")
+        st.caption("电商政策通知知识库 / e-commerce notices, cited answers")
+        st.radio("页面 / page", PAGES, key="page")  # fixed labels: changing them would reset the choice
+        st.text(f"{len(kb.documents())} 份文档 documents · {len(kb.clauses())} 条款 clauses\n"
+                f"摘录 basket: {len(basket())}")
+    page = st.session_state["page"]
+    if page == ASK:
+        from policykb.ui.app_ask import ask_page
+        ask_page(kb)
+    elif page == SEARCH:
+        from policykb.ui.app_search import search_page
+        search_page(kb)
+    elif page == DOCUMENTS:
+        from policykb.ui.app_documents import documents_page
+        documents_page(kb)
+    elif page == BASKET:
+        from policykb.ui.app_basket import basket_page
+        basket_page()
+    elif page == UPLOAD:
+        from policykb.ui.app_upload import upload_page
+        upload_page(kb)
 
 
 main()

@@ -1,40 +1,239 @@
-"""The first Streamlit app: ask and search work on a small knowledge base, text is not HTML."""
+"""The Streamlit app, page by page, driven with AppTest on a small knowledge base (fake embedder).
 
+Every test checks the safety rule too: notice text reaches the page as text, never as HTML.
+"""
+
+from __future__ import annotations
+
+import io
+import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from policykb.config import Settings
 from policykb.index.store import KnowledgeBase
+from policykb.ui.app_common import ASK, BASKET, DOCUMENTS, SEARCH, UPLOAD, highlight
 from policykb.ui.ingesting import ingest_paths
 
 APP = str(Path(__file__).parents[2] / "ui" / "app.py")
+XSS = "<img src=x onerror=alert(1)>"
+FEES = "一、收费\n1. 平台对本次活动不收取费用。" + XSS + "\n2. 企业需注册账号。\n3. 报名截止后不再受理。\n"
+RULES = ("第一条 为规范网络直播营销活动，制定本办法。\n第二条 直播间运营者不得进行虚假宣传。\n"
+         "第三条 平台應當建立投訴舉報機制，收取費用應當公示。\n")
 
 
 @pytest.fixture()
 def kb_home(tmp_path, monkeypatch):
-    monkeypatch.setenv("POLICYKB_HOME", str(tmp_path))
+    monkeypatch.setenv("POLICYKB_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("POLICYKB_EMBEDDING_MODEL", "fake")
-    notice = tmp_path / "notice.txt"
-    notice.write_text("一、收费\n1. 平台对本次活动不收取费用。<img src=x onerror=alert(1)>\n2. 企业需注册账号。\n",
-                      encoding="utf-8")
+    (tmp_path / "fees_notice.txt").write_text(FEES, encoding="utf-8")
+    (tmp_path / "live_rules.txt").write_text(RULES, encoding="utf-8")
     settings = Settings.load()
-    ingest_paths(KnowledgeBase.open(settings), [notice], max_chars=settings.max_clause_chars)
-    return tmp_path
+    kb = KnowledgeBase.open(settings)
+    report = ingest_paths(kb, [tmp_path / "fees_notice.txt", tmp_path / "live_rules.txt"],
+                          max_chars=settings.max_clause_chars)
+    assert report.documents == 2, report
+    return kb
 
 
-def test_search_shows_clause_text_as_plain_text(kb_home):
-    at = AppTest.from_file(APP, default_timeout=60).run()
-    at.text_input(key="search_q").input("收取费用").run()
+def app() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def go(at: AppTest, page: str) -> AppTest:
+    at.sidebar.radio(key="page").set_value(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def texts(at: AppTest) -> list[str]:
+    return [t.value for t in at.text]
+
+
+def no_html(at: AppTest) -> None:
+    """Nothing a notice says is ever in a Markdown element unescaped."""
+    for m in at.markdown:
+        assert "<img" not in m.value and "onerror=alert" not in m.value.replace("onerror=alert(1)&gt;", "")
+
+
+def ask(at: AppTest, question: str) -> AppTest:
+    at.chat_input(key="chat_q").set_value(question).run()
+    assert not at.exception, at.exception
+    return at
+
+
+# -- Ask ---------------------------------------------------------------------------------------
+
+def test_ask_answers_with_numbered_citations_in_expanders(kb_home):
+    at = ask(app(), "活动收费吗")
+    answer = next(t for t in texts(at) if "[1]" in t)
+    assert "不收取费用" in answer
+    assert at.expander and at.expander[0].label.startswith("\\[1\\]")
+    assert not at.warning
+    assert any(t == "平台对本次活动不收取费用。" + XSS for t in texts(at))  # the clause, verbatim
+    assert any("企业需注册账号" in t for t in texts(at))  # its neighbour
+    no_html(at)
+
+
+def test_conversation_is_kept_and_examples_ask(kb_home):
+    at = ask(app(), "活动收费吗")
+    at.button(key="example-0").click().run()
+    assert [m.name for m in at.chat_message] == ["user", "assistant", "user", "assistant"]
+    assert "微视收费吗？" in texts(at)
+    assert len(at.session_state["chat"]) == 2
+
+
+def test_abstention_is_a_warning_with_related_reading_apart(kb_home):
+    at = ask(app(), "火星探测器的发射窗口是哪一天？")
+    assert at.warning and "no clause" in at.warning[0].value
+    assert not any("[1]" in t for t in texts(at))
+    result = at.session_state["chat"][0]["result"]
+    assert result["abstained"]
+    if result["related"]:
+        assert any("相关阅读" in m.value for m in at.markdown)
+
+
+def test_citation_opens_the_document_at_that_clause(kb_home):
+    at = ask(app(), "活动收费吗")
+    at.button(key="open-0-1").click().run()
     assert not at.exception
-    texts = [t.value for t in at.text]
-    assert any("平台对本次活动不收取费用。<img src=x onerror=alert(1)>" == t for t in texts)
-    assert not at.markdown or all("<img" not in m.value for m in at.markdown)
+    assert at.session_state["page"] == DOCUMENTS
+    cited = at.session_state["chat"][0]["result"]["citations"][0]
+    assert at.session_state["doc_id"] == cited["doc_id"]
+    assert at.info and "cited clause" in at.info[0].value
+    assert any(t.startswith("▶ ") and cited["text"] in t for t in texts(at))
+    no_html(at)
 
 
-def test_ask_shows_a_cited_answer(kb_home):
-    at = AppTest.from_file(APP, default_timeout=60).run()
-    at.text_input(key="ask_q").input("活动收费吗").run()
+# -- Search ------------------------------------------------------------------------------------
+
+def test_search_highlights_escaped_text_and_counts(kb_home):
+    at = go(app(), SEARCH)
+    at.text_input(key="search_q").input("收取費用").run()  # Traditional query, Simplified text
+    assert any("条结果" in t for t in texts(at))
+    marked = [m.value for m in at.markdown if "<mark>" in m.value]
+    assert marked and any("&lt;img src=x onerror=alert(1)&gt;" in m for m in marked)
+    assert any("<mark>收取费用</mark>" in m for m in marked)
+    no_html(at)
+
+
+def test_search_filter_by_document_and_reference_lookup(kb_home):
+    at = go(app(), SEARCH)
+    at.multiselect(key="f_doc").set_value(["live-rules"]).run()
+    at.text_input(key="search_q").input("第二条").run()
+    hits = at.session_state["search_hits"]
+    assert hits and {h["doc_id"] for h in hits} == {"live-rules"}
+    assert hits[0]["label"] == "第二条"
+    at.text_input(key="f_from").input("20x").run()
+    assert at.error and "not a date" in at.error[0].value
+
+
+def test_search_result_goes_to_basket_and_export(kb_home):
+    at = go(app(), SEARCH)
+    at.text_input(key="search_q").input("注册账号").run()
+    first = at.session_state["search_hits"][0]
+    at.button(key=f"add-s-{first['clause_id']}").click().run()
+    assert [e["clause_id"] for e in at.session_state["basket"]] == [first["clause_id"]]
+
+
+# -- Documents ---------------------------------------------------------------------------------
+
+def test_documents_list_outline_and_original_beside(kb_home):
+    at = go(app(), DOCUMENTS)
+    assert at.dataframe
+    at.selectbox(key="doc_id").set_value("live-rules").run()
     assert not at.exception
-    assert any("[1]" in t.value for t in at.text)
+    shown = texts(at)
+    assert any("第二条 直播间运营者不得进行虚假宣传。" in t for t in shown)
+    assert any("第三条 平台應當建立投訴舉報機制" in t for t in shown)  # original beside
+    assert any("平台应当建立投诉举报机制" in t for t in shown)  # simplified
+    at.selectbox(key="doc_id").set_value("fees-notice").run()
+    assert any(t.endswith(XSS) for t in texts(at))
+    no_html(at)
+
+
+# -- Basket ------------------------------------------------------------------------------------
+
+def test_basket_reorder_note_remove_and_export(kb_home):
+    at = ask(app(), "活动收费吗")
+    at.button(key="add-0-1").click().run()
+    rel = at.session_state["chat"][0]["result"]
+    second = (rel["citations"][1:] or rel["related"])[0]
+    key = "add-0-2" if rel["citations"][1:] else "add-0-r0"
+    at.button(key=key).click().run()
+    go(at, BASKET)
+    ids = [e["clause_id"] for e in at.session_state["basket"]]
+    assert ids[1] == second["clause_id"] and len(ids) == 2
+    at.button(key=f"up-{ids[1]}").click().run()
+    assert [e["clause_id"] for e in at.session_state["basket"]] == [ids[1], ids[0]]
+    at.text_input(key=f"note-{ids[0]}").input("客户关心").run()
+    assert at.session_state["basket"][1]["note"] == "客户关心"
+    assert len(at.get("download_button")) == 4
+    at.button(key=f"rm-{ids[1]}").click().run()
+    assert [e["clause_id"] for e in at.session_state["basket"]] == [ids[0]]
+
+    from policykb.ui.export import FORMATS, Excerpt
+    excerpts = [Excerpt.from_clause(e, note=e["note"]) for e in at.session_state["basket"]]
+    data = {fmt: f.export(excerpts, redact=True) for fmt, f in FORMATS.items()}
+    assert data["docx"][:2] == b"PK"
+    assert "客户关心" in data["md"].decode("utf-8")
+    assert json.loads(data["json"])
+
+
+def test_sessions_do_not_share_a_basket(kb_home):
+    one = ask(app(), "活动收费吗")
+    one.button(key="add-0-1").click().run()
+    two = go(app(), BASKET)
+    assert not two.session_state["basket"] if "basket" in two.session_state else True
+    assert two.info and "empty" in two.info[0].value
+
+
+# -- Add a notice ------------------------------------------------------------------------------
+
+def upload(name: str, data: bytes) -> SimpleNamespace:
+    return SimpleNamespace(name=name, getvalue=io.BytesIO(data).getvalue)
+
+
+def test_upload_page_renders(kb_home):
+    at = go(app(), UPLOAD)
+    assert any("20 MB" in t for t in texts(at))
+
+
+def test_upload_of_a_bad_file_reports_why(kb_home):
+    from policykb.ui.app_upload import ingest_uploads
+
+    text, ok = ingest_uploads(kb_home, [upload("../../etc/passwd.pdf", b"just text, not a PDF"),
+                                        upload("empty.txt", b"")])
+    assert not ok
+    assert "passwd.pdf" in text and "skipped" in text and "empty" in text
+    assert "../" not in text
+    assert len(kb_home.documents()) == 2
+
+
+def test_upload_adds_a_notice_to_the_shared_kb(kb_home):
+    from policykb.ui.app_upload import ingest_uploads
+
+    text, ok = ingest_uploads(kb_home, [upload("新通知.txt", "一、总则\n1. 主播应当如实介绍商品。\n".encode())])
+    assert ok and "added" in text
+    assert len(kb_home.documents()) == 3
+
+
+def test_safe_name_never_leaves_the_folder():
+    from policykb.ui.app_upload import safe_name
+
+    assert safe_name("../a.pdf") == "a.pdf"
+    assert safe_name("..\\..\\evil.exe") == "evil.bin"
+    assert safe_name("/etc/passwd") == "passwd.bin"
+    assert safe_name("...").endswith(".bin") and "/" not in safe_name("a/../../b.TXT")
+
+
+def test_highlight_escapes_before_marking():
+    out = highlight("收取費用<script>alert(1)</script>", ["收取费用", "script"])
+    assert "<script>" not in out and "&lt;" in out
+    assert out.count("<mark>") == 3 and "<mark>收取費用</mark>" in out
