@@ -1,0 +1,356 @@
+"""Excerpt export (``ui/export.py``): the basket, every format read back, formula-safe CSV, control characters
+in DOCX, and redaction of personal data (RELIABILITY 25, 27)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from docx import Document as DocxDocument
+
+from policykb.ingest.record import Clause, Metadata, Source
+from policykb.ui.export import (
+    CSV_COLUMNS,
+    FORMATS,
+    Basket,
+    Excerpt,
+    UnknownFormatError,
+    excerpts_from_answer,
+    export,
+    redact,
+    reference_lines,
+    to_csv,
+    to_docx,
+    to_json,
+    to_markdown,
+)
+
+FEE = "腾讯微视平台对本次活动不收取费用，企业在第三方平台产生的费用按第三方平台规定执行。"
+SZ_META = Metadata(issuer="深圳市商务局", region="广东省深圳市", date="2020-03-16", doc_type="notice")
+DY_META = Metadata(issuer="抖音电商", date="2023-08-27", doc_type="platform_rule")
+
+
+def clause(
+    text: str = FEE,
+    *,
+    doc_id: str = "sz",
+    label: str = "2.",
+    path=("二、业务流程", "（一）活动报名。"),
+    original: str | None = None,
+    page: int | None = None,
+    meta: Metadata = SZ_META,
+    title: str = "深圳市商务局关于印发腾讯微视专场活动指引的通知",
+) -> Clause:
+    return Clause.create(
+        doc_id=doc_id,
+        title=title,
+        label=label,
+        section_path=list(path),
+        text=text,
+        original=original or text,
+        source=Source(f"corpus/{doc_id}.txt", 10, 10 + len(text), page),
+        metadata=meta,
+        seq=0,
+    )
+
+
+SZ = clause()
+DY = clause(
+    "引导私下交易的行为属于违规玩法。",
+    doc_id="dy",
+    label="3.2.2",
+    path=("第三章 内容发布规范",),
+    original="引導私下交易的行為屬於違規玩法。",
+    page=4,
+    meta=DY_META,
+    title="抖音电商政务媒体相关内容宣传规范",
+)
+
+
+def ex(c: Clause = SZ, **kw) -> Excerpt:
+    return Excerpt.from_clause(c, **kw)
+
+
+def csv_rows(data: bytes) -> list[list[str]]:
+    assert data.startswith(b"\xef\xbb\xbf")  # BOM: Excel opens UTF-8 Chinese correctly
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+
+
+def docx_paragraphs(data: bytes) -> list[str]:
+    return [p.text for p in DocxDocument(io.BytesIO(data)).paragraphs]
+
+
+# -- Excerpt and Basket --------------------------------------------------------------------------
+
+
+def test_excerpt_from_a_citation_dict_keeps_the_clause_fields_and_time_note():
+    citation = {
+        "n": 1,
+        **SZ.to_dict(),
+        "issuer": "深圳市商务局",
+        "section": "x",
+        "time_note": "时效性通知（已结束）",
+        "rank": 1,
+        "score": 0.9,
+    }
+    e = Excerpt.from_clause(citation, answer=FEE + "[1]", question="微视收费吗？")
+    assert e.clause == SZ.to_dict() and e.time_note == "时效性通知（已结束）"
+    assert (e.clause_id, e.section) == (SZ.clause_id, "二、业务流程 > （一）活动报名。 > 2.")
+
+
+def test_excerpt_from_something_that_is_not_a_clause_says_what_is_missing():
+    with pytest.raises(ValueError, match="'title' is missing"):
+        Excerpt.from_clause({"clause_id": "x", "doc_id": "x"})
+
+
+def test_excerpts_from_answer_dict_carry_the_answer_text():
+    answer = {
+        "question": "微视收费吗？",
+        "answer": FEE + "[1]",
+        "abstained": False,
+        "citations": [{"n": 1, **SZ.to_dict(), "time_note": None}],
+        "related": [],
+    }
+    [e] = excerpts_from_answer(answer)
+    assert (e.clause_id, e.question, e.answer) == (SZ.clause_id, "微视收费吗？", FEE + "[1]")
+
+
+def test_basket_add_without_duplicates_remove_move_clear():
+    third = clause("第三条内容。", label="3.")
+    b = Basket()
+    assert [b.add(ex(SZ)), b.add(ex(DY)), b.add(ex(third)), b.add(ex(SZ, note="again"))] == [
+        True,
+        True,
+        True,
+        False,
+    ]
+    assert b.ids() == [SZ.clause_id, DY.clause_id, third.clause_id] and len(b) == 3
+    assert b.excerpts[0].note == ""  # the duplicate did not replace the first
+    assert b.move_up(third.clause_id) and b.ids() == [SZ.clause_id, third.clause_id, DY.clause_id]
+    assert not b.move_up(SZ.clause_id)  # already first
+    assert b.move_down(SZ.clause_id) and b.ids() == [third.clause_id, SZ.clause_id, DY.clause_id]
+    assert not b.move_down(DY.clause_id)  # already last
+    assert not b.move_up("nope") and not b.remove("nope")
+    assert b.set_note(SZ.clause_id, "报名免费") and b.excerpts[1].note == "报名免费"
+    assert b.remove(third.clause_id) and b.ids() == [SZ.clause_id, DY.clause_id]
+    assert SZ.clause_id in b and third.clause_id not in b
+    b.clear()
+    assert len(b) == 0 and b.ids() == []
+
+
+def test_basket_json_round_trip_and_export_json_reads_back():
+    b = Basket()
+    b.add(ex(SZ, note="报名免费", question="微视收费吗？", answer=FEE + "[1]", time_note="时效性通知"))
+    b.add(ex(DY))
+    again = Basket.from_json(b.to_json())
+    assert again == b and again.excerpts[0].note == "报名免费"
+    assert Basket.from_json(to_json(b.excerpts)) == b  # an exported file is a basket too
+    assert Basket.from_json("") == Basket()
+    with pytest.raises(ValueError, match="not a policykb excerpt list"):
+        Basket.from_json('{"format": "something-else"}')
+
+
+def test_json_export_exact_shape():
+    d = json.loads(to_json([ex(SZ, note="n")]))
+    assert d == {
+        "format": "policykb-excerpts",
+        "version": 1,
+        "excerpts": [
+            {"n": 1, "clause": SZ.to_dict(), "note": "n", "question": None, "answer": None, "time_note": None}
+        ],
+    }
+
+
+# -- references and formats ----------------------------------------------------------------------
+
+
+def test_reference_lines():
+    assert reference_lines(ex(DY, note="注意", time_note="已结束")) == [
+        "抖音电商政务媒体相关内容宣传规范｜抖音电商｜2023-08-27｜第三章 内容发布规范 > 3.2.2",
+        f"出处：corpus/dy.txt:10–26, p. 4｜文档 dy｜条款 {DY.clause_id}",
+        "时效：已结束",
+        "原文：引導私下交易的行為屬於違規玩法。",
+        "备注：注意",
+    ]
+
+
+def test_markdown_exact_output():
+    basket = [ex(SZ, note="报名*免费*", question="微视收费吗？", answer=FEE + "[1]"), ex(DY)]
+    assert to_markdown(basket).decode("utf-8") == (
+        "# 条款摘录\n"
+        "\n"
+        "## [1] 深圳市商务局关于印发腾讯微视专场活动指引的通知\n"
+        "\n"
+        f"> {FEE}\n"
+        "\n"
+        "- 深圳市商务局关于印发腾讯微视专场活动指引的通知｜深圳市商务局｜2020-03-16｜二、业务流程 > （一）活动报名。 > 2.\n"
+        f"- 出处：corpus/sz.txt:10–51｜文档 sz｜条款 {SZ.clause_id}\n"
+        "- 备注：报名\\*免费\\*\n"
+        f"- 所引回答：{FEE}[1]\n"
+        "\n"
+        "## [2] 抖音电商政务媒体相关内容宣传规范\n"
+        "\n"
+        "> 引导私下交易的行为属于违规玩法。\n"
+        "\n"
+        "- 抖音电商政务媒体相关内容宣传规范｜抖音电商｜2023-08-27｜第三章 内容发布规范 > 3.2.2\n"
+        f"- 出处：corpus/dy.txt:10–26, p. 4｜文档 dy｜条款 {DY.clause_id}\n"
+        "- 原文：引導私下交易的行為屬於違規玩法。\n"
+    )
+
+
+def test_markdown_quotes_every_line_and_renders_nothing_from_a_notice():
+    md = to_markdown([ex(clause("第一行<script>x</script>\n\n# 不是标题\n[点此](http://x) [1]: u"))]).decode(
+        "utf-8"
+    )
+    assert "> 第一行\\<script>x\\</script>\n>\n> \\# 不是标题\n> [点此\\](http://x) [1\\]: u\n" in md
+
+
+def test_docx_holds_the_text_and_its_reference():
+    paragraphs = docx_paragraphs(
+        to_docx([ex(SZ, time_note="时效性通知，有效期 2020-03-01 至 2020-06-30（已结束）"), ex(DY)])
+    )
+    assert paragraphs == [
+        "条款摘录",
+        f"[1] {FEE}",
+        "深圳市商务局关于印发腾讯微视专场活动指引的通知｜深圳市商务局｜2020-03-16｜二、业务流程 > （一）活动报名。 > 2.",
+        f"出处：corpus/sz.txt:10–51｜文档 sz｜条款 {SZ.clause_id}",
+        "时效：时效性通知，有效期 2020-03-01 至 2020-06-30（已结束）",
+        "[2] 引导私下交易的行为属于违规玩法。",
+        "抖音电商政务媒体相关内容宣传规范｜抖音电商｜2023-08-27｜第三章 内容发布规范 > 3.2.2",
+        f"出处：corpus/dy.txt:10–26, p. 4｜文档 dy｜条款 {DY.clause_id}",
+        "原文：引導私下交易的行為屬於違規玩法。",
+    ]
+
+
+def test_docx_with_the_answer_it_was_cited_in():
+    paragraphs = docx_paragraphs(
+        to_docx([ex(SZ, question="微视收费吗？", answer=FEE + "[1]", note="报名免费")])
+    )
+    assert paragraphs[-2:] == ["备注：报名免费", f"所引回答：微视收费吗？\n{FEE}[1]"]
+
+
+@pytest.mark.parametrize("char", ["\x0b", "\x1f", "\x00", "\x0c"])
+def test_docx_strips_control_characters(char):
+    text = f"第一句{char}第二句。"
+    paragraphs = docx_paragraphs(to_docx([ex(clause(text), note=f"备{char}注")]))  # does not raise
+    assert "[1] 第一句第二句。" in paragraphs and "备注：备注" in paragraphs
+    assert not any(char in p for p in paragraphs)
+
+
+@pytest.mark.parametrize(
+    "text", ['=HYPERLINK("http://x","点击")', "+86 领取", "-5 元", "@SUM(A1)", "\t=1+1", "\r=1+1"]
+)
+def test_csv_neutralises_formula_cells(text):
+    rows = csv_rows(to_csv([ex(clause(text), note=text)]))
+    assert rows[1][CSV_COLUMNS.index("text")] == "'" + text
+    assert rows[1][CSV_COLUMNS.index("note")] == "'" + text
+
+
+def test_csv_strips_control_characters_before_neutralising():
+    rows = csv_rows(to_csv([ex(clause("\x0b=1+1 报名"))]))
+    assert rows[1][1] == "'=1+1 报名"
+
+
+def test_csv_exact_rows():
+    rows = csv_rows(to_csv([ex(SZ, note="报名免费"), ex(DY)]))
+    assert rows == [
+        ["n", "text", "title", "issuer", "date", "section", "label", "source", "clause_id", "note"],
+        [
+            "1",
+            FEE,
+            "深圳市商务局关于印发腾讯微视专场活动指引的通知",
+            "深圳市商务局",
+            "2020-03-16",
+            "二、业务流程 > （一）活动报名。",
+            "2.",
+            "corpus/sz.txt:10–51",
+            SZ.clause_id,
+            "报名免费",
+        ],
+        [
+            "2",
+            "引导私下交易的行为属于违规玩法。",
+            "抖音电商政务媒体相关内容宣传规范",
+            "抖音电商",
+            "2023-08-27",
+            "第三章 内容发布规范",
+            "3.2.2",
+            "corpus/dy.txt:10–26, p. 4",
+            DY.clause_id,
+            "",
+        ],
+    ]
+
+
+# -- redaction -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("联系人手机13812345678。", "联系人手机[手机号已隐去]。"),
+        ("手机：+86 138 1234 5678", "手机：[手机号已隐去]"),
+        ("电话 199-1234-5678 转", "电话 [手机号已隐去] 转"),
+        ("身份证号110101199003071234，", "身份证号[身份证号已隐去]，"),
+        ("身份证号11010119900307123X", "身份证号[身份证号已隐去]"),
+        ("旧身份证110101900307123。", "旧身份证[身份证号已隐去]。"),
+        ("邮箱 zhang.san+ec@example.com.cn 联系", "邮箱 [邮箱已隐去] 联系"),
+        ("办公电话0755-83456789", "办公电话[电话已隐去]"),
+        ("电话（010）12345678转123", "电话[电话已隐去]"),
+        ("电话 (020) 8765432", "电话 [电话已隐去]"),
+    ],
+)
+def test_redact_each_kind(text, expected):
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2020年3月16日",
+        "2020-03-16",
+        "自2020.03.01起",
+        "《电子商务法》第35条",
+        "第三十五条",
+        "单笔不超过50 元",
+        "13.8亿元",
+        "客单价50元",
+        "20200316",
+        "编号12345678901",
+        "粤商务〔2020〕123号",
+        "3.1.2",
+        "400-800-1234 是热线",
+    ],
+)
+def test_redact_keeps_dates_numbers_and_amounts(text):
+    assert redact(text) == text
+
+
+def test_redact_in_english():
+    assert redact("call 13812345678", lang="en") == "call [redacted phone]"
+
+
+@pytest.mark.parametrize("fmt", list(FORMATS))
+def test_every_format_redacts_on_request_only(fmt):
+    pii = clause("联系人：张先生 13812345678，zhang@example.com。")
+    e = ex(pii, note="身份证 110101199003071234")
+    plain, mime, ext = export([e], fmt)
+    masked, _, _ = export([e], fmt, redact=True)
+    text = (lambda b: "\n".join(docx_paragraphs(b))) if fmt == "docx" else (lambda b: b.decode("utf-8-sig"))
+    assert "13812345678" in text(plain) and "zhang@example.com" in text(plain)
+    for secret in ("13812345678", "zhang@example.com", "110101199003071234"):
+        assert secret not in text(masked)
+    assert (
+        "[手机号已隐去]" in text(masked)
+        and "[邮箱已隐去]" in text(masked)
+        and "[身份证号已隐去]" in text(masked)
+    )
+    assert pii.clause_id in text(masked)  # the reference stays whole
+    assert (mime, ext) == (FORMATS[fmt].mime, fmt)
+
+
+def test_unknown_format_names_the_allowed_ones():
+    with pytest.raises(UnknownFormatError, match="'xlsx' is not known; allowed: docx, md, csv, json"):
+        export([ex()], "xlsx")
