@@ -82,5 +82,15 @@ if [[ $WITH_TEST == 1 ]]; then
       say "warning: fonts-wqy-zenhei missing and not root: apt-get install fonts-wqy-zenhei" >&2
     fi
   fi
+  # The browser tests (tests/e2e) drive Debian's chromium with Playwright for Python (a test extra);
+  # Playwright's own browser download (`playwright install`) is never used.
+  if [[ ! -x /usr/bin/chromium ]]; then
+    if [[ $(id -u) == 0 ]]; then
+      say "installing Debian chromium"
+      (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null
+    else
+      say "warning: chromium missing and not root: apt-get install chromium" >&2
+    fi
+  fi
 fi
 say "ready: .venv/bin/policykb"

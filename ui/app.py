@@ -8,34 +8,46 @@ from __future__ import annotations
 
 import streamlit as st
 
-from policykb.ui.app_common import ASK, BASKET, DOCUMENTS, PAGES, SEARCH, UPLOAD, basket, knowledge_base
+from policykb.ui.app_common import (
+    ASK,
+    BASKET,
+    DOCUMENTS,
+    PAGES,
+    SEARCH,
+    UPLOAD,
+    basket,
+    knowledge_base,
+    start_loading,
+)
 
 
 def main() -> None:
     st.set_page_config(page_title="policykb", layout="wide")
-    kb = knowledge_base()
+    start_loading()  # the model loads while the page is drawn and the first question is typed
     with st.sidebar:
         st.title("policykb")
         st.caption("电商政策通知知识库 / e-commerce notices, cited answers")
         st.radio("页面 / page", PAGES, key="page")  # fixed labels: changing them would reset the choice
-        st.text(f"{len(kb.documents())} 份文档 documents · {len(kb.clauses())} 条款 clauses\n"
-                f"摘录 basket: {len(basket())}")
+        stats = st.empty()
     page = st.session_state["page"]
     if page == ASK:
         from policykb.ui.app_ask import ask_page
-        ask_page(kb)
+        ask_page(knowledge_base)  # draws the chat box before waiting for the knowledge base
     elif page == SEARCH:
         from policykb.ui.app_search import search_page
-        search_page(kb)
+        search_page(knowledge_base())
     elif page == DOCUMENTS:
         from policykb.ui.app_documents import documents_page
-        documents_page(kb)
+        documents_page(knowledge_base())
     elif page == BASKET:
         from policykb.ui.app_basket import basket_page
         basket_page()
     elif page == UPLOAD:
         from policykb.ui.app_upload import upload_page
-        upload_page(kb)
+        upload_page(knowledge_base())
+    kb = knowledge_base()
+    stats.text(f"{len(kb.documents())} 份文档 documents · {len(kb.clauses())} 条款 clauses\n"
+               f"摘录 basket: {len(basket())}")
 
 
 main()

@@ -11,11 +11,12 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from policykb.config import Settings
 from policykb.index.store import KnowledgeBase
-from policykb.ui.app_common import ASK, BASKET, DOCUMENTS, SEARCH, UPLOAD, highlight
+from policykb.ui.app_common import BASKET, DOCUMENTS, SEARCH, UPLOAD, highlight
 from policykb.ui.ingesting import ingest_paths
 
 APP = str(Path(__file__).parents[2] / "ui" / "app.py")
@@ -36,6 +37,7 @@ def kb_home(tmp_path, monkeypatch):
     report = ingest_paths(kb, [tmp_path / "fees_notice.txt", tmp_path / "live_rules.txt"],
                           max_chars=settings.max_clause_chars)
     assert report.documents == 2, report
+    st.cache_resource.clear()  # the app's knowledge base is per process: never one from another test's home
     return kb
 
 

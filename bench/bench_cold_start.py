@@ -1,0 +1,146 @@
+"""Cold start of the app: from starting `policykb ui --headless` (knowledge base already built) to the
+first cited answer to "微视收费吗" in a real browser, and the same work in one process without a server.
+
+    .venv/bin/python bench/bench_cold_start.py [--home DIR] [--runs 3]
+
+Without --home a temporary knowledge base is built from the bundled corpus first (not timed).
+Needs Debian chromium and playwright for the browser columns (scripts/setup.sh --test). Target: ≤ 5 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).parents[1]
+POLICYKB = Path(sys.executable).with_name("policykb")
+QUESTION = "微视收费吗"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+IN_PROCESS = """
+import time; t0 = time.perf_counter()
+from policykb.config import Settings
+from policykb.index.store import KnowledgeBase
+from policykb.qa.answer import answer
+t1 = time.perf_counter(); kb = KnowledgeBase.open(Settings.load()); kb.warm()
+t2 = time.perf_counter(); a = answer(kb, QUESTION)
+t3 = time.perf_counter()
+assert a.citations and "不收取费用" in a.citations[0].clause.text, a.text
+print(t1 - t0, t2 - t1, t3 - t2)
+""".replace("QUESTION", repr(QUESTION))
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """Stop `policykb ui` and the Streamlit server it started: signal the whole process group
+    (terminating only the `policykb` parent would leave the server running)."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            proc.poll()  # reap the parent so an empty group reads as gone
+            try:
+                os.killpg(proc.pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.2)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as r:
+            return r.read().strip() == b"ok"
+    except OSError:
+        return False
+
+
+def one_browser_run(env: dict, browser) -> tuple[float, float, float]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([str(POLICYKB), "ui", "--headless", "--port", str(port)], env=env, cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        while not healthy(url):
+            if proc.poll() is not None:
+                raise SystemExit(f"policykb ui exited with {proc.returncode}")
+            time.sleep(0.05)
+        t_health = time.perf_counter() - t0
+        page = browser.new_page()
+        page.set_default_timeout(120_000)
+        page.goto(url)
+        page.get_by_role("heading", name="问答 Ask").wait_for()  # the knowledge base is loaded by now
+        t_page = time.perf_counter() - t0
+        box = page.locator('[data-testid="stChatInputTextArea"]')
+        box.fill(QUESTION)
+        box.press("Enter")
+        page.locator('[data-testid="stExpander"]').filter(has_text="[1]").first.wait_for()
+        t_answer = time.perf_counter() - t0
+        page.close()
+        return t_health, t_page, t_answer
+    finally:
+        stop(proc)
+
+
+def in_process_run(env: dict) -> tuple[float, float, float, float]:
+    t0 = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", IN_PROCESS], env=env, cwd=ROOT, check=True,
+                         capture_output=True, text=True).stdout.split()
+    total = time.perf_counter() - t0
+    imports, load, ask = map(float, out[-3:])
+    return imports, load, ask, total
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--home", type=Path, help="POLICYKB_HOME with a built knowledge base")
+    ap.add_argument("--runs", type=int, default=3)
+    args = ap.parse_args()
+    env = {**os.environ}
+    env.pop("POLICYKB_EMBEDDING_MODEL", None)
+    if args.home:
+        env["POLICYKB_HOME"] = str(args.home)
+    else:
+        env["POLICYKB_HOME"] = tempfile.mkdtemp(prefix="policykb-bench-")
+        print(f"building a knowledge base from corpus/ in {env['POLICYKB_HOME']} (not timed)", file=sys.stderr)
+        subprocess.run([str(POLICYKB), "ingest"], env=env, cwd=ROOT, check=True, capture_output=True)
+
+    print(f"\nin one process (python start → imports → KnowledgeBase.open+warm → answer({QUESTION!r}))")
+    print(f"{'run':>3}  {'imports s':>9}  {'open+warm s':>11}  {'answer s':>8}  {'process total s':>15}")
+    for i in range(1, args.runs + 1):
+        imports, load, ask, total = in_process_run(env)
+        print(f"{i:>3}  {imports:>9.2f}  {load:>11.2f}  {ask:>8.2f}  {total:>15.2f}")
+
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        print("\nbrowser runs skipped: playwright is not installed (scripts/setup.sh --test)")
+        return
+    print("\n`policykb ui --headless` in chromium (seconds since the process started)")
+    print(f"{'run':>3}  {'health ok':>9}  {'page ready':>10}  {'first answer':>12}  {'≤ 5 s':>5}")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        for i in range(1, args.runs + 1):
+            health, page, first = one_browser_run(env, browser)
+            print(f"{i:>3}  {health:>9.2f}  {page:>10.2f}  {first:>12.2f}  {'yes' if first <= 5 else 'no':>5}")
+        browser.close()
+
+
+if __name__ == "__main__":
+    main()

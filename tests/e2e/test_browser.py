@@ -1,0 +1,231 @@
+"""The app in a real browser: `policykb ui --headless` on the bundled corpus (real model), driven by
+Debian's chromium through Playwright. Screenshots of every page go to a folder under tmp_path (printed).
+
+Needs `chromium` (Debian) and `playwright` (PyPI; no downloaded browsers): `scripts/setup.sh --test`.
+Missing either is a failure, not a skip — this test exists to prove the app works in a browser.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+ROOT = Path(__file__).parents[2]
+POLICYKB = Path(sys.executable).with_name("policykb")
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+XSS = "<img src=x onerror=alert(1)>"
+XSS_NOTICE = f"一、说明\n1. 本条用于测试页面安全：{XSS} 应当原样显示。\n2. javascript:alert(2) 也是文字。\n"
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """Stop `policykb ui` and the Streamlit server it started: signal the whole process group
+    (terminating only the `policykb` parent would leave the server running)."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            proc.poll()  # reap the parent so an empty group reads as gone
+            try:
+                os.killpg(proc.pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.2)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_healthy(url: str, proc: subprocess.Popen, log: Path, timeout: float = 600) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"policykb ui exited with {proc.returncode}:\n{log.read_text(errors='replace')[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.read().strip() == b"ok":
+                    return
+        except OSError:
+            time.sleep(0.5)
+    pytest.fail(f"policykb ui not healthy after {timeout}s:\n{log.read_text(errors='replace')[-3000:]}")
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("screenshots")
+    print(f"\nscreenshots: {folder}")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    home = tmp_path_factory.mktemp("policykb-home")
+    env = {**os.environ, "POLICYKB_HOME": str(home)}
+    env.pop("POLICYKB_EMBEDDING_MODEL", None)  # the real model
+    xss = tmp_path_factory.mktemp("notices") / "xss_notice.txt"
+    xss.write_text(XSS_NOTICE, encoding="utf-8")
+    for args in ([], [str(xss)]):  # the bundled corpus, then the hostile notice
+        subprocess.run([str(POLICYKB), "ingest", *args], env=env, cwd=ROOT, check=True, capture_output=True)
+    port = free_port()
+    log = home / "ui.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([str(POLICYKB), "ui", "--headless", "--port", str(port)], env=env, cwd=ROOT,
+                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, proc, log)
+        yield url
+    finally:
+        stop(proc)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
+        pytest.fail("Debian chromium is not installed: run scripts/setup.sh --test (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("playwright is not installed: run scripts/setup.sh --test (pip install playwright)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture()
+def page(browser):
+    context = browser.new_context(accept_downloads=True, viewport={"width": 1400, "height": 1000})
+    pg = context.new_page()
+    pg.set_default_timeout(60_000)
+    pg.dialogs = []
+    pg.on("dialog", lambda d: (pg.dialogs.append(d.message), d.dismiss()))
+    yield pg
+    context.close()
+
+
+def open_app(page, url: str) -> None:
+    page.goto(url)
+    page.get_by_text("policykb", exact=True).first.wait_for()
+    page.get_by_role("heading", name="问答 Ask").wait_for()
+
+
+def go(page, label: str, heading: str) -> None:
+    page.locator('[data-testid="stSidebar"]').get_by_text(label, exact=True).click()
+    page.get_by_role("heading", name=heading).wait_for()
+    settle(page)
+
+
+def settle(page) -> None:
+    """Wait until Streamlit has finished the current rerun: no stale elements, no skeletons left."""
+    page.wait_for_timeout(300)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-stale=\"true\"], [data-testid=\"stSkeleton\"]')"
+        " && !document.querySelector('[data-testid=\"stStatusWidget\"] [data-testid=\"stSpinner\"]')",
+        timeout=60_000)
+    page.wait_for_timeout(300)
+
+
+def test_ask_cite_basket_export_docx(server, page, shots, tmp_path):
+    open_app(page, server)
+    box = page.locator('[data-testid="stChatInputTextArea"]')
+    box.fill("微视收费吗")
+    box.press("Enter")
+    citation = page.locator('[data-testid="stExpander"]').filter(has_text="[1]").first
+    citation.wait_for()
+    settle(page)
+    page.screenshot(path=shots / "1-ask.png", full_page=True)
+    citation.locator("summary").click()
+    body = citation.locator('[data-testid="stExpanderDetails"]')
+    body.get_by_text("不收取费用").first.wait_for()
+    assert "不收取费用" in body.inner_text()
+    page.screenshot(path=shots / "2-ask-citation.png", full_page=True)
+    body.get_by_role("button", name="加入摘录 / add to basket").click()
+    settle(page)
+    go(page, "摘录 Basket", "摘录 Basket")
+    settle(page)
+    page.get_by_text("不收取费用").first.wait_for()
+    page.screenshot(path=shots / "3-basket.png", full_page=True)
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="DOCX (Word)").click()
+    target = tmp_path / "excerpts.docx"
+    dl.value.save_as(target)
+
+    import docx
+    d = docx.Document(str(target))
+    parts = [p.text for p in d.paragraphs] + [c.text for t in d.tables for r in t.rows for c in r.cells]
+    text = "\n".join(parts)
+    assert "不收取费用" in text
+    assert "微视" in text  # the notice's title in the reference
+    assert any(ch in text for ch in ("、", "（", ">")), "the section reference is missing"
+
+    # open in document: back to Ask (conversation kept in the session), then the citation's button
+    go(page, "问答 Ask", "问答 Ask")
+    citation = page.locator('[data-testid="stExpander"]').filter(has_text="[1]").first
+    citation.locator("summary").click()
+    opener = citation.get_by_role("button", name="在文档中查看 / open in document")
+    opener.wait_for()
+    opener.click()
+    page.get_by_role("heading", name="文档 Documents").wait_for()
+    page.get_by_text("the cited clause").wait_for()
+    settle(page)
+    page.screenshot(path=shots / "4-document.png", full_page=True)
+    assert not page.dialogs
+
+
+def test_hostile_notice_is_shown_as_text(server, page, shots, tmp_path):
+    open_app(page, server)
+    go(page, "检索 Search", "检索 Search")
+    page.get_by_label("检索条款 / Search clauses (e.g. 第三十五条, 3.1.2, 收取费用)").fill("测试页面安全")
+    page.keyboard.press("Enter")
+    page.get_by_text("条结果").first.wait_for()
+    settle(page)
+    main = page.locator('[data-testid="stMain"]')
+    main.get_by_text(XSS).first.wait_for()  # the literal characters, as text
+    shown = main.inner_text()
+    assert XSS in shown, shown[:3000]
+    assert main.locator('img[src="x"]').count() == 0
+    page.screenshot(path=shots / "5-search-xss.png", full_page=True)
+
+    # uploading: a real notice and one whose extension lies
+    go(page, "添加通知 Add a notice", "添加通知 Add a notice")
+    good = tmp_path / "upload_notice.txt"
+    good.write_text("一、规则\n1. 上传测试：" + XSS + " 必须显示为文字。\n", encoding="utf-8")
+    fake = tmp_path / "fake.pdf"
+    fake.write_bytes(b"this is not a pdf at all")
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files([str(good), str(fake)])
+    page.get_by_role("button", name="导入 / ingest").click()
+    page.get_by_text("导入完成 / ingested").wait_for(timeout=120_000)
+    report = page.locator('[data-testid="stCode"]').inner_text()
+    assert "added" in report and "fake.pdf" in report and "skipped" in report
+    settle(page)
+    page.screenshot(path=shots / "6-upload.png", full_page=True)
+
+    go(page, "文档 Documents", "文档 Documents")
+    settle(page)
+    page.screenshot(path=shots / "7-documents.png", full_page=True)
+    go(page, "检索 Search", "检索 Search")
+    page.get_by_label("检索条款 / Search clauses (e.g. 第三十五条, 3.1.2, 收取费用)").fill("上传测试")
+    page.keyboard.press("Enter")
+    page.get_by_text("上传测试").first.wait_for()
+    settle(page)
+    assert main.locator('img[src="x"]').count() == 0
+    assert not page.dialogs, page.dialogs

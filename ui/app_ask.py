@@ -1,0 +1,77 @@
+"""问答 Ask: a chat for merchants — a question in, a cited extractive answer (or an honest "not found") out.
+
+The conversation is per browser session (``st.session_state["chat"]``); each turn stores the answer's
+``to_dict()`` so a rerun never asks again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import streamlit as st
+
+from policykb.index.store import KnowledgeBase
+from policykb.ui.app_common import clause_actions, md_escape, short_heading
+
+EXAMPLES = ("微视收费吗？", "What does Weishi charge?", "抖音電商對虛假宣傳有什麼規定？")
+ABSTAIN = "知识库中没有回答这个问题的条款 / The knowledge base has no clause that answers this."
+
+
+def _ask(question: str) -> None:
+    st.session_state["pending_q"] = question
+
+
+def ask_page(load_kb: Callable[[], KnowledgeBase]) -> None:
+    """``load_kb`` waits for the knowledge base: the chat box is drawn before it is loaded."""
+    from policykb.qa.answer import answer
+
+    st.header("问答 Ask")
+    chat: list[dict] = st.session_state.setdefault("chat", [])
+    cols = st.columns(len(EXAMPLES))
+    for i, (col, q) in enumerate(zip(cols, EXAMPLES, strict=True)):
+        col.button(md_escape(q), key=f"example-{i}", on_click=_ask, args=(q,))
+    typed = st.chat_input("输入问题 / Ask a question", key="chat_q")
+    question = (typed or st.session_state.pop("pending_q", None) or "").strip()
+    if not question and not chat:
+        return
+    kb = load_kb()
+    if question:
+        with st.spinner("检索中 / searching…"):
+            chat.append({"q": question, "result": answer(kb, question).to_dict()})
+    if chat:
+        st.button("清空对话 / clear conversation", key="clear-chat", on_click=chat.clear)
+    for turn, item in enumerate(chat):
+        show_turn(kb, turn, item["q"], item["result"])
+
+
+def show_turn(kb: KnowledgeBase, turn: int, question: str, result: dict) -> None:
+    with st.chat_message("user"):
+        st.text(question)
+    with st.chat_message("assistant"):
+        if result["abstained"]:
+            st.warning(ABSTAIN)
+        else:
+            st.text(result["answer"])
+        for c in result["citations"]:
+            with st.expander(md_escape(short_heading(c, c["n"])), expanded=False):
+                show_citation(kb, c, key=f"{turn}-{c['n']}")
+        if result.get("related"):
+            st.markdown("**相关阅读 / related reading**")
+            for i, c in enumerate(result["related"]):
+                with st.expander(md_escape(short_heading(c)), expanded=False):
+                    show_citation(kb, c, key=f"{turn}-r{i}")
+
+
+def show_citation(kb: KnowledgeBase, c: dict, key: str) -> None:
+    m = c.get("metadata") or {}
+    facts = [("文档 Document", c.get("title")), ("发布 Issuer", m.get("issuer")), ("日期 Date", m.get("date")),
+             ("章节 Section", " > ".join(c.get("section_path") or [])), ("条款 Label", c.get("label")),
+             ("时效 Time", c.get("time_note"))]
+    st.text("\n".join(f"{k}: {v}" for k, v in facts if v))
+    st.text(c["text"])
+    around = [n for n in kb.neighbours(c["clause_id"], before=1, after=1) if n.clause_id != c["clause_id"]]
+    if around:
+        st.caption("上下文 / neighbouring clauses")
+        for n in around:
+            st.text(f"{n.label} {n.text}".strip())
+    clause_actions(c, key)

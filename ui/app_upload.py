@@ -1,0 +1,86 @@
+"""添加通知 Add a notice: upload files into the shared knowledge base, then show the ingest report.
+
+An upload's name is never used as a path (RELIABILITY 22): each file is written under a generated name
+in a fresh temporary folder; only a cleaned stem (letters, digits, CJK, - and _) survives, so the
+document id stays readable. The type is decided by the loaders' magic-byte checks, which report a
+file whose extension lies.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+import uuid
+from pathlib import Path, PurePosixPath, PureWindowsPath
+
+import streamlit as st
+
+from policykb.index.store import KnowledgeBase
+from policykb.ui.app_common import settings
+
+TYPES = ("txt", "md", "pdf", "docx", "html", "htm")
+MAX_BYTES = 20 * 1024 * 1024
+MAX_FILES = 50
+_UNSAFE = re.compile(r"[^\w\u4e00-\u9fff-]+")
+
+
+def safe_name(uploaded: str) -> str:
+    """A file name made from an uploaded name that cannot leave the folder it is written to."""
+    base = PureWindowsPath(PurePosixPath(uploaded).name).name  # drops ../ and C:\ parts alike
+    stem, _, ext = base.rpartition(".") if "." in base else (base, "", "")
+    ext = ext.lower() if ext.lower() in TYPES else "bin"
+    stem = _UNSAFE.sub("-", stem).strip("-_")[:60] or f"upload-{uuid.uuid4().hex[:8]}"
+    return f"{stem}.{ext}"
+
+
+def save_uploads(files: list, folder: Path) -> list[str]:
+    """Write the uploads into ``folder``; return problems for the ones refused before ingest."""
+    problems = []
+    for f in files[:MAX_FILES]:
+        data = f.getvalue()
+        if len(data) > MAX_BYTES:
+            problems.append(f"{f.name}: {len(data) / 1e6:.1f} MB is over the 20 MB limit; not added")
+        elif not data:
+            problems.append(f"{f.name}: the file is empty (0 bytes); not added")
+        else:
+            sub = folder / uuid.uuid4().hex  # one folder per file: two uploads with one name never collide
+            sub.mkdir()
+            (sub / safe_name(f.name)).write_bytes(data)
+    if len(files) > MAX_FILES:
+        problems.append(f"{len(files) - MAX_FILES} files over the limit of {MAX_FILES} per upload; not added")
+    return problems
+
+
+def ingest_uploads(kb: KnowledgeBase, files: list) -> tuple[str, bool]:
+    """Uploads (objects with ``.name`` and ``.getvalue()``) → the shared knowledge base; (report, added?)."""
+    from policykb.ui.ingesting import format_report, ingest_paths
+
+    folder = Path(tempfile.mkdtemp(prefix="policykb-upload-"))
+    try:
+        problems = save_uploads(files, folder)
+        paths = sorted(folder.iterdir())
+        report = ingest_paths(kb, paths, max_chars=settings().max_clause_chars) if paths else None
+        text = format_report(report) if report else ""
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    text = re.sub(re.escape(str(folder)) + r"/[0-9a-f]{32}/", "", text)  # the generated folders mean nothing
+    return "\n".join([*problems, text]).strip(), bool(report and not report.nothing_done)
+
+
+def upload_page(kb: KnowledgeBase) -> None:
+    st.header("添加通知 Add a notice")
+    st.text(f"支持 / accepted: {', '.join('.' + t for t in TYPES)} · 每个文件不超过 20 MB / up to 20 MB each")
+    files = st.file_uploader("选择文件 / choose files", type=list(TYPES), accept_multiple_files=True,
+                             key=f"uploader-{st.session_state.get('upload_round', 0)}")
+    if files and st.button("导入 / ingest", key="ingest"):
+        with st.spinner("导入中 / ingesting…"):
+            text, ok = ingest_uploads(kb, files)
+        st.session_state.update(upload_report=text, upload_ok=ok,
+                                upload_round=st.session_state.get("upload_round", 0) + 1)
+        st.rerun()
+    report = st.session_state.get("upload_report")
+    if report:
+        (st.success if st.session_state.get("upload_ok") else st.warning)(
+            "导入完成 / ingested" if st.session_state.get("upload_ok") else "没有导入任何文件 / nothing was added")
+        st.code(report, language=None)
