@@ -12,7 +12,9 @@ Each scenario runs in two child processes, so peak RSS is per phase: one builds 
   the unique texts are embedded (once, timed as the throughput); replicas reuse those vectors, so "index
   build" excludes embedding in both scenarios and the projected time to embed everything is shown apart.
 - Embedding throughput: ``Embedder.encode`` sorts texts by length before batching ("length-bucketed");
-  "file order" feeds the same model the same batch size without sorting. Each is timed after a warm-up batch.
+  "file order" feeds the same model the same batch size without sorting; both on the default backend
+  (ONNX Runtime). "torch backend" runs the same model through transformers, length-bucketed, for
+  comparison. Each is timed after a warm-up batch.
 - Query latency: the dev questions, after one warm-up pass, repeated ``--repeats`` times per mode; the
   query vector is computed for every query (the embedder's LRU cache bypassed), except in the last row.
 """
@@ -45,10 +47,8 @@ def machine() -> dict:
                 if ln.startswith("model name")), platform.processor() or "unknown")
     mem_kb = next(int(ln.split()[1]) for ln in Path("/proc/meminfo").read_text().splitlines()
                   if ln.startswith("MemTotal"))
-    import torch
-
     return {"cpu": cpu, "cores": os.cpu_count(), "ram_gb": round(mem_kb / 2**20, 1),
-            "torch_threads": torch.get_num_threads(), "python": platform.python_version(),
+            "python": platform.python_version(),
             "load": [round(x, 1) for x in os.getloadavg()]}
 
 
@@ -83,18 +83,28 @@ class BenchEmbedder:
         return self.inner.encode_query(text) if self.cache_queries else self.inner.encode([text])[0]
 
 
-def embed_rates(inner, texts: list[str]) -> tuple[dict, float, float]:
-    """(vectors by text, clauses/s bucketed, clauses/s in file order with the same batch size)."""
+def embed_rates(inner, texts: list[str]) -> tuple[dict, float, float, float]:
+    """(vectors by text, clauses/s bucketed, clauses/s in file order with the same batch size, and
+    clauses/s bucketed on the transformers (torch) backend, for comparison with ONNX Runtime)."""
+    from policykb.index.models import BareTransformerModel
+
     inner.encode(texts[:inner.batch_size])  # warm-up, so neither timing pays for the first batch
     t = time.perf_counter()
     vectors = dict(zip(texts, inner.encode(texts)))
     bucketed = len(texts) / (time.perf_counter() - t)
-    t = time.perf_counter()
     size = inner.batch_size
+    t = time.perf_counter()
     for i in range(0, len(texts), size):
-        inner.model.encode(texts[i:i + size], batch_size=size, show_progress_bar=False)
+        inner.model.encode(texts[i:i + size])
     unbucketed = len(texts) / (time.perf_counter() - t)
-    return vectors, round(bucketed, 1), round(unbucketed, 1)
+    torch_model = BareTransformerModel(inner.path)
+    ordered = sorted(texts, key=len)
+    torch_model.encode(ordered[:size])
+    t = time.perf_counter()
+    for i in range(0, len(ordered), size):
+        torch_model.encode(ordered[i:i + size])
+    torch_rate = len(texts) / (time.perf_counter() - t)
+    return vectors, round(bucketed, 1), round(unbucketed, 1), round(torch_rate, 1)
 
 
 # -- corpora --------------------------------------------------------------------------------------
@@ -158,7 +168,7 @@ def child_build(home: Path, scenario: str, target: int) -> dict:
     docs = ingest_folder(settings.corpus) if scenario == "seed" else ingest_folder(EXTERNAL)
     ingest_s = time.perf_counter() - t
     texts = list(dict.fromkeys(c.embedding_text for _, cs in docs for c in cs))
-    vectors, bucketed, unbucketed = embed_rates(inner, texts)
+    vectors, bucketed, unbucketed, torch_rate = embed_rates(inner, texts)
     emb = BenchEmbedder(inner)
     if scenario != "seed":
         docs = replicate(docs, target)
@@ -175,7 +185,8 @@ def child_build(home: Path, scenario: str, target: int) -> dict:
     build_s = time.perf_counter() - t
     n = sum(len(cs) for _, cs in docs)
     return {"clauses": n, "documents": len(docs), "unique_texts": len(texts), "ingest_s": round(ingest_s, 2),
-            "embed_bucketed": bucketed, "embed_unbucketed": unbucketed,
+            "embed_bucketed": bucketed, "embed_unbucketed": unbucketed, "embed_torch": torch_rate,
+            "backend": type(inner.model).__name__,
             "embed_unique_s": round(len(texts) / bucketed, 1), "embed_all_projected_s": round(n / bucketed),
             "build_s": round(build_s, 2), "size_mb": round(dir_size(home) / 2**20, 1),
             "peak_rss_mb": peak_rss_mb()}
@@ -245,6 +256,7 @@ def rows(results: dict[str, dict]) -> list[tuple[str, list[str]]]:
         ("unique texts embedded", each(lambda b, q: f"{b['unique_texts']:,}")),
         ("embedding, length-bucketed", each(lambda b, q: f"{b['embed_bucketed']:.0f} clauses/s")),
         ("embedding, file order", each(lambda b, q: f"{b['embed_unbucketed']:.0f} clauses/s")),
+        ("embedding, torch backend, bucketed", each(lambda b, q: f"{b['embed_torch']:.0f} clauses/s")),
         ("embedding time, unique texts", each(lambda b, q: f"{b['embed_unique_s']:.1f} s")),
         ("embedding time, all (projected)", each(lambda b, q: _duration(b["embed_all_projected_s"]))),
         ("ingest (files → clauses)", each(lambda b, q: f"{b['ingest_s']:.2f} s")),
@@ -281,7 +293,7 @@ def format_table(results: dict[str, dict], markdown: bool = False) -> str:
 
 def describe(m: dict) -> str:
     start, end = (" / ".join(map(str, m.get(k, ()))) for k in ("load", "load_end"))
-    return (f"machine: {m['cpu']}, {m['cores']} cores (torch threads {m['torch_threads']}), "
+    return (f"machine: {m['cpu']}, {m['cores']} cores, "
             f"{m['ram_gb']} GB RAM; Python {m['python']}; model m3e-small on CPU; "
             f"load average at start {start}, at end {end} (1/5/15 min; above {m['cores']} means other work "
             f"shared the CPU)")

@@ -24,6 +24,7 @@ import numpy as np
 
 from policykb.config import Settings
 from policykb.errors import ConfigError
+from policykb.index.models import load_model
 from policykb.index.normalize import search_key
 
 log = logging.getLogger(__name__)
@@ -110,7 +111,8 @@ class FakeEmbedder:
 
 
 class SentenceTransformerEmbedder:
-    """A local sentence-transformers model (e.g. m3e-small: BERT, mean pooling, 512-d) on the CPU.
+    """A local embedding model folder (e.g. m3e-small: BERT, mean pooling, 512-d) on the CPU; the
+    backend (ONNX Runtime, transformers or sentence-transformers) is chosen in ``index/models.py``.
 
     >>> e = SentenceTransformerEmbedder("models/m3e-small")  # doctest: +SKIP
     >>> e.encode_query("直播带货需要什么资质").shape  # doctest: +SKIP
@@ -125,32 +127,17 @@ class SentenceTransformerEmbedder:
         # Weights are never downloaded at run time: a missing file must fail, not fetch.
         os.environ["HF_HUB_OFFLINE"] = "1"
         os.environ["TRANSFORMERS_OFFLINE"] = "1"
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.disable_progress_bar()  # a weight-loading bar on every CLI call is noise on stderr
         self.path = path
         self.name = path.name
         self.batch_size = batch_size
-        self.model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+        self.model = load_model(path)
         self._model_lock = threading.Lock()  # one forward pass at a time; a query waits for one batch at most
-        get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
-        self.dim = int(get_dim())
+        self.dim = self.model.dim
         self._queries = _QueryCache()
 
     def _encode_batch(self, batch: list[str], threads: int | None = None) -> np.ndarray:
-        import torch
-
         with self._model_lock:
-            default = torch.get_num_threads()
-            if threads:
-                torch.set_num_threads(threads)
-            try:
-                return self.model.encode(batch, batch_size=len(batch), convert_to_numpy=True,
-                                         normalize_embeddings=False, show_progress_bar=False)
-            finally:
-                if threads:
-                    torch.set_num_threads(default)
+            return self.model.encode(batch, threads)
 
     def encode(self, texts: list[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
@@ -176,7 +163,7 @@ class SentenceTransformerEmbedder:
         long = [t for t in texts if len(t) > window]  # a CJK character is at least one token
         if not long:
             return
-        over = sum(len(ids) > window + 2 for ids in self.model.tokenizer(long)["input_ids"])
+        over = sum(n > window + 2 for n in self.model.count_tokens(long))
         if over:
             log.warning("%d of %d texts exceed the %s window of %d tokens; their ends are not embedded",
                         over, len(texts), self.name, window)

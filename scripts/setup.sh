@@ -71,6 +71,19 @@ PY
   echo "$MODEL_SHA256" > "$MODEL_DIR/.sha256"
 fi
 
+# Queries and embedding run on ONNX Runtime: export the checked weights once (same vectors, and no
+# torch import on a cold start).
+if [[ ! -f "$MODEL_DIR/model.onnx" ]]; then
+  say "exporting the model to ONNX"
+  log=$(mktemp)
+  if ! .venv/bin/python -m policykb.index.models "$MODEL_DIR" >"$log" 2>&1; then
+    cat "$log" >&2
+    echo "setup: exporting $MODEL_DIR to ONNX failed (above)" >&2
+    exit 1
+  fi
+  rm -f "$log"
+fi
+
 if [[ $WITH_TEST == 1 ]]; then
   # A TrueType CJK font to make PDFs from the seeds in tests (pdfminer reads no text back
   # from fpdf2 PDFs made with the Noto .ttc, so Noto alone is not enough).

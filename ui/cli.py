@@ -204,19 +204,25 @@ def _print_hits(q: str, hits) -> None:
 # -- ui ----------------------------------------------------------------------------------------
 
 def cmd_ui(args: argparse.Namespace) -> int:
-    import subprocess
-
     settings = _settings()
     kb = _kb(settings)
     if not kb.documents():
         from policykb.ui.ingesting import format_report, ingest_paths
         print(format_report(ingest_paths(kb, [settings.corpus], max_chars=settings.max_clause_chars)))
+    # Streamlit runs in this process (stopping `policykb ui` stops the server; nothing is left
+    # behind), and the app's knowledge-base loader starts now, while the server boots and before any
+    # browser connects: the model load no longer waits for the first page view.
+    from streamlit.web import cli as streamlit_cli
+
+    from policykb.ui.app_common import start_loading
+
+    start_loading()
     app = Path(__file__).with_name("app.py")
-    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port),
-           "--browser.gatherUsageStats", "false"]
+    argv = ["run", str(app), "--server.port", str(args.port), "--browser.gatherUsageStats", "false",
+            "--server.maxUploadSize", "20"]
     if args.headless:
-        cmd += ["--server.headless", "true"]
-    return subprocess.call(cmd)
+        argv += ["--server.headless", "true"]
+    return streamlit_cli.main.main(args=argv, prog_name="streamlit", standalone_mode=False) or EXIT_OK
 
 
 if __name__ == "__main__":

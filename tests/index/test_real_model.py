@@ -57,3 +57,26 @@ def test_hybrid_search_with_the_real_model(model, home):
     hit = kb.search("平台可以限制商家的交易价格吗", k=3)[0]
     assert hit.clause == by_label(kb, "ecl", "第三十五条")
     assert KnowledgeBase.open(settings).search("电子商务法第三十五条")[0].clause.label == "第三十五条"
+
+
+@pytest.mark.parametrize("backend", ["BareTransformerModel", "OnnxModel"])
+def test_backends_embed_exactly_like_sentence_transformers(backend):
+    """m3e-small has no modules.json: it runs on ONNX Runtime (or transformers) without
+    sentence-transformers, to the same vectors."""
+    from sentence_transformers import SentenceTransformer
+
+    from policykb.index import models
+
+    texts = ["微视收费吗", "腾讯微视平台对本次活动不收取费用。", "第三十五条 电子商务平台经营者" * 40]
+    reference = SentenceTransformer(str(MODEL), device="cpu", local_files_only=True)
+    expected = reference.encode(texts, convert_to_numpy=True, normalize_embeddings=False)
+    model = getattr(models, backend)(MODEL)
+    assert reference.max_seq_length == model.max_seq_length == 512 and model.dim == 512
+    assert np.abs(model.encode(texts) - expected).max() < 1e-5
+    assert model.count_tokens(texts[-1:])[0] > 512  # counted untruncated, for the window warning
+
+
+def test_default_model_folder_runs_on_onnx():
+    from policykb.index.models import OnnxModel, load_model
+
+    assert isinstance(load_model(MODEL), OnnxModel)
