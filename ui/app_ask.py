@@ -6,6 +6,7 @@ The conversation is per browser session (``st.session_state["chat"]``); each tur
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import streamlit as st
@@ -15,6 +16,26 @@ from policykb.ui.app_common import clause_actions, md_escape, short_heading
 
 EXAMPLES = ("微视收费吗？", "What does Weishi charge?", "抖音電商對虛假宣傳有什麼規定？")
 ABSTAIN = "知识库中没有回答这个问题的条款 / The knowledge base has no clause that answers this."
+MARKER = re.compile(r"\[(\d{1,3})\]")
+
+
+def anchor(turn: int, n: int) -> str:
+    return f"cite-{turn}-{n}"
+
+
+def answer_markdown(text: str, cited: set[int], turn: int) -> str:
+    """The answer as Markdown: every piece of its text escaped, each [n] of a cited clause a link to
+    that citation below (its anchor). Nothing from a notice is ever interpreted."""
+    lines = []
+    for line in text.split("\n"):
+        out, pos = [], 0
+        for m in MARKER.finditer(line):
+            if int(m[1]) in cited:
+                out += [md_escape(line[pos:m.start()]), f" [\\[{m[1]}\\]](#{anchor(turn, int(m[1]))}) "]
+                pos = m.end()
+        out.append(md_escape(line[pos:]))
+        lines.append("".join(out))
+    return "  \n".join(lines)
 
 
 def _ask(question: str) -> None:
@@ -51,8 +72,11 @@ def show_turn(kb: KnowledgeBase, turn: int, question: str, result: dict) -> None
         if result["abstained"]:
             st.warning(ABSTAIN)
         else:
-            st.text(result["answer"])
+            cited = {c["n"] for c in result["citations"]}
+            st.markdown(answer_markdown(result["answer"], cited, turn))
         for c in result["citations"]:
+            # Our own markup only: the target of the answer's [n] link.
+            st.markdown(f'<span id="{anchor(turn, c["n"])}"></span>', unsafe_allow_html=True)
             with st.expander(md_escape(short_heading(c, c["n"])), expanded=False):
                 show_citation(kb, c, key=f"{turn}-{c['n']}")
         if result.get("related"):
