@@ -29,6 +29,9 @@ TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
 PINYIN = rf"[a-zü]*[{TONED}][a-zü]*"
 CJK_RANGE = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 # An annotation follows the character it annotates: 消費(fèi)者 → 消費者.
+# Emphasis around a heading or phrase (**一、报名时间**, <strong>二、</strong>): markup, not text; removed so the
+# marker under it opens its line and no debris rule mistakes the tag for navigation.
+EMPHASIS = re.compile(r"\*\*|</?(?:strong|b|em)\s*>", re.IGNORECASE)
 ANNOTATION = re.compile(rf"(?<=[{CJK_RANGE}])\((?:{PINYIN}|de|le|me|men|zi|ma|ne|ba|zhe)\)")
 LEGIT_ANNOTATION = re.compile(rf"\((?:{PINYIN}|de|le|me|men|zi|ma|ne|ba|zhe)\)")
 ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
@@ -95,6 +98,8 @@ def clean(text: str, rules: Rules | None = None) -> Cleaned:
 
 
 def _clean_line(line: MText, rules: Rules, removals: list[Removal]) -> MText:
+    line = _remove_spans(line, [(e.start(), e.end()) for e in EMPHASIS.finditer(line.text)],
+                         "emphasis markup", removals)
     line = _remove_spans(line, mojibake_spans(line.text), "mojibake", removals)
     line = _remove_spans(line, [(a.start(), a.end()) for a in ANNOTATION.finditer(line.text)],
                          "pinyin annotation", removals)

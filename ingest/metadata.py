@@ -23,19 +23,19 @@ FIELDS = ("title", "issuer", "region", "platform", "date", "doc_type")
 ALLOWED_KEYS = {"doc_id", "file", "valid_from", "valid_to", *FIELDS}
 
 ORG = re.compile(r"([\u4e00-\u9fff]{2,16}?(?:人民政府办公厅|人民政府|人民代表大会常务委员会|委员会|商务委|"
-                 r"监督管理总局|监督管理局|商务局|局|厅|部|委|办公室|人民法院|检察院|协会|联合会))")
+                 r"监督管理总局|监督管理局|商务局|局|厅|部|委|办公室|人民法院|检察院|协会|联合会)|国务院(?:办公厅)?)")
 CN_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 ISO_DATE = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
 TITLE_WORDS = ("通知", "办法", "规定", "方案", "规范", "规则", "意见", "条例", "法", "措施", "指引", "公告",
                "决定", "细则", "批复", "解释")
-DOC_TYPES = [("批复", "judicial_reply"), ("规定（", "judicial_interpretation"), ("通知", "notice"),
+DOC_TYPES = [("批复", "judicial_reply"), ("规定（", "judicial_interpretation"), ("通知", "notice"), ("意见", "opinions"),
              ("实施方案", "event_plan"), ("方案", "plan"), ("措施", "measures"), ("条例", "regulation"),
              ("办法", "regulation"), ("规定", "regulation"), ("规范", "platform_rule"), ("规则", "platform_rule"),
              ("法", "law")]
 PLATFORMS = ("抖音", "快手", "淘宝", "天猫", "京东", "拼多多", "腾讯微视", "微视", "视频号", "小红书", "美团")
 REGION = re.compile(r"^((?:[\u4e00-\u9fff]{2,4}?(?:省|自治区))?[\u4e00-\u9fff]{2,4}?(?:市|自治州|州|县|区))")
 # A header field naming the document ("法規名稱：消費者保護法"): the value is the title.
-TITLE_FIELD = re.compile(r"^[\u4e00-\u9fff]{0,4}(?:名称|标题)[:：]\s*(?=\S)")
+TITLE_FIELD = re.compile(r"^(?:[\u4e00-\u9fff]{0,4}(?:名称|标题)[:：]|【[\u4e00-\u9fff]{0,4}(?:名称|标题)】[:：]?)\s*(?=\S)")
 COMPACT_DATE = re.compile(r"日期[:：]\s*(\d{4})(\d{2})(\d{2})(?!\d)")  # 修正日期：20150617
 # What follows an effective date ("本法自2019年1月1日起施行"): not the date the document was made.
 EFFECTIVE = re.compile(r"^起?(?:施行|实施|生效)")
@@ -83,7 +83,10 @@ def guess(text_lines: list[str], title_lines: list[str], fallback_title: str) ->
     simple = [to_simplified(t).replace(" ", "") for t in text_lines if t.strip()]
     heads = [TITLE_FIELD.sub("", to_simplified(t).replace(" ", "")) for t in title_lines if t.strip()]
     found: dict[str, str] = {}
-    title = next((h for h in heads if any(w in h for w in TITLE_WORDS)), heads[0] if heads else fallback_title)
+    at = next((i for i, h in enumerate(heads) if any(w in h for w in TITLE_WORDS)), None)
+    title = heads[at] if at is not None else heads[0] if heads else fallback_title
+    if at and _title_start(heads[at - 1]) and "关于" not in title:
+        title = heads[at - 1] + title  # "国务院关于促进综合保税区" / "高水平开放高质量发展的若干意见"
     found["title"] = title
     if issuer := _issuer(simple, title):
         found["issuer"] = issuer
@@ -95,6 +98,11 @@ def guess(text_lines: list[str], title_lines: list[str], fallback_title: str) ->
         found["platform"] = platform
     found["doc_type"] = next((t for w, t in DOC_TYPES if w in title), "document")
     return found, sorted(found)
+
+
+def _title_start(head: str) -> bool:
+    """A title line broken before its end: "X关于Y" with no title word and no punctuation."""
+    return "关于" in head and not any(w in head for w in TITLE_WORDS) and not re.search(r"[，。；：,;:]", head)
 
 
 def _issuer(lines: list[str], title: str) -> str | None:

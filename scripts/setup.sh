@@ -95,6 +95,15 @@ if [[ $WITH_TEST == 1 ]]; then
       say "warning: fonts-wqy-zenhei missing and not root: apt-get install fonts-wqy-zenhei" >&2
     fi
   fi
+  # A CFF-outline CJK font (Noto Sans CJK): one PDF test checks text extraction from such a font.
+  if ! ls /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc >/dev/null 2>&1; then
+    if [[ $(id -u) == 0 ]]; then
+      say "installing Debian fonts-noto-cjk"
+      (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk fontconfig) >/dev/null
+    else
+      say "warning: fonts-noto-cjk missing and not root: apt-get install fonts-noto-cjk" >&2
+    fi
+  fi
   # The browser tests (tests/e2e) drive Debian's chromium with Playwright for Python (a test extra);
   # Playwright's own browser download (`playwright install`) is never used.
   if [[ ! -x /usr/bin/chromium ]]; then

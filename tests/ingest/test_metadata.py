@@ -170,3 +170,18 @@ def test_manifest_that_is_not_toml(tmp_path):
                                           ("-rf.txt", "rf")])
 def test_doc_id_for(name, doc_id):
     assert doc_id_for(Path(name)) == doc_id
+
+
+@pytest.mark.parametrize("title_lines, title", [
+    (["【文件名称】网络购买商品七日无理由退货暂行办法", "【颁布机构】国家工商行政管理总局令第90号"], "网络购买商品七日无理由退货暂行办法"),
+    (["【法律名称】中华人民共和国消费者权益保护法实施条例"], "中华人民共和国消费者权益保护法实施条例"),
+    (["国务院关于促进综合保税区", "高水平开放高质量发展的若干意见", "国发〔2019〕3号"],
+     "国务院关于促进综合保税区高水平开放高质量发展的若干意见"),
+])
+def test_guessed_title_drops_field_labels_and_joins_a_broken_title(title_lines, title):
+    assert guess(title_lines, title_lines, "fallback")[0]["title"] == title
+
+
+def test_state_council_is_an_issuer():
+    lines = ["国务院关于促进综合保税区", "高水平开放高质量发展的若干意见"]
+    assert guess(lines, lines, "x")[0]["issuer"] == "国务院"

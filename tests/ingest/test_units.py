@@ -51,6 +51,10 @@ def units_of(text: str, title: str | None = None):
     ("１. 全角", "ar_dot", "１.", 1),
     ("①应当公示", "circled", "①", 1),
     ("⑳最后一项", "circled", "⑳", 20),
+    # An article whose text begins like a number word is a heading, not a cross reference.
+    ("第五条 第三方平台应当建立规则", "article", "第五条", 5),
+    ("第五条　第一次违反的，予以警告", "article", "第五条", 5),
+    ("第 5 條 第三人代為受領", "article", "第 5 條", 5),
 ])
 def test_line_marker(line, kind, label, number):
     m = line_marker(line)
@@ -61,7 +65,7 @@ def test_line_marker(line, kind, label, number):
 @pytest.mark.parametrize("line", [
     "第十条规定的情形", "第五條第一項至第三項及第八條第一項規定", "第三方信用服务机构", "第一项", "第一項憑證實務作業基準",
     "3.1.2的规定", "2021年清远市", "10.5万元", "3.5倍", "12.30日", "（一）项", "第二款规定", "第十条、第十一条",
-    "第四十二条和第四十三条", "本法第十条", "平台经营者应当公示营业执照信息。", "", "第", "（）",
+    "第四十二条和第四十三条", "本法第十条", "第五条第一款规定", "第五条 第二款规定的", "第五条、第六条", "平台经营者应当公示营业执照信息。", "", "第", "（）",
 ])
 def test_not_a_marker(line):
     assert line_marker(line) is None
@@ -382,3 +386,25 @@ def test_display_text_folds_pdf_artefacts():
     assert display_text("⼈民") == "人民"  # U+2F08 KANGXI RADICAL MAN
     assert display_text("\uF900") == "岂"  # CJK COMPATIBILITY IDEOGRAPH F900 (豈), then simplified
     assert display_text("電子商務") == "电子商务"
+
+
+def test_article_text_starting_with_a_number_word_is_its_own_clause():
+    text = "第四条 平台应当公示规则。\n第五条 第三方平台应当建立投诉机制。\n第六条 违反本法第五条规定的，予以警告。"
+    clauses = ingest_text(text, source_path="x", doc_id="x").clauses
+    assert [(c.label, c.text) for c in clauses] == [
+        ("第四条", "平台应当公示规则。"),
+        ("第五条", "第三方平台应当建立投诉机制。"),
+        ("第六条", "违反本法第五条规定的，予以警告。"),
+    ]
+
+
+@pytest.mark.parametrize("heading", ["**一、报名时间**", "<strong>一、</strong>报名时间", "## **一、报名时间**",
+                                     "<b>一、报名时间</b>"])
+def test_emphasised_heading_opens_its_clause(heading):
+    text = f"关于举办直播节的通知\n\n{heading}\n\n10月1日至10月20日。\n\n**二、报名方式**\n\n通过小程序报名。"
+    r = ingest_text(text, source_path="x.md", doc_id="x")
+    assert [(c.label, c.text) for c in r.clauses] == [
+        ("一、", "报名时间\n10月1日至10月20日。"),
+        ("二、", "报名方式\n通过小程序报名。"),
+    ]
+    assert {x.reason for x in r.removals} == {"emphasis markup"}
