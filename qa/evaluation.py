@@ -23,14 +23,16 @@ from __future__ import annotations
 
 import json
 import math
+import tomllib
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from policykb.qa.text import evidence_key, is_hit
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEV_QUESTIONS = REPO_ROOT / "tests" / "data" / "eval" / "dev_questions.jsonl"
+QUESTION_SET = REPO_ROOT / "tests" / "data" / "eval"  # split.toml + questions/*.jsonl
 LANGUAGES = ("zh", "zh-hant", "en")
 NO_ANSWER = "none"
 DEPTH = 10  # units retrieved per question; nDCG and MRR are computed at this depth
@@ -44,6 +46,9 @@ class Question:
     lang: str
     doc: str
     evidence: tuple[str, ...]
+    kind: str = ""  # plain, colloquial, reference, english, traditional, none (the team's set)
+    near: str = ""  # a "none" question: the document it was written beside
+    part: str = ""  # dev, fit or validation
 
     @property
     def answerable(self) -> bool:
@@ -54,8 +59,9 @@ class Question:
         return tuple(k for k in map(evidence_key, self.evidence) if k)
 
 
-def load_questions(path: Path | str = DEV_QUESTIONS) -> list[Question]:
-    """One JSON object a line: ``id``, ``q``, ``lang``, ``doc``, ``evidence`` (see the eval README)."""
+def load_questions(path: Path | str = DEV_QUESTIONS, part: str = "") -> list[Question]:
+    """One JSON object a line: ``id``, ``q``, ``lang``, ``doc``, ``evidence`` (see the eval README), and in
+    the team's set ``kind`` and ``near``."""
     out = []
     for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
@@ -63,10 +69,50 @@ def load_questions(path: Path | str = DEV_QUESTIONS) -> list[Question]:
         try:
             d = json.loads(line)
             out.append(Question(str(d.get("id") or f"q{n}"), d["q"], d.get("lang", "zh"), d.get("doc", ""),
-                                tuple(d.get("evidence") or ())))
+                                tuple(d.get("evidence") or ()), d.get("kind", ""), d.get("near", ""), part))
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
             raise ValueError(f"{path}:{n}: not a question object with 'q' ({exc})") from exc
     return out
+
+
+@dataclass(frozen=True)
+class QuestionSet:
+    """The team's questions, split by document into a fit and a validation part (``split.toml``)."""
+
+    fit: list[Question]
+    validation: list[Question]
+    documents: tuple[Path, ...]  # folders ingested together to ask them against
+    validation_docs: frozenset[str]
+
+    @property
+    def all(self) -> list[Question]:
+        return self.fit + self.validation
+
+
+def load_question_set(folder: Path | str = QUESTION_SET) -> QuestionSet:
+    """``folder/questions/*.jsonl`` split by ``folder/split.toml``: a question is in the validation part
+    when its document (``doc``, or ``near`` for a "none" question) is listed there."""
+    folder = Path(folder)
+    split_path = folder / "split.toml"
+    try:
+        split = tomllib.loads(split_path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ValueError(f"{split_path}: cannot read the split ({exc})") from exc
+    unknown = set(split) - {"documents", "validation"}
+    if unknown:
+        raise ValueError(f"{split_path}: unknown keys {sorted(unknown)}; allowed: documents, validation")
+    held = frozenset(split.get("validation", []))
+    fit: list[Question] = []
+    validation: list[Question] = []
+    for path in sorted((folder / "questions").glob("*.jsonl")):
+        for q in load_questions(path):
+            doc = q.near if q.doc == NO_ANSWER else q.doc
+            if doc in held:
+                validation.append(replace(q, part="validation"))
+            else:
+                fit.append(replace(q, part="fit"))
+    docs = tuple(REPO_ROOT / d for d in split.get("documents", []))
+    return QuestionSet(fit, validation, docs, held)
 
 
 # -- metrics ---------------------------------------------------------------------------------------
