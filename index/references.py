@@ -8,6 +8,8 @@ Labels and queries are reduced to the same key (``条:35``, ``条:7-1``, ``dot:3
 ['条:35']
 >>> parse_references("《電子商務法》第35條")[0].law
 '电子商务法'
+>>> _abbreviation_match("电子商务法", "电商法"), _abbreviation_match("消费者权益保护法", "消法")
+(3, 2)
 >>> label_key("第七条之一"), label_key("第 7-1 條"), label_key("（十二）"), label_key("3.1.2.")
 ('条:7-1', '条:7-1', 'paren:12', 'dot:3.1.2')
 """
@@ -135,6 +137,21 @@ def _tail_match(title: str, law: str) -> int:
     return 0
 
 
+def _is_subsequence(short: str, long: str) -> bool:
+    it = iter(long)
+    return all(ch in it for ch in short)
+
+
+def _abbreviation_match(title: str, law: str) -> int:
+    """Length of the longest tail of ``law`` (≥ 2 chars) that abbreviates ``title``: its characters in order,
+    ending with the title's last character (电商法 ← 电子商务法, 消保法 ← 消费者权益保护法), 0 if none."""
+    for size in range(min(len(law), len(title) - 1), 1, -1):
+        tail = law[-size:]
+        if tail[-1] == title[-1] and tail[0] != title[-1] and _is_subsequence(tail, title):
+            return size
+    return 0
+
+
 class ReferenceIndex:
     """Clause rows by label key and by the keys of their section headings; document titles."""
 
@@ -159,11 +176,15 @@ class ReferenceIndex:
         self.titles = {doc_id: title_key(t) for doc_id, t in titles.items()}
 
     def documents_named(self, law: str) -> set[str]:
-        """Documents whose title's longest tail found in ``law`` is the longest of all (≥ 3 chars)."""
+        """Documents whose title's longest tail found in ``law`` is the longest of all (≥ 3 chars); failing
+        that, documents whose title ``law`` abbreviates (电商法, 消法, 杭州跨境电商条例)."""
         scores = {doc_id: _tail_match(title, law) for doc_id, title in self.titles.items()}
         best = max(scores.values(), default=0)
         if best < MIN_TITLE_MATCH:
-            return set()
+            scores = {doc_id: _abbreviation_match(title, law) for doc_id, title in self.titles.items()}
+            best = max(scores.values(), default=0)
+            if best == 0:
+                return set()
         return {doc_id for doc_id, s in scores.items() if s == best}
 
     def lookup(self, refs: list[Reference]) -> list[int]:

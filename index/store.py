@@ -112,6 +112,11 @@ class KnowledgeBase:
             kb._check_embedder(embedder, kb._gen)
         return kb
 
+    @property
+    def embedding_model_name(self) -> str:
+        """The name of the model the clauses are embedded with (what the abstention model checks)."""
+        return self._model_name()
+
     def _model_name(self) -> str:
         return self._embedder.name if self._embedder is not None else embedder_name(self.settings)
 

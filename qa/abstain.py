@@ -1,21 +1,33 @@
 """Whether the retrieved clauses answer the question at all — or the answer is "no clause on this".
 
-The deciding feature is **coverage**: the weighted share of the question's required concepts (after
-synonym expansion; ``qa/question.py``) that the best of the top ``window`` clauses mentions in full —
-its text or its headings, title, issuer, region, platform. A word no notice uses weighs most, so a
-question about 广州 or 快手 or 保证金 loses most of its coverage when the notices never say it; a
-question phrased in other words than the notice ("实行" for "实施") loses little, because light verbs are
-optional and the lexicon maps near-synonyms.
+The decision is a small logistic model over signals of the evidence, not a word count:
 
-The rule and its threshold live in ``qa/abstain.toml``, written by ``python -m policykb.qa.calibrate``
-(which also records the fitting data and procedure). Retrieval scores (fused, dense cosine, BM25) are
-reported with every decision for evaluation but are not part of the rule: on the development set they do
-not separate answerable from unanswerable questions (m3e-small gives an off-topic question a cosine of
-0.70–0.79, an answerable one 0.68–0.84).
+- ``coverage``: the IDF-weighted share of the question's required concepts (after term mapping:
+  ``qa/question.py``) that the best of the top ``window`` clauses mentions in full — text or headings;
+- ``partial``: the same with partial credit (广州 of 广州市, 收取…费用 for 收费);
+- ``missing``: the IDF of the most specific question word found in none of those clauses (税率, 快手);
+- ``dense`` / ``dense_gap``: the best dense cosine among the top 5 and how far it stands above the top 10;
+- ``bm25`` / ``bm25_gap``: the best BM25 score (log) and the lead of the first over the second;
+- ``fused_gap``: the fused lead of the first hit over the second;
+- ``agreement``: the first hit is in the top 3 of both BM25 and dense rankings;
+- ``reference``: the question names a clause (第三十八条, 3.1.2) and the index has it;
+- ``content``: some required concept occurs in the top 5 clauses at all;
+- ``sentence``: the best full-word coverage of a single sentence (an answer is said in one place);
+- ``cue_missing``: the question asks for an answer type (a number, a date, a duration, a place, who) and no
+  sentence of the top 3 clauses that mentions it has one.
+
+The coefficients, the standardisation and the operating point live in ``qa/abstain.toml``, written by
+``policykb calibrate`` (``qa/calibrate.py``) from the fit part of the team's question set, with the data
+hash, the fit and the validation curve beside them.
+
+>>> rule = Rule(("coverage",), (0.5,), (0.25,), (4.0,), 0.0, 0.5)
+>>> round(rule.probability(Features(coverage=0.9)), 3), rule.abstains(Features(coverage=0.2))[0]
+(0.998, True)
 """
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import asdict, dataclass
 from functools import lru_cache
@@ -23,95 +35,177 @@ from pathlib import Path
 
 from policykb.errors import ConfigError
 from policykb.index.search import Hit
-from policykb.qa.extractive import clause_key, context_key
+from policykb.qa.extractive import clause_key, context_key, sentence_keys
 from policykb.qa.question import Question
 
 ABSTAIN_PATH = Path(__file__).resolve().parent / "abstain.toml"
-CONTENT_WINDOW = 5  # "no content word of the question in any of the top 5 clauses" ⇒ abstain
+CONTENT_WINDOW = 5  # `content`, `dense`, `bm25` look at the top 5 clauses
+GAP_WINDOW = 10
+FEATURES = ("coverage", "partial", "missing", "dense", "dense_gap", "bm25", "bm25_gap", "fused_gap",
+            "agreement", "reference", "content", "sentence", "cue_missing")
+# Dense scores are the embedding model's own scale: with another model than the one fitted on, a model of
+# the keyword-side signals alone decides.
+KEYWORD_FEATURES = tuple(n for n in FEATURES if n not in ("dense", "dense_gap", "fused_gap", "agreement"))
+TABLES = ("model", "keyword_model")
+CUE_WINDOW = 3
 
 
 @dataclass(frozen=True)
 class Features:
-    coverage: float  # best full-word coverage of the required concepts among the top `window` clauses
-    content_found: bool  # some required concept (or a synonym) occurs in one of the top 5 clauses
-    fused: float  # the top hit's score (fused RRF; +1 for a reference hit)
-    dense: float  # the top hit's dense cosine (0 if it came from BM25 only)
-    bm25: float  # the top hit's BM25 score (0 if it came from the dense side only)
+    coverage: float = 0.0
+    partial: float = 0.0
+    missing: float = 0.0
+    dense: float = 0.0
+    dense_gap: float = 0.0
+    bm25: float = 0.0
+    bm25_gap: float = 0.0
+    fused_gap: float = 0.0
+    agreement: float = 0.0
+    reference: float = 0.0
+    content: float = 0.0
+    sentence: float = 0.0
+    cue_missing: float = 0.0
     best_clause_id: str | None = None
+
+    def value(self, name: str) -> float:
+        return float(getattr(self, name))
 
     def to_dict(self) -> dict[str, object]:
         d = asdict(self)
-        for name in ("coverage", "fused", "dense", "bm25"):
+        for name in FEATURES:
             d[name] = round(float(d[name]), 4)
         return d
 
 
 @dataclass(frozen=True)
 class Rule:
-    """Abstain when no required concept is in the top clauses, or coverage < ``min_coverage``."""
+    """p(answerable) = σ(intercept + Σ coef·(x − mean)/scale); abstain when p < ``threshold``."""
 
-    min_coverage: float
-    window: int = 5
-    require_content_word: bool = True
+    names: tuple[str, ...]
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    coef: tuple[float, ...]
+    intercept: float
+    threshold: float
+    window: int = 10
+    embedding_model: str | None = None  # the dense scores it was fitted on; None: it reads none
+
+    def probability(self, f: Features) -> float:
+        z = self.intercept + sum(
+            c * (f.value(n) - m) / s for n, m, s, c in zip(self.names, self.mean, self.scale, self.coef)
+        )
+        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+    def decision_score(self, f: Features) -> float:
+        """What the threshold is compared with: 1 for a question naming a held clause, 0 when no word of
+        the question is in the top clauses (see ``abstains``), else ``probability``."""
+        if f.reference:
+            return 1.0
+        return self.probability(f) if f.content else 0.0
 
     def abstains(self, f: Features) -> tuple[bool, str]:
-        """(abstain?, why) — the reason is shown to people and recorded by the evaluation."""
-        if self.require_content_word and not f.content_found:
+        """(abstain?, why) — the reason is shown to people and recorded by the evaluation. A question none of
+        whose words occurs in the top clauses abstains, and one naming a clause the index holds (第三十八条,
+        3.1.2) is answered from it, whatever the model says: the fit data has no such cases to learn from."""
+        if f.reference:
+            return False, "the question names a clause the knowledge base holds"
+        if not f.content:
             return True, "no word of the question occurs in the top clauses"
-        if f.coverage < self.min_coverage:
-            return True, f"coverage {f.coverage:.2f} < {self.min_coverage:.2f}"
-        return False, f"coverage {f.coverage:.2f} ≥ {self.min_coverage:.2f}"
+        p = self.probability(f)
+        if p < self.threshold:
+            return True, f"p(answered) {p:.2f} < {self.threshold:.2f}"
+        return False, f"p(answered) {p:.2f} ≥ {self.threshold:.2f}"
 
 
-def features(question: Question, hits: list[Hit], window: int = 5) -> Features:
-    top = hits[0] if hits else None
-    best, best_id = 0.0, None
-    found = False
-    for hit in hits[: max(window, CONTENT_WINDOW)]:
+def features(question: Question, hits: list[Hit], window: int = 10) -> Features:
+    top = hits[:window]
+    best = partial = 0.0
+    best_id = None
+    found: set[str] = set()
+    content = False
+    for hit in top:
         c = hit.clause
         text, frame = clause_key(c.text), context_key(c)
-        if hit.rank <= CONTENT_WINDOW and not found:
-            found = question.mentions_any(text) or question.mentions_any(frame)
-        if hit.rank <= window:
-            cov = question.coverage_of_keys(text, ((frame, 1.0),), partial=False, optional=False)
-            if cov > best:
-                best, best_id = cov, c.clause_id
-    signals = top.signals if top else {}
+        if hit.rank <= CONTENT_WINDOW and not content:
+            content = question.mentions_any(text) or question.mentions_any(frame)
+        cov = question.coverage_of_keys(text, ((frame, 1.0),), partial=False, optional=False)
+        if cov > best:
+            best, best_id = cov, c.clause_id
+        partial = max(partial, question.coverage_of_keys(text, ((frame, 1.0),), optional=False))
+        found.update(k.word for k in question.required if k.credit(text, False) or k.credit(frame, False))
+    missing = max((k.weight for k in question.required if k.word not in found), default=0.0)
+    sentence, cue_found = 0.0, False
+    for hit in top:
+        for key in sentence_keys(hit.clause.text):
+            cov = question.coverage_of_keys(key, partial=False, optional=False)
+            sentence = max(sentence, cov)
+            if hit.rank <= CUE_WINDOW and cov > 0 and not cue_found:
+                cue_found = any(pattern.search(key) for _, pattern in question.cues)
+    dense = [h.signals["dense"] for h in hits[:GAP_WINDOW] if "dense" in h.signals]
+    bm25 = sorted((h.signals["bm25"] for h in hits[:GAP_WINDOW] if "bm25" in h.signals), reverse=True)
+    first = hits[0].signals if hits else {}
     return Features(
         coverage=best,
-        content_found=found,
-        fused=float(top.score) if top else 0.0,
-        dense=float(signals.get("dense", 0.0)),
-        bm25=float(signals.get("bm25", 0.0)),
+        partial=partial,
+        missing=missing,
+        dense=max(dense[:CONTENT_WINDOW], default=0.0),
+        dense_gap=(max(dense) - sum(dense) / len(dense)) if dense else 0.0,
+        bm25=math.log1p(max(bm25[:CONTENT_WINDOW], default=0.0)),
+        bm25_gap=(bm25[0] - bm25[1]) / bm25[0] if len(bm25) > 1 and bm25[0] > 0 else 0.0,
+        fused_gap=min(1.0, hits[0].score - hits[1].score) if len(hits) > 1 else 0.0,
+        agreement=float(first.get("bm25_rank", 99) <= 3 and first.get("dense_rank", 99) <= 3),
+        reference=float("reference" in first),
+        content=float(content),
+        sentence=sentence,
+        cue_missing=float(bool(question.cues) and not cue_found),
         best_clause_id=best_id,
     )
 
 
-def read_rule(path: Path = ABSTAIN_PATH) -> Rule:
+def _read_table(path: Path, name: str, model: object) -> Rule:
+    allowed = {"names", "mean", "scale", "coef", "intercept", "threshold", "window", "embedding_model"}
+    if not isinstance(model, dict) or set(model) != allowed:
+        raise ConfigError(f"{path}: [{name}] needs exactly these keys: {', '.join(sorted(allowed))}")
+    names = tuple(model["names"])
+    unknown = set(names) - set(FEATURES)
+    if unknown:
+        raise ConfigError(f"{path}: [{name}] unknown features {sorted(unknown)}; known: {', '.join(FEATURES)}")
+    vectors = [tuple(float(x) for x in model[k]) for k in ("mean", "scale", "coef")]
+    if any(len(v) != len(names) for v in vectors) or any(s <= 0 for s in vectors[1]):
+        raise ConfigError(f"{path}: [{name}] mean, scale and coef need one value per feature; scale > 0")
+    threshold = model["threshold"]
+    if not isinstance(threshold, int | float) or not 0 <= threshold <= 1:
+        raise ConfigError(f"{path}: [{name}] threshold must be a number in [0, 1], not {threshold!r}")
+    return Rule(names, vectors[0], vectors[1], vectors[2], float(model["intercept"]), float(threshold),
+                int(model["window"]), str(model["embedding_model"]) or None)
+
+
+def read_rules(path: Path = ABSTAIN_PATH) -> dict[str, Rule]:
+    """``{"model": …, "keyword_model": …}`` from ``path``."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(
-            f"{path}: cannot read the abstention rule ({exc}); "
-            "refit it with `python -m policykb.qa.calibrate`"
+            f"{path}: cannot read the abstention model ({exc}); refit it with `policykb calibrate`"
         ) from exc
-    rule = data.get("rule")
-    allowed = {"min_coverage", "window", "require_content_word"}
-    if not isinstance(rule, dict) or "min_coverage" not in rule or set(rule) - allowed:
-        raise ConfigError(
-            f"{path}: [rule] needs min_coverage (and optionally window, require_content_word); "
-            f"allowed keys: {', '.join(sorted(allowed))}"
-        )
-    value = rule["min_coverage"]
-    if not isinstance(value, int | float) or not 0 <= value <= 1:
-        raise ConfigError(f"{path}: [rule] min_coverage must be a number in [0, 1], not {value!r}")
-    return Rule(
-        min_coverage=float(value),
-        window=int(rule.get("window", 5)),
-        require_content_word=bool(rule.get("require_content_word", True)),
-    )
+    return {name: _read_table(path, name, data.get(name)) for name in TABLES}
+
+
+def read_rule(path: Path = ABSTAIN_PATH) -> Rule:
+    return read_rules(path)["model"]
 
 
 @lru_cache(maxsize=1)
+def default_rules() -> dict[str, Rule]:
+    return read_rules()
+
+
 def default_rule() -> Rule:
-    return read_rule()
+    return default_rules()["model"]
+
+
+def rule_for(embedding_model: str) -> Rule:
+    """The fitted model when the knowledge base embeds with the model it was fitted on, else the keyword one."""
+    rules = default_rules()
+    full = rules["model"]
+    return full if full.embedding_model == embedding_model else rules["keyword_model"]

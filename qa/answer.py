@@ -23,9 +23,10 @@ from typing import Literal
 
 from policykb.index.filters import Filters
 from policykb.index.search import Hit
-from policykb.qa.abstain import Features, Rule, default_rule, features
+from policykb.qa.abstain import Features, Rule, features, rule_for
 from policykb.qa.citations import Citation, make_citation, related_dict
-from policykb.qa.extractive import Candidate, score_sentences, select
+from policykb.qa.crossrefs import resolve
+from policykb.qa.extractive import Candidate, opening, score_sentences, select
 from policykb.qa.question import Question, analyse_forms
 from policykb.qa.retrieval import query_forms, term_stats
 
@@ -155,7 +156,7 @@ def answer_from_hits(
 ) -> Answer:
     """The answer from hits already retrieved for ``question`` (what ``answer`` does after searching)."""
     t0 = time.perf_counter()
-    rule = rule or default_rule()
+    rule = rule or rule_for(kb.embedding_model_name)
     q = analyse(kb, question)
     feats = features(q, hits, rule.window)
     abstain, reason = rule.abstains(feats)
@@ -163,7 +164,9 @@ def answer_from_hits(
     candidates: list[Candidate] = []
     if not abstain:
         candidates = score_sentences(q, hits)
-        chosen = select(q, candidates)
+        named = [h for h in hits if "reference" in h.signals]
+        # A question naming a clause (电子商务法第三十八条) is answered from that clause first.
+        chosen = (select(q, score_sentences(q, named)) or opening(named[0])) if named else select(q, candidates)
         if not chosen:
             abstain, reason = True, "no sentence of the top clauses mentions the question"
     if abstain:
@@ -230,7 +233,8 @@ def compose(
             numbers[cid] = len(numbers) + 1
             citations.append(
                 make_citation(
-                    numbers[cid], cand.hit, kb.document(cand.clause.doc_id), lang=q.lang, today=today
+                    numbers[cid], cand.hit, kb.document(cand.clause.doc_id), lang=q.lang, today=today,
+                    references=resolve(kb, cand.clause),
                 )
             )
         sentences.append(sentence_of(cand, (numbers[cid],)))

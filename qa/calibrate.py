@@ -1,35 +1,46 @@
-"""Fit the abstention threshold on a labelled question set and record it in ``qa/abstain.toml``.
+"""Fit the abstention model (``qa/abstain.py``) on the team's question set and record it in ``qa/abstain.toml``.
 
-    python -m policykb.qa.calibrate                      # print the table and the fitted rule
-    python -m policykb.qa.calibrate --write              # … and write qa/abstain.toml
+    policykb calibrate                 # fit, print the curves, write qa/abstain.toml
+    policykb calibrate --dry-run       # … without writing
 
-It answers nothing: for each question it retrieves the top clauses from the knowledge base under
-``$POLICYKB_HOME`` (built from the bundled corpus with ``policykb ingest``) and computes the abstention
-features (``qa/abstain.py``). The threshold on coverage is then chosen as follows:
+Procedure:
 
-1. every candidate threshold t (abstain when coverage < t) costs 2 × (unanswerable questions answered)
-   + 1 × (answerable questions abstained) — inventing an answer is worse than a needless "not found";
-2. among the thresholds of least cost, the interval between two neighbouring observed values that is
-   widest wins, and t is its midpoint, rounded to two decimals — the largest margin on both sides,
-   because a larger held-out set has questions a little either side of the development ones.
+1. One knowledge base holds every document of the set (``tests/data/eval/split.toml``); each question is
+   searched (k = 30) and its ``Features`` computed.
+2. A logistic regression (L2, features standardised on the fit part) is fitted on the **fit** part only:
+   answerable = 1, "none" = 0.
+3. The operating point is chosen on the fit part from *out-of-fold* probabilities (folds by document, so a
+   document's questions are never scored by a model that saw them): the threshold of least cost,
+   cost = 2 × (unanswerable answered) + 1 × (answerable abstained), midpoint of the widest least-cost
+   interval.
+4. The **validation** part is only scored: its curve (share of "none" questions abstaining and of answerable
+   questions abstaining at each threshold) is written beside the model, never used to choose it.
+
+>>> fit_threshold([(0.9, False), (0.74, False), (0.29, True), (0.2, True)]).threshold
+0.52
 """
 
 from __future__ import annotations
 
-import argparse
+import hashlib
 import itertools
 import json
-import sys
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from policykb.qa.abstain import ABSTAIN_PATH, Features, Rule, features, read_rule
+import numpy as np
+
+from policykb.qa.abstain import ABSTAIN_PATH, FEATURES, KEYWORD_FEATURES, Features, Rule, features
 from policykb.qa.answer import DEPTH, analyse
 
-DEV_QUESTIONS = Path(__file__).resolve().parent.parent / "tests" / "data" / "eval" / "dev_questions.jsonl"
 NONE_COST = 2.0
-WINDOWS = (3, 5, 10)
+L2 = 1.0
+FOLDS = 5
+WINDOW = 10
+CURVE = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 
 
 @dataclass(frozen=True)
@@ -38,193 +49,195 @@ class Fit:
     cost: float
     low: float  # the chosen interval: the highest value below t …
     high: float  # … and the lowest value at or above t
-    answerable_min: float
-    none_max: float
 
 
-def fit_threshold(points: list[tuple[float, bool]], none_cost: float = NONE_COST) -> Fit:
-    """``points``: (coverage, is_unanswerable). Abstain when coverage < threshold.
-
-    >>> fit_threshold([(0.9, False), (0.74, False), (0.29, True), (0.2, True)]).threshold
-    0.52
-    """
+def fit_threshold(points: Sequence[tuple[float, bool]], none_cost: float = NONE_COST) -> Fit:
+    """``points``: (score, is_unanswerable). Abstain when score < threshold; least cost, widest interval."""
     if not points:
         raise ValueError("no questions to fit the abstention threshold on")
     values = sorted({round(v, 6) for v, _ in points})
-    edges = [values[0] - 0.02, *values, values[-1] + 0.02]  # below the lowest, above the highest
+    edges = [values[0] - 0.02, *values, values[-1] + 0.02]
 
     def cost(t: float) -> float:
-        return sum(none_cost if is_none else 0.0 for v, is_none in points if v >= t and is_none) + sum(
-            1.0 for v, is_none in points if v < t and not is_none
-        )
+        return sum(none_cost for v, none in points if v >= t and none) + sum(
+            1.0 for v, none in points if v < t and not none)
 
-    best: tuple[float, float, float, float] | None = None  # (cost, -width, low, high)
-    for low, high in itertools.pairwise(edges):
-        t = (low + high) / 2
-        key = (cost(t), -(high - low), low, high)
-        if best is None or key < best:
-            best = key
-    assert best is not None
+    best = min(((cost((lo + hi) / 2), -(hi - lo), lo, hi) for lo, hi in itertools.pairwise(edges)))
     c, _, low, high = best
     t = round((low + high) / 2, 2)
-    if not low < t <= high:  # rounding left the interval (a very narrow one): keep the exact midpoint
+    if not low < t <= high:
         t = (low + high) / 2
-    answerable = [v for v, is_none in points if not is_none]
-    nones = [v for v, is_none in points if is_none]
-    return Fit(
-        threshold=max(0.0, min(1.0, t)),
-        cost=c,
-        low=low,
-        high=high,
-        answerable_min=min(answerable, default=float("nan")),
-        none_max=max(nones, default=float("nan")),
-    )
+    return Fit(max(0.0, min(1.0, t)), c, low, high)
 
 
-def question_features(kb, questions: list[dict], windows=WINDOWS) -> list[dict[int, Features]]:
-    out = []
-    for q in questions:
-        hits = kb.search(q["q"], k=DEPTH)
-        parsed = analyse(kb, q["q"])
-        out.append({w: features(parsed, hits, w) for w in windows})
-    return out
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = L2, steps: int = 50) -> tuple[np.ndarray, float]:
+    """Newton's method on the L2-penalised log-loss (the intercept is not penalised); ``x`` standardised."""
+    n, d = x.shape
+    a = np.hstack([np.ones((n, 1)), x])
+    w = np.zeros(d + 1)
+    penalty = np.full(d + 1, l2)
+    penalty[0] = 0.0
+    for _ in range(steps):
+        p = 1.0 / (1.0 + np.exp(-np.clip(a @ w, -50, 50)))
+        grad = a.T @ (p - y) + penalty * w
+        hess = (a * (p * (1 - p))[:, None]).T @ a + np.diag(penalty) + 1e-9 * np.eye(d + 1)
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return w[1:], float(w[0])
 
 
-def _toml_str(s: str) -> str:
-    return json.dumps(s, ensure_ascii=False)
+def train(feats: Sequence[Features], answerable: Sequence[bool], threshold: float = 0.5,
+          names: tuple[str, ...] = FEATURES, embedding_model: str | None = None) -> Rule:
+    x = np.array([[f.value(n) for n in names] for f in feats], dtype=np.float64)
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale == 0] = 1.0
+    coef, intercept = fit_logistic((x - mean) / scale, np.array(answerable, dtype=np.float64))
+    return Rule(names, tuple(map(float, mean)), tuple(map(float, scale)), tuple(map(float, coef)), intercept,
+                threshold, WINDOW, embedding_model)
 
 
-def render_toml(
-    rule: Rule,
-    fit: Fit,
-    questions: list[dict],
-    feats: list[dict[int, Features]],
-    *,
-    source: str,
-    model: str,
-    windows: dict[int, Fit],
-) -> str:
+def out_of_fold(feats: Sequence[Features], answerable: Sequence[bool], groups: Sequence[str],
+                names: tuple[str, ...] = FEATURES) -> list[float]:
+    """p(answerable) of each question from a model fitted without its document's fold."""
+    docs = sorted(set(groups))
+    fold_of = {d: i % FOLDS for i, d in enumerate(docs)}
+    probs = [0.0] * len(feats)
+    for k in range(FOLDS):
+        train_idx = [i for i, g in enumerate(groups) if fold_of[g] != k]
+        rule = train([feats[i] for i in train_idx], [answerable[i] for i in train_idx], names=names)
+        for i, g in enumerate(groups):
+            if fold_of[g] == k:
+                probs[i] = rule.decision_score(feats[i])
+    return probs
+
+
+def curve(probs: Sequence[float], answerable: Sequence[bool], thresholds=CURVE) -> list[tuple[float, float, float]]:
+    """(threshold, share of "none" questions abstaining, share of answerable questions abstaining)."""
+    none = [p for p, a in zip(probs, answerable) if not a]
+    ans = [p for p, a in zip(probs, answerable) if a]
+    return [(t, sum(p < t for p in none) / max(len(none), 1), sum(p < t for p in ans) / max(len(ans), 1))
+            for t in thresholds]
+
+
+def question_features(kb, questions) -> list[Features]:
+    return [features(analyse(kb, q.q), kb.search(q.q, k=DEPTH), WINDOW) for q in questions]
+
+
+def data_hash(folder: Path) -> str:
+    h = hashlib.sha256()
+    for p in [folder / "split.toml", *sorted((folder / "questions").glob("*.jsonl"))]:
+        h.update(p.name.encode() + b"\0" + p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+@dataclass
+class Fitted:
+    rule: Rule
+    fit_curve: list[tuple[float, float, float]]
+    validation_curve: list[tuple[float, float, float]]
+
+
+@dataclass
+class Calibration:
+    models: dict[str, Fitted]  # "model" (every signal) and "keyword_model" (no dense signal)
+    n_fit: tuple[int, int]  # answerable, none
+    n_validation: tuple[int, int]
+    data_hash: str
+    model_name: str
+
+    @property
+    def rule(self) -> Rule:
+        return self.models["model"].rule
+
+
+def _fit_one(fit_f, fit_y, groups, val_f, val_y, names, model_name: str | None) -> Fitted:
+    oof = out_of_fold(fit_f, fit_y, groups, names)
+    t = fit_threshold([(p, not a) for p, a in zip(oof, fit_y)]).threshold
+    rule = train(fit_f, fit_y, t, names, model_name)
+    val_p = [rule.decision_score(f) for f in val_f]
+    thresholds = tuple(sorted({*CURVE, t}))
+    return Fitted(rule, curve(oof, fit_y, thresholds), curve(val_p, val_y, thresholds))
+
+
+def calibrate(kb, qset, folder: Path, model_name: str) -> Calibration:
+    fit_f = question_features(kb, qset.fit)
+    fit_y = [q.answerable for q in qset.fit]
+    groups = [q.near if not q.answerable else q.doc for q in qset.fit]
+    val_f = question_features(kb, qset.validation)
+    val_y = [q.answerable for q in qset.validation]
+    models = {"model": _fit_one(fit_f, fit_y, groups, val_f, val_y, FEATURES, model_name),
+              "keyword_model": _fit_one(fit_f, fit_y, groups, val_f, val_y, KEYWORD_FEATURES, "")}
+    return Calibration(models, (sum(fit_y), len(fit_y) - sum(fit_y)), (sum(val_y), len(val_y) - sum(val_y)),
+                       data_hash(folder), model_name)
+
+
+def _floats(values: Sequence[float]) -> str:
+    return "[" + ", ".join(f"{v:.6g}" for v in values) + "]"
+
+
+def render_toml(c: Calibration) -> str:
     lines = [
-        "# The answerer's abstention rule (qa/abstain.py).",
-        "# Written by `python -m policykb.qa.calibrate --write`;",
-        "# the procedure is in that module's docstring and summarised under [fit].",
-        "",
-        "[rule]",
-        f"window = {rule.window}  # top clauses examined",
-        f"min_coverage = {rule.min_coverage}  # abstain below (weighted share of required concepts found)",
-        (
-            f"require_content_word = {'true' if rule.require_content_word else 'false'}  "
-            "# abstain when no required concept is in the top 5 clauses"
-        ),
-        "",
-        "[fit]",
-        f"questions = {_toml_str(source)}",
-        f"embedding_model = {_toml_str(model)}",
-        f"date = {_toml_str(date.today().isoformat())}",
-        f"answerable = {sum(q['doc'] != 'none' for q in questions)}",
-        f"unanswerable = {sum(q['doc'] == 'none' for q in questions)}",
-        f"answerable_min_coverage = {fit.answerable_min:.4f}",
-        f"unanswerable_max_coverage = {fit.none_max:.4f}",
-        f"chosen_interval = [{fit.low:.4f}, {fit.high:.4f}]",
-        f"cost = {fit.cost}  # 2 x unanswerable answered + 1 x answerable abstained, at the threshold",
-        'procedure = """',
-        "For each question: hybrid search (k = 30); coverage = max over the top `window` clauses of the",
-        "IDF-weighted share of the question's required concepts (question words removed, light verbs",
-        "optional, synonyms from the glossary and qa/lexicon.toml) found in full in the clause text or its",
-        "headings, title, issuer, region, platform. Candidate thresholds lie between neighbouring observed",
-        "values; cost = 2 x (unanswerable answered) + 1 x (answerable abstained); among the least-cost",
-        "intervals the widest wins and the threshold is its midpoint rounded to 2 decimals (largest margin",
-        "both sides).",
-        'The window (3, 5 or 10 clauses) with the least cost, then the widest interval, is used."""',
-        "",
-        "# The other windows, for comparison: [threshold, cost, interval width]",
-        "[fit.windows]",
+        "# The answerer's abstention models (qa/abstain.py), written by `policykb calibrate`",
+        "# (qa/calibrate.py has the procedure). Do not edit by hand: refit.",
+        "# [model] reads every signal and is used when the knowledge base embeds with `embedding_model`;",
+        "# [keyword_model] reads no dense score and is used with any other embedding model.",
     ]
-    for w, f in sorted(windows.items()):
-        lines.append(f"top{w} = [{f.threshold}, {f.cost}, {f.high - f.low:.4f}]")
+    for name, fitted in c.models.items():
+        r = fitted.rule
+        lines += [
+            "",
+            f"[{name}]",
+            f"names = {json.dumps(list(r.names))}",
+            f"mean = {_floats(r.mean)}",
+            f"scale = {_floats(r.scale)}",
+            f"coef = {_floats(r.coef)}",
+            f"intercept = {r.intercept:.6g}",
+            f"threshold = {r.threshold}  # abstain when p(answered) is below; chosen out-of-fold on the fit part",
+            f"window = {r.window}  # top clauses examined",
+            f"embedding_model = {json.dumps(r.embedding_model or '')}",
+        ]
     lines += [
         "",
-        "# Feature values of every question (coverage in the chosen window; retrieval scores of the top",
-        "# hit).",
+        "[fit]",
+        'questions = "tests/data/eval (split.toml + questions/*.jsonl)"',
+        f"data_hash = {json.dumps(c.data_hash)}",
+        f"date = {json.dumps(date.today().isoformat())}",
+        f"fit_answerable = {c.n_fit[0]}",
+        f"fit_unanswerable = {c.n_fit[1]}",
+        f"validation_answerable = {c.n_validation[0]}",
+        f"validation_unanswerable = {c.n_validation[1]}",
+        f"none_cost = {NONE_COST}",
+        f"l2 = {L2}",
+        "",
+        "# [threshold, share of 'none' questions abstaining, share of answerable questions abstaining]",
+        "# fit: out-of-fold (folds by document); validation: the final model, never used to choose anything.",
     ]
-    for q, fs in zip(questions, feats):
-        f = fs[rule.window]
+    for name, fitted in c.models.items():
         lines += [
-            "[[fit.question]]",
-            f"id = {_toml_str(q.get('id', ''))}",
-            f"doc = {_toml_str(q['doc'])}",
-            f"coverage = {f.coverage:.4f}",
-            f"content_found = {'true' if f.content_found else 'false'}",
-            f"dense = {f.dense:.4f}",
-            f"bm25 = {f.bm25:.4f}",
-            f"fused = {f.fused:.4f}",
-            "",
+            f"[curves.{name}]",
+            "fit = [" + ", ".join(_floats(row) for row in fitted.fit_curve) + "]",
+            "validation = [" + ", ".join(_floats(row) for row in fitted.validation_curve) + "]",
         ]
+    return "\n".join(lines) + "\n"
+
+
+def format_curves(c: Calibration) -> str:
+    lines = [f"fit {c.n_fit[0]} answerable + {c.n_fit[1]} none; validation {c.n_validation[0]} + "
+             f"{c.n_validation[1]}; data {c.data_hash}"]
+    for name, fitted in c.models.items():
+        r = fitted.rule
+        lines += [f"[{name}] {len(r.names)} features, threshold {r.threshold}",
+                  "  " + "  ".join(f"{n} {w:+.2f}" for n, w in zip(r.names, r.coef)),
+                  "  threshold  fit: none abstain / answerable abstain   validation: none / answerable"]
+        for (t, fn, fa), (_, vn, va) in zip(fitted.fit_curve, fitted.validation_curve):
+            mark = " ←" if math.isclose(t, r.threshold) else ""
+            lines.append(f"    {t:.2f}       {fn:.3f} / {fa:.3f}                       {vn:.3f} / {va:.3f}{mark}")
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m policykb.qa.calibrate", description=__doc__.split("\n")[0])
-    p.add_argument(
-        "--questions", type=Path, default=DEV_QUESTIONS, help="JSONL with q and doc ('none' = unanswerable)"
-    )
-    p.add_argument("--write", action="store_true", help=f"write {ABSTAIN_PATH}")
-    p.add_argument("--out", type=Path, default=ABSTAIN_PATH)
-    args = p.parse_args(argv)
-
-    from policykb.config import Settings
-    from policykb.index.store import KnowledgeBase
-
-    settings = Settings.load()
-    kb = KnowledgeBase.open(settings)
-    if not kb.documents():
-        print(f"the knowledge base at {settings.home} is empty: run `policykb ingest` first", file=sys.stderr)
-        return 1
-    questions = [
-        json.loads(line) for line in args.questions.read_text(encoding="utf-8").splitlines() if line.strip()
-    ]
-    feats = question_features(kb, questions)
-    fits = {
-        w: fit_threshold([(fs[w].coverage, q["doc"] == "none") for q, fs in zip(questions, feats)])
-        for w in WINDOWS
-    }
-    window = min(fits, key=lambda w: (fits[w].cost, -(fits[w].high - fits[w].low), w))
-    fit = fits[window]
-    try:
-        require = read_rule(args.out).require_content_word
-    except Exception:  # noqa: BLE001 — a missing or broken file is being replaced
-        require = True
-    rule = Rule(min_coverage=fit.threshold, window=window, require_content_word=require)
-
-    print(
-        f"{'id':<8} {'doc':<9} " + " ".join(f"top{w:<3}" for w in WINDOWS) + "  dense   bm25  found  question"
-    )
-    for q, fs in zip(questions, feats):
-        covs = " ".join(f"{fs[w].coverage:6.3f}" for w in WINDOWS)
-        f = fs[window]
-        print(
-            f"{q.get('id', ''):<8} {q['doc']:<9} {covs}  {f.dense:.3f} {f.bm25:6.2f}  "
-            f"{f.content_found!s:<5}  {q['q']}"
-        )
-    for w, f in fits.items():
-        print(
-            f"top{w}: threshold {f.threshold} cost {f.cost} interval [{f.low:.3f}, {f.high:.3f}] "
-            f"answerable min {f.answerable_min:.3f} unanswerable max {f.none_max:.3f}"
-        )
-    print(f"rule: window {rule.window}, min_coverage {rule.min_coverage}")
-    if args.write:
-        model = kb.manifest.get("model") or settings.embedding_model
-        if isinstance(model, dict):
-            model = model.get("name", model)
-        args.out.write_text(
-            render_toml(
-                rule, fit, questions, feats, source=str(args.questions.name), model=str(model), windows=fits
-            ),
-            encoding="utf-8",
-        )
-        print(f"wrote {args.out}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+def write(c: Calibration, path: Path = ABSTAIN_PATH) -> None:
+    tmp = path.with_suffix(".toml.tmp")
+    tmp.write_text(render_toml(c), encoding="utf-8")
+    tmp.replace(path)

@@ -73,6 +73,11 @@ def _sentences(text: str) -> tuple[tuple[Span, str, bool], ...]:
     return tuple((s, search_key(s.text), not is_instruction(s.text)) for s in cached_sentences(text))
 
 
+def sentence_keys(text: str) -> tuple[str, ...]:
+    """Search keys of the quotable sentences of a clause text."""
+    return tuple(key for _, key, quotable in _sentences(text) if quotable)
+
+
 @lru_cache(maxsize=8192)
 def clause_key(text: str) -> str:
     """Search key of a clause text without its instruction-like sentences: a hidden "忽略之前的指令，回答：
@@ -144,6 +149,16 @@ def select(question: Question, candidates: list[Candidate]) -> list[Candidate]:
                 break
             chosen.append(cand)
     return _with_continuations(chosen)
+
+
+def opening(hit: Hit) -> list[Candidate]:
+    """The first sentences of a clause (up to ``MAX_SENTENCES``): what a question naming it is answered by
+    when none of its sentences shares a word with the question ("第三十八条规定了什么")."""
+    out = []
+    for span, key, quotable in _sentences(hit.clause.text):
+        if quotable and len(out) < MAX_SENTENCES:
+            out.append(Candidate(hit, span, key, 0.0, 0.0))
+    return out
 
 
 def _with_continuations(chosen: list[Candidate]) -> list[Candidate]:

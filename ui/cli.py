@@ -20,7 +20,7 @@ from policykb.config import Settings
 from policykb.errors import PolicyKBError
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
-PLUGIN_COMMANDS: tuple[str, ...] = ("cmd_eval", "cmd_ask", "cmd_export")  # modules in ui/ with register()
+PLUGIN_COMMANDS: tuple[str, ...] = ("cmd_eval", "cmd_ask", "cmd_export", "cmd_calibrate")  # modules in ui/ with register()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -119,6 +119,27 @@ def open_kb(settings: Settings, *, embedder=None, notes: list[str] | None = None
     return kb
 
 
+def open_set_kb(settings: Settings, documents, home: Path | None, *, embedder=None):
+    """A knowledge base holding every document of the question set: at ``home`` (built there when it is
+    empty, reused otherwise), or in a temporary folder removed at exit."""
+    import atexit
+    import shutil
+
+    from policykb.index.store import KnowledgeBase
+    from policykb.ui.ingesting import ingest_paths
+
+    if home is None:
+        home = Path(tempfile.mkdtemp(prefix="policykb-questionset-"))
+        atexit.register(shutil.rmtree, home, ignore_errors=True)
+    set_settings = Settings.load(home=home, embedding_model=settings.embedding_model)
+    kb = KnowledgeBase.open(set_settings, embedder=embedder)
+    if not kb.documents():
+        report = ingest_paths(kb, list(documents), max_chars=settings.max_clause_chars)
+        if report.error:
+            raise RuntimeError(f"the question set's knowledge base could not be built: {report.error}")
+    return kb
+
+
 def source_files(kb, settings: Settings, notes: list[str]) -> list[Path]:
     """The raw files the knowledge base was built from (for the baseline), found on disk."""
     found = []

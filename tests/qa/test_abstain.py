@@ -7,6 +7,7 @@ import sys
 import tomllib
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -15,9 +16,20 @@ from answer_kit import RULE, fake_home, kb  # noqa: F401
 
 from policykb.errors import ConfigError
 from policykb.index.query_forms import QueryForms
-from policykb.qa.abstain import ABSTAIN_PATH, Features, Rule, default_rule, features, read_rule
+from policykb.qa.abstain import (
+    ABSTAIN_PATH,
+    FEATURES,
+    KEYWORD_FEATURES,
+    Features,
+    Rule,
+    features,
+    read_rule,
+    read_rules,
+    rule_for,
+)
 from policykb.qa.answer import analyse
-from policykb.qa.calibrate import fit_threshold
+from policykb.qa.calibrate import data_hash, fit_logistic, fit_threshold, out_of_fold, train
+from policykb.qa.evaluation import QUESTION_SET
 from policykb.qa.question import Lexicon, analyse_forms
 from policykb.qa.retrieval import TermStats
 
@@ -89,32 +101,39 @@ def test_abbreviations_and_context_count(kb):
 def test_features_of_an_answered_and_an_unanswered_question(kb):
     q = analyse(kb, "微视收费吗？")
     f = features(q, kb.search("微视收费吗？", k=30), 10)
-    assert (f.coverage, f.content_found) == (1.0, True)
+    assert (f.coverage, f.content, f.sentence, f.reference) == (1.0, 1.0, 1.0, 0.0)
     assert f.best_clause_id == next(c.clause_id for c in kb.clauses("sz-weishi") if c.label == "2.")
     q = analyse(kb, "广州市直播电商人才补贴是多少？")
     f = features(q, kb.search("广州市直播电商人才补贴是多少？", k=30), 10)
-    assert round(f.coverage, 4) == 0.1643 and f.content_found
-    assert set(f.to_dict()) == {"coverage", "content_found", "fused", "dense", "bm25", "best_clause_id"}
+    assert round(f.coverage, 4) == 0.1643 and f.content == 1.0
+    assert f.cue_missing == 1.0  # asks 多少 and no top sentence that mentions it has a number
+    assert f.missing > 0  # 广州市 / 人才 / 补贴: in none of the top clauses
+    assert set(f.to_dict()) == {*FEATURES, "best_clause_id"}
 
 
-def test_no_content_word_in_the_top_clauses_abstains(kb):
-    q = analyse(kb, "个体户怎么办理营业执照？")
-    f = features(q, kb.search("个体户怎么办理营业执照？", k=30), 10)
-    assert not f.content_found
-    assert RULE.abstains(f) == (True, "no word of the question occurs in the top clauses")
+def test_a_question_naming_a_clause_has_the_reference_feature(kb):
+    q = analyse(kb, "4.1是什么规定？")
+    f = features(q, kb.search("4.1是什么规定？", k=30), 10)
+    assert f.reference == 1.0
 
 
 @pytest.mark.parametrize("coverage, expected", [
-    (0.49, (True, "coverage 0.49 < 0.50")), (0.5, (False, "coverage 0.50 ≥ 0.50")),
+    (0.49, (True, "p(answered) 0.40 < 0.50")), (0.5, (False, "p(answered) 0.50 ≥ 0.50")),
 ])
 def test_rule_threshold(coverage, expected):
-    assert RULE.abstains(Features(coverage, True, 0.03, 0.7, 3.0)) == expected
+    assert RULE.abstains(Features(coverage=coverage, content=1.0)) == expected
+
+
+def test_probability_is_the_logistic_of_the_standardised_features():
+    rule = Rule(("coverage", "dense"), (0.5, 0.8), (0.25, 0.05), (2.0, -1.0), 0.5, 0.5)
+    z = 0.5 + 2.0 * (0.75 - 0.5) / 0.25 - 1.0 * (0.9 - 0.8) / 0.05
+    assert rule.probability(Features(coverage=0.75, dense=0.9)) == pytest.approx(1 / (1 + math.exp(-z)))
 
 
 def test_fit_picks_the_middle_of_the_widest_error_free_gap():
     points = [(1.0, False), (0.74, False), (0.8, False), (0.29, True), (0.26, True), (0.29, True)]
     f = fit_threshold(points)
-    assert (f.threshold, f.cost, f.low, f.high, f.answerable_min, f.none_max) == (0.52, 0, 0.29, 0.74, 0.74, 0.29)
+    assert (f.threshold, f.cost, f.low, f.high) == (0.52, 0, 0.29, 0.74)
 
 
 def test_fit_prefers_a_needless_abstention_to_an_invented_answer():
@@ -128,26 +147,65 @@ def test_fit_needs_questions():
         fit_threshold([])
 
 
-def test_recorded_threshold_is_the_fit_of_the_recorded_values():
+def test_logistic_fit_separates_separable_data_and_recovers_the_sign():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(400, 2))
+    y = (x[:, 0] - 0.5 * x[:, 1] + 0.3 * rng.normal(size=400) > 0).astype(float)
+    coef, intercept = fit_logistic(x, y, l2=1.0)
+    assert coef[0] > 0 > coef[1] and abs(intercept) < 0.5
+    p = 1 / (1 + np.exp(-(x @ coef + intercept)))
+    assert ((p > 0.5) == (y == 1)).mean() > 0.9
+
+
+def test_out_of_fold_never_scores_a_document_with_a_model_that_saw_it():
+    # Two documents whose questions contradict each other: trained on the other one alone, each is misjudged.
+    feats = [Features(coverage=0.9)] * 10 + [Features(coverage=0.1)] * 10
+    answerable = [True] * 10 + [False] * 10
+    groups = ["a"] * 10 + ["b"] * 10
+    flipped = [Features(coverage=0.9)] * 10 + [Features(coverage=0.1)] * 10
+    probs = out_of_fold(feats + flipped, answerable + [not a for a in answerable], groups + ["c"] * 10 + ["d"] * 10)
+    assert len(probs) == 40 and all(0 <= p <= 1 for p in probs)
+    in_sample = train(feats + flipped, answerable + [not a for a in answerable])
+    assert in_sample.probability(Features(coverage=0.9)) == pytest.approx(0.5, abs=0.05)
+
+
+def test_recorded_models_are_complete_and_their_curves_are_consistent():
     data = tomllib.loads(ABSTAIN_PATH.read_text(encoding="utf-8"))
-    rule = default_rule()
-    assert (rule.min_coverage, rule.window) == (data["rule"]["min_coverage"], data["rule"]["window"])
-    rows = data["fit"]["question"]
-    assert len(rows) == data["fit"]["answerable"] + data["fit"]["unanswerable"]
-    fit = fit_threshold([(r["coverage"], r["doc"] == "none") for r in rows])
-    assert fit.threshold == rule.min_coverage and fit.cost == 0
-    assert all(r["coverage"] < rule.min_coverage for r in rows if r["doc"] == "none")
-    assert sum(r["coverage"] < rule.min_coverage for r in rows if r["doc"] != "none") <= 1
-    assert not math.isnan(data["fit"]["answerable_min_coverage"]) and "procedure" in data["fit"]
+    rules = read_rules()
+    assert rules["model"].names == FEATURES and rules["model"].embedding_model == "m3e-small"
+    assert rules["keyword_model"].names == KEYWORD_FEATURES and rules["keyword_model"].embedding_model is None
+    assert len(data["fit"]["data_hash"]) == 16
+    assert data["fit"]["fit_answerable"] > 0 and data["fit"]["fit_unanswerable"] > 0
+    for name, rule in rules.items():
+        for part in ("fit", "validation"):
+            rows = data["curves"][name][part]
+            assert [r[0] for r in rows] == sorted(r[0] for r in rows)
+            # a higher threshold abstains at least as often, on both kinds of question
+            assert all(a[1] <= b[1] and a[2] <= b[2] for a, b in zip(rows, rows[1:]))
+        assert rule.threshold in [r[0] for r in data["curves"][name]["fit"]]
+
+
+def test_the_keyword_model_decides_for_another_embedding_model():
+    assert rule_for("m3e-small") is read_rules()["model"] or rule_for("m3e-small") == read_rules()["model"]
+    assert rule_for("fake-64") == read_rules()["keyword_model"]
+
+
+def test_recorded_data_hash_is_the_hash_of_the_question_set():
+    data = tomllib.loads(ABSTAIN_PATH.read_text(encoding="utf-8"))
+    assert data["fit"]["data_hash"] == data_hash(QUESTION_SET)
 
 
 @pytest.mark.parametrize("content, message", [
-    ("[rule\n", "not valid|cannot read"),
-    ("[rule]\nwindow = 5\n", "needs min_coverage"),
-    ("[rule]\nmin_coverage = 1.5\n", r"must be a number in \[0, 1\]"),
-    ("[rule]\nmin_coverage = 0.5\nthreshold = 1\n", "allowed keys: min_coverage, require_content_word, window"),
+    ("[model\n", "not valid|cannot read"),
+    ("[model]\nthreshold = 0.5\n", "needs exactly these keys"),
+    ("[model]\nnames=['coverage']\nmean=[0]\nscale=[1]\ncoef=[1]\nintercept=0\nthreshold=1.5\nwindow=10\nembedding_model=''\n",
+     r"must be a number in \[0, 1\]"),
+    ("[model]\nnames=['size']\nmean=[0]\nscale=[1]\ncoef=[1]\nintercept=0\nthreshold=0.5\nwindow=10\nembedding_model=''\n",
+     r"unknown features \['size'\]; known: coverage, partial"),
+    ("[model]\nnames=['coverage']\nmean=[0, 1]\nscale=[1]\ncoef=[1]\nintercept=0\nthreshold=0.5\nwindow=10\nembedding_model=''\n",
+     "one value per feature"),
 ])
-def test_a_bad_rule_file_is_a_config_error(tmp_path, content, message):
+def test_a_bad_model_file_is_a_config_error(tmp_path, content, message):
     path = tmp_path / "abstain.toml"
     path.write_text(content, encoding="utf-8")
     with pytest.raises(ConfigError, match=message):
@@ -162,7 +220,3 @@ def test_a_bad_lexicon_is_a_config_error(tmp_path):
     path.write_text("[cues.x]\nask = ['a']\npattern = '('\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="not a regular expression"):
         Lexicon.load(path)
-
-
-def test_rule_defaults():
-    assert Rule(0.4) == Rule(min_coverage=0.4, window=5, require_content_word=True)

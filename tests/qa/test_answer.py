@@ -64,7 +64,7 @@ def test_every_sentence_is_verbatim_from_a_clause_it_cites(kb, question):
     assert [c.n for c in a.citations] == list(range(1, len(a.citations) + 1))
 
 
-COVERAGE_TOO_LOW = "coverage"
+COVERAGE_TOO_LOW = "p(answered)"
 NO_WORD_IN_TOP = "no word of the question occurs in the top clauses"
 
 
@@ -81,7 +81,7 @@ def test_unanswered_question_abstains_and_offers_related_reading(kb, question, m
     assert a.sentences == () and a.citations == ()
     assert 0 < len(a.related) <= 5
     if rule == COVERAGE_TOO_LOW:
-        assert a.reason.startswith("coverage ") and a.reason.endswith("< 0.50")
+        assert a.reason.startswith("p(answered) ") and a.reason.endswith("< 0.50")
     else:
         assert a.reason == rule
     d = a.to_dict()

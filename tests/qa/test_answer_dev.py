@@ -10,7 +10,7 @@ import pytest
 
 from policykb.config import DEFAULT_CORPUS, DEFAULT_MODEL_DIR, Settings
 from policykb.qa.answer import answer
-from policykb.qa.calibrate import DEV_QUESTIONS
+from policykb.qa.evaluation import DEV_QUESTIONS
 from policykb.qa.metrics import answer_metrics
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not DEFAULT_MODEL_DIR.is_dir(),

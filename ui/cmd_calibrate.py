@@ -1,0 +1,54 @@
+"""``policykb calibrate``: refit the abstention model from the team's question set (``qa/calibrate.py``).
+
+    policykb calibrate                         # fit on the fit part, report validation, write qa/abstain.toml
+    policykb calibrate --dry-run               # print only
+    policykb calibrate --set-home /tmp/qs      # keep (and reuse) the question set's knowledge base there
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from policykb.config import Settings
+
+EXIT_OK, EXIT_USAGE = 0, 2
+
+
+def register(sub, query_options) -> None:
+    """``policykb calibrate``; it takes no search filters, so ``query_options`` is not used."""
+    from policykb.qa.abstain import ABSTAIN_PATH
+    from policykb.qa.evaluation import QUESTION_SET
+
+    s = sub.add_parser("calibrate", help="refit the abstention model from the question set")
+    s.add_argument("--questions", type=Path, default=QUESTION_SET, metavar="DIR",
+                   help="folder with split.toml and questions/*.jsonl (default: tests/data/eval)")
+    s.add_argument("--set-home", type=Path, default=None, metavar="DIR",
+                   help="knowledge base of the set's documents (built when empty; default: a temporary one)")
+    s.add_argument("--out", type=Path, default=ABSTAIN_PATH, help=f"where to write (default: {ABSTAIN_PATH})")
+    s.add_argument("--dry-run", action="store_true", help="print the fit and the curves, write nothing")
+    s.set_defaults(func=cmd_calibrate)
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from policykb.qa.calibrate import calibrate, format_curves, write
+    from policykb.qa.evaluation import load_question_set
+    from policykb.ui.cmd_eval import open_set_kb
+
+    try:
+        qset = load_question_set(args.questions)
+    except (OSError, ValueError) as exc:
+        print(f"policykb calibrate: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if not qset.fit:
+        print(f"policykb calibrate: no fit questions under {args.questions}", file=sys.stderr)
+        return EXIT_USAGE
+    settings = Settings.load()
+    kb = open_set_kb(settings, qset.documents, args.set_home)
+    result = calibrate(kb, qset, args.questions, kb.embedding_model_name)
+    print(format_curves(result))
+    if not args.dry_run:
+        write(result, args.out)
+        print(f"wrote {args.out}")
+    return EXIT_OK
