@@ -137,6 +137,14 @@ def _tail_match(title: str, law: str) -> int:
     return 0
 
 
+# A law's name as a query writes it: a few characters ending in a law word (电商法, 消保法, 七日无理由退货办法).
+_LAW_NAME = re.compile(r"[\u4e00-\u9fff]{1,10}?(?:法|条例|办法|规定|细则|规则|解释|意见|措施|方案)(?![\u4e00-\u9fff]{0,1}律)")
+
+
+def _tail_match_any(titles, name: str) -> bool:
+    return any(_tail_match(t, name) >= len(name) for t in titles)
+
+
 def _is_subsequence(short: str, long: str) -> bool:
     it = iter(long)
     return all(ch in it for ch in short)
@@ -145,9 +153,12 @@ def _is_subsequence(short: str, long: str) -> bool:
 def _abbreviation_match(title: str, law: str) -> int:
     """Length of the longest tail of ``law`` (≥ 2 chars) that abbreviates ``title``: its characters in order,
     ending with the title's last character (电商法 ← 电子商务法, 消保法 ← 消费者权益保护法), 0 if none."""
-    for size in range(min(len(law), len(title) - 1), 1, -1):
+    word = max((w for w in _LAW_WORDS if title.endswith(w)), key=len, default=title[-1])  # 办法, not 法
+    if not law.endswith(word):
+        return 0
+    for size in range(min(len(law), len(title) - 1), len(word), -1):  # something besides the law word
         tail = law[-size:]
-        if tail[-1] == title[-1] and tail[0] != title[-1] and _is_subsequence(tail, title):
+        if tail.endswith(word) and _is_subsequence(tail, title):
             return size
     return 0
 
@@ -186,6 +197,19 @@ class ReferenceIndex:
             if best == 0:
                 return set()
         return {doc_id for doc_id, s in scores.items() if s == best}
+
+    def titles_named(self, query: str) -> list[str]:
+        """Titles of the documents a law name in ``query`` abbreviates or ends (电商法, 消法, 广告法), for
+        a query that names a law without naming an article; [] when it names none."""
+        out: list[str] = []
+        for m in _LAW_NAME.finditer(search_key(query)):
+            name = m.group()
+            if _tail_match_any(self.titles.values(), name):
+                continue  # the title's own words are in the query already
+            for doc_id in sorted(self.documents_named(name)):
+                if self.titles[doc_id] not in out:
+                    out.append(self.titles[doc_id])
+        return out
 
     def lookup(self, refs: list[Reference]) -> list[int]:
         """Rows the references name, in reading order; [] when a named law is not in the index."""

@@ -124,6 +124,10 @@ class SearchIndex:
         tokens = tokenize(zh)
         for term in terms:
             tokens.extend(tokenize(term))
+        for title in self.references.titles_named(zh):  # 电商法 → 电子商务法: the title's own words
+            if title not in terms:
+                terms.append(title)
+                tokens.extend(tokenize(title))
         refs = list(dict.fromkeys(parse_references(query) + parse_references(zh)))
         return PreparedQuery(query, zh, lang, list(dict.fromkeys(tokens)), refs, tuple(terms), forms)
 

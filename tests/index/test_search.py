@@ -158,3 +158,18 @@ def test_llama_index_retriever(kb):
     assert nodes[0].score == pytest.approx(kb.search("电子商务法第三十五条", k=3)[0].score)
     filtered = PolicyRetriever(kb, k=10, filters=Filters(doc_id="sz")).retrieve("活动")
     assert {n.node.metadata["doc_id"] for n in filtered} == {"sz"}
+
+
+def test_short_law_names_name_their_documents():
+    from policykb.index.references import ReferenceIndex
+
+    titles = {"ecl": "中华人民共和国电子商务法", "crl": "中华人民共和国消费者权益保护法",
+              "pen": "侵害消费者权益行为处罚办法", "hz": "杭州市跨境电子商务促进条例", "pm": "明码标价和禁止价格欺诈规定"}
+    refs = ReferenceIndex([], titles)
+    assert refs.documents_named("电商法") == {"ecl"}
+    assert refs.documents_named("消法") == refs.documents_named("消保法") == {"crl"}  # not 处罚办法
+    assert refs.documents_named("杭州跨境电商条例") == {"hz"}
+    assert refs.documents_named("规定") == set()  # a law word alone names nothing
+    assert refs.titles_named("电商法对平台有什么要求") == ["电子商务法"]
+    assert refs.titles_named("电子商务法对平台有什么要求") == []  # its own words are there already
+    assert refs.titles_named("怎么规定的") == []
