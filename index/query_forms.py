@@ -321,6 +321,7 @@ class _Rendering:
     first: int  # token indices: toks[first:last + 1] are the English words rendered
     last: int
     values: tuple[str, ...]  # Chinese, best first
+    unseen: bool = False  # a dictionary sense no notice uses (调节器 for "regulators"): noise to embed
 
 
 class _English:
@@ -376,7 +377,7 @@ class _English:
             return present[:limit] or values[:1]
         return present + tuple(v for v in values if v not in present)
 
-    def _match(self, i: int) -> tuple[int, tuple[str, ...]] | None:
+    def _match(self, i: int) -> tuple[int, tuple[str, ...]] | tuple[int, tuple[str, ...], bool] | None:
         """(number of tokens, Chinese renderings) for the words starting at token ``i``, by priority."""
         if "glossary" in self.sources and (m := self._phrase("glossary", i)):
             return m[0], self._choose(m[1])
@@ -385,7 +386,8 @@ class _English:
         if "pinyin" in self.sources and (m := self._pinyin(i)):
             return m
         if "dictionary" in self.sources and (m := self._phrase("dictionary", i)):
-            return m[0], self._choose(m[1], _MAX_CEDICT_CANDIDATES)
+            values = self._choose(m[1], _MAX_CEDICT_CANDIDATES)
+            return m[0], values, self.vocab is not None and values[0] not in self.vocab
         if _is_acronym(self.toks[i].text):  # QQ, MCN, APP: the notices write them so
             return 1, (self.toks[i].text,)
         return None
@@ -396,8 +398,8 @@ class _English:
         while i < len(self.toks):
             found = self._match(i) if self.toks[i].kind == "lat" else None
             if found:
-                n, values = found
-                out.append(_Rendering(i, i + n - 1, values))
+                n, values = found[0], found[1]
+                out.append(_Rendering(i, i + n - 1, values, len(found) > 2 and bool(found[2])))
                 i += n
             else:
                 i += 1
@@ -435,7 +437,8 @@ def expand_query(query: str, vocabulary: Vocabulary | None = None, *,
         starts = {r.first: r for r in renderings}
         covered = {i for r in renderings for i in range(r.first, r.last + 1)}
         parts = [starts[i].values[0] if i in starts else to_simplified(t.text)
-                 for i, t in enumerate(toks) if i in starts or (i not in covered and t.kind != "lat")]
+                 for i, t in enumerate(toks)
+                 if (i in starts and not starts[i].unseen) or (i not in covered and t.kind != "lat")]
         return QueryForms(original=query, zh=" ".join(_unique(parts)), lang=lang, terms=translated)
 
     if renderings:  # a Chinese question with English words in it ("Weishi 收费吗")

@@ -13,8 +13,8 @@ The decision is a small logistic model over signals of the evidence, not a word 
 - ``reference``: the question names a clause (第三十八条, 3.1.2) and the index has it;
 - ``content``: some required concept occurs in the top 5 clauses at all;
 - ``sentence``: the best full-word coverage of a single sentence (an answer is said in one place);
-- ``cue_missing``: the question asks for an answer type (a number, a date, a duration, a place, who) and no
-  sentence of the top 3 clauses that mentions it has one.
+- ``cue_missing``: the question asks for an answer type (an amount of money, a period, a number, a date, a
+  place, who) and no sentence of the top 3 clauses that mentions the question has one of each.
 
 The coefficients, the standardisation and the operating point live in ``qa/abstain.toml``, written by
 ``policykb calibrate`` (``qa/calibrate.py``) from the fit part of the team's question set, with the data
@@ -48,6 +48,7 @@ FEATURES = ("coverage", "partial", "missing", "dense", "dense_gap", "bm25", "bm2
 KEYWORD_FEATURES = tuple(n for n in FEATURES if n not in ("dense", "dense_gap", "fused_gap", "agreement"))
 TABLES = ("model", "keyword_model")
 CUE_WINDOW = 3
+CUE_COVERAGE = 0.3  # a sentence answers an answer type only when it also mentions what is asked about
 
 
 @dataclass(frozen=True)
@@ -134,13 +135,14 @@ def features(question: Question, hits: list[Hit], window: int = 10) -> Features:
         partial = max(partial, question.coverage_of_keys(text, ((frame, 1.0),), optional=False))
         found.update(k.word for k in question.required if k.credit(text, False) or k.credit(frame, False))
     missing = max((k.weight for k in question.required if k.word not in found), default=0.0)
-    sentence, cue_found = 0.0, False
+    sentence = 0.0
+    unmet = {name for name, _ in question.cues}  # answer types asked for and not yet seen
     for hit in top:
         for key in sentence_keys(hit.clause.text):
             cov = question.coverage_of_keys(key, partial=False, optional=False)
             sentence = max(sentence, cov)
-            if hit.rank <= CUE_WINDOW and cov > 0 and not cue_found:
-                cue_found = any(pattern.search(key) for _, pattern in question.cues)
+            if hit.rank <= CUE_WINDOW and cov >= CUE_COVERAGE:
+                unmet -= {name for name, pattern in question.cues if pattern.search(key)}
     dense = [h.signals["dense"] for h in hits[:GAP_WINDOW] if "dense" in h.signals]
     bm25 = sorted((h.signals["bm25"] for h in hits[:GAP_WINDOW] if "bm25" in h.signals), reverse=True)
     first = hits[0].signals if hits else {}
@@ -157,7 +159,7 @@ def features(question: Question, hits: list[Hit], window: int = 10) -> Features:
         reference=float("reference" in first),
         content=float(content),
         sentence=sentence,
-        cue_missing=float(bool(question.cues) and not cue_found),
+        cue_missing=float(bool(unmet)),
         best_clause_id=best_id,
     )
 

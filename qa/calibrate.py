@@ -6,7 +6,8 @@
 Procedure:
 
 1. One knowledge base holds every document of the set (``tests/data/eval/split.toml``); each question is
-   searched (k = 30) and its ``Features`` computed.
+   searched (k = 30) and its ``Features`` computed. The development questions (on the seed notices, which
+   are fit documents) join the fit part.
 2. A logistic regression (L2, features standardised on the fit part) is fitted on the **fit** part only:
    answerable = 1, "none" = 0.
 3. The operating point is chosen on the fit part from *out-of-fold* probabilities (folds by document, so a
@@ -36,6 +37,7 @@ import numpy as np
 from policykb.qa.abstain import ABSTAIN_PATH, FEATURES, KEYWORD_FEATURES, Features, Rule, features
 from policykb.qa.answer import DEPTH, analyse
 
+DEV_NAME = "dev_questions.jsonl"  # the development set, on the seed notices (fit documents)
 NONE_COST = 2.0
 L2 = 1.0
 FOLDS = 5
@@ -127,7 +129,7 @@ def question_features(kb, questions) -> list[Features]:
 
 def data_hash(folder: Path) -> str:
     h = hashlib.sha256()
-    for p in [folder / "split.toml", *sorted((folder / "questions").glob("*.jsonl"))]:
+    for p in [folder / "split.toml", *sorted((folder / "questions").glob("*.jsonl")), folder / DEV_NAME]:
         h.update(p.name.encode() + b"\0" + p.read_bytes())
     return h.hexdigest()[:16]
 
@@ -161,10 +163,13 @@ def _fit_one(fit_f, fit_y, groups, val_f, val_y, names, model_name: str | None) 
     return Fitted(rule, curve(oof, fit_y, thresholds), curve(val_p, val_y, thresholds))
 
 
-def calibrate(kb, qset, folder: Path, model_name: str) -> Calibration:
-    fit_f = question_features(kb, qset.fit)
-    fit_y = [q.answerable for q in qset.fit]
-    groups = [q.near if not q.answerable else q.doc for q in qset.fit]
+def calibrate(kb, qset, folder: Path, model_name: str, extra_fit=()) -> Calibration:
+    """``extra_fit``: more questions on fit documents (the development set on the seeds), grouped with
+    them for the folds by their ``doc`` field."""
+    fit_qs = [*qset.fit, *extra_fit]
+    fit_f = question_features(kb, fit_qs)
+    fit_y = [q.answerable for q in fit_qs]
+    groups = [q.near or f"dev:{q.doc}" if not q.answerable else q.doc for q in fit_qs]
     val_f = question_features(kb, qset.validation)
     val_y = [q.answerable for q in qset.validation]
     models = {"model": _fit_one(fit_f, fit_y, groups, val_f, val_y, FEATURES, model_name),

@@ -194,6 +194,7 @@ class PipelineScores:
     chars_per_unit: float
     depth: int = DEPTH  # units retrieved per question; MRR and nDCG are at this depth
     results: list[QuestionResult] = field(default_factory=list)
+    by_lang: dict[str, dict[str, float]] = field(default_factory=dict)  # lang → n, recall_1, recall_5, mrr, ndcg
 
     def misses(self, k: int = 5) -> list[QuestionResult]:
         return [r for r in self.results if r.rank is None or r.rank > k]
@@ -221,7 +222,14 @@ def score_pipeline(pipe: Pipeline, questions: Sequence[Question], depth: int = D
     ranks = [r.rank for r in results]
     by_lang = {lang: [r.rank for r in results if r.lang == lang] for lang in LANGUAGES}
     chars = [c for r in results for c in r.chars]
+    by_lang_scores = {
+        lang: {"n": len(rs), "recall_1": recall_at([r.rank for r in rs], 1),
+               "recall_5": recall_at([r.rank for r in rs], 5), "mrr": round(mrr([r.rank for r in rs]), 4),
+               "ndcg": round(sum(r.ndcg for r in rs) / len(rs), 4)}
+        for lang in LANGUAGES if (rs := [r for r in results if r.lang == lang])
+    }
     return PipelineScores(
+        by_lang=by_lang_scores,
         name=pipe.name, n=len(results), recall_1=recall_at(ranks, 1), recall_5=recall_at(ranks, 5),
         mrr=round(mrr(ranks), 4), ndcg=round(sum(r.ndcg for r in results) / max(len(results), 1), 4),
         recall_5_by_lang={lang: recall_at(rs, 5) if rs else None for lang, rs in by_lang.items()},

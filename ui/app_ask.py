@@ -12,7 +12,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from policykb.index.store import KnowledgeBase
-from policykb.ui.app_common import clause_actions, md_escape, short_heading
+from policykb.ui.app_common import clause_actions, go_to_document, md_escape, short_heading
 
 EXAMPLES = ("微视收费吗？", "What does Weishi charge?", "抖音電商對虛假宣傳有什麼規定？")
 ABSTAIN = "知识库中没有回答这个问题的条款 / The knowledge base has no clause that answers this."
@@ -98,4 +98,11 @@ def show_citation(kb: KnowledgeBase, c: dict, key: str) -> None:
         st.caption("上下文 / neighbouring clauses")
         for n in around:
             st.text(f"{n.label} {n.text}".strip())
+    refs = c.get("references") or []
+    if refs:
+        st.caption("本条引用的条款 / articles this clause refers to")
+        for i, r in enumerate(refs):
+            st.text(f"{r['label']} {r['text']}".strip())
+            st.button(f"在文档中查看{r['label']} / open {r['label']}", key=f"ref-{key}-{i}",
+                      on_click=go_to_document, args=(r["doc_id"], r["clause_id"]))
     clause_actions(c, key)

@@ -81,6 +81,9 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+REFERS_TO = {"zh": "↳ 所引 ", "zh-hant": "↳ 所引 ", "en": "↳ refers to "}
+
+
 def format_answer(a: Answer) -> str:
     """The answer for a terminal: question, answer, then each citation with document, issuer, date,
     section, time-bound note and the clause text (and its original wording for a Traditional question)."""
@@ -103,6 +106,8 @@ def format_answer(a: Answer) -> str:
         lines.append(f"    {_one_line(c.clause.text)}")
         if a.lang == "zh-hant" and c.clause.original != c.clause.text:
             lines.append(f"    原文：{_one_line(c.clause.original)}")
+        for ref in c.references:
+            lines.append(f"    {REFERS_TO.get(a.lang, REFERS_TO['zh'])}{ref.label}：{_one_line(ref.text)}")
     if a.abstained and a.related:
         lines += ["", RELATED_HEADING.get(a.lang, RELATED_HEADING["zh"])]
         for h in a.related:

@@ -32,8 +32,8 @@ def register(sub, query_options) -> None:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from policykb.qa.calibrate import calibrate, format_curves, write
-    from policykb.qa.evaluation import load_question_set
+    from policykb.qa.calibrate import DEV_NAME, calibrate, format_curves, write
+    from policykb.qa.evaluation import load_question_set, load_questions
     from policykb.ui.cmd_eval import open_set_kb
 
     try:
@@ -46,7 +46,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     settings = Settings.load()
     kb = open_set_kb(settings, qset.documents, args.set_home)
-    result = calibrate(kb, qset, args.questions, kb.embedding_model_name)
+    dev_path = args.questions / DEV_NAME
+    dev = load_questions(dev_path, part="fit") if dev_path.is_file() else []
+    result = calibrate(kb, qset, args.questions, kb.embedding_model_name, extra_fit=dev)
     print(format_curves(result))
     if not args.dry_run:
         write(result, args.out)

@@ -18,13 +18,21 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from policykb.config import Settings
-from policykb.qa.evaluation import DEV_QUESTIONS, REPO_ROOT, PipelineScores, format_misses, format_table
+from policykb.qa.evaluation import (
+    DEV_QUESTIONS,
+    LANGUAGES,
+    REPO_ROOT,
+    PipelineScores,
+    format_misses,
+    format_table,
+)
 from policykb.qa.lawbench import LAWBENCH_SUBSET, LawbenchResult
 
 EXIT_OK, EXIT_USAGE = 0, 2
@@ -40,6 +48,12 @@ def register(sub, query_options) -> None:
     s.add_argument("--lawbench", default=str(LAWBENCH_SUBSET), metavar="FILE",
                    help="LawBench 1-1 subset JSONL (default: the bundled one; 'none' skips it)")
     s.add_argument("--json", action="store_true", help="print the numbers as one JSON object")
+    s.add_argument("--parts", default="dev,fit,validation", metavar="LIST",
+                   help="which question sets to score, comma-separated: dev (the bundled corpus' development "
+                        "questions), fit and validation (the team's set, split by document; a knowledge base "
+                        "of its 30 documents is built for them); ignored with --questions")
+    s.add_argument("--set-home", type=Path, default=None, metavar="DIR",
+                   help="keep (and reuse) the fit/validation knowledge base there (default: a temporary one)")
     s.set_defaults(func=cmd_eval)
 
 
@@ -51,15 +65,24 @@ class EvalReport:
     lawbench: LawbenchResult | None = None
     answers: dict | None = None  # qa.metrics.answer_metrics of `policykb ask` on the same questions
     notes: list[str] = field(default_factory=list)
+    parts: list[PartReport] = field(default_factory=list)  # fit / validation of the team's set, when run
 
     def to_dict(self) -> dict:
         return {"questions": self.questions, "home": self.home,
                 "pipelines": {s.name: s.to_dict() for s in self.scores},
                 "lawbench": self.lawbench.to_dict() if self.lawbench else None, "answers": self.answers,
-                "notes": self.notes}
+                "notes": self.notes, "parts": {p.name: p.to_dict() for p in self.parts}}
 
     def format(self) -> str:
-        lines = [format_table(self.scores), ""]
+        lines = []
+        if self.parts:
+            dev = [PartReport("dev", self.scores, self.answers)] if self.scores and self.answers else []
+            lines += ["Side by side (dev: bundled corpus; fit/validation: the team's set over 30 documents, "
+                      "split by document, nothing tuned on validation):", format_side_by_side(dev + self.parts), ""]
+            for p in self.parts:
+                lines += [f"== {p.name} ==", format_table(p.scores), format_answers(p.answers), ""]
+            lines.append("== dev ==" if dev else "")
+        lines += [format_table(self.scores), ""] if self.scores else []
         if self.lawbench is not None:
             lb = self.lawbench
             lines.append(f"LawBench 1-1 article recitation ({lb.n} questions; a separate KB of the laws): "
@@ -71,6 +94,55 @@ class EvalReport:
         lines += [format_misses(s) for s in self.scores]
         lines += [f"note: {n}" for n in self.notes]
         return "\n".join(lines)
+
+
+@dataclass
+class PartReport:
+    """One question set's scores: every pipeline and the answers."""
+
+    name: str
+    scores: list[PipelineScores]
+    answers: dict
+
+    def to_dict(self) -> dict:
+        return {"pipelines": {s.name: s.to_dict() for s in self.scores}, "answers": self.answers}
+
+
+SUMMARY_ROWS = (("recall_1", "R@1"), ("recall_5", "R@5"), ("mrr", "MRR"), ("ndcg", "nDCG@10"))
+ANSWER_ROWS = (("abstention_accuracy", "'none' questions that abstain"),
+               ("false_abstention_rate", "answerable questions that abstain"),
+               ("evidence_in_citations", "citations hold the evidence"),
+               ("faithfulness", "sentences verbatim in a cited clause"),
+               ("answer_ms_median", "answer step, median ms"))
+
+
+def format_side_by_side(parts: list[PartReport]) -> str:
+    """dev | fit | validation in columns: each pipeline's R@1, R@5, MRR, nDCG@10 overall and per language,
+    then the answers."""
+    heads = [f"{p.name} ({p.answers['answerable_questions']}+{p.answers['none_questions']} none)" for p in parts]
+    width = max(12, *(len(h) for h in heads))
+    lines = [f"{'':<34}" + "".join(f"{h:>{width + 2}}" for h in heads)]
+
+    def row(label: str, values: list[str]) -> None:
+        lines.append(f"{label:<34}" + "".join(f"{v:>{width + 2}}" for v in values))
+
+    def cell(v) -> str:
+        return "—" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.3f}"
+
+    for i, name in enumerate(s.name for s in parts[0].scores):
+        scores = [p.scores[i] for p in parts]
+        for key, label in SUMMARY_ROWS:
+            row(f"{name} {label}" if key == "recall_1" else f"{'':>{len(name)}} {label}",
+                [cell(getattr(sc, key)) for sc in scores])
+        if i == 0:
+            for lang in LANGUAGES:
+                row(f"  {lang}: R@1 / R@5 / MRR",
+                    [f"{cell(b.get('recall_1'))} {cell(b.get('recall_5'))} {cell(b.get('mrr'))}"
+                     if (b := sc.by_lang.get(lang)) else "—" for sc in scores])
+    lines.append("")
+    for key, label in ANSWER_ROWS:
+        row(label, [f"{p.answers[key]}" if key.endswith("_ms_median") else cell(p.answers[key]) for p in parts])
+    return "\n".join(lines)
 
 
 def answer_all(kb, questions) -> dict:
@@ -190,6 +262,25 @@ def run(settings: Settings, *, questions: Path = DEV_QUESTIONS, lawbench: Path |
     return report
 
 
+def run_set(settings: Settings, *, parts: list[str], set_home: Path | None, k: int = 10,
+            baseline: bool = True, folder: Path | None = None) -> list[PartReport]:
+    """The team's question set: ``parts`` among fit, validation, on one knowledge base of its documents."""
+    from policykb.qa.baselines import naive_llamaindex_pipeline
+    from policykb.qa.evaluation import QUESTION_SET, kb_pipeline, load_question_set, score_pipeline
+
+    qset = load_question_set(folder or QUESTION_SET)
+    kb = open_set_kb(settings, qset.documents, set_home)
+    pipes = [kb_pipeline(kb, mode, name) for mode, name in KB_MODES]
+    if baseline:
+        notes: list[str] = []
+        pipes.append(naive_llamaindex_pipeline(source_files(kb, settings, notes), kb.embedder))
+    out = []
+    for name in parts:
+        qs = getattr(qset, name)
+        out.append(PartReport(name, [score_pipeline(p, qs, k) for p in pipes], answer_all(kb, qs)))
+    return out
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     if args.k < 5:
         print("policykb eval: --k must be at least 5 (Recall@5 is reported)", file=sys.stderr)
@@ -201,6 +292,20 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if lawbench is not None and not lawbench.is_file():
         print(f"policykb eval: no LawBench file {lawbench} (or pass --lawbench none)", file=sys.stderr)
         return EXIT_USAGE
-    report = run(Settings.load(), questions=args.questions, lawbench=lawbench, k=args.k)
+    parts = [p.strip() for p in args.parts.split(",") if p.strip()]
+    unknown = set(parts) - {"dev", "fit", "validation"}
+    if unknown:
+        print(f"policykb eval: unknown parts {sorted(unknown)}; allowed: dev, fit, validation", file=sys.stderr)
+        return EXIT_USAGE
+    settings = Settings.load()
+    if args.questions != DEV_QUESTIONS:
+        parts = ["dev"]
+    if "dev" in parts:
+        report = run(settings, questions=args.questions, lawbench=lawbench, k=args.k)
+    else:
+        report = EvalReport("", str(settings.home), [])
+    set_parts = [p for p in parts if p != "dev"]
+    if set_parts:
+        report.parts = run_set(settings, parts=set_parts, set_home=args.set_home, k=args.k)
     print(json.dumps(report.to_dict(), ensure_ascii=False) if args.json else report.format())
     return EXIT_OK

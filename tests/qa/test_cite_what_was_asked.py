@@ -78,3 +78,10 @@ def test_references_are_in_the_json_of_the_citation(law_kb):
     assert c["label"] == "第三十条"
     assert [(r["label"], r["text"]) for r in c["references"]] == [
         ("第十二条", "电子商务经营者从事经营活动，依法需要取得相关行政许可的，应当依法取得行政许可。")]
+
+
+def test_ask_prints_the_referenced_article_under_its_citation(law_kb):
+    from policykb.ui.cmd_ask import format_answer
+
+    text = format_answer(answer(law_kb, "示例电子商务法第三十条怎么罚？", rule=RULE))
+    assert "    ↳ 所引 第十二条：电子商务经营者从事经营活动，依法需要取得相关行政许可的，应当依法取得行政许可。" in text.splitlines()

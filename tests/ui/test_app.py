@@ -26,6 +26,9 @@ FEES = "一、收费\n1. 平台对本次活动不收取费用。" + XSS + "\n2. 
 RULES = ("第一条 为规范网络直播营销活动，制定本办法。\n第二条 直播间运营者不得进行虚假宣传。\n"
          "第三条 平台應當建立投訴舉報機制，收取費用應當公示。\n")
 
+PENALTY = ("直播处罚办法\n第一条 为规范直播营销，制定本办法。\n第二条 直播间运营者不得虚构交易。\n"
+           "第三条 平台应当公示规则。\n第四条 违反本办法第二条规定的，处一万元以下罚款。\n")
+
 
 @pytest.fixture()
 def kb_home(tmp_path, monkeypatch):
@@ -120,6 +123,24 @@ def test_citation_opens_the_document_at_that_clause(kb_home):
     assert at.session_state["doc_id"] == cited["doc_id"]
     assert at.info and "cited clause" in at.info[0].value
     assert any(t.startswith("▶ ") and cited["text"] in t for t in texts(at))
+    no_html(at)
+
+
+def test_citation_shows_the_article_it_refers_to_and_opens_it(kb_home):
+    with kb_home.writer() as w:
+        from policykb.ingest.pipeline import ingest_text
+
+        r = ingest_text(PENALTY, source_path="penalty.txt", doc_id="penalty")
+        w.upsert(r.document, r.clauses, "test")
+    st.cache_resource.clear()
+    at = ask(app(), "直播处罚办法第四条怎么罚？")
+    result = at.session_state["chat"][0]["result"]
+    cited = result["citations"][0]
+    assert (cited["label"], [x["label"] for x in cited["references"]]) == ("第四条", ["第二条"])
+    assert "本条引用的条款 / articles this clause refers to" in [c.value for c in at.caption]
+    assert "第二条 直播间运营者不得虚构交易。" in texts(at)
+    at.button(key="ref-0-1-0").click().run()
+    assert at.session_state["page"] == DOCUMENTS and at.session_state["doc_id"] == "penalty"
     no_html(at)
 
 
