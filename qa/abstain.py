@@ -41,8 +41,14 @@ from policykb.qa.question import Question
 ABSTAIN_PATH = Path(__file__).resolve().parent / "abstain.toml"
 CONTENT_WINDOW = 5  # `content`, `dense`, `bm25` look at the top 5 clauses
 GAP_WINDOW = 10
-FEATURES = ("coverage", "partial", "missing", "dense", "dense_gap", "bm25", "bm25_gap", "fused_gap",
-            "agreement", "reference", "content", "sentence", "cue_missing")
+SIGNALS = ("coverage", "partial", "missing", "dense", "dense_gap", "bm25", "bm25_gap", "fused_gap",
+           "agreement", "reference", "content", "sentence", "cue_missing")
+# What the model reads: signals whose scale does not grow with the knowledge base (raw BM25 and IDF do: a
+# model fitted on 30 documents would misread them on a user's four), and not near-copies of each other.
+# The rest are reported with every decision.
+FEATURES = ("coverage", "dense", "dense_gap", "fused_gap", "reference", "content", "sentence", "cue_missing")
+CLIP = 3.0  # standardised values beyond ±3 are read as ±3: a knowledge base unlike the fit one cannot
+# push one signal into deciding alone
 # Dense scores are the embedding model's own scale: with another model than the one fitted on, a model of
 # the keyword-side signals alone decides.
 KEYWORD_FEATURES = tuple(n for n in FEATURES if n not in ("dense", "dense_gap", "fused_gap", "agreement"))
@@ -73,7 +79,7 @@ class Features:
 
     def to_dict(self) -> dict[str, object]:
         d = asdict(self)
-        for name in FEATURES:
+        for name in SIGNALS:
             d[name] = round(float(d[name]), 4)
         return d
 
@@ -93,7 +99,8 @@ class Rule:
 
     def probability(self, f: Features) -> float:
         z = self.intercept + sum(
-            c * (f.value(n) - m) / s for n, m, s, c in zip(self.names, self.mean, self.scale, self.coef)
+            c * max(-CLIP, min(CLIP, (f.value(n) - m) / s))
+            for n, m, s, c in zip(self.names, self.mean, self.scale, self.coef)
         )
         return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
@@ -169,9 +176,9 @@ def _read_table(path: Path, name: str, model: object) -> Rule:
     if not isinstance(model, dict) or set(model) != allowed:
         raise ConfigError(f"{path}: [{name}] needs exactly these keys: {', '.join(sorted(allowed))}")
     names = tuple(model["names"])
-    unknown = set(names) - set(FEATURES)
+    unknown = set(names) - set(SIGNALS)
     if unknown:
-        raise ConfigError(f"{path}: [{name}] unknown features {sorted(unknown)}; known: {', '.join(FEATURES)}")
+        raise ConfigError(f"{path}: [{name}] unknown features {sorted(unknown)}; known: {', '.join(SIGNALS)}")
     vectors = [tuple(float(x) for x in model[k]) for k in ("mean", "scale", "coef")]
     if any(len(v) != len(names) for v in vectors) or any(s <= 0 for s in vectors[1]):
         raise ConfigError(f"{path}: [{name}] mean, scale and coef need one value per feature; scale > 0")

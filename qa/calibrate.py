@@ -229,8 +229,8 @@ def render_toml(c: Calibration) -> str:
 
 
 def format_curves(c: Calibration) -> str:
-    lines = [f"fit {c.n_fit[0]} answerable + {c.n_fit[1]} none; validation {c.n_validation[0]} + "
-             f"{c.n_validation[1]}; data {c.data_hash}"]
+    lines = [(f"fit {c.n_fit[0]} answerable + {c.n_fit[1]} none; validation {c.n_validation[0]} + "
+              f"{c.n_validation[1]}; data {c.data_hash}")]
     for name, fitted in c.models.items():
         r = fitted.rule
         lines += [f"[{name}] {len(r.names)} features, threshold {r.threshold}",

@@ -77,8 +77,9 @@ class EvalReport:
         lines = []
         if self.parts:
             dev = [PartReport("dev", self.scores, self.answers)] if self.scores and self.answers else []
-            lines += ["Side by side (dev: bundled corpus; fit/validation: the team's set over 30 documents, "
-                      "split by document, nothing tuned on validation):", format_side_by_side(dev + self.parts), ""]
+            lines += [("Side by side (dev: bundled corpus; fit/validation: the team's set over 30 documents, "
+                       "split by document, nothing tuned on validation):"),
+                      format_side_by_side(dev + self.parts), ""]
             for p in self.parts:
                 lines += [f"== {p.name} ==", format_table(p.scores), format_answers(p.answers), ""]
             lines.append("== dev ==" if dev else "")

@@ -2,6 +2,7 @@
 threshold fit recorded in qa/abstain.toml."""
 # ruff: noqa: F811 — pytest fixtures (kb, fake_home) are imported from answer_kit and requested by name
 
+import itertools
 import math
 import sys
 import tomllib
@@ -20,6 +21,7 @@ from policykb.qa.abstain import (
     ABSTAIN_PATH,
     FEATURES,
     KEYWORD_FEATURES,
+    SIGNALS,
     Features,
     Rule,
     features,
@@ -108,7 +110,7 @@ def test_features_of_an_answered_and_an_unanswered_question(kb):
     assert round(f.coverage, 4) == 0.1643 and f.content == 1.0
     assert f.cue_missing == 1.0  # asks 多少 and no top sentence that mentions it has a number
     assert f.missing > 0  # 广州市 / 人才 / 补贴: in none of the top clauses
-    assert set(f.to_dict()) == {*FEATURES, "best_clause_id"}
+    assert set(f.to_dict()) == {*SIGNALS, "best_clause_id"}
 
 
 def test_a_question_naming_a_clause_has_the_reference_feature(kb):
@@ -128,6 +130,12 @@ def test_probability_is_the_logistic_of_the_standardised_features():
     rule = Rule(("coverage", "dense"), (0.5, 0.8), (0.25, 0.05), (2.0, -1.0), 0.5, 0.5)
     z = 0.5 + 2.0 * (0.75 - 0.5) / 0.25 - 1.0 * (0.9 - 0.8) / 0.05
     assert rule.probability(Features(coverage=0.75, dense=0.9)) == pytest.approx(1 / (1 + math.exp(-z)))
+
+
+def test_a_signal_far_outside_the_fit_range_counts_as_three_standard_deviations():
+    rule = Rule(("bm25",), (2.5,), (0.4,), (-1.0,), 0.0, 0.5)
+    z = -1.0 * -3.0  # (0.1 - 2.5) / 0.4 = -6, read as -3
+    assert rule.probability(Features(bm25=0.1)) == pytest.approx(1 / (1 + math.exp(-z)))
 
 
 def test_fit_picks_the_middle_of_the_widest_error_free_gap():
@@ -181,7 +189,7 @@ def test_recorded_models_are_complete_and_their_curves_are_consistent():
             rows = data["curves"][name][part]
             assert [r[0] for r in rows] == sorted(r[0] for r in rows)
             # a higher threshold abstains at least as often, on both kinds of question
-            assert all(a[1] <= b[1] and a[2] <= b[2] for a, b in zip(rows, rows[1:]))
+            assert all(a[1] <= b[1] and a[2] <= b[2] for a, b in itertools.pairwise(rows))
         assert rule.threshold in [r[0] for r in data["curves"][name]["fit"]]
 
 
