@@ -143,7 +143,7 @@ class Fitted:
 
 @dataclass
 class Calibration:
-    models: dict[str, Fitted]  # "model" (every signal) and "keyword_model" (no dense signal)
+    models: dict[str, Fitted]  # "model" (dense signals too) and "keyword_model" (no dense signal)
     n_fit: tuple[int, int]  # answerable, none
     n_validation: tuple[int, int]
     data_hash: str
@@ -186,7 +186,7 @@ def render_toml(c: Calibration) -> str:
     lines = [
         "# The answerer's abstention models (qa/abstain.py), written by `policykb calibrate`",
         "# (qa/calibrate.py has the procedure). Do not edit by hand: refit.",
-        "# [model] reads every signal and is used when the knowledge base embeds with `embedding_model`;",
+        "# [model] reads the dense signals too and is used when the knowledge base embeds with `embedding_model`;",
         "# [keyword_model] reads no dense score and is used with any other embedding model.",
     ]
     for name, fitted in c.models.items():
