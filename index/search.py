@@ -79,6 +79,12 @@ class PreparedQuery:
     terms: tuple[str, ...] = ()  # extra Chinese keywords from query expansion
     forms: QueryForms | None = None
 
+    @property
+    def dense_text(self) -> str:
+        """What is embedded: the Chinese form, and for an English question the English too — m3e was trained
+        on mixed Chinese and English, and a word-by-word rendering loses what the sentence means."""
+        return f"{self.original} {self.zh}" if self.lang == "en" else self.zh
+
 
 class SearchIndex:
     """Everything one generation needs to answer a query, aligned by row (= reading order)."""
@@ -147,7 +153,7 @@ class SearchIndex:
             ranked["bm25"] = self.keywords.search(q.tokens, depth, mask)
         if mode in ("hybrid", "dense"):
             allowed = None if mask is None else self.keys[mask]
-            found = self.vectors.search(embed_query(q.zh), depth, allowed)
+            found = self.vectors.search(embed_query(q.dense_text), depth, allowed)
             ranked["dense"] = [(self.row_of_key[key], score) for key, score in found]
         if mode != "hybrid":
             only = ranked[mode]
