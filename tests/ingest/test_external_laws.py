@@ -156,3 +156,39 @@ def test_law_title_is_the_document_title(name):
     r = ingest_law(name)
     assert r.document.title == t2s(EXPECTED[name]["title"])
     assert {c.title for c in r.clauses} == {r.document.title}
+
+
+# -- external2: article counts read by hand in tests/data/external2/SOURCES.md ---------------------------
+EXTERNAL2 = Path(__file__).parents[1] / "data" / "external2"
+EXTERNAL2_ARTICLES = {
+    "online_7day_returns_2020.md": 38, "online_transaction_supervision_2021.md": 56,
+    "internet_advertising_measures_2023.md": 32, "consumer_rights_implementing_regulation_2024.md": 53,
+    "price_law_1997.md": 48, "express_delivery_regulation_2019.md": 48, "electronic_signature_law_2019.md": 36,
+    "data_security_law_2021.md": 55, "trademark_law_2019.md": 73, "anti_monopoly_law_2022.md": 70,
+    "tw_multi_level_marketing_act.md": 41,
+}
+
+
+def _external2(name: str):
+    from policykb.ingest.pipeline import ingest_file
+
+    return ingest_file(EXTERNAL2 / name, display_path=f"tests/data/external2/{name}")
+
+
+@pytest.mark.parametrize("name, n", EXTERNAL2_ARTICLES.items())
+def test_external2_articles_run_one_to_n(name, n):
+    from policykb.index.references import label_key
+
+    keys = list(dict.fromkeys(label_key(c.label) for c in _external2(name).clauses if c.label))
+    assert [k for k in keys if k and k.startswith("条:")] == [f"条:{i}" for i in range(1, n + 1)]
+
+
+def test_three_level_notice_keeps_its_numbering():
+    clauses = _external2("gov_bonded_zones_opinions_2019.md").clauses
+    tasks = [c for c in clauses if c.section_path[:1] == ("四、主要任务",) and c.label.endswith(".")]
+    assert [c.label for c in tasks] == [f"{i}." for i in range(1, 22)]
+    groups = [c.section_path[1][:3] for c in tasks]
+    assert groups == ["（一）"] * 5 + ["（二）"] * 4 + ["（三）"] * 4 + ["（四）"] * 3 + ["（五）"] * 5
+    assert next(c for c in tasks if c.label == "18.").text.startswith("促进跨境电商发展。")
+    principles = [c.label for c in clauses if c.section_path == ("二、基本原则",)]
+    assert principles == ["（一）", "（二）", "（三）", "（四）"]
