@@ -9,6 +9,8 @@ Files of a generation (all listed in ``manifest.json`` with size and SHA-256):
 - ``vectors.faiss``   ``IndexIDMap2(IndexFlatIP)``; vectors are stored under their keys, not positions
 - ``tokens.jsonl``    jieba tokens of row i (so the next save need not re-segment unchanged clauses)
 - ``bm25/``           bm25s index (its own ``params.index.json`` records k1, b and the bm25s version)
+- ``versions.jsonl``  earlier versions of replaced documents, one a line: ``{"doc_id", "version", "replaced",
+                      "document", "pipeline_version", "clauses": […]}`` (only when there are any); not searched
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ log = logging.getLogger(__name__)
 
 DOCUMENTS, CLAUSES, IDS, VECTORS, TOKENS, BM25 = ("documents.json", "clauses.jsonl", "ids.json",
                                                   "vectors.faiss", "tokens.jsonl", "bm25")
+VERSIONS = "versions.jsonl"
 REQUIRED = (DOCUMENTS, CLAUSES, IDS, VECTORS, TOKENS)
 T = TypeVar("T")
 LIBRARIES = ("policykb", "faiss-cpu", "bm25s", "sentence-transformers", "torch", "numpy", "jieba", "opencc")
@@ -64,11 +67,12 @@ class Generation:
     index: SearchIndex
     row_of: dict[str, int]
     doc_rows: dict[str, range]
+    versions: tuple[dict, ...] = ()  # earlier versions of replaced documents (see VERSIONS), oldest first
 
     @classmethod
     def build(cls, number: int | None, path: Path | None, manifest: dict, documents: dict[str, Document],
               pipeline: dict[str, str], clauses: list[Clause], vectors: VectorStore | None,
-              keywords: KeywordIndex, params: SearchParams) -> Generation:
+              keywords: KeywordIndex, params: SearchParams, versions: tuple[dict, ...] = ()) -> Generation:
         titles = {doc_id: d.title for doc_id, d in documents.items()}
         index = SearchIndex(clauses, titles, vectors, keywords, params,
                             tokens=(lambda: read_tokens(path, manifest)) if path is not None else None)
@@ -77,7 +81,7 @@ class Generation:
             start = doc_rows[clause.doc_id].start if clause.doc_id in doc_rows else row
             doc_rows[clause.doc_id] = range(start, row + 1)
         return cls(number, path, manifest, documents, pipeline, index,
-                   {c.clause_id: i for i, c in enumerate(clauses)}, doc_rows)
+                   {c.clause_id: i for i, c in enumerate(clauses)}, doc_rows, tuple(versions))
 
     @classmethod
     def empty(cls, params: SearchParams) -> Generation:
@@ -109,7 +113,8 @@ def read_tokens(path: Path, manifest: dict) -> Iterator[list[str]]:
 
 def write_generation(home: Path, number: int, *, documents: dict[str, Document], pipeline: dict[str, str],
                      clauses: list[Clause], tokens: list[list[str]], store: VectorStore,
-                     keywords: KeywordIndex, params: SearchParams, model: str, vector_store: str) -> Generation:
+                     keywords: KeywordIndex, params: SearchParams, model: str, vector_store: str,
+                     versions: tuple[dict, ...] = ()) -> Generation:
     """Write, seal and publish generation ``number``; on any failure nothing is published."""
     temp = disk.new_temp_dir(home, number)
     try:
@@ -122,13 +127,16 @@ def write_generation(home: Path, number: int, *, documents: dict[str, Document],
         (temp / BM25).mkdir()
         keywords.save(temp / BM25)
         disk.write_bytes(temp / VECTORS, store.save())
+        if versions:
+            disk.write_text(temp / VERSIONS, "".join(json.dumps(v, ensure_ascii=False) + "\n" for v in versions))
         manifest = disk.seal(temp, {
             "format": disk.FORMAT_VERSION,
             "generation": number,
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
             "model": {"name": model, "dim": store.dim},
             "vector_store": vector_store,
-            "counts": {"documents": len(documents), "clauses": len(clauses), "vectors": store.count},
+            "counts": {"documents": len(documents), "clauses": len(clauses), "vectors": store.count,
+                       **({"versions": len(versions)} if versions else {})},
             "search_params": params.to_dict(),
             "versions": library_versions(),
         })
@@ -136,7 +144,8 @@ def write_generation(home: Path, number: int, *, documents: dict[str, Document],
     except BaseException:
         shutil.rmtree(temp, ignore_errors=True)
         raise
-    return Generation.build(number, path, manifest, documents, pipeline, clauses, store, keywords, params)
+    return Generation.build(number, path, manifest, documents, pipeline, clauses, store, keywords, params,
+                            versions)
 
 
 def _mismatch(path: Path, problem: str) -> IndexMismatchError:
@@ -196,7 +205,12 @@ def _read(path: Path, number: int, manifest: dict, store_class: type[VectorStore
     store = _parse(path / VECTORS, lambda: store_class.load(data))
     keywords = _parse(path / BM25, lambda: KeywordIndex.load(path / BM25, len(clauses)))
     params = _parse(path / disk.MANIFEST, lambda: SearchParams.from_dict(manifest.get("search_params", {})))
-    gen = Generation.build(number, path, manifest, documents, pipeline, clauses, store, keywords, params)
+    versions: tuple[dict, ...] = ()
+    if VERSIONS in manifest["files"]:
+        raw = disk.read_verified(path, manifest, VERSIONS)
+        versions = _parse(path / VERSIONS, lambda: tuple(json.loads(line) for line in raw.decode().splitlines()))
+    gen = Generation.build(number, path, manifest, documents, pipeline, clauses, store, keywords, params,
+                           versions)
     return gen, ids
 
 

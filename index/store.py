@@ -20,6 +20,8 @@ import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +40,16 @@ from policykb.ingest.record import Clause, Document
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class Version:
+    """An earlier version of a document, kept when a new version replaced it."""
+
+    number: int
+    replaced: str  # when (ISO, UTC)
+    document: Document
+    clauses: list[Clause]
+
+
 class Writer:
     """Changes collected under the lock; committed as one new generation when the ``with`` block ends."""
 
@@ -45,7 +57,39 @@ class Writer:
         self.documents = dict(base.documents)
         self.pipeline = dict(base.pipeline)
         self.clauses = {doc_id: [base.clauses[r] for r in rows] for doc_id, rows in base.doc_rows.items()}
+        self.versions = list(base.versions)
         self.changed = False
+
+    def same_content(self, sha256: str) -> str | None:
+        """The stored document made from exactly these file bytes, if any."""
+        return next((d.doc_id for d in self.documents.values() if d.sha256 == sha256), None)
+
+    def free_id(self, doc_id: str) -> str:
+        """``doc_id``, or ``doc_id-2``, ``-3`` … when a stored document (or an earlier one) has it."""
+        taken = set(self.documents) | {v["doc_id"] for v in self.versions}
+        if doc_id not in taken:
+            return doc_id
+        n = 2
+        while f"{doc_id}-{n}" in taken:
+            n += 1
+        return f"{doc_id}-{n}"
+
+    def new_version(self, doc: Document, clauses: list[Clause], pipeline_version: str) -> int:
+        """Replace ``doc.doc_id`` with ``doc``, keeping the stored one as an earlier version (listed by
+        ``KnowledgeBase.versions``, compared by ``what_changed``). Returns the new version's number."""
+        old = self.documents.get(doc.doc_id)
+        if old is None:
+            self.upsert(doc, clauses, pipeline_version)
+            return 1
+        number = sum(v["doc_id"] == doc.doc_id for v in self.versions) + 1
+        self.versions.append({
+            "doc_id": doc.doc_id, "version": number, "replaced": datetime.now(UTC).isoformat(timespec="seconds"),
+            "document": old.to_dict(), "pipeline_version": self.pipeline.get(doc.doc_id),
+            "clauses": [c.to_dict() for c in self.clauses.get(doc.doc_id, [])],
+        })
+        self.upsert(doc, clauses, pipeline_version)
+        self.changed = True
+        return number + 1
 
     def is_unchanged(self, doc_id: str, sha256: str, pipeline_version: str) -> bool:
         """True when ``doc_id`` is stored from the same file bytes by the same pipeline version."""
@@ -194,6 +238,12 @@ class KnowledgeBase:
     def documents(self) -> list[Document]:
         return list(self._gen.documents.values())
 
+    def versions(self, doc_id: str) -> list[Version]:
+        """Earlier versions of ``doc_id``, oldest first (the stored one is not among them)."""
+        return [Version(v["version"], v["replaced"], Document.from_dict(v["document"]),
+                        [Clause.from_dict(c) for c in v["clauses"]])
+                for v in self._gen.versions if v["doc_id"] == doc_id]
+
     def document(self, doc_id: str) -> Document | None:
         return self._gen.documents.get(doc_id)
 
@@ -281,7 +331,8 @@ class KnowledgeBase:
         try:
             gen = write_generation(self.home, number, documents=w.documents, pipeline=w.pipeline,
                                    clauses=clauses, tokens=tokens, store=store, keywords=keywords,
-                                   params=params, model=embedder.name, vector_store=self.settings.vector_store)
+                                   params=params, model=embedder.name, vector_store=self.settings.vector_store,
+                                   versions=tuple(w.versions))
         except OSError as exc:
             live = f"generation {base.number} is still live" if base.number is not None else "nothing was saved"
             raise IndexWriteError(f"could not save the knowledge base at {self.home}: {exc}; {live}") from exc

@@ -45,11 +45,20 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("ingest", help="add notices (files or folders) to the knowledge base")
     s.add_argument("paths", nargs="*", type=Path, help="files or folders (default: the bundled corpus/)")
     s.add_argument("--json", action="store_true", help="print the report as JSON")
+    s.add_argument("--replace", metavar="DOC_ID",
+                   help="the one file given is a new version of this document (the old version is kept)")
     s.set_defaults(func=cmd_ingest)
 
     s = sub.add_parser("docs", help="list the documents")
     s.add_argument("--json", action="store_true")
+    s.add_argument("--versions", action="store_true", help="also list the earlier versions of each document")
     s.set_defaults(func=cmd_docs)
+
+    s = sub.add_parser("diff", help="what changed between a document and an earlier version of it")
+    s.add_argument("doc_id")
+    s.add_argument("--version", type=int, help="the earlier version to compare with (default: the latest)")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_diff)
 
     s = sub.add_parser("clauses", help="list clauses")
     s.add_argument("--doc", help="only this document id")
@@ -109,7 +118,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         # The stored index cannot be served; ingest is how it gets rebuilt.
         print(f"policykb: {exc}\npolicykb: rebuilding the knowledge base from the given files", file=sys.stderr)
         kb = KnowledgeBase.open(settings, fresh=True)
-    report = ingest_paths(kb, paths, max_chars=settings.max_clause_chars)
+    report = ingest_paths(kb, paths, max_chars=settings.max_clause_chars, replace=args.replace)
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False))
     else:
@@ -118,13 +127,57 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
-    for doc in _kb().documents():
+    kb = _kb()
+    for doc in kb.documents():
+        versions = kb.versions(doc.doc_id) if args.versions else []
         if args.json:
-            print(json.dumps(doc.to_dict(), ensure_ascii=False))
-        else:
-            m = doc.metadata
-            print(f"{doc.doc_id:<36} {doc.n_clauses:>4} clauses  {m.date or '':<10}  {m.issuer or '':<12} {doc.title}")
+            d = doc.to_dict()
+            if args.versions:
+                d["versions"] = [{"version": v.number, "replaced": v.replaced, "sha256": v.document.sha256,
+                                  "source_path": v.document.source_path, "n_clauses": len(v.clauses)}
+                                 for v in versions]
+            print(json.dumps(d, ensure_ascii=False))
+            continue
+        m = doc.metadata
+        print(f"{doc.doc_id:<36} {doc.n_clauses:>4} clauses  {m.date or '':<10}  {m.issuer or '':<12} {doc.title}")
+        for v in versions:
+            print(f"  version {v.number:<3} {len(v.clauses):>4} clauses  replaced {v.replaced}  {v.document.source_path}")
     return EXIT_OK
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from policykb.index.changes import what_changed
+
+    kb = _kb()
+    if kb.document(args.doc_id) is None:
+        print(f"policykb: no document {args.doc_id!r} (policykb docs lists them)", file=sys.stderr)
+        return EXIT_FAIL
+    versions = kb.versions(args.doc_id)
+    if not versions:
+        print(f"policykb: {args.doc_id} has no earlier version", file=sys.stderr)
+        return EXIT_FAIL
+    chosen = next((v for v in versions if v.number == args.version), None) if args.version else versions[-1]
+    if chosen is None:
+        known = ", ".join(str(v.number) for v in versions)
+        print(f"policykb: {args.doc_id} has no version {args.version}; earlier versions: {known}", file=sys.stderr)
+        return EXIT_FAIL
+    changes = what_changed(chosen.clauses, kb.clauses(args.doc_id))
+    if args.json:
+        print(json.dumps({"doc_id": args.doc_id, "version": chosen.number, **changes.to_dict()}, ensure_ascii=False))
+        return EXIT_OK
+    print(f"{args.doc_id}: version {chosen.number} (replaced {chosen.replaced}) → now: {len(changes.added)} added, "
+          f"{len(changes.removed)} removed, {len(changes.changed)} changed, {changes.unchanged} unchanged")
+    for c in changes.added:
+        print(f"+ {_where(c)}  {c.text}")
+    for c in changes.removed:
+        print(f"- {_where(c)}  {c.text}")
+    for old, new in changes.changed:
+        print(f"~ {_where(new)}\n    was: {old.text}\n    now: {new.text}")
+    return EXIT_OK
+
+
+def _where(c) -> str:
+    return " > ".join([*c.section_path, c.label]).strip(" >")
 
 
 def cmd_clauses(args: argparse.Namespace) -> int:

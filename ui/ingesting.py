@@ -1,21 +1,31 @@
 """Batch ingest: files and folders → the knowledge base, with a report.
 
-A bad file is reported and skipped; the rest of the batch goes on; what is already in the
-knowledge base stays unless a file replaces its own document. The whole batch is committed
-as one new generation at the end (or nothing is, if the commit fails).
+A bad file is reported and skipped; the rest of the batch goes on. The whole batch is committed as one
+new generation at the end (or nothing is, if the commit fails).
+
+A document's identity is not its file name. A file becomes a **new version** of a stored document only
+when the user says so — ``--replace DOC_ID``, a manifest entry naming the doc_id, or ingesting again the
+very file (same path) the document was made from — and the old version is kept (``policykb docs
+--versions``, ``policykb diff``). Any other file whose name matches a stored document is a new document
+(``notice-2``); a file with the exact bytes of a stored document is reported as a duplicate.
+
+Folder ingest never follows a symbolic link, and lists every file it leaves out with the reason (hidden,
+unsupported type, folder documentation, link); names are printed with control characters escaped.
 """
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from policykb.errors import ConfigError, PolicyKBError
 from policykb.index.store import KnowledgeBase
+from policykb.ingest.loaders import ALLOWED
 from policykb.ingest.loaders import KINDS as SUPPORTED_SUFFIXES
-from policykb.ingest.metadata import MANIFEST_NAME, load_manifest
-from policykb.ingest.pipeline import PIPELINE_VERSION, ingest_file
+from policykb.ingest.metadata import MANIFEST_NAME, ManifestEntry, doc_id_for, load_manifest
+from policykb.ingest.pipeline import PIPELINE_VERSION, file_sha256, ingest_file
 
 SKIP_NAMES = ("readme", "license", "changelog", "sources")  # folder documentation, not notices
 
@@ -23,7 +33,7 @@ SKIP_NAMES = ("readme", "license", "changelog", "sources")  # folder documentati
 @dataclass
 class FileOutcome:
     path: str
-    status: str  # added | replaced | unchanged | skipped
+    status: str  # added | new version | updated | unchanged | duplicate | skipped
     doc_id: str | None = None
     clauses: int = 0
     reason: str | None = None
@@ -54,15 +64,12 @@ class IngestReport:
 
 
 def discover(paths: list[Path]) -> tuple[list[tuple[Path, Path]], list[FileOutcome]]:
-    """(file, folder whose manifest applies) for each file to ingest; problems as outcomes."""
+    """(file, folder whose manifest applies) for each file to ingest; everything left out as an outcome."""
     found: list[tuple[Path, Path]] = []
     problems: list[FileOutcome] = []
     for p in paths:
         if p.is_dir():
-            for f in sorted(p.rglob("*")):
-                if f.is_file() and f.suffix.lower() in SUPPORTED_SUFFIXES and f.name != MANIFEST_NAME \
-                        and not f.stem.lower().startswith(SKIP_NAMES) and not f.name.startswith("."):
-                    found.append((f, f.parent))
+            _walk(p, found, problems)
         elif p.is_file():
             found.append((p, p.parent))
         else:
@@ -70,15 +77,54 @@ def discover(paths: list[Path]) -> tuple[list[tuple[Path, Path]], list[FileOutco
     return found, problems
 
 
-def ingest_paths(kb: KnowledgeBase, paths: list[Path], *, max_chars: int) -> IngestReport:
+def _walk(root: Path, found: list[tuple[Path, Path]], problems: list[FileOutcome]) -> None:
+    def skip(path: Path, reason: str) -> None:
+        problems.append(FileOutcome(str(path), "skipped", reason=reason))
+
+    for folder, dirs, files in os.walk(root, followlinks=False):
+        here = Path(folder)
+        for d in sorted(dirs):
+            if (here / d).is_symlink():
+                skip(here / d, "symbolic link to a folder; not followed")
+            elif d.startswith("."):
+                skip(here / d, "hidden folder; not searched")
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not (here / d).is_symlink())
+        for name in sorted(files):
+            f = here / name
+            if name == MANIFEST_NAME:
+                continue
+            if f.is_symlink():
+                target = os.path.realpath(f)
+                where = "inside" if Path(target).is_relative_to(root.resolve()) else "outside"
+                skip(f, f"symbolic link to a file {where} the folder; not followed")
+            elif name.startswith("."):
+                skip(f, "hidden file")
+            elif f.suffix.lower() not in SUPPORTED_SUFFIXES:
+                suffix = repr(f.suffix) if f.suffix else "no extension"
+                skip(f, f"unsupported file type ({suffix}); allowed: {ALLOWED}")
+            elif f.stem.lower().startswith(SKIP_NAMES):
+                skip(f, "folder documentation (README, LICENSE, CHANGELOG, SOURCES), not a notice")
+            else:
+                found.append((f, f.parent))
+
+
+def ingest_paths(kb: KnowledgeBase, paths: list[Path], *, max_chars: int,
+                 replace: str | None = None) -> IngestReport:
+    """``replace``: the doc_id the (single) file is a new version of."""
     report = IngestReport()
     files, problems = discover(paths)
     report.files.extend(problems)
+    if replace is not None and len(files) != 1:
+        report.error = f"--replace {replace} takes exactly one file, not {len(files)}"
+        return report
     manifests: dict[Path, dict] = {}
     try:
         with kb.writer() as w:
+            if replace is not None and replace not in w.documents:
+                report.error = f"--replace {replace}: no such document (policykb docs lists them)"
+                return report
             for f, folder in files:
-                report.files.append(_one(w, f, folder, manifests, max_chars))
+                report.files.append(_one(w, f, folder, manifests, max_chars, replace))
     except PolicyKBError as exc:
         report.error = str(exc)
     except OSError as exc:
@@ -89,12 +135,18 @@ def ingest_paths(kb: KnowledgeBase, paths: list[Path], *, max_chars: int) -> Ing
     return report
 
 
-def _one(w, f: Path, folder: Path, manifests: dict[Path, dict], max_chars: int) -> FileOutcome:
+def _one(w, f: Path, folder: Path, manifests: dict[Path, dict], max_chars: int,
+         replace: str | None = None) -> FileOutcome:
+    display = _display(f)
     try:
         if folder not in manifests:
             manifests[folder] = load_manifest(folder)
         entry = manifests[folder].get(f.name)
-        result = ingest_file(f, entry, display_path=_display(f), max_chars=max_chars)
+        target, mode, note = _identity(w, f, display, entry, replace)
+        if mode == "duplicate":
+            return FileOutcome(str(f), "duplicate", target, len(w.clauses.get(target, [])), reason=note)
+        values = entry.values if entry else {}
+        result = ingest_file(f, ManifestEntry(target, f.name, values), display_path=display, max_chars=max_chars)
     except ConfigError as exc:
         return FileOutcome(str(f), "skipped", reason=str(exc))
     except PolicyKBError as exc:
@@ -105,13 +157,42 @@ def _one(w, f: Path, folder: Path, manifests: dict[Path, dict], max_chars: int) 
     if not result.clauses:
         return FileOutcome(str(f), "skipped", doc.doc_id, reason="no clauses found (no text?)",
                            warnings=doc.warnings)
-    if w.is_unchanged(doc.doc_id, doc.sha256, PIPELINE_VERSION):
+    if mode == "update" and w.is_unchanged(doc.doc_id, doc.sha256, PIPELINE_VERSION):
         return FileOutcome(str(f), "unchanged", doc.doc_id, doc.n_clauses)
-    status = "replaced" if doc.doc_id in w.documents else "added"
-    w.upsert(doc, result.clauses, PIPELINE_VERSION)
+    if mode == "version":
+        number = w.new_version(doc, result.clauses, PIPELINE_VERSION)
+        status, note = "new version", f"version {number}; the earlier one is kept (policykb diff {doc.doc_id})"
+    else:
+        w.upsert(doc, result.clauses, PIPELINE_VERSION)
+        status = "updated" if mode == "update" else "added"
     removed = Counter(r.reason for r in result.removals)
-    return FileOutcome(str(f), status, doc.doc_id, len(result.clauses), guessed=doc.guessed,
+    return FileOutcome(str(f), status, doc.doc_id, len(result.clauses), reason=note, guessed=doc.guessed,
                        warnings=doc.warnings, removed=dict(removed))
+
+
+def _identity(w, f: Path, display: str, entry: ManifestEntry | None,
+              replace: str | None) -> tuple[str, str, str | None]:
+    """(doc_id, mode, note) for file ``f``: mode "update" (same bytes as that document: re-processed only
+    if the pipeline changed), "version" (a new version of that document), "add" or "duplicate"."""
+    sha = file_sha256(f)
+    explicit = replace or (entry.doc_id if entry else None)
+    base_id = explicit or doc_id_for(f)
+    same = w.same_content(sha)
+    if same is not None:
+        if same == base_id or (explicit is None and w.documents[same].source_path == display):
+            return same, "update", None
+        return same, "duplicate", f"same content as {same}; not added twice"
+    if explicit is not None:
+        return explicit, ("version" if explicit in w.documents else "add"), None
+    stored = w.documents.get(base_id)
+    if stored is not None and stored.source_path == display:
+        return base_id, "version", None  # the very file this document was made from, changed
+    doc_id = w.free_id(base_id)
+    note = None
+    if doc_id != base_id:
+        note = (f"another document is stored as {base_id}; this file is added as {doc_id} "
+                f"(to make it a new version instead: policykb ingest FILE --replace {base_id})")
+    return doc_id, "add", note
 
 
 def _display(f: Path) -> str:
@@ -121,13 +202,30 @@ def _display(f: Path) -> str:
         return str(f.resolve())
 
 
+_CONTROL = {i: f"\\x{i:02x}" for i in [*range(0x20), 0x7F]} | {0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t"}
+
+
+def shown(name: str) -> str:
+    """A file name as printed: control characters escaped, so a name cannot forge a report line.
+
+    >>> shown("a\\nfiles: 0 (none)")
+    'a\\\\nfiles: 0 (none)'
+    """
+    return name.translate(_CONTROL)
+
+
+STATUSES = ("added", "new version", "updated", "unchanged", "duplicate", "skipped")
+
+
 def format_report(report: IngestReport) -> str:
     lines = []
     for f in report.files:
         if f.status == "skipped":
-            lines.append(f"  skipped    {f.path}: {f.reason}")
+            lines.append(f"  skipped    {shown(f.path)}: {shown(f.reason or '')}")
             continue
-        lines.append(f"  {f.status:<10} {f.doc_id:<36} {f.clauses:>4} clauses  {f.path}")
+        lines.append(f"  {f.status:<11} {f.doc_id:<36} {f.clauses:>4} clauses  {shown(f.path)}")
+        if f.reason:
+            lines.append(f"             {shown(f.reason)}")
         if f.guessed:
             lines.append(f"             guessed from the text: {', '.join(f.guessed)}")
         for warning in f.warnings:
@@ -136,7 +234,7 @@ def format_report(report: IngestReport) -> str:
             parts = ", ".join(f"{k} {v}" for k, v in sorted(f.removed.items()))
             lines.append(f"             removed (not in any clause): {parts}")
     c = report.counts
-    summary = ", ".join(f"{c[k]} {k}" for k in ("added", "replaced", "unchanged", "skipped") if c[k])
+    summary = ", ".join(f"{c[k]} {k}" for k in STATUSES if c[k])
     lines.append(f"files: {len(report.files)} ({summary or 'none'}); knowledge base: {report.documents} documents, "
                  f"{report.clauses} clauses")
     if report.error:

@@ -257,6 +257,32 @@ def test_upload_adds_a_notice_to_the_shared_kb(kb_home):
     assert len(kb_home.documents()) == 3
 
 
+def test_an_upload_named_like_a_notice_never_replaces_it(kb_home):
+    from policykb.ui.app_upload import ingest_uploads
+
+    before = [c.to_json() for c in kb_home.clauses("fees-notice")]
+    text, ok = ingest_uploads(kb_home, [upload("fees_notice.txt", "平台收取每家企业5000元费用。\n".encode())])
+    assert ok and "added as fees-notice-2" in text
+    kb_home.reload()
+    assert [c.to_json() for c in kb_home.clauses("fees-notice")] == before
+
+
+def test_an_upload_chosen_as_a_new_version_keeps_the_old_one(kb_home):
+    from policykb.ui.app_upload import ingest_uploads
+
+    text, ok = ingest_uploads(kb_home, [upload("fees_v2.txt", "一、收费\n1. 平台不收取费用。\n".encode())],
+                              replace="fees-notice")
+    assert ok and "new version" in text
+    kb_home.reload()
+    assert [v.number for v in kb_home.versions("fees-notice")] == [1]
+    assert [c.text for c in kb_home.clauses("fees-notice")] == ["平台不收取费用。"]
+
+
+def test_upload_page_offers_new_document_or_new_version(kb_home):
+    at = go(app(), UPLOAD)
+    assert at.selectbox(key="replace_doc").options == ["（新文档）/ a new document", "fees-notice", "live-rules"]
+
+
 def test_safe_name_never_leaves_the_folder():
     from policykb.ui.app_upload import safe_name
 

@@ -166,7 +166,7 @@ def make_bad(kind: str, folder: Path) -> tuple[Path, str]:
     name, build, reason = BAD[kind]
     path = folder / f"a_{name}"
     build(path)
-    for tmp in folder.glob("*.tmp"):
+    for tmp in [*folder.glob("*.tmp"), *folder.glob("*.png")]:  # what the PDF makers leave beside their PDF
         tmp.unlink()
     return path, reason
 
@@ -228,13 +228,19 @@ def test_big5_gb18030_gbk_and_bom_copies_give_the_same_clauses(tmp_path, base):
                  "tw_esign.big5.md", "tw_esign.utf8.md"):
         shutil.copy(DATA / "encodings" / name, folder / name)
     report = batch([folder])
-    assert [(f.status, f.warnings) for f in report.files] == [("added", ())] * 6
+    # GB18030 writes these characters exactly as GBK does: that copy is the same bytes, a duplicate.
+    assert [(Path(f.path).name, f.status, f.warnings) for f in report.files] == [
+        ("shenzhen.gb18030.txt", "added", ()), ("shenzhen.gbk.txt", "duplicate", ()),
+        ("shenzhen.utf8.txt", "duplicate", ()), ("shenzhen.utf8bom.txt", "added", ()),
+        ("tw_esign.big5.md", "added", ()), ("tw_esign.utf8.md", "added", ())]
+    assert report.files[1].reason == "same content as shenzhen-gb18030; not added twice"
+    assert report.files[2].reason == "same content as shenzhen-weishi-2020; not added twice"  # the seed itself
     kb = open_kb()
     view = {d: [(c.label, c.section_path, c.text) for c in kb.clauses(d)] for d in
-            ("shenzhen-gbk", "shenzhen-gb18030", "shenzhen-utf8bom", "shenzhen-utf8", "tw-esign-big5", "tw-esign-utf8")}
-    assert view["shenzhen-gbk"] == view["shenzhen-gb18030"] == view["shenzhen-utf8bom"] == view["shenzhen-utf8"]
+            ("shenzhen-gb18030", "shenzhen-utf8bom", "shenzhen-weishi-2020", "tw-esign-big5", "tw-esign-utf8")}
+    assert view["shenzhen-gb18030"] == view["shenzhen-utf8bom"] == view["shenzhen-weishi-2020"]
     assert view["tw-esign-big5"] == view["tw-esign-utf8"]
-    assert [kb.document(d).encoding for d in ("shenzhen-gbk", "shenzhen-utf8bom", "tw-esign-big5")] == [
+    assert [kb.document(d).encoding for d in ("shenzhen-gb18030", "shenzhen-utf8bom", "tw-esign-big5")] == [
         "gb18030", "utf-8-sig", "big5"]
     assert_base_untouched(base)
 
@@ -338,7 +344,7 @@ def test_file_ingested_by_an_older_pipeline_is_ingested_again(monkeypatch):
     with monkeypatch.context() as m:
         m.setattr(ingesting, "PIPELINE_VERSION", "0")
         assert [f.status for f in batch([CORPUS / SZ]).files] == ["added"]
-    assert [(f.status, f.clauses) for f in batch([CORPUS / SZ]).files] == [("replaced", 22)]
+    assert [(f.status, f.clauses) for f in batch([CORPUS / SZ]).files] == [("updated", 22)]
     assert [(f.status, f.clauses) for f in batch([CORPUS / SZ]).files] == [("unchanged", 22)]
 
 
@@ -350,8 +356,8 @@ def test_changed_file_replaces_its_old_clauses(tmp_path, base):
     old_ids = {c.clause_id for c in open_kb().clauses("notice")}
     assert len(old_ids) == 3
     f.write_text("第一条 平台经营者应当公示营业执照信息。\n第二条 平台经营者应当建立投诉举报机制。\n", encoding="utf-8")
-    report = batch([f])
-    assert [(o.status, o.clauses) for o in report.files] == [("replaced", 2)]
+    report = batch([f])  # the very file the document was made from, changed: its new version
+    assert [(o.status, o.clauses) for o in report.files] == [("new version", 2)]
     new = open_kb().clauses("notice")
     assert [(c.label, c.text) for c in new] == [("第一条", "平台经营者应当公示营业执照信息。"), ("第二条", "平台经营者应当建立投诉举报机制。")]
     gone = old_ids - {c.clause_id for c in new}
@@ -408,14 +414,16 @@ def test_cli_ingest_default_corpus_then_unchanged():
     first = cli("ingest")
     assert first.returncode == 0, first.stderr
     lines = first.stdout.splitlines()
-    assert lines[-1] == "files: 4 (4 added); knowledge base: 4 documents, 128 clauses"
+    assert lines[-1] == "files: 5 (4 added, 1 skipped); knowledge base: 4 documents, 128 clauses"
+    assert [ln for ln in lines if ln.startswith("  skipped")] == [
+        f"  skipped    {CORPUS / 'README.md'}: folder documentation (README, LICENSE, CHANGELOG, SOURCES), not a notice"]
     assert [ln.split()[:3] for ln in lines if ln.startswith("  added")] == [
         ["added", "douyin-gov-media-rules-2023", "44"], ["added", "qingyuan-livestream-festival-2021", "41"],
         ["added", "shanghai-livestream-measures-2020", "21"], ["added", "shenzhen-weishi-2020", "22"]]
     again = cli("ingest")
     assert again.returncode == 0
-    assert again.stdout.splitlines()[-1] == "files: 4 (4 unchanged); knowledge base: 4 documents, 128 clauses"
-    assert all(" unchanged " in ln for ln in again.stdout.splitlines()[:-1])
+    assert again.stdout.splitlines()[-1] == "files: 5 (4 unchanged, 1 skipped); knowledge base: 4 documents, 128 clauses"
+    assert all(" unchanged " in ln for ln in again.stdout.splitlines()[:-1] if "README" not in ln)
 
 
 def test_cli_batch_with_every_bad_file(tmp_path):
@@ -431,7 +439,7 @@ def test_cli_batch_with_every_bad_file(tmp_path):
     for path, reason in bad:
         assert f"  skipped    {path}: {reason}" in lines
     assert f"  skipped    {tmp_path / 'missing.txt'}: no such file or folder" in lines
-    assert any(ln.startswith("  added      z-new ") and ln.endswith(f"41 clauses  {folder / 'z_new.txt'}") for ln in lines)
+    assert any(ln.startswith("  added       z-new ") and ln.endswith(f"41 clauses  {folder / 'z_new.txt'}") for ln in lines)
     assert lines[-1] == f"files: {len(bad) + 2} (1 added, {len(bad) + 1} skipped); knowledge base: 3 documents, 84 clauses"
     assert {d: cli_clauses(d) for d in BASE_DOCS} == before
 
@@ -487,7 +495,7 @@ def test_cli_changed_file_is_replaced(tmp_path):
     f.write_text("第一条 平台经营者应当建立投诉举报机制。\n", encoding="utf-8")
     out = cli("ingest", str(f))
     assert out.returncode == 0
-    assert out.stdout.splitlines()[0].split()[:3] == ["replaced", "rule", "1"]
+    assert out.stdout.splitlines()[0].split()[:4] == ["new", "version", "rule", "1"]
     new = [json.loads(ln) for ln in cli_clauses("rule").splitlines()]
     assert [c["text"] for c in new] == ["平台经营者应当建立投诉举报机制。"]
     assert not old & {c["clause_id"] for c in new}
