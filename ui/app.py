@@ -6,6 +6,8 @@ button elsewhere ("open in document") can switch pages. Safety and state rules a
 
 from __future__ import annotations
 
+import hmac
+
 import streamlit as st
 
 from policykb.ui.app_common import (
@@ -17,12 +19,29 @@ from policykb.ui.app_common import (
     UPLOAD,
     basket,
     knowledge_base,
+    settings,
     start_loading,
 )
 
 
+def signed_in() -> bool:
+    """With ``ui_password`` configured, nothing is shown until it is given (compared in constant time)."""
+    password = settings().ui_password
+    if not password or st.session_state.get("signed_in"):
+        return True
+    given = st.text_input("密码 / password", type="password", key="password")
+    if given and hmac.compare_digest(given.encode(), password.encode()):
+        st.session_state["signed_in"] = True
+        st.rerun()
+    if given:
+        st.error("密码不对 / wrong password")
+    return False
+
+
 def main() -> None:
     st.set_page_config(page_title="policykb", layout="wide")
+    if not signed_in():
+        st.stop()
     start_loading()  # the model loads while the page is drawn and the first question is typed
     with st.sidebar:
         st.title("policykb")

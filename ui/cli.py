@@ -77,6 +77,9 @@ def _parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("ui", help="start the Streamlit app")
     s.add_argument("--port", type=int, default=8501)
+    s.add_argument("--host", default=LOOPBACK,
+                   help=f"address to listen on (default {LOOPBACK}: this machine only); any other needs a "
+                        "password (POLICYKB_UI_PASSWORD or ui_password in config.toml), which the app asks for")
     s.add_argument("--headless", action="store_true", help="do not open a browser")
     s.set_defaults(func=cmd_ui)
     return p
@@ -256,8 +259,27 @@ def _print_hits(q: str, hits) -> None:
 
 # -- ui ----------------------------------------------------------------------------------------
 
+LOOPBACK = "127.0.0.1"
+
+
+def is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def cmd_ui(args: argparse.Namespace) -> int:
     settings = _settings()
+    if not is_loopback(args.host) and not settings.ui_password:
+        print(f"policykb ui: --host {args.host} lets other machines in; set a password first "
+              "(POLICYKB_UI_PASSWORD or ui_password in $POLICYKB_HOME/config.toml), or leave --host out",
+              file=sys.stderr)
+        return EXIT_USAGE
     kb = _kb(settings)
     if not kb.documents():
         from policykb.ui.ingesting import format_report, ingest_paths
@@ -271,8 +293,8 @@ def cmd_ui(args: argparse.Namespace) -> int:
 
     start_loading()
     app = Path(__file__).with_name("app.py")
-    argv = ["run", str(app), "--server.port", str(args.port), "--browser.gatherUsageStats", "false",
-            "--server.maxUploadSize", "20"]
+    argv = ["run", str(app), "--server.port", str(args.port), "--server.address", args.host,
+            "--browser.gatherUsageStats", "false", "--server.maxUploadSize", "20"]
     if args.headless:
         argv += ["--server.headless", "true"]
     return streamlit_cli.main.main(args=argv, prog_name="streamlit", standalone_mode=False) or EXIT_OK

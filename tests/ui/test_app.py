@@ -296,3 +296,14 @@ def test_highlight_escapes_before_marking():
     out = highlight("收取費用<script>alert(1)</script>", ["收取费用", "script"])
     assert "<script>" not in out and "&lt;" in out
     assert out.count("<mark>") == 3 and "<mark>收取費用</mark>" in out
+
+
+def test_a_configured_password_is_asked_before_anything_is_shown(kb_home, monkeypatch):
+    monkeypatch.setenv("POLICYKB_UI_PASSWORD", "s3cret")
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert [t.label for t in at.text_input] == ["密码 / password"] and not at.sidebar.radio
+    at.text_input(key="password").input("wrong").run()
+    assert at.error[0].value == "密码不对 / wrong password" and not at.sidebar.radio
+    at.text_input(key="password").input("s3cret").run()
+    assert at.sidebar.radio(key="page").value and not at.error

@@ -171,3 +171,22 @@ def test_a_newline_in_a_file_name_cannot_forge_a_report_line(tmp_path):
     assert "x\\nfiles: 0 (none)\\n.txt" in text
     assert [ln for ln in text.splitlines() if ln.startswith("files:")] == [
         "files: 1 (1 added); knowledge base: 1 documents, 1 clauses"]
+
+
+# -- who can reach the app ----------------------------------------------------------------------------------
+
+def test_ui_listens_on_loopback_unless_told_otherwise_with_a_password(monkeypatch):
+    import streamlit.web.cli as streamlit_cli
+
+    from policykb.ui import cli as policykb_cli
+
+    seen: list[list[str]] = []
+    monkeypatch.setattr(streamlit_cli.main, "main", lambda args, **kw: seen.append(args) or 0)
+    monkeypatch.setattr(policykb_cli, "_kb", lambda settings=None: type("KB", (), {"documents": lambda self: [1]})())
+    monkeypatch.delenv("POLICYKB_UI_PASSWORD", raising=False)
+    assert policykb_cli.main(["ui", "--headless"]) == 0
+    assert seen[-1][seen[-1].index("--server.address") + 1] == "127.0.0.1"
+    assert policykb_cli.main(["ui", "--host", "0.0.0.0"]) == 2
+    monkeypatch.setenv("POLICYKB_UI_PASSWORD", "s3cret")
+    assert policykb_cli.main(["ui", "--host", "0.0.0.0", "--headless"]) == 0
+    assert seen[-1][seen[-1].index("--server.address") + 1] == "0.0.0.0"
