@@ -3,7 +3,8 @@
 ::
 
     HOME/
-      CURRENT                  "7\\n": the live generation (replaced atomically)
+      CURRENT                  "7\\n7 <sha256>\\n6 <sha256>\\n": the live generation, then the SHA-256 of the
+                               manifest.json of each generation kept (the seal; replaced atomically)
       lock                     flock'ed by the one writer; readers never take it
       generations/
         6/                     the previous generation, kept so a failed save leaves one to load
@@ -154,11 +155,15 @@ def read_manifest(directory: Path) -> dict:
     return manifest
 
 
-def verify(directory: Path, *, defer: tuple[str, ...] = ()) -> dict:
-    """Check every file the manifest lists (size, then SHA-256); return the manifest.
+def verify(directory: Path, *, defer: tuple[str, ...] = (), seal: str | None = None) -> dict:
+    """Check the manifest against its ``seal`` (when CURRENT records one), then every file it lists (size,
+    then SHA-256); return the manifest.
 
     Files named in ``defer`` are only size-checked here; read them with ``read_verified``, which checks
     the checksum of the very bytes it returns."""
+    if seal is not None and (directory / MANIFEST).is_file() and manifest_sha(directory) != seal:
+        raise incomplete(directory / MANIFEST, "does not match the checksum CURRENT sealed it with (it was "
+                                               "changed after it was written)")
     manifest = read_manifest(directory)
     for rel, meta in manifest["files"].items():
         path = _listed(directory, rel)
@@ -198,15 +203,36 @@ def generation_numbers(home: Path) -> list[int]:
     return sorted(int(p.name) for p in root.iterdir() if p.is_dir() and p.name.isdigit())
 
 
-def read_current(home: Path) -> int | None:
-    """The generation CURRENT names; ``None`` if there is no CURRENT (or it is unreadable)."""
+def _current_lines(home: Path) -> list[str] | None:
     try:
-        text = (home / CURRENT).read_text(encoding="ascii").strip()
+        return (home / CURRENT).read_text(encoding="ascii").split("\n")
     except FileNotFoundError:
         return None
     except (OSError, UnicodeDecodeError) as exc:
         log.warning("%s is unreadable (%s); looking for the newest complete generation", home / CURRENT, exc)
         return None
+
+
+def read_seals(home: Path) -> dict[int, str]:
+    """Generation number → the SHA-256 its ``manifest.json`` was written with, as CURRENT records it."""
+    seals = {}
+    for line in (_current_lines(home) or [])[1:]:
+        number, _, sha = line.strip().partition(" ")
+        if number.isdigit() and len(sha) == 64:
+            seals[int(number)] = sha
+    return seals
+
+
+def manifest_sha(directory: Path) -> str:
+    return digest(directory / MANIFEST)[1]
+
+
+def read_current(home: Path) -> int | None:
+    """The generation CURRENT names; ``None`` if there is no CURRENT (or it is unreadable)."""
+    lines = _current_lines(home)
+    if lines is None:
+        return None
+    text = lines[0].strip()
     if not text.isdigit():
         log.warning("%s holds %r, not a generation number; looking for the newest complete generation",
                     home / CURRENT, text[:40])
@@ -222,21 +248,27 @@ def new_temp_dir(home: Path, number: int) -> Path:
     return path
 
 
-def publish(home: Path, temp: Path, number: int) -> Path:
-    """Rename a sealed temp directory to generation ``number`` and point CURRENT at it."""
+def publish(home: Path, temp: Path, number: int, keep: int | None = None) -> Path:
+    """Rename a sealed temp directory to generation ``number`` and point CURRENT at it, recording the
+    manifest checksums of it and of generation ``keep`` (the one it was built from)."""
+    seals = {n: sha for n, sha in read_seals(home).items() if n == keep}
+    if keep is not None and keep not in seals and (generation_path(home, keep) / MANIFEST).is_file():
+        seals[keep] = manifest_sha(generation_path(home, keep))  # verified when loaded; written before seals
+    seals[number] = manifest_sha(temp)
     final = generation_path(home, number)
     os.rename(temp, final)
     try:
         fsync_dir(final.parent)
-        replace_current(home, number)
+        replace_current(home, number, seals)
     except BaseException:
         shutil.rmtree(final, ignore_errors=True)
         raise
     return final
 
 
-def replace_current(home: Path, number: int) -> None:
-    replace_text(home / CURRENT, f"{number}\n")
+def replace_current(home: Path, number: int, seals: dict[int, str] | None = None) -> None:
+    lines = [str(number)] + [f"{n} {sha}" for n, sha in sorted((seals or {}).items(), reverse=True)]
+    replace_text(home / CURRENT, "\n".join(lines) + "\n")
 
 
 def prune(home: Path, keep: set[int]) -> None:

@@ -112,6 +112,7 @@ def read_tokens(path: Path, manifest: dict) -> Iterator[list[str]]:
 
 
 def write_generation(home: Path, number: int, *, documents: dict[str, Document], pipeline: dict[str, str],
+                     keep: int | None = None,
                      clauses: list[Clause], tokens: list[list[str]], store: VectorStore,
                      keywords: KeywordIndex, params: SearchParams, model: str, vector_store: str,
                      versions: tuple[dict, ...] = ()) -> Generation:
@@ -140,7 +141,7 @@ def write_generation(home: Path, number: int, *, documents: dict[str, Document],
             "search_params": params.to_dict(),
             "versions": library_versions(),
         })
-        path = disk.publish(home, temp, number)
+        path = disk.publish(home, temp, number, keep)
     except BaseException:
         shutil.rmtree(temp, ignore_errors=True)
         raise
@@ -157,7 +158,11 @@ def load_generation(home: Path, number: int, *, model: str, settings: Settings) 
     path = disk.generation_path(home, number)
     if not path.is_dir():
         raise disk.incomplete(path, "generation directory is missing")
-    manifest = disk.verify(path, defer=(VECTORS,))
+    seal = disk.read_seals(home).get(number)
+    if seal is None:
+        log.info("generation %d of %s has no seal in CURRENT (written before seals); its next save seals it",
+                 number, home)
+    manifest = disk.verify(path, defer=(VECTORS,), seal=seal)
     if manifest.get("format") != disk.FORMAT_VERSION:
         raise IndexMismatchError(f"{path} was written in format {manifest.get('format')!r}, this policykb "
                                  f"reads format {disk.FORMAT_VERSION}; {disk.REBUILD}")

@@ -28,6 +28,7 @@ from policykb.ingest.record import Clause
 log = logging.getLogger(__name__)
 
 MODES = ("hybrid", "bm25", "dense")
+FUSIONS = ("zscore", "rrf")
 Mode = Literal["hybrid", "bm25", "dense"]
 
 
@@ -52,13 +53,33 @@ class SearchParams:
     bm25_k1: float = 1.5
     bm25_b: float = 0.75
 
+    def __post_init__(self) -> None:
+        if self.fusion not in FUSIONS:
+            raise ValueError(f"search fusion {self.fusion!r} is not known; allowed: {', '.join(FUSIONS)}")
+        for name in ("bm25_weight", "dense_weight"):
+            value = getattr(self, name)
+            if not isinstance(value, int | float) or not 0 <= value <= 1:
+                raise ValueError(f"search parameter {name} must be a number in [0, 1], not {value!r}")
+        for name in ("rrf_k", "depth"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"search parameter {name} must be a whole number ≥ 1, not {value!r}")
+        if not isinstance(self.references_first, bool):
+            raise ValueError(f"search parameter references_first must be true or false, not {self.references_first!r}")
+        for name in ("bm25_k1", "bm25_b"):
+            if not isinstance(getattr(self, name), int | float) or getattr(self, name) < 0:
+                raise ValueError(f"search parameter {name} must be a number ≥ 0, not {getattr(self, name)!r}")
+
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, d: dict) -> SearchParams:
-        known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
-        return cls(**known)
+        unknown = set(d) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise ValueError(f"unknown search parameters {sorted(unknown)}; allowed: "
+                             f"{', '.join(cls.__dataclass_fields__)}")
+        return cls(**d)
 
 
 @dataclass(frozen=True)

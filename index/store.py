@@ -329,7 +329,7 @@ class KnowledgeBase:
         existing = disk.generation_numbers(self.home) + [disk.read_current(self.home) or 0]
         number = max(existing) + 1
         try:
-            gen = write_generation(self.home, number, documents=w.documents, pipeline=w.pipeline,
+            gen = write_generation(self.home, number, documents=w.documents, pipeline=w.pipeline, keep=base.number,
                                    clauses=clauses, tokens=tokens, store=store, keywords=keywords,
                                    params=params, model=embedder.name, vector_store=self.settings.vector_store,
                                    versions=tuple(w.versions))

@@ -90,3 +90,13 @@ def rewrite(path: Path, data: bytes) -> None:
     manifest["files"][path.relative_to(gen).as_posix()] = {"size": len(data),
                                                            "sha256": hashlib.sha256(data).hexdigest()}
     (gen / "manifest.json").write_text(json.dumps(manifest))
+    reseal(gen)
+
+
+def reseal(gen: Path) -> None:
+    """Record ``gen``'s edited manifest in CURRENT, as a forger with write access to the home could."""
+    from policykb.index import disk
+
+    home = gen.parents[1]
+    seals = disk.read_seals(home) | {int(gen.name): disk.manifest_sha(gen)}
+    disk.replace_current(home, disk.read_current(home), seals)

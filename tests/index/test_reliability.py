@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from kbdata import PIPELINE, build_docs, make_doc, rewrite
+from kbdata import PIPELINE, build_docs, make_doc, reseal, rewrite
 from policykb.index import disk
 from policykb.index.embed import FakeEmbedder
 from policykb.index.store import IndexWriteError, KnowledgeBase
@@ -116,7 +116,7 @@ def test_disk_full_while_replacing_current(kb, settings, home, monkeypatch):
     with pytest.raises(IndexWriteError), kb.writer() as w:
         w.upsert(doc, clauses, PIPELINE)
     assert disk.generation_numbers(home) == [1]
-    assert (home / "CURRENT").read_text() == "1\n"
+    assert (home / "CURRENT").read_text() == f"1\n1 {disk.manifest_sha(gen_dir(home))}\n"
     assert KnowledgeBase.open(settings).generation == 1
 
 
@@ -171,6 +171,7 @@ def test_missing_manifest(kb, settings, home):
 def test_garbage_manifest(kb, settings, home):
     path = gen_dir(home) / "manifest.json"
     path.write_text("{not json")
+    reseal(gen_dir(home))
     assert open_error(settings).startswith(f"{path}: manifest is not valid JSON (")
 
 
@@ -375,7 +376,37 @@ def test_unsafe_manifest_path(kb, settings, home):
     manifest = json.loads(manifest_path.read_text())
     manifest["files"]["../../etc/passwd"] = {"size": 1, "sha256": "0" * 64}
     manifest_path.write_text(json.dumps(manifest))
+    reseal(gen_dir(home))  # past the seal: the manifest's own check must still hold
     assert open_error(settings) == f"{manifest_path}: lists an unsafe file name '../../etc/passwd'; {REBUILD}"
+
+
+@pytest.mark.parametrize("edit", [('"fusion": "zscore"', '"fusion": "zscorm"'),
+                                  ('"bm25_weight": 0.6', '"bm25_weight": 0.9')])
+def test_an_edited_manifest_is_refused_by_its_seal(kb, settings, home, edit):
+    path = gen_dir(home) / "manifest.json"
+    text = path.read_text()
+    assert edit[0] in text
+    path.write_text(text.replace(*edit))
+    assert open_error(settings) == (f"{path}: does not match the checksum CURRENT sealed it with (it was changed "
+                                    f"after it was written); {REBUILD}")
+
+
+def test_an_unknown_search_setting_is_an_error_not_a_default(kb, settings, home):
+    path = gen_dir(home) / "manifest.json"
+    path.write_text(path.read_text().replace('"fusion": "zscore"', '"fusion": "zscorm"'))
+    reseal(gen_dir(home))
+    assert open_error(settings) == (f"{path}: could not be read (ValueError: search fusion 'zscorm' is not "
+                                    f"known; allowed: zscore, rrf); {REBUILD}")
+
+
+def test_a_home_written_before_seals_still_opens_and_is_sealed_by_its_next_save(kb, settings, home):
+    (home / "CURRENT").write_text("1\n")
+    again = KnowledgeBase.open(settings)
+    assert again.generation == 1
+    doc, clauses = extra_doc(again)
+    with again.writer() as w:
+        w.upsert(doc, clauses, PIPELINE)
+    assert sorted(disk.read_seals(home)) == [1, 2]
 
 
 def test_build_docs_fixture_is_independent():

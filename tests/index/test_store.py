@@ -48,7 +48,8 @@ def test_manifest_records_build(kb, home):
     assert {"clauses.jsonl", "documents.json", "ids.json", "vectors.faiss", "tokens.jsonl",
             "bm25/params.index.json"} <= set(manifest["files"])
     assert all(len(f["sha256"]) == 64 and f["size"] > 0 for f in manifest["files"].values())
-    assert (home / "CURRENT").read_text() == "1\n"
+    current = (home / "CURRENT").read_text().splitlines()
+    assert current[0] == "1" and current[1] == f"1 {disk.manifest_sha(home / 'generations' / '1')}"
 
 
 def test_upsert_replaces_the_documents_clauses(kb):
