@@ -27,7 +27,7 @@ import os
 import secrets
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
@@ -43,7 +43,8 @@ LOCK = "lock"
 TMP_PREFIX = ".tmp-"
 CURRENT_TMP_PREFIX = ".CURRENT.tmp-"
 REBUILD = "run `policykb ingest` to rebuild"
-LOCK_WAIT_SECONDS = 2.0
+LOCK_WAIT_SECONDS = 300.0  # a second writer waits its turn this long (settings: writer_wait_seconds)
+PROGRESS_EVERY = 5.0
 _CHUNK = 1 << 20
 
 
@@ -301,19 +302,29 @@ def clean_stale(home: Path) -> list[Path]:
 # --- the writer lock -----------------------------------------------------------------------------------
 
 @contextmanager
-def exclusive_lock(home: Path, wait: float = LOCK_WAIT_SECONDS) -> Iterator[None]:
-    """Hold ``HOME/lock`` exclusively; after ``wait`` seconds of trying, ``LockBusyError``."""
+def exclusive_lock(home: Path, wait: float = LOCK_WAIT_SECONDS,
+                   on_wait: Callable[[float], None] | None = None) -> Iterator[None]:
+    """Hold ``HOME/lock`` exclusively, waiting for another writer up to ``wait`` seconds (then
+    ``LockBusyError``); ``on_wait(seconds waited so far)`` is called when the wait starts and every
+    ``PROGRESS_EVERY`` seconds after, so a person sees why nothing happens."""
     home.mkdir(parents=True, exist_ok=True)
     fd = os.open(home / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        deadline = time.monotonic() + wait
+        start = time.monotonic()
+        told = None
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise LockBusyError(f"another process is writing to the knowledge base at {home}") from None
+                waited = time.monotonic() - start
+                if waited >= wait:
+                    raise LockBusyError(f"another process is still writing to the knowledge base at {home} "
+                                        f"after {waited:.0f} s; nothing was changed, try again when it is "
+                                        f"done (or raise writer_wait_seconds)") from None
+                if on_wait is not None and (told is None or waited - told >= PROGRESS_EVERY):
+                    on_wait(waited)
+                    told = waited
                 time.sleep(0.05)
         try:
             yield

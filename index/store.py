@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -300,11 +300,14 @@ class KnowledgeBase:
     # --- writing ---------------------------------------------------------------------------------------
 
     @contextmanager
-    def writer(self, *, fresh: bool = False, wait: float = disk.LOCK_WAIT_SECONDS) -> Iterator[Writer]:
+    def writer(self, *, fresh: bool = False, wait: float | None = None,
+               on_wait: Callable[[float], None] | None = None) -> Iterator[Writer]:
         """Exclusive writer. A clean exit commits a new generation; an exception writes nothing.
 
-        ``fresh=True`` starts from an empty knowledge base instead of the live generation."""
-        with disk.exclusive_lock(self.home, wait):
+        Another writer is waited for (``wait`` seconds, default ``settings.writer_wait_seconds``;
+        ``on_wait(seconds)`` reports the wait). ``fresh=True`` starts from an empty knowledge base."""
+        wait = self.settings.writer_wait_seconds if wait is None else wait
+        with disk.exclusive_lock(self.home, wait, on_wait):
             disk.clean_stale(self.home)
             if fresh or self._fresh:
                 base = Generation.empty(SearchParams())

@@ -44,6 +44,7 @@ class Settings(BaseModel):
     llm_base_url: str | None = None
     llm_model: str | None = None
     llm_api_key: str | None = None
+    writer_wait_seconds: float = 300.0  # a second writer (ingest, upload) waits this long for the first
     ui_password: str | None = None  # required by `policykb ui --host` other than loopback; asked by the app
 
     @classmethod

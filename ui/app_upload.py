@@ -18,6 +18,7 @@ import streamlit as st
 
 from policykb.index.store import KnowledgeBase
 from policykb.ui.app_common import settings
+from policykb.ui.ingesting import waiting_message
 
 TYPES = ("txt", "md", "pdf", "docx", "html", "htm")
 MAX_BYTES = 20 * 1024 * 1024
@@ -55,7 +56,8 @@ def save_uploads(files: list, folder: Path) -> list[str]:
 NEW_DOCUMENT = "（新文档）/ a new document"
 
 
-def ingest_uploads(kb: KnowledgeBase, files: list, replace: str | None = None) -> tuple[str, bool]:
+def ingest_uploads(kb: KnowledgeBase, files: list, replace: str | None = None,
+                   on_wait=None) -> tuple[str, bool]:
     """Uploads (objects with ``.name`` and ``.getvalue()``) → the shared knowledge base; (report, added?).
     ``replace``: the doc_id the one uploaded file is a new version of (the old version is kept)."""
     from policykb.ui.ingesting import format_report, ingest_paths
@@ -64,7 +66,8 @@ def ingest_uploads(kb: KnowledgeBase, files: list, replace: str | None = None) -
     try:
         problems = save_uploads(files, folder)
         paths = sorted(folder.iterdir())
-        report = ingest_paths(kb, paths, max_chars=settings().max_clause_chars, replace=replace) if paths else None
+        report = ingest_paths(kb, paths, max_chars=settings().max_clause_chars, replace=replace,
+                              on_wait=on_wait) if paths else None
         text = format_report(report) if report else ""
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -83,8 +86,11 @@ def upload_page(kb: KnowledgeBase) -> None:
     if replace and files and len(files) != 1:
         st.warning("新版本一次只能上传一个文件 / upload one file for a new version")
     elif files and st.button("导入 / ingest", key="ingest"):
+        waiting = st.empty()
         with st.spinner("导入中 / ingesting…"):
-            text, ok = ingest_uploads(kb, files, replace)
+            text, ok = ingest_uploads(kb, files, replace, on_wait=lambda s: waiting.info(
+                f"另一个导入正在进行，排队等待中… / {waiting_message(s)}"))
+        waiting.empty()
         st.session_state.update(upload_report=text, upload_ok=ok,
                                 upload_round=st.session_state.get("upload_round", 0) + 1)
         st.rerun()

@@ -111,7 +111,7 @@ def _kb(settings: Settings | None = None):
 def cmd_ingest(args: argparse.Namespace) -> int:
     from policykb.errors import IndexIncompleteError, IndexMismatchError
     from policykb.index.store import KnowledgeBase
-    from policykb.ui.ingesting import format_report, ingest_paths
+    from policykb.ui.ingesting import format_report, ingest_paths, waiting_message
 
     settings = _settings()
     paths = args.paths or [settings.corpus]
@@ -121,7 +121,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         # The stored index cannot be served; ingest is how it gets rebuilt.
         print(f"policykb: {exc}\npolicykb: rebuilding the knowledge base from the given files", file=sys.stderr)
         kb = KnowledgeBase.open(settings, fresh=True)
-    report = ingest_paths(kb, paths, max_chars=settings.max_clause_chars, replace=args.replace)
+    report = ingest_paths(kb, paths, max_chars=settings.max_clause_chars, replace=args.replace,
+                          on_wait=lambda s: print(f"policykb: {waiting_message(s)}", file=sys.stderr, flush=True))
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False))
     else:

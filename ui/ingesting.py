@@ -108,9 +108,14 @@ def _walk(root: Path, found: list[tuple[Path, Path]], problems: list[FileOutcome
                 found.append((f, f.parent))
 
 
+def waiting_message(seconds: float) -> str:
+    return f"waiting for another ingest to finish… ({seconds:.0f} s)"
+
+
 def ingest_paths(kb: KnowledgeBase, paths: list[Path], *, max_chars: int,
-                 replace: str | None = None) -> IngestReport:
-    """``replace``: the doc_id the (single) file is a new version of."""
+                 replace: str | None = None, on_wait=None) -> IngestReport:
+    """``replace``: the doc_id the (single) file is a new version of; ``on_wait(seconds)``: called while
+    another writer holds the knowledge base (see ``KnowledgeBase.writer``)."""
     report = IngestReport()
     files, problems = discover(paths)
     report.files.extend(problems)
@@ -119,7 +124,7 @@ def ingest_paths(kb: KnowledgeBase, paths: list[Path], *, max_chars: int,
         return report
     manifests: dict[Path, dict] = {}
     try:
-        with kb.writer() as w:
+        with kb.writer(on_wait=on_wait) as w:
             if replace is not None and replace not in w.documents:
                 report.error = f"--replace {replace}: no such document (policykb docs lists them)"
                 return report
@@ -129,6 +134,10 @@ def ingest_paths(kb: KnowledgeBase, paths: list[Path], *, max_chars: int,
         report.error = str(exc)
     except OSError as exc:
         report.error = f"could not save the knowledge base: {exc}; the previous one is unchanged"
+    if report.error:  # nothing of this batch was saved, whatever each file's outcome was going to be
+        for f in report.files:
+            if f.status in SAVED:
+                f.status, f.reason = "not saved", "the batch could not be saved (see the error below)"
     kb.reload()
     report.documents = len(kb.documents())
     report.clauses = len(kb.clauses())
@@ -214,7 +223,8 @@ def shown(name: str) -> str:
     return name.translate(_CONTROL)
 
 
-STATUSES = ("added", "new version", "updated", "unchanged", "duplicate", "skipped")
+STATUSES = ("added", "new version", "updated", "unchanged", "duplicate", "skipped", "not saved")
+SAVED = ("added", "new version", "updated")
 
 
 def format_report(report: IngestReport) -> str:
@@ -233,6 +243,8 @@ def format_report(report: IngestReport) -> str:
         if f.removed:
             parts = ", ".join(f"{k} {v}" for k, v in sorted(f.removed.items()))
             lines.append(f"             removed (not in any clause): {parts}")
+    if report.error and not report.files:  # refused before any file was read: the error says it all
+        return f"error: {report.error}"
     c = report.counts
     summary = ", ".join(f"{c[k]} {k}" for k in STATUSES if c[k])
     lines.append(f"files: {len(report.files)} ({summary or 'none'}); knowledge base: {report.documents} documents, "

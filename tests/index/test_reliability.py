@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -296,7 +297,8 @@ def test_second_writer_is_refused_while_searches_continue(kb, settings, home):
         other = KnowledgeBase.open(settings, embedder=FakeEmbedder())  # readers take no lock
         with pytest.raises(LockBusyError) as exc, other.writer(wait=0.2):
             pass
-        assert str(exc.value) == f"another process is writing to the knowledge base at {home}"
+        assert str(exc.value) == (f"another process is still writing to the knowledge base at {home} after 0 s; "
+                                  "nothing was changed, try again when it is done (or raise writer_wait_seconds)")
         assert kb.search("电子商务法第三十五条")[0].clause.label == "第三十五条"
         assert other.search("直播间虚假宣传", mode="bm25")[0].clause.doc_id == "dy"
     finally:
@@ -306,6 +308,26 @@ def test_second_writer_is_refused_while_searches_continue(kb, settings, home):
     with other.writer(wait=0.2) as w:  # the lock is free again
         w.remove("sz")
     assert other.generation == 3 and other.document("dy") is None
+
+
+def test_a_second_writer_waits_its_turn_and_says_so(kb, settings):
+    entered, waits = threading.Event(), []
+
+    def first_writer():
+        with kb.writer() as w:
+            w.remove("dy")
+            entered.set()
+            time.sleep(1.0)
+
+    t = threading.Thread(target=first_writer)
+    t.start()
+    assert entered.wait(10)
+    other = KnowledgeBase.open(settings, embedder=FakeEmbedder())
+    with other.writer(wait=30, on_wait=waits.append) as w:  # queued behind the first, then it runs
+        w.remove("sz")
+    t.join()
+    assert waits and waits[0] < 0.5  # told at once that it waits
+    assert other.generation == 3 and other.document("dy") is None and other.document("sz") is None
 
 
 def test_searches_during_a_commit_see_old_or_new(kb):

@@ -43,7 +43,8 @@ def rows(report):
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(POLICYKB), *args], capture_output=True, text=True, env=os.environ, timeout=300)
+    return subprocess.run([str(POLICYKB), *args], capture_output=True, text=True, env=os.environ, timeout=300,
+                          check=False)
 
 
 def test_a_same_named_file_is_a_new_document_not_a_replacement(tmp_path):
@@ -190,3 +191,56 @@ def test_ui_listens_on_loopback_unless_told_otherwise_with_a_password(monkeypatc
     monkeypatch.setenv("POLICYKB_UI_PASSWORD", "s3cret")
     assert policykb_cli.main(["ui", "--host", "0.0.0.0", "--headless"]) == 0
     assert seen[-1][seen[-1].index("--server.address") + 1] == "0.0.0.0"
+
+
+# -- writers queue; a batch that could not be saved says so ------------------------------------------------
+
+def test_cli_ingest_waits_for_another_writer_with_progress(tmp_path):
+    f = write_rule(tmp_path / "rule.txt", "平台应当公示规则。")
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time; from pathlib import Path; from policykb.index import disk\n"
+        f"with disk.exclusive_lock(Path({str(os.environ['POLICYKB_HOME'])!r})):\n"
+        "    print('locked', flush=True); time.sleep(2)\n")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        out = cli("ingest", str(f))
+    finally:
+        holder.wait()
+    assert out.returncode == 0, out.stderr
+    assert out.stderr.startswith("policykb: waiting for another ingest to finish… (0 s)")
+    assert out.stdout.splitlines()[-1] == "files: 1 (1 added); knowledge base: 1 documents, 1 clauses"
+
+
+def test_a_refused_writer_prints_the_reason_not_an_empty_report(tmp_path, monkeypatch):
+    from policykb.errors import LockBusyError
+    from policykb.index.store import KnowledgeBase as KB
+
+    f = write_rule(tmp_path / "rule.txt", "平台应当公示规则。")
+
+    def busy(self, **kw):
+        raise LockBusyError("another process is still writing to the knowledge base at X after 300 s; nothing "
+                            "was changed, try again when it is done (or raise writer_wait_seconds)")
+
+    monkeypatch.setattr(KB, "writer", busy)
+    report = batch([f])
+    assert [(Path(x.path).name, x.status) for x in report.files] == []
+    assert format_report(report) == ("error: another process is still writing to the knowledge base at X after "
+                                     "300 s; nothing was changed, try again when it is done (or raise "
+                                     "writer_wait_seconds)")
+
+
+def test_a_full_disk_reports_nothing_as_added(tmp_path, monkeypatch):
+    from policykb.index import generation
+
+    batch([SZ])
+    f = write_rule(tmp_path / "rule.txt", "平台应当公示规则。")
+
+    def full(*a, **kw):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(generation.disk, "write_text", full)
+    report = batch([f])
+    assert [(Path(x.path).name, x.status) for x in report.files] == [("rule.txt", "not saved")]
+    lines = format_report(report).splitlines()
+    assert lines[-2] == "files: 1 (1 not saved); knowledge base: 1 documents, 22 clauses"
+    assert lines[-1].startswith("error: could not save the knowledge base at ")
