@@ -27,11 +27,12 @@ from pathlib import Path
 import numpy as np
 
 from policykb.config import Settings
-from policykb.errors import IndexError_, IndexMismatchError, IndexWriteError
+from policykb.errors import IndexError_, IndexIncompleteError, IndexMismatchError, IndexWriteError
 from policykb.index import disk
 from policykb.index.embed import Embedder, embedder_name, make_embedder
 from policykb.index.filters import VALUE_FIELDS, Filters
 from policykb.index.generation import Generation, load_generation, write_generation
+from policykb.index.repair import lost_message, salvage
 from policykb.index.keywords import KeywordIndex, clause_search_text, tokenize
 from policykb.index.search import Hit, Mode, PreparedQuery, SearchParams
 from policykb.index.vectors import clause_key, make_vector_store
@@ -137,6 +138,7 @@ class KnowledgeBase:
         self._embedder = embedder
         self._fresh = fresh
         self._lock = threading.Lock()
+        self.stale: dict | None = None  # serving an older generation than CURRENT: which, and why
 
     # --- opening ---------------------------------------------------------------------------------------
 
@@ -192,12 +194,55 @@ class KnowledgeBase:
                 continue
             if self._embedder is not None:
                 self._check_embedder(self._embedder, gen)
+            self.stale = None
             if number != current:
                 log.warning("using generation %d of the knowledge base at %s instead of %s",
                             number, self.home, current if current is not None else "(no CURRENT)")
+                if current is not None and first_error is not None:
+                    self.stale = {"current": current, "serving": number, "reason": str(first_error),
+                                  "repair": "policykb repair"}
             return gen
         assert first_error is not None
         raise first_error
+
+    @classmethod
+    def recover(cls, settings: Settings, *, embedder: Embedder | None = None) -> tuple[KnowledgeBase, str]:
+        """For a home no generation of which can be opened: salvage the newest one (see ``repair``), then
+        open it. Raises ``IndexIncompleteError`` saying what cannot be recovered; deletes nothing then."""
+        kb = cls(settings, Generation.empty(SearchParams()), embedder, fresh=False)
+        message = kb.repair()
+        return cls.open(settings, embedder=embedder), message
+
+    def repair(self) -> str:
+        """Rebuild a damaged live generation from its own documents and clauses (re-embedded, re-indexed)
+        into a new one; what was done, as a sentence. Raises ``IndexIncompleteError`` naming what would be
+        lost when its documents or clauses are damaged too; nothing is deleted then."""
+        with disk.exclusive_lock(self.home, self.settings.writer_wait_seconds):
+            return self._repair_locked()
+
+    def _repair_locked(self) -> str:
+        current = disk.read_current(self.home)
+        if current is None:
+            return "nothing to repair: the knowledge base holds no generation"
+        try:
+            load_generation(self.home, current, model=self._model_name(), settings=self.settings)
+        except IndexError_ as damage:
+            problem = str(damage)
+        else:
+            self.reload()
+            return f"generation {current} is intact; nothing to repair"
+        serving = dict(self._gen.documents)
+        try:
+            saved = salvage(self.home, current)
+        except IndexError_ as exc:
+            raise IndexIncompleteError(lost_message(self.home, current, serving, str(exc))) from exc
+        w = Writer(Generation.empty(SearchParams()))
+        w.documents, w.pipeline, w.clauses, w.versions = saved.documents, saved.pipeline, saved.clauses, saved.versions
+        self._commit(w, self._gen)
+        self.stale = None
+        n = sum(len(c) for c in saved.clauses.values())
+        return (f"generation {current} was damaged ({problem}); rebuilt as generation {self._gen.number} from its "
+                f"own {len(saved.documents)} documents and {n} clauses, re-embedded and re-indexed")
 
     def reload(self) -> None:
         """Pick up a newer generation written by another process (no-op if CURRENT has not moved)."""
@@ -313,6 +358,8 @@ class KnowledgeBase:
                 base = Generation.empty(SearchParams())
             else:
                 self.reload()  # another process may have committed since we loaded
+                if self.stale is not None:  # never build on an older generation and drop the newer one
+                    log.warning("%s", self._repair_locked())
                 base = self._gen
             w = Writer(base)
             yield w
@@ -339,6 +386,11 @@ class KnowledgeBase:
         except OSError as exc:
             live = f"generation {base.number} is still live" if base.number is not None else "nothing was saved"
             raise IndexWriteError(f"could not save the knowledge base at {self.home}: {exc}; {live}") from exc
+        try:
+            disk.verify(gen.path)  # read back: no older generation goes until the new one checks out
+        except IndexError_ as exc:
+            raise IndexWriteError(f"the new generation {number} at {self.home} does not verify ({exc}); "
+                                  f"the older ones are kept") from exc
         disk.prune(self.home, {number} | ({base.number} if base.number is not None else set()))
         self._gen = gen
         log.info("knowledge base generation %d: %d documents, %d clauses", number, len(w.documents), len(clauses))

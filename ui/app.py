@@ -43,6 +43,7 @@ def main() -> None:
     if not signed_in():
         st.stop()
     start_loading()  # the model loads while the page is drawn and the first question is typed
+    banner = st.empty()  # filled once the knowledge base is loaded, above the page
     with st.sidebar:
         st.title("policykb")
         st.caption("电商政策通知知识库 / e-commerce notices, cited answers")
@@ -65,6 +66,10 @@ def main() -> None:
         from policykb.ui.app_upload import upload_page
         upload_page(knowledge_base())
     kb = knowledge_base()
+    if kb.stale:
+        banner.warning(f"知识库最新版本（第 {kb.stale['current']} 代）已损坏，当前显示的是较旧的第 {kb.stale['serving']} 代；"
+                       f"请运行 `policykb repair`。/ The newest generation ({kb.stale['current']}) is damaged; showing "
+                       f"generation {kb.stale['serving']}. Run `policykb repair`.")
     stats.text(f"{len(kb.documents())} 份文档 documents · {len(kb.clauses())} 条款 clauses\n"
                f"摘录 basket: {len(basket())}")
 

@@ -54,6 +54,13 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--versions", action="store_true", help="also list the earlier versions of each document")
     s.set_defaults(func=cmd_docs)
 
+    s = sub.add_parser("check", help="verify every file of the knowledge base and report")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_check)
+
+    s = sub.add_parser("repair", help="rebuild a damaged knowledge base from its stored clauses")
+    s.set_defaults(func=cmd_repair)
+
     s = sub.add_parser("diff", help="what changed between a document and an earlier version of it")
     s.add_argument("doc_id")
     s.add_argument("--version", type=int, help="the earlier version to compare with (default: the latest)")
@@ -118,9 +125,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     try:
         kb = KnowledgeBase.open(settings)
     except (IndexIncompleteError, IndexMismatchError) as exc:
-        # The stored index cannot be served; ingest is how it gets rebuilt.
-        print(f"policykb: {exc}\npolicykb: rebuilding the knowledge base from the given files", file=sys.stderr)
-        kb = KnowledgeBase.open(settings, fresh=True)
+        # No generation can be served: rebuild the newest from its own clauses before adding anything, so
+        # the notices already in it are kept (or say what cannot be kept, and change nothing).
+        print(f"policykb: {exc}", file=sys.stderr)
+        kb, message = KnowledgeBase.recover(settings)
+        print(f"policykb: {message}", file=sys.stderr)
     report = ingest_paths(kb, paths, max_chars=settings.max_clause_chars, replace=args.replace,
                           on_wait=lambda s: print(f"policykb: {waiting_message(s)}", file=sys.stderr, flush=True))
     if args.json:
@@ -147,6 +156,62 @@ def cmd_docs(args: argparse.Namespace) -> int:
         for v in versions:
             print(f"  version {v.number:<3} {len(v.clauses):>4} clauses  replaced {v.replaced}  {v.document.source_path}")
     return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from policykb.index import disk
+    from policykb.index.embed import embedder_name
+    from policykb.index.generation import load_generation
+    from policykb.index.repair import check_generation
+
+    settings = _settings()
+    home = Path(settings.home)
+    current = disk.read_current(home)
+    numbers = sorted(set(disk.generation_numbers(home)) | ({current} if current is not None else set()),
+                     reverse=True)
+    model = embedder_name(settings)
+    checks = [check_generation(home, n, n == current,
+                               lambda n: load_generation(home, n, model=model, settings=settings)) for n in numbers]
+    if args.json:
+        print(json.dumps({"home": str(home), "current": current, "generations": [
+            {"number": c.number, "current": c.current, "ok": c.problem is None, "problem": c.problem,
+             "files": [{"name": f.name, "ok": f.problem is None, "problem": f.problem} for f in c.files]}
+            for c in checks]}, ensure_ascii=False))
+    else:
+        if not checks:
+            print(f"{home}: no knowledge base yet (run `policykb ingest`)")
+        for c in checks:
+            state = "ok" if c.problem is None else "DAMAGED"
+            print(f"generation {c.number}{' (current)' if c.current else ''}: {state}")
+            for f in c.files:
+                if f.problem:
+                    print(f"  {f.name}: {f.problem}")
+            if c.problem and not any(f.problem for f in c.files):
+                print(f"  {c.problem}")
+        damaged = [c for c in checks if c.current and c.problem]
+        if damaged:
+            print("run `policykb repair` to rebuild it from its stored clauses")
+    return EXIT_FAIL if any(c.current and c.problem for c in checks) else EXIT_OK
+
+
+def cmd_repair(args: argparse.Namespace) -> int:
+    from policykb.index.store import KnowledgeBase
+
+    settings = _settings()
+    try:
+        kb = KnowledgeBase.open(settings)
+        message = kb.repair()
+    except PolicyKBError:
+        _, message = KnowledgeBase.recover(settings)  # raises, naming what is lost, when it cannot
+    print(message)
+    return EXIT_OK
+
+
+def warn_if_stale(kb) -> None:
+    if kb.stale:
+        s = kb.stale
+        print(f"policykb: warning: serving generation {s['serving']}, not the newest ({s['current']}: {s['reason']}); "
+              f"run `policykb repair`", file=sys.stderr)
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
@@ -238,12 +303,16 @@ def cmd_search(args: argparse.Namespace) -> int:
         print("policykb search: give a QUERY or --queries FILE (not both)", file=sys.stderr)
         return EXIT_USAGE
     kb = _kb()
+    warn_if_stale(kb)
     filters = _filters(args)
     queries = read_queries(args.queries) if args.queries else [args.query]
     for q in queries:
         hits = kb.search(q, k=args.k, filters=filters, mode=args.mode)
         if args.json or args.queries:
-            print(json.dumps({"query": q, "hits": [hit_dict(h) for h in hits]}, ensure_ascii=False), flush=True)
+            out = {"query": q, "hits": [hit_dict(h) for h in hits]}
+            if kb.stale:
+                out["stale_generation"] = kb.stale
+            print(json.dumps(out, ensure_ascii=False), flush=True)
         else:
             _print_hits(q, hits)
     return EXIT_OK

@@ -45,7 +45,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from policykb.config import Settings
     from policykb.index.store import KnowledgeBase
     from policykb.qa.answer import answer
-    from policykb.ui.cli import EXIT_FAIL, EXIT_OK, EXIT_USAGE, _filters, read_queries
+    from policykb.ui.cli import EXIT_FAIL, EXIT_OK, EXIT_USAGE, _filters, read_queries, warn_if_stale
 
     if bool(args.question) == bool(args.queries):
         print("policykb ask: give a QUESTION or --queries FILE (not both)", file=sys.stderr)
@@ -61,6 +61,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         llm = configured_llm(settings)  # ConfigError names the missing settings
     filters = _filters(args)
     kb = KnowledgeBase.open(settings)
+    warn_if_stale(kb)
     if not kb.documents():
         print(
             f"policykb ask: the knowledge base at {settings.home} has no documents; run `policykb ingest`",
@@ -71,7 +72,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
     for q in questions:
         result = answer(kb, q, k=args.k, filters=filters, mode=args.mode, llm=llm)
         if args.json or args.queries:
-            print(json.dumps(result.to_dict(), ensure_ascii=False), flush=True)
+            out = result.to_dict()
+            if kb.stale:
+                out["stale_generation"] = kb.stale
+            print(json.dumps(out, ensure_ascii=False), flush=True)
         else:
             print(format_answer(result), flush=True)
     return EXIT_OK

@@ -1,0 +1,125 @@
+"""Checking a knowledge base on disk and rebuilding what can be rebuilt, without losing a notice.
+
+A generation's clauses and documents (``clauses.jsonl``, ``documents.json``, ``versions.jsonl``) are the
+knowledge; vectors, BM25 and tokens are derived from them. So when a generation is damaged:
+
+- if its knowledge files still verify, they are **salvaged**: re-embedded and re-indexed into a new
+  generation (``policykb repair``, and automatically before any write would build on an older one);
+- if they do not, nothing is deleted: ``lost`` names the documents only that generation held (when its
+  ``documents.json`` can still be read) and where their files were, so they can be ingested again.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from policykb.errors import IndexError_, IndexIncompleteError
+from policykb.index import disk
+from policykb.index.generation import CLAUSES, DOCUMENTS, VERSIONS
+from policykb.ingest.record import Clause, Document
+
+
+@dataclass
+class Salvaged:
+    number: int
+    documents: dict[str, Document]
+    pipeline: dict[str, str]
+    clauses: dict[str, list[Clause]]
+    versions: list[dict] = field(default_factory=list)
+
+
+def _verified_json_lines(path: Path, manifest: dict, name: str) -> list[str]:
+    return disk.read_verified(path, manifest, name).decode("utf-8").splitlines()
+
+
+def salvage(home: Path, number: int) -> Salvaged:
+    """The knowledge of generation ``number`` (documents, clauses, earlier versions), each file checked
+    against the sealed manifest; ``IndexIncompleteError`` naming the file when that is not possible."""
+    path = disk.generation_path(home, number)
+    seal = disk.read_seals(home).get(number)
+    if seal is not None and (path / disk.MANIFEST).is_file() and disk.manifest_sha(path) != seal:
+        raise disk.incomplete(path / disk.MANIFEST, "does not match the checksum CURRENT sealed it with")
+    manifest = disk.read_manifest(path)
+    try:
+        entries = json.loads(disk.read_verified(path, manifest, DOCUMENTS).decode("utf-8"))["documents"]
+        documents = {e["document"]["doc_id"]: Document.from_dict(e["document"]) for e in entries}
+        pipeline = {e["document"]["doc_id"]: e["pipeline_version"] for e in entries}
+        clauses: dict[str, list[Clause]] = {doc_id: [] for doc_id in documents}
+        for line in _verified_json_lines(path, manifest, CLAUSES):
+            c = Clause.from_dict(json.loads(line))
+            clauses[c.doc_id].append(c)
+        versions = ([json.loads(v) for v in _verified_json_lines(path, manifest, VERSIONS)]
+                    if VERSIONS in manifest["files"] else [])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise disk.incomplete(path, f"its documents or clauses cannot be read ({type(exc).__name__}: {exc})") from exc
+    return Salvaged(number, documents, pipeline, clauses, versions)
+
+
+def readable_documents(home: Path, number: int) -> dict[str, Document] | None:
+    """The documents a (possibly damaged) generation lists, if its documents.json still parses at all."""
+    try:
+        data = json.loads((disk.generation_path(home, number) / DOCUMENTS).read_text(encoding="utf-8"))
+        return {e["document"]["doc_id"]: Document.from_dict(e["document"]) for e in data["documents"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def lost_message(home: Path, damaged: int, serving: dict[str, Document], problem: str) -> str:
+    """What would be lost if generation ``damaged`` were given up, and how to get it back."""
+    listed = readable_documents(home, damaged)
+    if listed is None:
+        return (f"generation {damaged} is damaged ({problem}) and its document list cannot be read either, so "
+                f"the documents only it held cannot be named. Nothing was deleted; ingest your notices again "
+                f"to restore them")
+    only = [d for doc_id, d in listed.items() if doc_id not in serving or serving[doc_id].sha256 != d.sha256]
+    if not only:
+        return f"generation {damaged} is damaged ({problem}); every document it held is in the one served"
+    files = "; ".join(f"{d.doc_id} ({d.source_path})" for d in only)
+    return (f"generation {damaged} is damaged ({problem}) and cannot be rebuilt from its own files; "
+            f"{len(only)} document(s) it held are not in the generation served: {files}. Nothing was deleted; "
+            f"restore them with `policykb ingest` of those files, then `policykb repair`")
+
+
+@dataclass
+class FileCheck:
+    name: str
+    problem: str | None  # None: size and SHA-256 match the manifest
+
+
+@dataclass
+class GenerationCheck:
+    number: int
+    current: bool
+    problem: str | None  # None: the generation verifies and loads
+    files: list[FileCheck] = field(default_factory=list)
+
+
+def check_generation(home: Path, number: int, current: bool, load) -> GenerationCheck:
+    """Every file of generation ``number`` against its manifest, then a full load (``load(number)``)."""
+    path = disk.generation_path(home, number)
+    files: list[FileCheck] = []
+    seal = disk.read_seals(home).get(number)
+    if seal is not None and (path / disk.MANIFEST).is_file() and disk.manifest_sha(path) != seal:
+        files.append(FileCheck(disk.MANIFEST, "does not match the checksum CURRENT sealed it with"))
+    try:
+        manifest = disk.read_manifest(path)
+        for rel, meta in sorted(manifest["files"].items()):
+            f = path / rel
+            if not f.is_file():
+                files.append(FileCheck(rel, "missing"))
+            elif f.stat().st_size != int(meta["size"]):
+                files.append(FileCheck(rel, f"{f.stat().st_size} bytes, the manifest says {meta['size']}"))
+            elif disk.digest(f)[1] != meta["sha256"]:
+                files.append(FileCheck(rel, "SHA-256 does not match the manifest (corrupt)"))
+            else:
+                files.append(FileCheck(rel, None))
+    except IndexIncompleteError as exc:
+        files.append(FileCheck(disk.MANIFEST, str(exc)))
+    try:
+        load(number)
+        problem = None
+    except IndexError_ as exc:
+        problem = str(exc)
+    return GenerationCheck(number, current, problem, files)
