@@ -62,16 +62,42 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+# A test hook, not a setting: a process started with POLICYKB_TEST_FAULT_AT=<point> dies (exit 9, as from
+# kill -9: no cleanup runs) when a save reaches that point; tests/index/test_faults.py visits every point.
+_FAULT_AT = os.environ.get("POLICYKB_TEST_FAULT_AT")
+_FAULTS_SEEN: list[str] | None = [] if os.environ.get("POLICYKB_TEST_FAULT_RECORD") else None
+
+
+def fault_point(name: str) -> None:
+    if _FAULTS_SEEN is not None:
+        _FAULTS_SEEN.append(name)
+    if name == _FAULT_AT:
+        os._exit(9)
+
+
+def faults_seen() -> list[str]:
+    return list(_FAULTS_SEEN or ())
+
+
 def write_bytes(path: Path, data: bytes) -> None:
     """Create ``path`` (it must not exist), write ``data`` and fsync it."""
+    name = path.name if not path.name.startswith(CURRENT_TMP_PREFIX) else CURRENT
+    fault_point(f"before:{name}")
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     try:
         view = memoryview(data)
+        half = len(data) // 2
+        written = 0
         while view:
-            view = view[os.write(fd, view[:_CHUNK]):]
+            n = os.write(fd, view[:min(_CHUNK, max(half - written, 1)) if written < half else _CHUNK])
+            view = view[n:]
+            written += n
+            if written >= half and written - n < half:
+                fault_point(f"inside:{name}")  # half of the file on disk
         os.fsync(fd)
     finally:
         os.close(fd)
+    fault_point(f"after:{name}")
 
 
 def write_text(path: Path, text: str) -> None:
@@ -116,6 +142,7 @@ def replace_text(path: Path, text: str) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    fault_point("replaced:CURRENT")
     fsync_dir(path.parent)
 
 
@@ -257,9 +284,11 @@ def publish(home: Path, temp: Path, number: int, keep: int | None = None) -> Pat
         seals[keep] = manifest_sha(generation_path(home, keep))  # verified when loaded; written before seals
     seals[number] = manifest_sha(temp)
     final = generation_path(home, number)
+    fault_point("before:rename")
     os.rename(temp, final)
     try:
         fsync_dir(final.parent)
+        fault_point("after:rename")
         replace_current(home, number, seals)
     except BaseException:
         shutil.rmtree(final, ignore_errors=True)
@@ -276,6 +305,7 @@ def prune(home: Path, keep: set[int]) -> None:
     """Remove named generations not in ``keep`` (failures are logged: the new generation is live)."""
     for number in generation_numbers(home):
         if number not in keep:
+            fault_point(f"prune:{number}")
             try:
                 shutil.rmtree(generation_path(home, number))
             except OSError as exc:

@@ -126,7 +126,9 @@ def write_generation(home: Path, number: int, *, documents: dict[str, Document],
         disk.write_text(temp / IDS, json.dumps(ids, ensure_ascii=False))
         disk.write_text(temp / TOKENS, "".join(json.dumps(t, ensure_ascii=False) + "\n" for t in tokens))
         (temp / BM25).mkdir()
+        disk.fault_point("before:bm25")
         keywords.save(temp / BM25)
+        disk.fault_point("after:bm25")
         disk.write_bytes(temp / VECTORS, store.save())
         if versions:
             disk.write_text(temp / VERSIONS, "".join(json.dumps(v, ensure_ascii=False) + "\n" for v in versions))

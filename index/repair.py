@@ -57,13 +57,29 @@ def salvage(home: Path, number: int) -> Salvaged:
     return Salvaged(number, documents, pipeline, clauses, versions)
 
 
-def readable_documents(home: Path, number: int) -> dict[str, Document] | None:
-    """The documents a (possibly damaged) generation lists, if its documents.json still parses at all."""
+def readable_documents(home: Path, number: int) -> dict[str, tuple[str, str | None]] | None:
+    """doc_id → (source path, sha256 or None) of what a damaged generation held: from its documents.json
+    when that still parses, else from the lines of its clauses.jsonl that do (each names its document and
+    file); None when neither can be read."""
+    path = disk.generation_path(home, number)
     try:
-        data = json.loads((disk.generation_path(home, number) / DOCUMENTS).read_text(encoding="utf-8"))
-        return {e["document"]["doc_id"]: Document.from_dict(e["document"]) for e in data["documents"]}
+        data = json.loads((path / DOCUMENTS).read_text(encoding="utf-8"))
+        return {e["document"]["doc_id"]: (e["document"]["source_path"], e["document"]["sha256"])
+                for e in data["documents"]}
     except (OSError, ValueError, KeyError, TypeError):
+        pass
+    found: dict[str, tuple[str, str | None]] = {}
+    try:
+        lines = (path / CLAUSES).read_bytes().decode("utf-8", errors="replace").splitlines()
+    except OSError:
         return None
+    for line in lines:
+        try:
+            c = json.loads(line)
+            found.setdefault(c["doc_id"], (c["source"]["path"], None))
+        except (ValueError, KeyError, TypeError):
+            continue
+    return found or None
 
 
 def lost_message(home: Path, damaged: int, serving: dict[str, Document], problem: str) -> str:
@@ -73,10 +89,11 @@ def lost_message(home: Path, damaged: int, serving: dict[str, Document], problem
         return (f"generation {damaged} is damaged ({problem}) and its document list cannot be read either, so "
                 f"the documents only it held cannot be named. Nothing was deleted; ingest your notices again "
                 f"to restore them")
-    only = [d for doc_id, d in listed.items() if doc_id not in serving or serving[doc_id].sha256 != d.sha256]
+    only = [(doc_id, source) for doc_id, (source, sha) in listed.items()
+            if doc_id not in serving or (sha is not None and serving[doc_id].sha256 != sha)]
     if not only:
         return f"generation {damaged} is damaged ({problem}); every document it held is in the one served"
-    files = "; ".join(f"{d.doc_id} ({d.source_path})" for d in only)
+    files = "; ".join(f"{doc_id} ({source})" for doc_id, source in only)
     return (f"generation {damaged} is damaged ({problem}) and cannot be rebuilt from its own files; "
             f"{len(only)} document(s) it held are not in the generation served: {files}. Nothing was deleted; "
             f"restore them with `policykb ingest` of those files, then `policykb repair`")

@@ -65,7 +65,7 @@ class SearchParams:
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"search parameter {name} must be a whole number ≥ 1, not {value!r}")
         if not isinstance(self.references_first, bool):
-            raise ValueError(f"search parameter references_first must be true or false, not {self.references_first!r}")
+            raise TypeError(f"search parameter references_first must be true or false, not {self.references_first!r}")
         for name in ("bm25_k1", "bm25_b"):
             if not isinstance(getattr(self, name), int | float) or getattr(self, name) < 0:
                 raise ValueError(f"search parameter {name} must be a number ≥ 0, not {getattr(self, name)!r}")
