@@ -32,8 +32,8 @@ from policykb.index import disk
 from policykb.index.embed import Embedder, embedder_name, make_embedder
 from policykb.index.filters import VALUE_FIELDS, Filters
 from policykb.index.generation import Generation, load_generation, write_generation
-from policykb.index.repair import lost_message, salvage
 from policykb.index.keywords import KeywordIndex, clause_search_text, tokenize
+from policykb.index.repair import lost_message, salvage
 from policykb.index.search import Hit, Mode, PreparedQuery, SearchParams
 from policykb.index.vectors import clause_key, make_vector_store
 from policykb.ingest.record import Clause, Document
