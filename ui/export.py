@@ -24,6 +24,7 @@ import csv
 import io
 import json
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import NamedTuple
@@ -88,9 +89,15 @@ def strip_control(text: str) -> str:
     return XML_ILLEGAL.sub("", text)
 
 
+# What a spreadsheet may skip before reading a formula: spaces of any width, DEL, zero-width characters.
+_SKIPPED = re.compile("^[\\s\u3000\x7f\u200b-\u200d\u2060\ufeff]*")
+
+
 def csv_safe(cell: str) -> str:
-    """A cell a spreadsheet shows as text: one starting with = + - @ (or tab/CR) gets a leading quote."""
-    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
+    """A cell a spreadsheet shows as text: one whose first visible character is = + - @ in any width
+    (＝SUM…), after spaces, ideographic spaces or DEL, or that starts with tab/CR, gets a leading quote."""
+    first = unicodedata.normalize("NFKC", cell[_SKIPPED.match(cell).end():][:1])
+    return "'" + cell if cell.startswith(FORMULA_STARTS) or (first and first in "=+-@") else cell
 
 
 # -- the excerpt and the basket ------------------------------------------------------------------

@@ -248,6 +248,16 @@ def test_csv_neutralises_formula_cells(text):
     assert rows[1][CSV_COLUMNS.index("note")] == "'" + text
 
 
+@pytest.mark.parametrize("text", ["\x7f=1+1", "＝SUM(A1:A2)", "\u3000=1+1", "　＋1", " -2+3", "﹦1+1", "＠SUM(A1)"])
+def test_csv_neutralises_formulas_behind_del_spaces_and_full_width_signs(text):
+    assert csv_rows(to_csv([ex(clause(text))]))[1][CSV_COLUMNS.index("text")] == "'" + text
+
+
+@pytest.mark.parametrize("text", ["报名免费", "2021年=活动", "　报名", "第一条"])
+def test_csv_leaves_ordinary_text_alone(text):
+    assert csv_rows(to_csv([ex(clause(text))]))[1][CSV_COLUMNS.index("text")] == text
+
+
 def test_csv_strips_control_characters_before_neutralising():
     rows = csv_rows(to_csv([ex(clause("\x0b=1+1 报名"))]))
     assert rows[1][1] == "'=1+1 报名"
