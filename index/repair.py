@@ -140,3 +140,25 @@ def check_generation(home: Path, number: int, current: bool, load) -> Generation
     except IndexError_ as exc:
         problem = str(exc)
     return GenerationCheck(number, current, problem, files)
+
+
+def restorable(home: Path, damaged: int, serving: dict[str, Document]) -> tuple[list[tuple[str, Path]], list[str]]:
+    """For a generation whose own files cannot rebuild it: (doc_id, file) for each document only it held
+    whose original file is still there with the same bytes, and the reasons the others are not."""
+    from policykb.ingest.pipeline import file_sha256
+
+    listed = readable_documents(home, damaged) or {}
+    ok, missing = [], []
+    for doc_id, (source, sha) in listed.items():
+        if doc_id in serving and (sha is None or serving[doc_id].sha256 == sha):
+            continue
+        path = Path(source)
+        if not path.is_file():
+            missing.append(f"{doc_id}: its file {source} is gone")
+        elif sha is not None and file_sha256(path) != sha:
+            missing.append(f"{doc_id}: its file {source} has changed since it was ingested")
+        else:
+            ok.append((doc_id, path))
+    if not listed:
+        missing.append(f"generation {damaged}: its documents cannot be named")
+    return ok, missing

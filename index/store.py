@@ -346,11 +346,13 @@ class KnowledgeBase:
 
     @contextmanager
     def writer(self, *, fresh: bool = False, wait: float | None = None,
-               on_wait: Callable[[float], None] | None = None) -> Iterator[Writer]:
+               on_wait: Callable[[float], None] | None = None, give_up_damaged: bool = False) -> Iterator[Writer]:
         """Exclusive writer. A clean exit commits a new generation; an exception writes nothing.
 
         Another writer is waited for (``wait`` seconds, default ``settings.writer_wait_seconds``;
-        ``on_wait(seconds)`` reports the wait). ``fresh=True`` starts from an empty knowledge base."""
+        ``on_wait(seconds)`` reports the wait). ``fresh=True`` starts from an empty knowledge base.
+        ``give_up_damaged=True`` builds on the generation served even when a newer one is damaged (for
+        ``repair`` from the original files, once it has checked they hold everything that one held)."""
         wait = self.settings.writer_wait_seconds if wait is None else wait
         with disk.exclusive_lock(self.home, wait, on_wait):
             disk.clean_stale(self.home)
@@ -358,8 +360,8 @@ class KnowledgeBase:
                 base = Generation.empty(SearchParams())
             else:
                 self.reload()  # another process may have committed since we loaded
-                if self.stale is not None:  # never build on an older generation and drop the newer one
-                    log.warning("%s", self._repair_locked())
+                if self.stale is not None and not give_up_damaged:  # never build on an older generation
+                    log.warning("%s", self._repair_locked())           # and so drop the newer one
                 base = self._gen
             w = Writer(base)
             yield w
@@ -393,6 +395,7 @@ class KnowledgeBase:
                                   f"the older ones are kept") from exc
         disk.prune(self.home, {number} | ({base.number} if base.number is not None else set()))
         self._gen = gen
+        self.stale = None  # CURRENT names what was just written
         log.info("knowledge base generation %d: %d documents, %d clauses", number, len(w.documents), len(clauses))
 
     def _vectors_for(self, clauses: list[Clause], base: Generation, embedder: Embedder) -> np.ndarray:

@@ -195,15 +195,46 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_repair(args: argparse.Namespace) -> int:
+    """From the generation's own clauses; failing that, from the original files of what only it held."""
+    from policykb.errors import IndexError_
     from policykb.index.store import KnowledgeBase
 
     settings = _settings()
     try:
         kb = KnowledgeBase.open(settings)
-        message = kb.repair()
-    except PolicyKBError:
+    except IndexError_:
         _, message = KnowledgeBase.recover(settings)  # raises, naming what is lost, when it cannot
-    print(message)
+        print(message)
+        return EXIT_OK
+    try:
+        print(kb.repair())
+        return EXIT_OK
+    except IndexError_ as exc:
+        if not kb.stale:
+            raise
+        return _repair_from_sources(kb, settings, str(exc))
+
+
+def _repair_from_sources(kb, settings: Settings, problem: str) -> int:
+    from policykb.index.repair import restorable
+    from policykb.ingest.metadata import ManifestEntry, load_manifest
+    from policykb.ingest.pipeline import PIPELINE_VERSION, ingest_file
+
+    damaged, serving = kb.stale["current"], kb.stale["serving"]
+    files, missing = restorable(Path(settings.home), damaged, {d.doc_id: d for d in kb.documents()})
+    if missing:
+        print(f"policykb repair: {problem}\ncannot restore from the original files either: {'; '.join(missing)}. "
+              "Nothing was deleted", file=sys.stderr)
+        return EXIT_FAIL
+    with kb.writer(give_up_damaged=True) as w:
+        for doc_id, path in files:
+            entry = load_manifest(path.parent).get(path.name)  # as ingest read it: metadata from the folder
+            result = ingest_file(path, ManifestEntry(doc_id, path.name, entry.values if entry else {}),
+                                 display_path=str(path), max_chars=settings.max_clause_chars)
+            w.upsert(result.document, result.clauses, PIPELINE_VERSION)
+    names = ", ".join(doc_id for doc_id, _ in files) or "none"
+    print(f"generation {damaged} could not be rebuilt from its own files; generation {kb.generation} is generation "
+          f"{serving} plus the documents only it held, ingested again from their original files: {names}")
     return EXIT_OK
 
 

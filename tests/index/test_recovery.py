@@ -126,3 +126,36 @@ def test_check_reports_each_damaged_file_and_repair_rebuilds(tmp_path, home):
     # the damaged generation goes only now, its clauses being in generation 3
     assert [(g["number"], g["current"], g["ok"]) for g in gens] == [(3, True, True), (1, False, True)]
     assert cli("repair").stdout == "generation 3 is intact; nothing to repair\n"
+
+
+def test_repair_restores_from_the_original_files_what_the_damaged_clauses_held(tmp_path, home):
+    _, before = two_generations(tmp_path)
+    gen2 = disk.generation_path(home, 2)
+    flip(gen2 / "vectors.faiss")
+    flip(gen2 / "clauses.jsonl")
+    out = cli("repair")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == (
+        "generation 2 could not be rebuilt from its own files; generation 3 is generation 1 plus the documents only "
+        "it held, ingested again from their original files: qingyuan-livestream-festival-2021, "
+        "shanghai-livestream-measures-2020")
+    k = kb()
+    assert k.stale is None and {d: [c.to_json() for c in k.clauses(d)] for d in SEEDS} == before
+
+
+def test_repair_from_files_refuses_when_a_file_is_gone(tmp_path, home):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for name in ("shenzhen_weishi_2020.txt", "qingyuan_livestream_festival_2021.txt"):
+        (inbox / name).write_bytes((CORPUS / name).read_bytes())
+    ingest_paths(kb(), [inbox / "shenzhen_weishi_2020.txt"], max_chars=360)
+    ingest_paths(kb(), [inbox / "qingyuan_livestream_festival_2021.txt"], max_chars=360)
+    gen2 = disk.generation_path(home, 2)
+    flip(gen2 / "vectors.faiss")
+    flip(gen2 / "clauses.jsonl")
+    (inbox / "qingyuan_livestream_festival_2021.txt").unlink()
+    out = cli("repair")
+    assert out.returncode == 1
+    assert "cannot restore from the original files either: qingyuan-livestream-festival-2021: its file " in out.stderr
+    assert out.stderr.rstrip().endswith("Nothing was deleted")
+    assert disk.generation_numbers(home) == [1, 2]
