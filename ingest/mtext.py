@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator
 
 
 class MText:
-    __slots__ = ("text", "pos")
+    __slots__ = ("pos", "text")
 
     def __init__(self, text: str, pos: array):
         assert len(text) == len(pos)

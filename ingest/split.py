@@ -68,11 +68,11 @@ def to_clauses(pieces: list[Piece], *, doc_id: str, title: str, source_path: str
             if k == 0:
                 start = min(start, piece.full.span()[0])  # the label belongs to the first part
             original = part.text
-            clauses.append(_unique(clauses, seen, dict(
-                doc_id=doc_id, title=title, label=piece.label, section_path=path,
-                text=display_text(original), original=original,
-                source=Source(source_path, start, end, _page(pages, start)), metadata=metadata,
-                seq=len(clauses), part=(k + 1, len(parts)) if len(parts) > 1 else None)))
+            clauses.append(_unique(clauses, seen, {
+                "doc_id": doc_id, "title": title, "label": piece.label, "section_path": path,
+                "text": display_text(original), "original": original,
+                "source": Source(source_path, start, end, _page(pages, start)), "metadata": metadata,
+                "seq": len(clauses), "part": (k + 1, len(parts)) if len(parts) > 1 else None}))
     return clauses
 
 

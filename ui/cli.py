@@ -299,7 +299,7 @@ def cmd_clauses(args: argparse.Namespace) -> int:
 
 def read_queries(source: str) -> Iterator[str]:
     """Queries from a file or stdin ('-'): JSONL objects with a 'q' field, or plain lines."""
-    fh = sys.stdin if source == "-" else open(source, encoding="utf-8")
+    fh = sys.stdin if source == "-" else open(source, encoding="utf-8")  # noqa: SIM115 — closed below
     with fh:
         for line in fh:
             line = line.strip()

@@ -6,10 +6,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from policykb.index.embed import FakeEmbedder
-from policykb.index.store import KnowledgeBase
 
 from policykb.config import Settings
+from policykb.index.embed import FakeEmbedder
+from policykb.index.store import KnowledgeBase
 
 sys.path.insert(0, str(Path(__file__).parent))  # the test modules `import kbdata` (the shared corpus)
 from kbdata import fill

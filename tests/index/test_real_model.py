@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from kbdata import by_label, fill
-from policykb.index.embed import SentenceTransformerEmbedder
-from policykb.index.store import KnowledgeBase
 
 from policykb.config import DEFAULT_MODEL_DIR, Settings
+from policykb.index.embed import SentenceTransformerEmbedder
+from policykb.index.store import KnowledgeBase
 
 pytestmark = pytest.mark.slow
 

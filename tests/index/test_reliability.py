@@ -13,12 +13,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 from kbdata import PIPELINE, build_docs, make_doc, reseal, rewrite
+
+from policykb.errors import IndexIncompleteError, IndexMismatchError, LockBusyError
 from policykb.index import disk
 from policykb.index.embed import FakeEmbedder
 from policykb.index.store import IndexWriteError, KnowledgeBase
 from policykb.index.vectors import FaissStore
-
-from policykb.errors import IndexIncompleteError, IndexMismatchError, LockBusyError
 
 REBUILD = "run `policykb ingest` to rebuild"
 

@@ -2,6 +2,7 @@
 
 import pytest
 from kbdata import by_label
+
 from policykb.index.filters import Filters
 from policykb.index.llama import PolicyRetriever
 

@@ -4,6 +4,7 @@ import json
 
 import pytest
 from kbdata import CORPUS, PIPELINE, build_docs, fill, make_doc
+
 from policykb.index import disk
 from policykb.index.embed import FakeEmbedder
 from policykb.index.store import KnowledgeBase

@@ -3,10 +3,11 @@
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from policykb.index.keywords import tokenize
 from policykb.index.normalize import search_key
-from policykb.ingest.numbering import cn_to_int, int_to_cn
 from policykb.index.references import Reference, label_key, parse_references, title_key
+from policykb.ingest.numbering import cn_to_int, int_to_cn
 
 
 @pytest.mark.parametrize("raw, key", [

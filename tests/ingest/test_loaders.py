@@ -14,8 +14,15 @@ from fpdf import FPDF
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from policykb.errors import (EmptyDocumentError, EncryptedFileError, IngestError, InvalidFileError,
-                             NeedsOCRError, TooLargeError, UnsupportedFileError)
+from policykb.errors import (
+    EmptyDocumentError,
+    EncryptedFileError,
+    IngestError,
+    InvalidFileError,
+    NeedsOCRError,
+    TooLargeError,
+    UnsupportedFileError,
+)
 from policykb.ingest.loaders import LoadedText, html_main_text, join_pages, load, strip_page_furniture
 
 ALLOWED = "allowed: .txt .md .pdf .docx .html .htm"

@@ -339,7 +339,7 @@ def test_unchanged_file_is_a_no_op(base):
 
 
 def test_file_ingested_by_an_older_pipeline_is_ingested_again(monkeypatch):
-    import policykb.ui.ingesting as ingesting
+    from policykb.ui import ingesting
 
     with monkeypatch.context() as m:
         m.setattr(ingesting, "PIPELINE_VERSION", "0")
