@@ -3,4 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --test
+# Lint first: CI holds the tree at zero findings (ruff's rules as configured in pyproject.toml).
+.venv/bin/python -m ruff check --quiet .
 exec .venv/bin/python -m pytest "$@"
