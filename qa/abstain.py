@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 import tomllib
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from functools import lru_cache
 from pathlib import Path
 
@@ -41,8 +41,6 @@ from policykb.qa.question import Question
 ABSTAIN_PATH = Path(__file__).resolve().parent / "abstain.toml"
 CONTENT_WINDOW = 5  # `content`, `dense`, `bm25` look at the top 5 clauses
 GAP_WINDOW = 10
-SIGNALS = ("coverage", "partial", "missing", "dense", "dense_gap", "bm25", "bm25_gap", "fused_gap",
-           "agreement", "reference", "content", "sentence", "cue_missing")
 # What the model reads: signals whose scale does not grow with the knowledge base (raw BM25 and IDF do: a
 # model fitted on 30 documents would misread them on a user's four), and not near-copies of each other.
 # The rest are reported with every decision.
@@ -82,6 +80,9 @@ class Features:
         for name in SIGNALS:
             d[name] = round(float(d[name]), 4)
         return d
+
+
+SIGNALS = tuple(f.name for f in fields(Features) if f.name != "best_clause_id")  # every signal, reported
 
 
 @dataclass(frozen=True)
