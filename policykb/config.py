@@ -45,7 +45,8 @@ class Settings(BaseModel):
     llm_model: str | None = None
     llm_api_key: str | None = None
     writer_wait_seconds: float = 300.0  # a second writer (ingest, upload) waits this long for the first
-    ui_password: str | None = None  # required by `policykb ui --host` other than loopback; asked by the app
+    ui_password: str | None = None
+    api_token: str | None = None  # required by every /v1 route of `policykb serve` when set, and by --host  # required by `policykb ui --host` other than loopback; asked by the app
 
     @classmethod
     def load(cls, **overrides: object) -> Settings:

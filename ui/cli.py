@@ -82,6 +82,13 @@ def _parser() -> argparse.ArgumentParser:
     for module in PLUGIN_COMMANDS:
         importlib.import_module(f"policykb.ui.{module}").register(sub, _query_options)
 
+    s = sub.add_parser("serve", help="start the REST API (OpenAPI at /docs)")
+    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--host", default=LOOPBACK,
+                   help=f"address to listen on (default {LOOPBACK}: this machine only); any other needs an API "
+                        "token (POLICYKB_API_TOKEN or api_token in config.toml)")
+    s.set_defaults(func=cmd_serve)
+
     s = sub.add_parser("ui", help="start the Streamlit app")
     s.add_argument("--port", type=int, default=8501)
     s.add_argument("--host", default=LOOPBACK,
@@ -372,6 +379,20 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from policykb.ui.api import create_app
+
+    settings = _settings()
+    if not is_loopback(args.host) and not settings.api_token:
+        print(f"policykb serve: --host {args.host} lets other machines in; set an API token first "
+              "(POLICYKB_API_TOKEN or api_token in $POLICYKB_HOME/config.toml), or leave --host out", file=sys.stderr)
+        return EXIT_USAGE
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning")
+    return EXIT_OK
 
 
 def cmd_ui(args: argparse.Namespace) -> int:

@@ -1,0 +1,168 @@
+"""``policykb serve``: every route and error status with FastAPI's TestClient, and a real server on a loopback
+port answering 20 concurrent clients while a document is ingested (RELIABILITY 24)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from fastapi.testclient import TestClient
+
+from policykb.config import Settings
+from policykb.index.store import KnowledgeBase
+from policykb.ui.api import MAX_BODY, create_app
+from policykb.ui.cli import hit_dict
+from policykb.ui.ingesting import ingest_paths
+
+CORPUS = Path(__file__).resolve().parents[2] / "corpus"
+SZ, SH = CORPUS / "shenzhen_weishi_2020.txt", CORPUS / "shanghai_livestream_measures_2020.txt"
+
+
+@pytest.fixture(autouse=True)
+def fake_model(monkeypatch):
+    monkeypatch.setenv("POLICYKB_EMBEDDING_MODEL", "fake")
+    monkeypatch.delenv("POLICYKB_API_TOKEN", raising=False)
+
+
+@pytest.fixture
+def kb() -> KnowledgeBase:
+    kb = KnowledgeBase.open(Settings.load())
+    ingest_paths(kb, [SZ], max_chars=360)
+    return kb
+
+
+@pytest.fixture
+def client(kb) -> TestClient:
+    return TestClient(create_app())
+
+
+def test_health_and_readiness(client):
+    assert client.get("/healthz").json() == {"ok": True}
+    assert client.get("/readyz").json() == {"ready": True, "generation": 1, "documents": 1, "clauses": 22}
+
+
+def test_search_returns_the_clis_records(client, kb):
+    got = client.get("/v1/search", params={"q": "微视收费吗", "k": 3}).json()
+    assert got == {"query": "微视收费吗", "hits": [hit_dict(h) for h in kb.search("微视收费吗", k=3)]}
+    filtered = client.get("/v1/search", params={"q": "微视收费吗", "region": "上海市"}).json()
+    assert filtered["hits"] == []
+
+
+def test_ask_returns_the_clis_answer(client):
+    a = client.post("/v1/ask", json={"question": "微视收费吗？"}).json()
+    assert not a["abstained"] and a["citations"][0]["doc_id"] == "shenzhen-weishi-2020"
+    assert "[1]" in a["answer"]
+
+
+def test_documents_and_clauses(client, kb):
+    [doc] = client.get("/v1/documents").json()["documents"]
+    assert doc["doc_id"] == "shenzhen-weishi-2020"
+    one = client.get("/v1/documents/shenzhen-weishi-2020").json()
+    assert len(one["outline"]) == 22 and one["versions"] == []
+    cid = one["outline"][1]["clause_id"]
+    c = client.get(f"/v1/clauses/{cid}").json()
+    assert c["clause_id"] == cid and len(c["neighbours"]) == 2 and c["references"] == []
+    assert client.get("/openapi.json").json()["info"]["title"] == "policykb"
+
+
+@pytest.mark.parametrize("request_, status, detail", [
+    (("get", "/v1/documents/nosuch", {}), 404, "no document 'nosuch'"),
+    (("get", "/v1/clauses/nosuch", {}), 404, "no clause 'nosuch'"),
+    (("get", "/v1/search", {"params": {"q": "x", "colour": "red"}}), 422,
+     "unknown parameters ['colour']; allowed: date_from, date_to, doc, doc_type, issuer, k, platform, q, region"),
+    (("get", "/v1/search", {"params": {"q": "x", "date_from": "yesterday"}}), 422,
+     "date 'yesterday' is not a date; use yyyy-mm-dd, yyyy-mm or yyyy"),
+    (("post", "/v1/ask", {"content": b"x" * (MAX_BODY + 1), "headers": {"content-type": "application/json"}}), 413,
+     f"request body of {MAX_BODY + 1} bytes is over the limit of {MAX_BODY}"),
+])
+def test_bad_requests_get_a_status_and_a_message(client, request_, status, detail):
+    method, url, kw = request_
+    r = getattr(client, method)(url, **kw)
+    assert (r.status_code, r.json()["detail"]) == (status, detail)
+
+
+@pytest.mark.parametrize("kw, field", [
+    ({"content": b"{bad", "headers": {"content-type": "application/json"}}, "json_invalid"),
+    ({"json": {"question": ""}}, "string_too_short"),
+    ({"json": {"question": "x", "k": 0}}, "greater_than_equal"),
+    ({"json": {"question": "x", "colour": "red"}}, "extra_forbidden"),
+])
+def test_malformed_json_and_bad_fields_are_422_naming_them(client, kw, field):
+    r = client.post("/v1/ask", **kw)
+    assert r.status_code == 422 and r.json()["detail"][0]["type"] == field
+
+
+def test_a_token_guards_every_v1_route(kb, monkeypatch):
+    monkeypatch.setenv("POLICYKB_API_TOKEN", "s3cret")
+    c = TestClient(create_app())
+    assert c.get("/v1/documents").status_code == 401
+    assert c.get("/v1/documents", headers={"authorization": "Bearer wrong"}).status_code == 401
+    assert c.get("/v1/documents", headers={"authorization": "Bearer s3cret"}).status_code == 200
+    assert c.get("/healthz").status_code == 200
+
+
+def test_serve_listens_on_loopback_unless_told_otherwise_with_a_token(monkeypatch):
+    from policykb.ui import cli
+
+    seen = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: seen.append(kw))
+    assert cli.main(["serve"]) == 0 and seen[-1]["host"] == "127.0.0.1"
+    assert cli.main(["serve", "--host", "0.0.0.0"]) == 2
+    monkeypatch.setenv("POLICYKB_API_TOKEN", "s3cret")
+    assert cli.main(["serve", "--host", "0.0.0.0"]) == 0 and seen[-1]["host"] == "0.0.0.0"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_a_real_server_answers_concurrent_clients_during_an_ingest(kb):
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    errors, seen_gens = [], set()
+
+    def client_loop():
+        with httpx.Client(base_url=base, timeout=30) as c:
+            for i in range(50):
+                try:
+                    if i % 2:
+                        r = c.get("/v1/search", params={"q": "直播电商", "k": 5})
+                        r.raise_for_status()
+                        ids = [h["doc_id"] for h in r.json()["hits"]]
+                        assert set(ids) <= {"shenzhen-weishi-2020", "shanghai-livestream-measures-2020"}
+                    else:
+                        r = c.get("/readyz")
+                        r.raise_for_status()
+                        body = r.json()
+                        seen_gens.add(body["generation"])
+                        # old generation: 1 document; new: 2 — never a mix
+                        assert (body["generation"], body["documents"]) in ((1, 1), (2, 2))
+                except Exception as exc:  # noqa: BLE001 — every failure is collected and reported
+                    errors.append(repr(exc))
+
+    clients = [threading.Thread(target=client_loop) for _ in range(20)]
+    for t in clients:
+        t.start()
+    time.sleep(0.2)
+    ingest_paths(KnowledgeBase.open(Settings.load()), [SH], max_chars=360)  # while they ask
+    for t in clients:
+        t.join()
+    with httpx.Client(base_url=base, timeout=5) as c:
+        after = c.get("/readyz").json()  # the server picked up the generation another process wrote
+    server.should_exit = True
+    thread.join(10)
+    assert errors == []  # 20 clients × 50 requests, every one answered
+    assert seen_gens <= {1, 2} and (after["generation"], after["documents"]) == (2, 2)

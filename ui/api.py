@@ -1,0 +1,165 @@
+"""``policykb serve``: the REST API (FastAPI), serving the same records as the CLI's JSON.
+
+    policykb serve                       # http://127.0.0.1:8000, OpenAPI at /docs
+    curl '127.0.0.1:8000/v1/search?q=微视收费吗&k=5'
+    curl -X POST 127.0.0.1:8000/v1/ask -H 'content-type: application/json' -d '{"question": "微视收费吗？"}'
+
+Routes (read-only): ``GET /healthz``, ``GET /readyz``, ``GET /v1/search``, ``POST /v1/ask``,
+``GET /v1/documents``, ``GET /v1/documents/{doc_id}``, ``GET /v1/clauses/{clause_id}``.
+
+Bad requests get a status and a message, never a 500: a body over ``MAX_BODY`` → 413, malformed JSON or a bad
+parameter → 422 naming it, an unknown document or clause → 404. With ``api_token`` configured every
+``/v1`` route needs ``Authorization: Bearer <token>`` (401 otherwise); ``policykb serve --host`` other than
+loopback requires it. Each request picks up a generation another process wrote (``KnowledgeBase.reload``).
+"""
+
+from __future__ import annotations
+
+import hmac
+import threading
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from policykb.config import Settings
+from policykb.errors import PolicyKBError
+
+MAX_BODY = 64 * 1024  # bytes: a question and its filters are far smaller
+SEARCH_PARAMS = {"q", "k", "region", "issuer", "platform", "doc", "doc_type", "date_from", "date_to"}
+
+
+class FilterFields(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    region: str | None = None
+    issuer: str | None = None
+    platform: str | None = None
+    doc: str | None = None
+    doc_type: str | None = None
+    date_from: str | None = None
+    date_to: str | None = None
+
+
+class AskBody(FilterFields):
+    question: str = Field(min_length=1, max_length=1000)
+    k: int = Field(30, ge=1, le=100)
+
+
+def _filters(f: FilterFields):
+    from policykb.index.filters import Filters
+
+    try:
+        return Filters(region=f.region, issuer=f.issuer, platform=f.platform, doc_type=f.doc_type, doc_id=f.doc,
+                       date_from=f.date_from, date_to=f.date_to)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from exc
+
+
+def create_app(settings: Settings | None = None, kb=None) -> FastAPI:
+    """The app over the knowledge base at ``settings.home`` (or the given ``kb``, for tests)."""
+    settings = settings or Settings.load()
+    app = FastAPI(title="policykb", version="1",
+                  description="Cited answers from Chinese e-commerce notices: search clauses, ask questions.")
+    state: dict[str, Any] = {"kb": kb}
+    lock = threading.Lock()
+
+    def knowledge_base():
+        from policykb.index.store import KnowledgeBase
+
+        with lock:
+            if state["kb"] is None:
+                state["kb"] = KnowledgeBase.open(settings)
+            else:
+                state["kb"].reload()
+            return state["kb"]
+
+    def authorised(request: Request) -> None:
+        token = settings.api_token
+        if not token:
+            return
+        given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        if not hmac.compare_digest(given.encode(), token.encode()):
+            raise HTTPException(401, "a valid 'Authorization: Bearer <token>' header is needed",
+                                headers={"WWW-Authenticate": "Bearer"})
+
+    @app.middleware("http")
+    async def cap_body(request: Request, call_next):
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
+            return JSONResponse({"detail": f"request body of {length} bytes is over the limit of {MAX_BODY}"},
+                                status_code=413)
+        return await call_next(request)
+
+    @app.exception_handler(PolicyKBError)
+    async def knowledge_base_error(request: Request, exc: PolicyKBError):
+        return JSONResponse({"detail": str(exc)}, status_code=503)
+
+    def with_stale(kb, body: dict) -> dict:
+        if kb.stale:
+            body["stale_generation"] = kb.stale
+        return body
+
+    @app.get("/healthz")
+    def healthz() -> dict:
+        return {"ok": True}
+
+    @app.get("/readyz")
+    def readyz() -> dict:
+        kb = knowledge_base()
+        return with_stale(kb, {"ready": True, "generation": kb.generation, "documents": len(kb.documents()),
+                               "clauses": len(kb.clauses())})
+
+    v1 = [Depends(authorised)]
+
+    @app.get("/v1/search", dependencies=v1)
+    def search(request: Request, q: Annotated[str, Query(min_length=1, max_length=1000)],
+               k: Annotated[int, Query(ge=1, le=100)] = 10, region: str | None = None, issuer: str | None = None,
+               platform: str | None = None, doc: str | None = None, doc_type: str | None = None,
+               date_from: str | None = None, date_to: str | None = None) -> dict:
+        from policykb.ui.cli import hit_dict
+
+        unknown = sorted(set(request.query_params) - SEARCH_PARAMS)
+        if unknown:
+            raise HTTPException(422, f"unknown parameters {unknown}; allowed: {', '.join(sorted(SEARCH_PARAMS))}")
+        kb = knowledge_base()
+        filters = FilterFields(region=region, issuer=issuer, platform=platform, doc=doc, doc_type=doc_type,
+                               date_from=date_from, date_to=date_to)
+        hits = kb.search(q, k=k, filters=_filters(filters))
+        return with_stale(kb, {"query": q, "hits": [hit_dict(h) for h in hits]})
+
+    @app.post("/v1/ask", dependencies=v1)
+    def ask(body: AskBody) -> dict:
+        from policykb.qa.answer import answer
+
+        kb = knowledge_base()
+        return with_stale(kb, answer(kb, body.question, k=body.k, filters=_filters(body)).to_dict())
+
+    @app.get("/v1/documents", dependencies=v1)
+    def documents() -> dict:
+        return {"documents": [d.to_dict() for d in knowledge_base().documents()]}
+
+    @app.get("/v1/documents/{doc_id}", dependencies=v1)
+    def document(doc_id: str) -> dict:
+        kb = knowledge_base()
+        doc = kb.document(doc_id)
+        if doc is None:
+            raise HTTPException(404, f"no document {doc_id!r}")
+        outline = [{"clause_id": c.clause_id, "label": c.label, "section_path": list(c.section_path)}
+                   for c in kb.clauses(doc_id)]
+        versions = [{"version": v.number, "replaced": v.replaced} for v in kb.versions(doc_id)]
+        return {**doc.to_dict(), "outline": outline, "versions": versions}
+
+    @app.get("/v1/clauses/{clause_id}", dependencies=v1)
+    def clause(clause_id: str) -> dict:
+        from policykb.qa.citations import reference_dict
+        from policykb.qa.crossrefs import resolve
+
+        kb = knowledge_base()
+        c = kb.clause(clause_id)
+        if c is None:
+            raise HTTPException(404, f"no clause {clause_id!r}")
+        around = [n.to_dict() for n in kb.neighbours(clause_id, before=1, after=1) if n.clause_id != clause_id]
+        return {**c.to_dict(), "neighbours": around, "references": [reference_dict(r) for r in resolve(kb, c)]}
+
+    return app
