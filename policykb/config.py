@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -36,17 +37,17 @@ class Settings(BaseModel):
     corpus: Path = DEFAULT_CORPUS
     # Any sentence-transformers model directory; weights are never downloaded at run time.
     embedding_model: Path = DEFAULT_MODEL_DIR
-    embedding_batch_size: int = 32
+    embedding_batch_size: int = Field(32, gt=0)
     # Tokens the embedding model sees; longer clauses are split into parts (RELIABILITY 20).
-    max_clause_chars: int = 360
-    vector_store: str = "faiss"  # "faiss" | "milvus"
+    max_clause_chars: int = Field(360, gt=0)
+    vector_store: Literal["faiss", "milvus"] = "faiss"
     milvus_uri: str | None = None
     llm_base_url: str | None = None
     llm_model: str | None = None
     llm_api_key: str | None = None
-    writer_wait_seconds: float = 300.0  # a second writer (ingest, upload) waits this long for the first
-    ui_password: str | None = None
-    api_token: str | None = None  # required by every /v1 route of `policykb serve` when set, and by --host  # required by `policykb ui --host` other than loopback; asked by the app
+    writer_wait_seconds: float = Field(300.0, ge=0)  # a second writer (ingest, upload) waits this long
+    ui_password: str | None = None  # required by `policykb ui --host` other than loopback; asked by the app
+    api_token: str | None = None  # required by every /v1 route of `policykb serve` when set, and by --host
 
     @classmethod
     def load(cls, **overrides: object) -> Settings:
