@@ -211,6 +211,10 @@ class ReferenceIndex:
                     out.append(self.titles[doc_id])
         return out
 
+    def labelled(self, doc_id: str, key: str) -> int | None:
+        """The first row of ``doc_id`` whose label has reference key ``key`` (``条:12``), or None."""
+        return next((r for r in self.by_label.get(key, ()) if self.doc_of[r] == doc_id), None)
+
     def lookup(self, refs: list[Reference]) -> list[int]:
         """Rows the references name, in reading order; [] when a named law is not in the index."""
         if not refs:

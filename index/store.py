@@ -304,6 +304,12 @@ class KnowledgeBase:
         row = gen.row_of.get(clause_id)
         return None if row is None else gen.clauses[row]
 
+    def labelled(self, doc_id: str, key: str) -> Clause | None:
+        """The clause of ``doc_id`` labelled with reference key ``key`` (``条:12`` for 第十二条), or None."""
+        gen = self._gen
+        row = gen.index.references.labelled(doc_id, key)
+        return None if row is None else gen.clauses[row]
+
     def neighbours(self, clause_id: str, before: int = 1, after: int = 1) -> list[Clause]:
         """The clause with up to ``before`` clauses before and ``after`` after it in the same document."""
         gen = self._gen

@@ -11,16 +11,10 @@ left to the reader, who sees the article whole.
 
 from __future__ import annotations
 
-import threading
-import weakref
-
 from policykb.index.references import Reference, label_key, parse_references
 from policykb.ingest.record import Clause
 
 MAX_REFERENCES = 5
-
-_lock = threading.Lock()
-_maps: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # kb → (generation, {(doc, key): clause})
 
 
 def same_document_references(text: str) -> list[Reference]:
@@ -32,29 +26,13 @@ def same_document_references(text: str) -> list[Reference]:
     return list(out.values())
 
 
-def _article_map(kb) -> dict[tuple[str, str], Clause]:
-    with _lock:
-        cached = _maps.get(kb)
-        if cached is None or cached[0] != kb.generation:
-            found: dict[tuple[str, str], Clause] = {}
-            for c in kb.clauses():
-                if c.label and (key := label_key(c.label)) and key.startswith("条:"):
-                    found.setdefault((c.doc_id, key), c)  # the first part of a split article
-            cached = (kb.generation, found)
-            _maps[kb] = cached
-    return cached[1]
-
-
 def resolve(kb, clause: Clause) -> tuple[Clause, ...]:
-    """The clauses of ``clause``'s document that its text refers to (not itself), at most five."""
-    refs = same_document_references(clause.text)
-    if not refs:
-        return ()
-    articles = _article_map(kb)
+    """The clauses of ``clause``'s document that its text refers to (not itself), at most five; looked up in
+    the generation's own label index (``KnowledgeBase.labelled``)."""
     own = label_key(clause.label) if clause.label else None
     out = []
-    for ref in refs:
-        target = articles.get((clause.doc_id, ref.key))
-        if target is not None and ref.key != own and target.clause_id != clause.clause_id:
+    for ref in same_document_references(clause.text):
+        target = kb.labelled(clause.doc_id, ref.key) if ref.key != own else None
+        if target is not None and target.clause_id != clause.clause_id:
             out.append(target)
     return tuple(out[:MAX_REFERENCES])
