@@ -189,9 +189,8 @@ def verify(directory: Path, *, defer: tuple[str, ...] = (), seal: str | None = N
 
     Files named in ``defer`` are only size-checked here; read them with ``read_verified``, which checks
     the checksum of the very bytes it returns."""
-    if seal is not None and (directory / MANIFEST).is_file() and manifest_sha(directory) != seal:
-        raise incomplete(directory / MANIFEST, "does not match the checksum CURRENT sealed it with (it was "
-                                               "changed after it was written)")
+    if broken_seal(directory, seal):
+        raise incomplete(directory / MANIFEST, BROKEN_SEAL)
     manifest = read_manifest(directory)
     for rel, meta in manifest["files"].items():
         path = _listed(directory, rel)
@@ -253,6 +252,14 @@ def read_seals(home: Path) -> dict[int, str]:
 
 def manifest_sha(directory: Path) -> str:
     return digest(directory / MANIFEST)[1]
+
+
+BROKEN_SEAL = "does not match the checksum CURRENT sealed it with (it was changed after it was written)"
+
+
+def broken_seal(directory: Path, seal: str | None) -> bool:
+    """Whether the generation's manifest differs from the checksum CURRENT recorded for it (``seal``)."""
+    return seal is not None and (directory / MANIFEST).is_file() and manifest_sha(directory) != seal
 
 
 def read_current(home: Path) -> int | None:

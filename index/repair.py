@@ -23,7 +23,6 @@ from policykb.ingest.record import Clause, Document
 
 @dataclass
 class Salvaged:
-    number: int
     documents: dict[str, Document]
     pipeline: dict[str, str]
     clauses: dict[str, list[Clause]]
@@ -38,9 +37,8 @@ def salvage(home: Path, number: int) -> Salvaged:
     """The knowledge of generation ``number`` (documents, clauses, earlier versions), each file checked
     against the sealed manifest; ``IndexIncompleteError`` naming the file when that is not possible."""
     path = disk.generation_path(home, number)
-    seal = disk.read_seals(home).get(number)
-    if seal is not None and (path / disk.MANIFEST).is_file() and disk.manifest_sha(path) != seal:
-        raise disk.incomplete(path / disk.MANIFEST, "does not match the checksum CURRENT sealed it with")
+    if disk.broken_seal(path, disk.read_seals(home).get(number)):
+        raise disk.incomplete(path / disk.MANIFEST, disk.BROKEN_SEAL)
     manifest = disk.read_manifest(path)
     try:
         entries = json.loads(disk.read_verified(path, manifest, DOCUMENTS).decode("utf-8"))["documents"]
@@ -54,7 +52,7 @@ def salvage(home: Path, number: int) -> Salvaged:
                     if VERSIONS in manifest["files"] else [])
     except (ValueError, KeyError, TypeError) as exc:
         raise disk.incomplete(path, f"its documents or clauses cannot be read ({type(exc).__name__}: {exc})") from exc
-    return Salvaged(number, documents, pipeline, clauses, versions)
+    return Salvaged(documents, pipeline, clauses, versions)
 
 
 def readable_documents(home: Path, number: int) -> dict[str, tuple[str, str | None]] | None:
@@ -117,9 +115,8 @@ def check_generation(home: Path, number: int, current: bool, load) -> Generation
     """Every file of generation ``number`` against its manifest, then a full load (``load(number)``)."""
     path = disk.generation_path(home, number)
     files: list[FileCheck] = []
-    seal = disk.read_seals(home).get(number)
-    if seal is not None and (path / disk.MANIFEST).is_file() and disk.manifest_sha(path) != seal:
-        files.append(FileCheck(disk.MANIFEST, "does not match the checksum CURRENT sealed it with"))
+    if disk.broken_seal(path, disk.read_seals(home).get(number)):
+        files.append(FileCheck(disk.MANIFEST, disk.BROKEN_SEAL))
     try:
         manifest = disk.read_manifest(path)
         for rel, meta in sorted(manifest["files"].items()):
