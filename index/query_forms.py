@@ -377,19 +377,20 @@ class _English:
             return present[:limit] or values[:1]
         return present + tuple(v for v in values if v not in present)
 
-    def _match(self, i: int) -> tuple[int, tuple[str, ...]] | tuple[int, tuple[str, ...], bool] | None:
-        """(number of tokens, Chinese renderings) for the words starting at token ``i``, by priority."""
+    def _match(self, i: int) -> tuple[int, tuple[str, ...], bool] | None:
+        """(number of tokens, Chinese renderings, unseen) for the words starting at token ``i``, by priority;
+        ``unseen``: a dictionary sense that no notice uses."""
         if "glossary" in self.sources and (m := self._phrase("glossary", i)):
-            return m[0], self._choose(m[1])
+            return m[0], self._choose(m[1]), False
         if self.words[i] in self.lex.stopwords:
             return None
         if "pinyin" in self.sources and (m := self._pinyin(i)):
-            return m
+            return m[0], m[1], False
         if "dictionary" in self.sources and (m := self._phrase("dictionary", i)):
             values = self._choose(m[1], _MAX_CEDICT_CANDIDATES)
             return m[0], values, self.vocab is not None and values[0] not in self.vocab
         if _is_acronym(self.toks[i].text):  # QQ, MCN, APP: the notices write them so
-            return 1, (self.toks[i].text,)
+            return 1, (self.toks[i].text,), False
         return None
 
     def render(self) -> list[_Rendering]:
@@ -398,8 +399,8 @@ class _English:
         while i < len(self.toks):
             found = self._match(i) if self.toks[i].kind == "lat" else None
             if found:
-                n, values = found[0], found[1]
-                out.append(_Rendering(i, i + n - 1, values, len(found) > 2 and bool(found[2])))
+                n, values, unseen = found
+                out.append(_Rendering(i, i + n - 1, values, unseen))
                 i += n
             else:
                 i += 1
