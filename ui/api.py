@@ -27,7 +27,6 @@ from policykb.config import Settings
 from policykb.errors import PolicyKBError
 
 MAX_BODY = 64 * 1024  # bytes: a question and its filters are far smaller
-SEARCH_PARAMS = {"q", "k", "region", "issuer", "platform", "doc", "doc_type", "date_from", "date_to"}
 
 
 class FilterFields(BaseModel):
@@ -39,6 +38,9 @@ class FilterFields(BaseModel):
     doc_type: str | None = None
     date_from: str | None = None
     date_to: str | None = None
+
+
+SEARCH_PARAMS = {"q", "k", *FilterFields.model_fields}  # what GET /v1/search accepts
 
 
 class AskBody(FilterFields):
