@@ -13,6 +13,9 @@ The decision is a small logistic model over signals of the evidence, not a word 
 - ``reference``: the question names a clause (第三十八条, 3.1.2) and the index has it;
 - ``content``: some required concept occurs in the top 5 clauses at all;
 - ``sentence``: the best full-word coverage of a single sentence (an answer is said in one place);
+- ``name_missing``: the question names a place or platform (``qa/names.toml``: 广州, 拼多多) and every one of
+  the top 5 clauses belongs to a notice of another region or platform — not a decision weight but a rule:
+  such a question abstains (a nationwide law applies to every place and platform, so it never counts);
 - ``cue_missing``: the question asks for an answer type (an amount of money, a period, a number, a date, a
   place, who) and no sentence of the top 3 clauses that mentions the question has one of each.
 
@@ -34,6 +37,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from policykb.errors import ConfigError
+from policykb.index.normalize import search_key
 from policykb.index.search import Hit
 from policykb.qa.extractive import clause_key, context_key, sentence_keys
 from policykb.qa.question import Question
@@ -51,8 +55,9 @@ CLIP = 3.0  # standardised values beyond ±3 are read as ±3: a knowledge base u
 # the keyword-side signals alone decides.
 KEYWORD_FEATURES = tuple(n for n in FEATURES if n not in ("dense", "dense_gap", "fused_gap", "agreement"))
 TABLES = ("model", "keyword_model")
+NATIONWIDE = frozenset({"全国", "中国", "中华人民共和国"})
 CUE_WINDOW = 3
-CUE_COVERAGE = 0.3  # a sentence answers an answer type only when it also mentions what is asked about
+CUE_COVERAGE = 0.2  # a sentence answers an answer type only when it also mentions what is asked about
 
 
 @dataclass(frozen=True)
@@ -70,7 +75,9 @@ class Features:
     content: float = 0.0
     sentence: float = 0.0
     cue_missing: float = 0.0
+    name_missing: float = 0.0
     best_clause_id: str | None = None
+    elsewhere: tuple[str, ...] = ()  # the names behind ``name_missing``
 
     def value(self, name: str) -> float:
         return float(getattr(self, name))
@@ -82,7 +89,7 @@ class Features:
         return d
 
 
-SIGNALS = tuple(f.name for f in fields(Features) if f.name != "best_clause_id")  # every signal, reported
+SIGNALS = tuple(f.name for f in fields(Features) if f.name not in ("best_clause_id", "elsewhere"))  # every signal, reported
 
 
 @dataclass(frozen=True)
@@ -110,16 +117,19 @@ class Rule:
         the question is in the top clauses (see ``abstains``), else ``probability``."""
         if f.reference:
             return 1.0
-        return self.probability(f) if f.content else 0.0
+        return self.probability(f) if f.content and not f.name_missing else 0.0
 
     def abstains(self, f: Features) -> tuple[bool, str]:
         """(abstain?, why) — the reason is shown to people and recorded by the evaluation. A question none of
         whose words occurs in the top clauses abstains, and one naming a clause the index holds (第三十八条,
-        3.1.2) is answered from it, whatever the model says: the fit data has no such cases to learn from."""
+        3.1.2) is answered from it, whatever the model says: the fit data has no such cases to learn from. A
+        question about a place or platform abstains when every top clause is from a notice of another one."""
         if f.reference:
             return False, "the question names a clause the knowledge base holds"
         if not f.content:
             return True, "no word of the question occurs in the top clauses"
+        if f.name_missing:
+            return True, f"the question is about {'、'.join(f.elsewhere)}; no clause found is"
         p = self.probability(f)
         if p < self.threshold:
             return True, f"p(answered) {p:.2f} < {self.threshold:.2f}"
@@ -132,11 +142,13 @@ def features(question: Question, hits: list[Hit], window: int = 10) -> Features:
     best_id = None
     found: set[str] = set()
     content = False
+    elsewhere = set(question.names)  # places and platforms asked about that every top clause is not about
     for hit in top:
         c = hit.clause
         text, frame = clause_key(c.text), context_key(c)
-        if hit.rank <= CONTENT_WINDOW and not content:
-            content = question.mentions_any(text) or question.mentions_any(frame)
+        if hit.rank <= CONTENT_WINDOW:
+            content = content or question.mentions_any(text) or question.mentions_any(frame)
+            elsewhere = {n for n in elsewhere if _scoped_elsewhere(n, c, text, frame)}
         cov = question.coverage_of_keys(text, ((frame, 1.0),), partial=False, optional=False)
         if cov > best:
             best, best_id = cov, c.clause_id
@@ -168,8 +180,21 @@ def features(question: Question, hits: list[Hit], window: int = 10) -> Features:
         content=float(content),
         sentence=sentence,
         cue_missing=float(bool(unmet)),
+        name_missing=float(bool(elsewhere)),
         best_clause_id=best_id,
+        elsewhere=tuple(n for n in question.names if n in elsewhere),
     )
+
+
+def _scoped_elsewhere(name: str, c, text: str, frame: str) -> bool:
+    """Whether clause ``c`` is about another place or platform than ``name``: it does not name it, and its
+    notice is scoped to a region (not nationwide) or a platform. A nationwide law with no platform applies
+    to 广州 and to 拼多多 alike, so it is never "elsewhere"."""
+    if name in text or name in frame:
+        return False
+    m = c.metadata
+    regional = bool(m.region) and search_key(m.region) not in NATIONWIDE
+    return regional or bool(m.platform)
 
 
 def _read_table(path: Path, name: str, model: object) -> Rule:

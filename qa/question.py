@@ -35,11 +35,28 @@ from policykb.index.query_forms import QueryForms, default_lexicon
 from policykb.qa.retrieval import TermStats
 
 LEXICON_PATH = Path(__file__).resolve().parent / "lexicon.toml"
+NAMES_PATH = Path(__file__).resolve().parent / "names.toml"
 
 ABBREVIATION_CREDIT = 0.9  # 收费 found as 收取费用: the same word, written out
 PART_CREDIT = 0.5  # 广州 of 广州市: some of the word
 OPTIONAL_WEIGHT = 1.0  # at most: a light verb never outweighs what is asked about
 COUNT_CUES = ("count", "total")
+
+
+@dataclass(frozen=True)
+class Cue:
+    """An answer type: asked for by one of ``ask`` (or a match of ``ask_pattern``), met by ``pattern``."""
+
+    name: str
+    ask: tuple[str, ...]
+    ask_pattern: re.Pattern | None
+    pattern: re.Pattern
+
+    def asked(self, zh: str, original: str) -> bool:
+        """``zh``: the Simplified search key of the question; ``original``: its NFKC lower-case text."""
+        if self.ask_pattern is not None and (self.ask_pattern.search(zh) or self.ask_pattern.search(original)):
+            return True
+        return any(a in zh or (a.isascii() and re.search(rf"\b{re.escape(a)}\b", original)) for a in self.ask)
 
 
 @dataclass(frozen=True)
@@ -50,7 +67,7 @@ class Lexicon:
     spanning_en: tuple[str, ...]
     english_fields: frozenset[str]
     synonyms: dict[str, tuple[str, ...]]
-    cues: tuple[tuple[str, tuple[str, ...], re.Pattern], ...]
+    cues: tuple[Cue, ...]
 
     @classmethod
     def load(cls, path: Path = LEXICON_PATH) -> Lexicon:
@@ -75,10 +92,13 @@ class Lexicon:
             )
         cues = []
         for name, cue in data.get("cues", {}).items():
-            if set(cue) != {"ask", "pattern"}:
-                raise ConfigError(f"{path}: [cues.{name}] needs exactly `ask` (list) and `pattern` (regex)")
+            if not {"ask", "pattern"} <= set(cue) <= {"ask", "ask_pattern", "pattern"}:
+                raise ConfigError(
+                    f"{path}: [cues.{name}] needs `ask` (list) and `pattern` (regex), and may have `ask_pattern`"
+                )
             try:
-                cues.append((name, tuple(cue["ask"]), re.compile(cue["pattern"])))
+                asked = re.compile(cue["ask_pattern"]) if "ask_pattern" in cue else None
+                cues.append(Cue(name, tuple(cue["ask"]), asked, re.compile(cue["pattern"])))
             except re.error as exc:
                 raise ConfigError(
                     f"{path}: [cues.{name}] pattern is not a regular expression ({exc})"
@@ -97,6 +117,47 @@ class Lexicon:
 @lru_cache(maxsize=1)
 def default_qa_lexicon() -> Lexicon:
     return Lexicon.load()
+
+
+def load_names(path: Path = NAMES_PATH) -> tuple[str, ...]:
+    """Place and platform names (``qa/names.toml``), as search keys, longest first."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the place and platform names ({exc})") from exc
+    if set(data) - {"places", "platforms"} or not all(
+        isinstance(t, dict) and set(t) == {"names"} and all(isinstance(n, str) for n in t["names"])
+        for t in data.values()
+    ):
+        raise ConfigError(f'{path}: expected [places] and [platforms] tables, each with names = ["…", …]')
+    names = {search_key(n) for t in data.values() for n in t["names"] if n.strip()}
+    return tuple(sorted(names, key=len, reverse=True))
+
+
+@lru_cache(maxsize=1)
+def default_names() -> tuple[str, ...]:
+    return load_names()
+
+
+def names_in(zh: str, names: tuple[str, ...] | None = None) -> tuple[str, ...]:
+    """The place and platform names ``zh`` (a search key) mentions, longest match first, no overlaps:
+    广州市 counts once, as 广州市, not also as 广州.
+
+    >>> names_in("广州市和深圳的直播补贴", ("广州市", "广州", "深圳"))
+    ('广州市', '深圳')
+    """
+    found: list[str] = []
+    taken = [False] * len(zh)
+    for name in names if names is not None else default_names():
+        start = zh.find(name)
+        while start >= 0:
+            end = start + len(name)
+            if not any(taken[start:end]):
+                taken[start:end] = [True] * len(name)
+                if name not in found:
+                    found.append(name)
+            start = zh.find(name, end)
+    return tuple(sorted(found, key=zh.find))
 
 
 @dataclass(frozen=True)
@@ -131,6 +192,7 @@ class Question:
     cues: tuple[tuple[str, re.Pattern], ...]  # answer types asked for
     spanning: bool  # asks about several documents ("各地…")
     counted: re.Pattern | None = None  # a count question: a number right before what is counted (三大专场)
+    names: tuple[str, ...] = ()  # places and platforms it names (qa/names.toml)
 
     @property
     def required(self) -> tuple[Concept, ...]:
@@ -275,11 +337,7 @@ def analyse_forms(forms: QueryForms, stats: TermStats, lexicon: Lexicon | None =
     lex = lexicon or default_qa_lexicon()
     original = unicodedata.normalize("NFKC", forms.original).lower()
     zh = search_key(forms.zh)
-    cues = tuple(
-        (name, pattern)
-        for name, asks, pattern in lex.cues
-        if any(a in zh or (a.isascii() and re.search(rf"\b{re.escape(a)}\b", original)) for a in asks)
-    )
+    cues = tuple((cue.name, cue.pattern) for cue in lex.cues if cue.asked(zh, original))
     spanning = any(w in zh for w in lex.spanning) or any(w in original for w in lex.spanning_en)
     concepts: list[Concept] = []
     seen: set[str] = set()
@@ -308,6 +366,7 @@ def analyse_forms(forms: QueryForms, stats: TermStats, lexicon: Lexicon | None =
         cues=tuple(cues),
         spanning=spanning,
         counted=_counted(concepts, cues, lex),
+        names=names_in(zh),
     )
 
 

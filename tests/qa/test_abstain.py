@@ -6,6 +6,7 @@ import itertools
 import math
 import sys
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -13,10 +14,12 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from answer_kit import RULE, fake_home, kb  # noqa: F401
+from answer_kit import RULE, clause_of, fake_home, kb  # noqa: F401
 
 from policykb.errors import ConfigError
 from policykb.index.query_forms import QueryForms
+from policykb.index.search import Hit
+from policykb.ingest.record import Metadata
 from policykb.qa.abstain import (
     ABSTAIN_PATH,
     FEATURES,
@@ -32,7 +35,7 @@ from policykb.qa.abstain import (
 from policykb.qa.answer import analyse
 from policykb.qa.calibrate import data_hash, fit_logistic, fit_threshold, out_of_fold, train
 from policykb.qa.evaluation import QUESTION_SET
-from policykb.qa.question import Lexicon, analyse_forms
+from policykb.qa.question import Lexicon, analyse_forms, load_names, names_in
 from policykb.qa.retrieval import TermStats
 
 FLAT = TermStats(10, lambda word: 1)  # every known word equally frequent: weights are all equal
@@ -82,6 +85,54 @@ def test_answer_types_and_spanning():
     assert [name for name, _ in q.cues] == ["when"] and [c.optional for c in q.concepts] == [True, False, False]
 
 
+@pytest.mark.parametrize("question, lang, expected", [
+    ("精神损害赔偿金最高可以要多少？", "zh", ["count", "money", "limit"]),  # 多少 near 赔偿金: an amount of money
+    ("需要提供多少担保金？", "zh", ["count", "money"]),
+    ("最高人民法院的批复讲了什么？", "zh", []),  # 最高 of 最高人民法院 asks no bound
+    ("跨境电商零售进口的退税率是多少？", "zh", ["count", "rate"]),
+    ("When a business cannot pay both, which comes first?", "en", []),  # a condition, not a time
+    ("When did the regulation take effect?", "en", ["when"]),
+    ("How much is the fee for the training?", "en", ["count", "money"]),
+    ("What VAT rate applies?", "en", ["rate"]),
+    ("深圳线上购物节在哪几个月里举办？", "zh", ["count", "period"]),  # months, not a place (在哪)
+])
+def test_answer_types_asked_for(question, lang, expected):
+    assert [name for name, _ in concepts(question, lang=lang)[1].cues] == expected
+
+
+@pytest.mark.parametrize("cue, sentence, met", [
+    ("period", "自接到申请之日起四十五日内作出决定", True),  # Chinese numerals and 日
+    ("period", "建议30秒左右为佳", True),  # a length
+    ("period", "每年进行一次合规审计", True),  # how often
+    ("period", "应当及时处理", False),
+    ("count", "包括生成合成类、个性化推送类、排序精选类等算法技术", True),  # an enumeration answers 哪几类
+    ("count", "增加赔偿的金额为价款的三倍", True),
+    ("money", "并处上一年度销售额百分之一以上百分之十以下的罚款", True),
+    ("money", "全年投入近4亿元", True),
+    ("money", "依法承担赔偿责任", False),
+    ("who", "由经营者承担有关瑕疵的举证责任", True),
+    ("who", "发生争议的，可以协商解决", False),
+])
+def test_what_meets_an_answer_type(cue, sentence, met):
+    pattern = next(c.pattern for c in Lexicon.load().cues if c.name == cue)
+    assert bool(pattern.search(sentence)) is met
+
+
+def test_places_and_platforms_a_question_names():
+    assert names_in("广州市直播电商人才补贴是多少") == ("广州市",)
+    assert names_in("拼多多和抖音的退货规则") == ("拼多多", "抖音")
+    assert names_in("在大陆用电子签名签的合约") == ()  # 大陆 and 台湾 name no notice's region
+    assert names_in("白银价格") == () and names_in("白银市的补贴") == ("白银市",)  # an everyday word is no place
+    assert len(load_names()) > 600
+
+
+def test_a_bad_names_file_is_a_config_error(tmp_path):
+    path = tmp_path / "names.toml"
+    path.write_text("[places]\nnames = ['广州']\n[people]\nnames = []\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"expected \[places\] and \[platforms\] tables"):
+        load_names(path)
+
+
 def test_coverage_weighs_words_the_notices_never_use_most():
     stats = TermStats(100, lambda word: {"直播": 60, "电商": 70, "人才": 5}.get(word, 0))
     q = analyse_forms(QueryForms("广州市直播电商人才补贴是多少？", "广州市直播电商人才补贴是多少？", "zh", ()), stats)
@@ -110,7 +161,26 @@ def test_features_of_an_answered_and_an_unanswered_question(kb):
     assert round(f.coverage, 4) == 0.1643 and f.content == 1.0
     assert f.cue_missing == 1.0  # asks 多少 and no top sentence that mentions it has a number
     assert f.missing > 0  # 广州市 / 人才 / 补贴: in none of the top clauses
-    assert set(f.to_dict()) == {*SIGNALS, "best_clause_id"}
+    assert set(f.to_dict()) == {*SIGNALS, "best_clause_id", "elsewhere"}
+
+
+@pytest.mark.parametrize("question, elsewhere, why", [
+    ("快手直播带货收费吗？", ("快手",), "the question is about 快手; no clause found is"),
+    ("广州市直播电商人才补贴是多少？", ("广州市",), "the question is about 广州市; no clause found is"),
+])
+def test_a_question_about_a_place_or_platform_no_notice_found_is_about_abstains(kb, question, elsewhere, why):
+    f = features(analyse(kb, question), kb.search(question, k=30), 10)
+    assert (f.name_missing, f.elsewhere) == (1.0, elsewhere)
+    assert RULE.abstains(f) == (True, why) and RULE.decision_score(f) == 0.0
+
+
+def test_a_place_the_notices_are_about_or_a_nationwide_law_is_not_elsewhere(kb):
+    f = features(analyse(kb, "深圳的购物节几月举办？"), kb.search("深圳的购物节几月举办？", k=30), 10)
+    assert (f.name_missing, f.elsewhere) == (0.0, ())  # 深圳 is in the region 广东省深圳市
+    national = replace(clause_of(kb, "sz-weishi", "2."), metadata=Metadata(region=None, platform=None))
+    hit = Hit(clause=national, score=1.0, rank=1, signals={})
+    f = features(analyse(kb, "广州市直播电商人才补贴是多少？"), [hit], 10)
+    assert f.name_missing == 0.0  # a nationwide notice applies to 广州 too
 
 
 def test_a_question_naming_a_clause_has_the_reference_feature(kb):
