@@ -341,7 +341,7 @@ def clean_stale(home: Path) -> list[Path]:
 
 @contextmanager
 def exclusive_lock(home: Path, wait: float = LOCK_WAIT_SECONDS,
-                   on_wait: Callable[[float], None] | None = None) -> Iterator[None]:
+                   on_wait: Callable[[float], object] | None = None) -> Iterator[None]:
     """Hold ``HOME/lock`` exclusively, waiting for another writer up to ``wait`` seconds (then
     ``LockBusyError``); ``on_wait(seconds waited so far)`` is called when the wait starts and every
     ``PROGRESS_EVERY`` seconds after, so a person sees why nothing happens."""

@@ -353,7 +353,7 @@ class KnowledgeBase:
 
     @contextmanager
     def writer(self, *, fresh: bool = False, wait: float | None = None,
-               on_wait: Callable[[float], None] | None = None, give_up_damaged: bool = False) -> Iterator[Writer]:
+               on_wait: Callable[[float], object] | None = None, give_up_damaged: bool = False) -> Iterator[Writer]:
         """Exclusive writer. A clean exit commits a new generation; an exception writes nothing.
 
         Another writer is waited for (``wait`` seconds, default ``settings.writer_wait_seconds``;
