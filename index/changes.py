@@ -37,14 +37,14 @@ class Changes:
                 "unchanged": self.unchanged}
 
 
-def _place(c: Clause) -> tuple:
+def _place(c: Clause) -> tuple[object, ...]:
     """Where a clause stands; an unlabelled clause is known by its text. Parts of a split clause in order."""
     return (c.section_path, c.label, c.part[0] if c.part else 0) if c.label else (c.section_path, "", c.text)
 
 
 def what_changed(old: list[Clause], new: list[Clause]) -> Changes:
     """``old`` → ``new`` (each a document's clauses in reading order)."""
-    slots: dict[tuple, list[Clause]] = defaultdict(list)
+    slots: dict[tuple[object, ...], list[Clause]] = defaultdict(list)
     for c in old:
         slots[_place(c)].append(c)
     added, changed, unchanged = [], [], 0

@@ -30,6 +30,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from policykb.errors import IndexIncompleteError, LockBusyError
 
@@ -114,7 +115,7 @@ def digest(path: Path) -> tuple[int, str]:
     return size, h.hexdigest()
 
 
-def seal(directory: Path, manifest: dict) -> dict:
+def seal(directory: Path, manifest: dict[str, Any]) -> dict[str, Any]:
     """fsync every file under ``directory``, then write ``manifest.json`` (with their sizes and
     checksums) last and fsync the directories. Returns the manifest written."""
     files = {}
@@ -170,7 +171,7 @@ def _checksum_error(path: Path) -> IndexIncompleteError:
     return incomplete(path, "SHA-256 does not match the manifest (the file is corrupt)")
 
 
-def read_manifest(directory: Path) -> dict:
+def read_manifest(directory: Path) -> dict[str, Any]:
     path = directory / MANIFEST
     if not path.is_file():
         raise incomplete(path, "manifest is missing (the generation was not completely written)")
@@ -183,7 +184,7 @@ def read_manifest(directory: Path) -> dict:
     return manifest
 
 
-def verify(directory: Path, *, defer: tuple[str, ...] = (), seal: str | None = None) -> dict:
+def verify(directory: Path, *, defer: tuple[str, ...] = (), seal: str | None = None) -> dict[str, Any]:
     """Check the manifest against its ``seal`` (when CURRENT records one), then every file it lists (size,
     then SHA-256); return the manifest.
 
@@ -200,7 +201,7 @@ def verify(directory: Path, *, defer: tuple[str, ...] = (), seal: str | None = N
     return manifest
 
 
-def read_verified(directory: Path, manifest: dict, rel: str) -> bytes:
+def read_verified(directory: Path, manifest: dict[str, Any], rel: str) -> bytes:
     meta = manifest["files"].get(rel)
     path = _listed(directory, rel)
     if meta is None:
@@ -340,7 +341,7 @@ def clean_stale(home: Path) -> list[Path]:
 
 @contextmanager
 def exclusive_lock(home: Path, wait: float = LOCK_WAIT_SECONDS,
-                   on_wait: Callable[[float], None] | None = None) -> Iterator[None]:
+                   on_wait: Callable[[float], object] | None = None) -> Iterator[None]:
     """Hold ``HOME/lock`` exclusively, waiting for another writer up to ``wait`` seconds (then
     ``LockBusyError``); ``on_wait(seconds waited so far)`` is called when the wait starts and every
     ``PROGRESS_EVERY`` seconds after, so a person sees why nothing happens."""

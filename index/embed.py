@@ -17,8 +17,9 @@ import logging
 import os
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Protocol, cast, runtime_checkable
 
 import numpy as np
 
@@ -64,7 +65,7 @@ class _QueryCache:
         self._items: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, text: str, compute) -> np.ndarray:
+    def get(self, text: str, compute: Callable[[str], np.ndarray]) -> np.ndarray:
         with self._lock:
             vec = self._items.get(text)
             if vec is not None:
@@ -107,7 +108,7 @@ class FakeEmbedder:
         return _normalise_rows(np.stack([self._vector(t) for t in texts]))
 
     def encode_query(self, text: str) -> np.ndarray:
-        return self.encode([text])[0]
+        return cast(np.ndarray, self.encode([text])[0])
 
 
 class SentenceTransformerEmbedder:

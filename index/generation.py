@@ -21,9 +21,10 @@ import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from importlib import metadata
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
 import numpy as np
 
@@ -61,18 +62,20 @@ class Generation:
 
     number: int | None
     path: Path | None
-    manifest: dict
+    manifest: dict[str, Any]
     documents: dict[str, Document]  # in reading order
     pipeline: dict[str, str]  # doc_id → pipeline_version that produced its clauses
     index: SearchIndex
     row_of: dict[str, int]
     doc_rows: dict[str, range]
-    versions: tuple[dict, ...] = ()  # earlier versions of replaced documents (see VERSIONS), oldest first
+    # earlier versions of replaced documents (see VERSIONS), oldest first
+    versions: tuple[dict[str, Any], ...] = ()
 
     @classmethod
-    def build(cls, number: int | None, path: Path | None, manifest: dict, documents: dict[str, Document],
-              pipeline: dict[str, str], clauses: list[Clause], vectors: VectorStore | None,
-              keywords: KeywordIndex, params: SearchParams, versions: tuple[dict, ...] = ()) -> Generation:
+    def build(cls, number: int | None, path: Path | None, manifest: dict[str, Any],
+              documents: dict[str, Document], pipeline: dict[str, str], clauses: list[Clause],
+              vectors: VectorStore | None, keywords: KeywordIndex, params: SearchParams,
+              versions: tuple[dict[str, Any], ...] = ()) -> Generation:
         titles = {doc_id: d.title for doc_id, d in documents.items()}
         index = SearchIndex(clauses, titles, vectors, keywords, params,
                             tokens=(lambda: read_tokens(path, manifest)) if path is not None else None)
@@ -93,29 +96,29 @@ class Generation:
 
     @property
     def model(self) -> str | None:
-        return self.manifest.get("model", {}).get("name")
+        return cast(str | None, self.manifest.get("model", {}).get("name"))
 
     @property
     def dim(self) -> int | None:
-        return self.manifest.get("model", {}).get("dim")
+        return cast(int | None, self.manifest.get("model", {}).get("dim"))
 
     def tokens(self) -> list[list[str]]:
         """Tokens of every row, read back (and re-verified) from disk; for the next save."""
         return [] if self.path is None else list(read_tokens(self.path, self.manifest))
 
 
-def read_tokens(path: Path, manifest: dict) -> Iterator[list[str]]:
+def read_tokens(path: Path, manifest: dict[str, Any]) -> Iterator[list[str]]:
     data = disk.read_verified(path, manifest, TOKENS)
     lines = _parse(path / TOKENS, lambda: data.decode("utf-8").splitlines())
     for line in lines:
-        yield _parse(path / TOKENS, lambda line=line: json.loads(line))
+        yield _parse(path / TOKENS, partial(json.loads, line))
 
 
 def write_generation(home: Path, number: int, *, documents: dict[str, Document], pipeline: dict[str, str],
                      keep: int | None = None,
                      clauses: list[Clause], tokens: list[list[str]], store: VectorStore,
                      keywords: KeywordIndex, params: SearchParams, model: str, vector_store: str,
-                     versions: tuple[dict, ...] = ()) -> Generation:
+                     versions: tuple[dict[str, Any], ...] = ()) -> Generation:
     """Write, seal and publish generation ``number``; on any failure nothing is published."""
     temp = disk.new_temp_dir(home, number)
     try:
@@ -195,11 +198,12 @@ def _parse(path: Path, read: Callable[[], T]) -> T:
         raise disk.incomplete(path, f"could not be read ({type(exc).__name__}: {exc})") from exc
 
 
-def _json(path: Path):
+def _json(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def _read(path: Path, number: int, manifest: dict, store_class: type[VectorStore]) -> tuple[Generation, dict]:
+def _read(path: Path, number: int, manifest: dict[str, Any], store_class: type[VectorStore]
+          ) -> tuple[Generation, dict[str, Any]]:
     entries = _parse(path / DOCUMENTS, lambda: _json(path / DOCUMENTS)["documents"])
     documents = _parse(path / DOCUMENTS, lambda: {e["document"]["doc_id"]: Document.from_dict(e["document"])
                                                   for e in entries})
@@ -212,7 +216,7 @@ def _read(path: Path, number: int, manifest: dict, store_class: type[VectorStore
     store = _parse(path / VECTORS, lambda: store_class.load(data))
     keywords = _parse(path / BM25, lambda: KeywordIndex.load(path / BM25, len(clauses)))
     params = _parse(path / disk.MANIFEST, lambda: SearchParams.from_dict(manifest.get("search_params", {})))
-    versions: tuple[dict, ...] = ()
+    versions: tuple[dict[str, Any], ...] = ()
     if VERSIONS in manifest["files"]:
         raw = disk.read_verified(path, manifest, VERSIONS)
         versions = _parse(path / VERSIONS, lambda: tuple(json.loads(line) for line in raw.decode().splitlines()))
@@ -221,8 +225,9 @@ def _read(path: Path, number: int, manifest: dict, store_class: type[VectorStore
     return gen, ids
 
 
-def _check_consistent(path: Path, gen: Generation, ids: dict) -> None:
+def _check_consistent(path: Path, gen: Generation, ids: dict[str, Any]) -> None:
     clauses, store, counts = gen.clauses, gen.index.vectors, gen.manifest.get("counts", {})
+    assert store is not None  # a generation read from disk has its vector store
     sizes = {"clauses.jsonl": len(clauses), "ids.json": len(ids["keys"]), "vectors.faiss": store.count,
              "bm25": gen.index.keywords.doc_count}
     if len(set(sizes.values())) != 1 or counts.get("clauses") != len(clauses):

@@ -13,6 +13,7 @@ import logging
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -30,7 +31,7 @@ def _is_noise(token: str) -> bool:
 
 
 @lru_cache(maxsize=1)
-def _jieba():
+def _jieba() -> Any:
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
@@ -53,7 +54,7 @@ class KeywordIndex:
 
     dirname = "bm25"
 
-    def __init__(self, retriever=None, n_rows: int = 0):
+    def __init__(self, retriever: Any = None, n_rows: int = 0):
         self.retriever = retriever
         self.n_rows = n_rows
 

@@ -16,6 +16,8 @@ returns ordinary ``NodeWithScore`` objects, usable by any LlamaIndex query engin
 
 from __future__ import annotations
 
+from typing import Any
+
 from llama_index.core.retrievers import BaseRetriever
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
@@ -42,7 +44,7 @@ class PolicyRetriever(BaseRetriever):
     """Retrieve clauses with ``KnowledgeBase.search`` (hybrid by default) as LlamaIndex nodes."""
 
     def __init__(self, kb: KnowledgeBase, *, k: int = 10, filters: Filters | None = None,
-                 mode: Mode = "hybrid", **kwargs):
+                 mode: Mode = "hybrid", **kwargs: Any):
         self.kb, self.k, self.filters, self.mode = kb, k, filters, mode
         super().__init__(**kwargs)
 

@@ -16,6 +16,7 @@ import contextlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
@@ -25,7 +26,7 @@ ONNX_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 ONNX_BATCH = 8
 
 
-def load_model(path: Path):
+def load_model(path: Path) -> OnnxModel | SentenceTransformerModel | BareTransformerModel:
     if (path / "modules.json").is_file():
         return SentenceTransformerModel(path)
     if (path / ONNX_FILE).is_file() and (path / "tokenizer.json").is_file():
@@ -35,7 +36,7 @@ def load_model(path: Path):
 
 def _mean_pool(tokens: np.ndarray, mask: np.ndarray) -> np.ndarray:
     mask = mask[..., None].astype(tokens.dtype)
-    return (tokens * mask).sum(1) / np.clip(mask.sum(1), 1e-9, None)
+    return cast(np.ndarray, (tokens * mask).sum(1) / np.clip(mask.sum(1), 1e-9, None))
 
 
 @contextlib.contextmanager
@@ -118,8 +119,11 @@ class SentenceTransformerModel:
         hf_logging.disable_progress_bar()
         self.model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
         get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
-        self.dim = int(get_dim())
-        self.max_seq_length = self.model.max_seq_length
+        dim = get_dim()
+        assert dim is not None
+        self.dim = int(dim)
+        # sentence-transformers types it int | None; a model with a transformer module has one
+        self.max_seq_length = cast(int, self.model.max_seq_length)
 
     def encode(self, texts: list[str], threads: int | None = None) -> np.ndarray:
         with _torch_threads(threads):
@@ -142,9 +146,10 @@ def export_onnx(path: Path) -> Path:
             super().__init__()
             self.model = model
 
-        def forward(self, input_ids, attention_mask, token_type_ids):
-            return self.model(input_ids=input_ids, attention_mask=attention_mask,
-                              token_type_ids=token_type_ids).last_hidden_state
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                    token_type_ids: torch.Tensor) -> torch.Tensor:
+            return cast(torch.Tensor, self.model(input_ids=input_ids, attention_mask=attention_mask,
+                                                 token_type_ids=token_type_ids).last_hidden_state)
 
     ids = torch.ones(2, 8, dtype=torch.long)
     target = path / ONNX_FILE

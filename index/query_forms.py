@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import jieba
 from pypinyin import Style, lazy_pinyin
@@ -207,7 +207,7 @@ def _read_glossary(path: Path) -> tuple[Glossary, frozenset[str], dict[str, tupl
     return en, stop, zh
 
 
-def _read_section(path: Path, data: dict, section: str,
+def _read_section(path: Path, data: dict[str, Any], section: str,
                   keyfn: Callable[[str], object]) -> dict[str, tuple[str, ...]]:
     """Merge the topic tables of one section; two phrases with the same key (per ``keyfn``) are an error."""
     out: dict[str, tuple[str, ...]] = {}

@@ -60,7 +60,7 @@ def _number(raw: str) -> str | None:
     return None if n is None else str(n)
 
 
-def _article(m: re.Match) -> str | None:
+def _article(m: re.Match[str]) -> str | None:
     n = _number(m["n"])
     sub = m["dash"] or m["sub"]
     if n is None:
@@ -141,7 +141,7 @@ def _tail_match(title: str, law: str) -> int:
 _LAW_NAME = re.compile(r"[\u4e00-\u9fff]{1,10}?(?:法|条例|办法|规定|细则|规则|解释|意见|措施|方案)(?![\u4e00-\u9fff]{0,1}律)")
 
 
-def _tail_match_any(titles, name: str) -> bool:
+def _tail_match_any(titles: Iterable[str], name: str) -> bool:
     return any(_tail_match(t, name) >= len(name) for t in titles)
 
 

@@ -12,8 +12,10 @@ knowledge; vectors, BM25 and tokens are derived from them. So when a generation 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from policykb.errors import IndexError_, IndexIncompleteError
 from policykb.index import disk
@@ -26,10 +28,10 @@ class Salvaged:
     documents: dict[str, Document]
     pipeline: dict[str, str]
     clauses: dict[str, list[Clause]]
-    versions: list[dict] = field(default_factory=list)
+    versions: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _verified_json_lines(path: Path, manifest: dict, name: str) -> list[str]:
+def _verified_json_lines(path: Path, manifest: dict[str, Any], name: str) -> list[str]:
     return disk.read_verified(path, manifest, name).decode("utf-8").splitlines()
 
 
@@ -111,7 +113,8 @@ class GenerationCheck:
     files: list[FileCheck] = field(default_factory=list)
 
 
-def check_generation(home: Path, number: int, current: bool, load) -> GenerationCheck:
+def check_generation(home: Path, number: int, current: bool, load: Callable[[int], object]
+                     ) -> GenerationCheck:
     """Every file of generation ``number`` against its manifest, then a full load (``load(number)``)."""
     path = disk.generation_path(home, number)
     files: list[FileCheck] = []

@@ -13,7 +13,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 MODES = ("hybrid", "bm25", "dense")
 FUSIONS = ("zscore", "rrf")
 Mode = Literal["hybrid", "bm25", "dense"]
+# What a fusion returns: the fused score of each row, and each row's signals (score and rank per signal).
+_Fused = tuple[dict[int, float], dict[int, dict[str, float]]]
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,7 @@ class SearchParams:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> SearchParams:
+    def from_dict(cls, d: dict[str, Any]) -> SearchParams:
         unknown = set(d) - set(cls.__dataclass_fields__)
         if unknown:
             raise ValueError(f"unknown search parameters {sorted(unknown)}; allowed: "
@@ -124,7 +126,7 @@ class SearchIndex:
         self.filters = FilterIndex(clauses)
         self.references = ReferenceIndex(((i, c.doc_id, c.label, c.section_path) for i, c in enumerate(clauses)),
                                          titles)
-        self._vocabulary = None
+        self._vocabulary: Vocabulary | None = None
         self._lock = threading.Lock()
 
     def vocabulary(self) -> Vocabulary:
@@ -174,6 +176,7 @@ class SearchIndex:
             ranked["bm25"] = self.keywords.search(q.tokens, depth, mask)
         if mode in ("hybrid", "dense"):
             allowed = None if mask is None else self.keys[mask]
+            assert self.vectors is not None
             found = self.vectors.search(embed_query(q.dense_text), depth, allowed)
             ranked["dense"] = [(self.row_of_key[key], score) for key, score in found]
         if mode != "hybrid":
@@ -212,7 +215,7 @@ class SearchIndex:
         return out
 
 
-def _rrf_fusion(ranked: dict[str, list[tuple[int, float]]], p: SearchParams):
+def _rrf_fusion(ranked: dict[str, list[tuple[int, float]]], p: SearchParams) -> _Fused:
     weights = {"bm25": p.bm25_weight, "dense": p.dense_weight}
     fused: dict[int, float] = {}
     signals: dict[int, dict[str, float]] = {}
@@ -223,7 +226,7 @@ def _rrf_fusion(ranked: dict[str, list[tuple[int, float]]], p: SearchParams):
     return fused, signals
 
 
-def _zscore_fusion(ranked: dict[str, list[tuple[int, float]]], p: SearchParams):
+def _zscore_fusion(ranked: dict[str, list[tuple[int, float]]], p: SearchParams) -> _Fused:
     """Weighted sum of standardised scores. A row one signal did not return gets that signal's lowest
     standardised score (it ranked below every candidate the signal returned)."""
     weights = {"bm25": p.bm25_weight, "dense": p.dense_weight}

@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -82,7 +83,7 @@ class Writer:
         if old is None:
             self.upsert(doc, clauses, pipeline_version)
             return 1
-        number = sum(v["doc_id"] == doc.doc_id for v in self.versions) + 1
+        number: int = sum(v["doc_id"] == doc.doc_id for v in self.versions) + 1
         self.versions.append({
             "doc_id": doc.doc_id, "version": number, "replaced": datetime.now(UTC).isoformat(timespec="seconds"),
             "document": old.to_dict(), "pipeline_version": self.pipeline.get(doc.doc_id),
@@ -138,7 +139,7 @@ class KnowledgeBase:
         self._embedder = embedder
         self._fresh = fresh
         self._lock = threading.Lock()
-        self.stale: dict | None = None  # serving an older generation than CURRENT: which, and why
+        self.stale: dict[str, Any] | None = None  # serving an older generation than CURRENT: which, and why
 
     # --- opening ---------------------------------------------------------------------------------------
 
@@ -277,7 +278,7 @@ class KnowledgeBase:
         return self._gen.number
 
     @property
-    def manifest(self) -> dict:
+    def manifest(self) -> dict[str, Any]:
         return self._gen.manifest
 
     def documents(self) -> list[Document]:
@@ -352,7 +353,7 @@ class KnowledgeBase:
 
     @contextmanager
     def writer(self, *, fresh: bool = False, wait: float | None = None,
-               on_wait: Callable[[float], None] | None = None, give_up_damaged: bool = False) -> Iterator[Writer]:
+               on_wait: Callable[[float], object] | None = None, give_up_damaged: bool = False) -> Iterator[Writer]:
         """Exclusive writer. A clean exit commits a new generation; an exception writes nothing.
 
         Another writer is waited for (``wait`` seconds, default ``settings.writer_wait_seconds``;
@@ -395,6 +396,7 @@ class KnowledgeBase:
             live = f"generation {base.number} is still live" if base.number is not None else "nothing was saved"
             raise IndexWriteError(f"could not save the knowledge base at {self.home}: {exc}; {live}") from exc
         try:
+            assert gen.path is not None  # write_generation returns a generation on disk
             disk.verify(gen.path)  # read back: no older generation goes until the new one checks out
         except IndexError_ as exc:
             raise IndexWriteError(f"the new generation {number} at {self.home} does not verify ({exc}); "

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from abc import ABC, abstractmethod
+from typing import Any
 
 import numpy as np
 
@@ -38,6 +39,10 @@ class VectorStore(ABC):
     """Inner-product search over L2-normalised vectors, addressed by int64 keys."""
 
     dim: int
+
+    @abstractmethod
+    def __init__(self, dim: int) -> None:
+        """An empty store of ``dim``-dimensional vectors (what ``make_vector_store`` calls)."""
 
     @property
     @abstractmethod
@@ -72,7 +77,7 @@ class FaissStore(VectorStore):
 
     filename = "vectors.faiss"
 
-    def __init__(self, dim: int, index=None):
+    def __init__(self, dim: int, index: Any = None):
         import faiss
 
         faiss.omp_set_num_threads(FAISS_THREADS)
@@ -100,7 +105,9 @@ class FaissStore(VectorStore):
         query = np.ascontiguousarray(vector, dtype=np.float32).reshape(1, self.dim)
         params = None
         if allowed is not None:
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(np.ascontiguousarray(allowed, np.int64)))
+            # faiss's stubs lack the keyword constructor its wrappers add (class_wrappers.py).
+            params = faiss.SearchParameters(  # type: ignore[call-arg]
+                sel=faiss.IDSelectorBatch(np.ascontiguousarray(allowed, np.int64)))
         scores, keys = self.index.search(query, k, params=params)
         return [(int(key), float(s)) for key, s in zip(keys[0], scores[0]) if key >= 0]
 

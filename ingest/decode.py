@@ -82,8 +82,8 @@ def decode_text(data: bytes, *, path: str, declared: str | None = None) -> Decod
     elif data.isascii():
         result = DecodedText(data.decode("ascii"), "utf-8", 1.0)
     else:
-        result = _decode_declared(data, declared, path) if declared else None
-        result = result or _decode_by_scoring(data, path)
+        declared_result = _decode_declared(data, declared, path) if declared else None
+        result = declared_result or _decode_by_scoring(data, path)
     _reject_control_chars(result.text[:SAMPLE_BYTES], path)
     return result
 
@@ -182,7 +182,7 @@ def _candidate(sample: bytes, encoding: str, final: bool, errors: str) -> _Candi
 
 def _result(text: str, chosen: _Candidate, ranked: list[_Candidate]) -> DecodedText:
     confidence = _confidence(chosen, [c for c in ranked if c.sample != chosen.sample])
-    warnings = ()
+    warnings: tuple[str, ...] = ()
     if confidence < LOW_CONFIDENCE:
         warnings = (f"low confidence in encoding {chosen.encoding} ({confidence:.2f})",)
     return DecodedText(text, chosen.encoding, confidence, warnings)
@@ -289,7 +289,7 @@ def _traditional_forms(simplified: str) -> list[tuple[str, str]]:
         import opencc
     except ImportError:
         return []
-    pairs = []
+    pairs: list[tuple[str, str]] = []
     for config in ("s2t", "s2tw", "s2hk"):
         converted = opencc.OpenCC(config).convert(simplified)
         if len(converted) == len(simplified):  # character-for-character, so positions line up

@@ -24,7 +24,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from policykb.errors import (
     EmptyDocumentError,
@@ -164,7 +164,7 @@ def _run_pdf_worker(file: Path, name: str, timeout_s: float, memory_mb: int) -> 
         raise TooLargeError(name, f"PDF parsing took longer than the limit of {timeout_s:g} s "
                                   "(a decompression bomb or a malformed file?)") from None
     try:
-        return json.loads(proc.stdout)
+        return cast(dict[str, Any], json.loads(proc.stdout))
     except ValueError:
         pass
     err = proc.stderr.decode("utf-8", "replace").strip().splitlines()

@@ -135,7 +135,8 @@ def _region(issuer: str) -> str | None:
 def _dated_lines(lines: list[str]) -> list[tuple[str, re.Match[str], bool]]:
     """Lines that date the document, last first: a date line, a line that starts with a date (a
     header "2018年8月31日 …通过"), or a short line holding one. Effective dates come after the rest."""
-    found, later = [], []
+    found: list[tuple[str, re.Match[str], bool]] = []
+    later: list[tuple[str, re.Match[str], bool]] = []
     for line in reversed(lines):
         m = CN_DATE.match(line) or (CN_DATE.search(line) if len(line) <= 40 else None)
         if m:
@@ -149,8 +150,8 @@ def _date(lines: list[str]) -> str | None:
         return f"{int(m.group(1)):04d}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"
     for pattern in (COMPACT_DATE, ISO_DATE):
         for line in lines:
-            if m := pattern.search(line):
-                return f"{m.group(1)}-{m.group(2)}-{m.group(3)}"
+            if hit := pattern.search(line):
+                return f"{hit.group(1)}-{hit.group(2)}-{hit.group(3)}"
     return None
 
 

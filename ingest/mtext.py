@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator
 class MText:
     __slots__ = ("pos", "text")
 
-    def __init__(self, text: str, pos: array):
+    def __init__(self, text: str, pos: array[int]):
         assert len(text) == len(pos)
         self.text = text
         self.pos = pos

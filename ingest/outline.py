@@ -9,6 +9,7 @@ no body of its own is a heading, unless its title is itself a provision ("…应
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from policykb.ingest.layout import Unit
@@ -119,7 +120,8 @@ def build_outline(units: list[Unit]) -> Outline:
     return Outline(pieces, headings)
 
 
-def _open_marker(unit: Unit, stack: list[Node], close, outer_rank: list[int]) -> None:
+def _open_marker(unit: Unit, stack: list[Node], close: Callable[[int], None], outer_rank: list[int]) -> None:
+    assert unit.marker is not None
     kind = unit.marker.kind
     if kind in STRUCTURAL_RANK:
         rank = STRUCTURAL_RANK[kind]
@@ -180,6 +182,7 @@ def _finish(node: Node, pieces: list[Piece], headings: list[MText]) -> None:
     if is_heading:
         headings.append(unit.full)
         return
+    assert unit.marker is not None  # a unit that is not a heading has a marker
     pieces.append(Piece(unit.marker.label, node.path, title, node.body, unit.full, "clause"))
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field, fields
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +86,7 @@ class Clause:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict) -> Clause:
+    def from_dict(cls, d: dict[str, Any]) -> Clause:
         return cls(clause_id=d["clause_id"], doc_id=d["doc_id"], title=d["title"], label=d["label"],
                    section_path=tuple(d["section_path"]), text=d["text"], original=d["original"],
                    source=Source(**d["source"]), metadata=Metadata(**d["metadata"]), seq=d["seq"],
@@ -118,7 +119,7 @@ class Document:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict) -> Document:
+    def from_dict(cls, d: dict[str, Any]) -> Document:
         d = dict(d)
         d["metadata"] = Metadata(**d["metadata"])
         d["guessed"] = tuple(d.get("guessed", ()))

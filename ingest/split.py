@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
 
 from policykb.ingest.chinese import to_simplified
 from policykb.ingest.mtext import MText
@@ -76,7 +77,7 @@ def to_clauses(pieces: list[Piece], *, doc_id: str, title: str, source_path: str
     return clauses
 
 
-def _unique(clauses: list[Clause], seen: set[str], fields: dict) -> Clause:
+def _unique(clauses: list[Clause], seen: set[str], fields: dict[str, Any]) -> Clause:
     occurrence = 0
     while (clause := Clause.create(**fields, occurrence=occurrence)).clause_id in seen:
         occurrence += 1

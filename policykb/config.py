@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -52,7 +52,7 @@ class Settings(BaseModel):
     @classmethod
     def load(cls, **overrides: object) -> Settings:
         """Settings from ``config.toml`` in the home, then ``POLICYKB_*`` variables, then overrides."""
-        values: dict[str, object] = {}
+        values: dict[str, Any] = {}
         home = Path(str(overrides.get("home") or _default_home()))
         cfg = home / "config.toml"
         if cfg.is_file():

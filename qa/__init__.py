@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 _EXPORTS = {
     "answer": "answer",
@@ -33,7 +34,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
     """Exports load on first use, so ``import policykb.qa.evaluation`` does not pull in the answerer."""
     module = _EXPORTS.get(name)
     if module is None:

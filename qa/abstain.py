@@ -39,6 +39,7 @@ from pathlib import Path
 from policykb.errors import ConfigError
 from policykb.index.normalize import search_key
 from policykb.index.search import Hit
+from policykb.ingest.record import Clause
 from policykb.qa.extractive import clause_key, context_key, sentence_keys
 from policykb.qa.question import Question
 
@@ -186,7 +187,7 @@ def features(question: Question, hits: list[Hit], window: int = 10) -> Features:
     )
 
 
-def _scoped_elsewhere(name: str, c, text: str, frame: str) -> bool:
+def _scoped_elsewhere(name: str, c: Clause, text: str, frame: str) -> bool:
     """Whether clause ``c`` is about another place or platform than ``name``: it does not name it, and its
     notice is scoped to a region (not nationwide) or a platform. A nationwide law with no platform applies
     to 广州 and to 拼多多 alike, so it is never "elsewhere"."""

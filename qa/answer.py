@@ -17,9 +17,10 @@ the same clauses and every sentence it writes is checked against the clause it c
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from policykb.index.filters import Filters
 from policykb.index.search import Hit
@@ -29,6 +30,12 @@ from policykb.qa.crossrefs import resolve
 from policykb.qa.extractive import Candidate, opening, score_sentences, select
 from policykb.qa.question import Question, analyse_forms
 from policykb.qa.retrieval import query_forms, term_stats
+
+if TYPE_CHECKING:
+    from llama_index.core.llms import LLM
+
+    from policykb.index.store import KnowledgeBase
+    from policykb.ingest.record import Clause
 
 Mode = Literal["extractive", "llm"]
 MODES = ("extractive", "llm")
@@ -118,13 +125,13 @@ class Answer:
 
 
 def answer(
-    kb,
+    kb: KnowledgeBase,
     question: str,
     *,
     k: int = DEPTH,
     filters: Filters | None = None,
     mode: Mode = "extractive",
-    llm=None,
+    llm: LLM | None = None,
     rule: Rule | None = None,
     today: date | None = None,
 ) -> Answer:
@@ -145,12 +152,12 @@ def answer(
 
 
 def answer_from_hits(
-    kb,
+    kb: KnowledgeBase,
     question: str,
     hits: list[Hit],
     *,
     mode: Mode = "extractive",
-    llm=None,
+    llm: LLM | None = None,
     rule: Rule | None = None,
     today: date | None = None,
 ) -> Answer:
@@ -181,7 +188,7 @@ def answer_from_hits(
     return result
 
 
-def analyse(kb, question: str) -> Question:
+def analyse(kb: KnowledgeBase, question: str) -> Question:
     """The question as the answerer reads it (concepts, answer types), from the retriever's query forms."""
     return analyse_forms(query_forms(kb, question), term_stats(kb))
 
@@ -201,7 +208,7 @@ def abstention(question: str, lang: str, hits: list[Hit], *, reason: str, feats:
     )
 
 
-def group_heading(c) -> str:
+def group_heading(c: Clause) -> str:
     m = c.metadata
     place = m.region or ""
     who = m.issuer or c.title
@@ -209,7 +216,7 @@ def group_heading(c) -> str:
 
 
 def compose(
-    kb,
+    kb: KnowledgeBase,
     q: Question,
     chosen: list[Candidate],
     hits: list[Hit],
@@ -282,7 +289,8 @@ def markers(numbers: tuple[int, ...]) -> str:
     return "".join(f"[{n}]" for n in numbers)
 
 
-def render(sentences: list[AnswerSentence] | tuple[AnswerSentence, ...], groups, lead: str | None) -> str:
+def render(sentences: list[AnswerSentence] | tuple[AnswerSentence, ...], groups: Sequence[Group],
+           lead: str | None) -> str:
     """Lead line (English questions), then sentences each followed by its markers; a heading line
     ("上海市 · 上海市商务委员会：") before each document's sentences when the answer spans documents."""
     lines = [lead] if lead else []

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, cast
 
 from llama_index.core import SimpleDirectoryReader, VectorStoreIndex
 from llama_index.core.base.embeddings.base import BaseEmbedding
@@ -39,7 +40,7 @@ class PolicyEmbedding(BaseEmbedding):
 
     _embedder: Embedder = PrivateAttr()
 
-    def __init__(self, embedder: Embedder, **kwargs):
+    def __init__(self, embedder: Embedder, **kwargs: Any):
         super().__init__(model_name=embedder.name, **kwargs)
         self._embedder = embedder
 
@@ -48,16 +49,16 @@ class PolicyEmbedding(BaseEmbedding):
         return "PolicyEmbedding"
 
     def _get_query_embedding(self, query: str) -> list[float]:
-        return self._embedder.encode_query(query).tolist()
+        return cast(list[float], self._embedder.encode_query(query).tolist())
 
     async def _aget_query_embedding(self, query: str) -> list[float]:
         return self._get_query_embedding(query)
 
     def _get_text_embedding(self, text: str) -> list[float]:
-        return self._embedder.encode([text])[0].tolist()
+        return cast(list[float], self._embedder.encode([text])[0].tolist())
 
     def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
-        return self._embedder.encode(list(texts)).tolist()
+        return cast(list[list[float]], self._embedder.encode(list(texts)).tolist())
 
 
 def naive_llamaindex_index(files: Sequence[Path], embedder: Embedder) -> VectorStoreIndex:

@@ -31,11 +31,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from policykb.qa.abstain import ABSTAIN_PATH, FEATURES, KEYWORD_FEATURES, Features, Rule, features
 from policykb.qa.answer import DEPTH, analyse
+
+if TYPE_CHECKING:
+    from policykb.index.store import KnowledgeBase
+    from policykb.qa.evaluation import Question as EvalQuestion
+    from policykb.qa.evaluation import QuestionSet
 
 DEV_NAME = "dev_questions.jsonl"  # the development set, on the seed notices (fit documents)
 NONE_COST = 2.0
@@ -115,7 +121,7 @@ def out_of_fold(feats: Sequence[Features], answerable: Sequence[bool], groups: S
     return probs
 
 
-def curve(probs: Sequence[float], answerable: Sequence[bool], thresholds=CURVE) -> list[tuple[float, float, float]]:
+def curve(probs: Sequence[float], answerable: Sequence[bool], thresholds: Sequence[float] = CURVE) -> list[tuple[float, float, float]]:
     """(threshold, share of "none" questions abstaining, share of answerable questions abstaining)."""
     none = [p for p, a in zip(probs, answerable) if not a]
     ans = [p for p, a in zip(probs, answerable) if a]
@@ -123,7 +129,7 @@ def curve(probs: Sequence[float], answerable: Sequence[bool], thresholds=CURVE) 
             for t in thresholds]
 
 
-def question_features(kb, questions) -> list[Features]:
+def question_features(kb: KnowledgeBase, questions: Sequence[EvalQuestion]) -> list[Features]:
     return [features(analyse(kb, q.q), kb.search(q.q, k=DEPTH), WINDOW) for q in questions]
 
 
@@ -154,7 +160,8 @@ class Calibration:
         return self.models["model"].rule
 
 
-def _fit_one(fit_f, fit_y, groups, val_f, val_y, names, model_name: str | None) -> Fitted:
+def _fit_one(fit_f: list[Features], fit_y: list[bool], groups: list[str], val_f: list[Features], val_y: list[bool],
+             names: tuple[str, ...], model_name: str | None) -> Fitted:
     oof = out_of_fold(fit_f, fit_y, groups, names)
     t = fit_threshold([(p, not a) for p, a in zip(oof, fit_y)]).threshold
     rule = train(fit_f, fit_y, t, names, model_name)
@@ -163,7 +170,8 @@ def _fit_one(fit_f, fit_y, groups, val_f, val_y, names, model_name: str | None) 
     return Fitted(rule, curve(oof, fit_y, thresholds), curve(val_p, val_y, thresholds))
 
 
-def calibrate(kb, qset, folder: Path, model_name: str, extra_fit=()) -> Calibration:
+def calibrate(kb: KnowledgeBase, qset: QuestionSet, folder: Path, model_name: str,
+              extra_fit: Sequence[EvalQuestion] = ()) -> Calibration:
     """``extra_fit``: more questions on fit documents (the development set on the seeds), grouped with
     them for the folds by their ``doc`` field."""
     fit_qs = [*qset.fit, *extra_fit]

@@ -11,8 +11,13 @@ left to the reader, who sees the article whole.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from policykb.index.references import Reference, label_key, parse_references
 from policykb.ingest.record import Clause
+
+if TYPE_CHECKING:
+    from policykb.index.store import KnowledgeBase
 
 MAX_REFERENCES = 5
 
@@ -26,7 +31,7 @@ def same_document_references(text: str) -> list[Reference]:
     return list(out.values())
 
 
-def resolve(kb, clause: Clause) -> tuple[Clause, ...]:
+def resolve(kb: KnowledgeBase, clause: Clause) -> tuple[Clause, ...]:
     """The clauses of ``clause``'s document that its text refers to (not itself), at most five; looked up in
     the generation's own label index (``KnowledgeBase.labelled``)."""
     own = label_key(clause.label) if clause.label else None

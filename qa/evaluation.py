@@ -27,8 +27,13 @@ import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from policykb.qa.text import evidence_key, is_hit
+
+if TYPE_CHECKING:
+    from policykb.index.search import Mode
+    from policykb.index.store import KnowledgeBase
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEV_QUESTIONS = REPO_ROOT / "tests" / "data" / "eval" / "dev_questions.jsonl"
@@ -163,7 +168,7 @@ class Pipeline:
     units: Callable[[], Sequence[str]]
 
 
-def kb_pipeline(kb, mode: str, name: str | None = None) -> Pipeline:
+def kb_pipeline(kb: KnowledgeBase, mode: Mode, name: str | None = None) -> Pipeline:
     """policykb search in ``mode`` (hybrid | bm25 | dense) over ``kb`` (a ``KnowledgeBase``)."""
     def retrieve(query: str, k: int) -> list[str]:
         return [h.clause.text for h in kb.search(query, k=k, mode=mode)]
@@ -199,7 +204,7 @@ class PipelineScores:
     def misses(self, k: int = 5) -> list[QuestionResult]:
         return [r for r in self.results if r.rank is None or r.rank > k]
 
-    def to_dict(self, per_question: bool = True) -> dict:
+    def to_dict(self, per_question: bool = True) -> dict[str, Any]:
         d = asdict(self)
         if not per_question:
             d.pop("results")

@@ -13,6 +13,7 @@ index already holds, so it costs well under a millisecond per clause.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -118,7 +119,7 @@ def _bare(key: str) -> str:
     return "".join(ch for ch in key if ch.isalnum())
 
 
-def _distinct(candidates: list[Candidate]):
+def _distinct(candidates: list[Candidate]) -> Iterator[Candidate]:
     """Candidates with coverage, skipping one that repeats (or is part of) a better one: the same text in
     two clauses, or a list item quoted again with one more clause ("…小程序等" /
     "…小程序等，过往案例如下：")."""
@@ -154,7 +155,7 @@ def select(question: Question, candidates: list[Candidate]) -> list[Candidate]:
 def opening(hit: Hit) -> list[Candidate]:
     """The first sentences of a clause (up to ``MAX_SENTENCES``): what a question naming it is answered by
     when none of its sentences shares a word with the question ("第三十八条规定了什么")."""
-    out = []
+    out: list[Candidate] = []
     for span, key, quotable in _sentences(hit.clause.text):
         if quotable and len(out) < MAX_SENTENCES:
             out.append(Candidate(hit, span, key, 0.0, 0.0))
@@ -178,7 +179,7 @@ def _with_continuations(chosen: list[Candidate]) -> list[Candidate]:
     return out
 
 
-def _per_document(first: Candidate, ranked) -> list[Candidate]:
+def _per_document(first: Candidate, ranked: Iterator[Candidate]) -> list[Candidate]:
     best = first.score
     docs: dict[str, list[Candidate]] = {first.clause.doc_id: [first]}
     for cand in ranked:  # best first: below SPAN_RATIO nothing more can join

@@ -17,9 +17,13 @@ import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from policykb.index.references import label_key
 from policykb.qa.evaluation import REPO_ROOT
+
+if TYPE_CHECKING:
+    from policykb.index.store import KnowledgeBase
 
 EXTERNAL = REPO_ROOT / "tests" / "data" / "external"
 LAWBENCH_SUBSET = EXTERNAL / "qa" / "lawbench_subset.jsonl"
@@ -37,13 +41,13 @@ class LawbenchItem:
 class LawbenchResult:
     n: int
     hits: int
-    misses: list[dict] = field(default_factory=list)  # question, expected and what came first
+    misses: list[dict[str, Any]] = field(default_factory=list)  # question, expected and what came first
 
     @property
     def hit_at_1(self) -> float:
         return round(self.hits / self.n, 4) if self.n else float("nan")
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"hit_at_1": self.hit_at_1, **asdict(self)}
 
 
@@ -68,11 +72,11 @@ def law_paths(items: Sequence[LawbenchItem], folder: Path = EXTERNAL) -> list[Pa
     return paths
 
 
-def _doc_of_file(kb) -> dict[str, str]:
+def _doc_of_file(kb: KnowledgeBase) -> dict[str, str]:
     return {Path(d.source_path).name: d.doc_id for d in kb.documents()}
 
 
-def hit_at_1(kb, items: Sequence[LawbenchItem]) -> LawbenchResult:
+def hit_at_1(kb: KnowledgeBase, items: Sequence[LawbenchItem]) -> LawbenchResult:
     """Ask each item's question of ``kb`` (a ``KnowledgeBase`` holding the laws) and score the top clause."""
     doc_of = _doc_of_file(kb)
     result = LawbenchResult(n=len(items), hits=0)

@@ -22,11 +22,11 @@ import logging
 import re
 from dataclasses import replace
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from llama_index.core.base.llms.types import CompletionResponse, CompletionResponseGen, LLMMetadata
-from llama_index.core.llms import CustomLLM
+from llama_index.core.llms import LLM, CustomLLM
 from llama_index.core.llms.callbacks import llm_completion_callback
 from llama_index.core.prompts import PromptTemplate
 from pydantic import PrivateAttr
@@ -40,6 +40,9 @@ from policykb.qa.extractive import Candidate
 from policykb.qa.question import Question
 from policykb.qa.safety import is_instruction
 from policykb.qa.text import Span, cached_sentences, comparison_key, key_with_positions, strip_markers
+
+if TYPE_CHECKING:
+    from policykb.index.store import KnowledgeBase
 
 log = logging.getLogger(__name__)
 
@@ -200,7 +203,9 @@ def supported_span(sentence: str, clause: Clause) -> Span | None:
     if i < 0:
         return None
     start, end = positions[i], positions[i + len(key) - 1] + 1
-    end += len(_TRAILING.match(clause.text, end).group())  # keep the sentence's own punctuation
+    trailing = _TRAILING.match(clause.text, end)
+    assert trailing is not None  # the pattern also matches nothing
+    end += len(trailing.group())  # keep the sentence's own punctuation
     end = min(end, _sentence_end(clause.text, positions[i + len(key) - 1]))
     span_text = clause.text[start:end]
     stripped = span_text.rstrip()
@@ -250,13 +255,13 @@ def verify(output: str, numbered: list[Hit]) -> tuple[list[Candidate], list[str]
 
 
 def llm_answer(
-    kb,
+    kb: KnowledgeBase,
     q: Question,
     hits: list[Hit],
     candidates: list[Candidate],
     extractive: Answer,
     *,
-    llm=None,
+    llm: LLM | None = None,
     today: date | None = None,
 ) -> Answer:
     """The LLM's answer, checked; ``extractive`` (with ``fallback=True``) when nothing it wrote survives."""

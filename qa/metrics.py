@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from policykb.qa.answer import Answer
 from policykb.qa.text import evidence_key
@@ -46,7 +47,7 @@ def _ratio(a: int, b: int) -> float | None:
     return round(a / b, 4) if b else None
 
 
-def answer_metrics(answers: Sequence[Answer], questions: Sequence[Mapping]) -> dict[str, object]:
+def answer_metrics(answers: Sequence[Answer], questions: Sequence[Mapping[str, Any]]) -> dict[str, object]:
     """Metrics of ``answers[i]`` to ``questions[i]`` (dicts with ``doc`` and ``evidence``, as in the
     JSONL)."""
     if len(answers) != len(questions):

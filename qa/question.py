@@ -49,8 +49,8 @@ class Cue:
 
     name: str
     ask: tuple[str, ...]
-    ask_pattern: re.Pattern | None
-    pattern: re.Pattern
+    ask_pattern: re.Pattern[str] | None
+    pattern: re.Pattern[str]
 
     def asked(self, zh: str, original: str) -> bool:
         """``zh``: the Simplified search key of the question; ``original``: its NFKC lower-case text."""
@@ -167,7 +167,7 @@ class Concept:
     parts: tuple[tuple[str, float], ...]  # (sub-word, weight) for partial credit
     weight: float
     optional: bool
-    abbreviation: re.Pattern | None = None  # 收费 → 收.{0,2}费
+    abbreviation: re.Pattern[str] | None = None  # 收费 → 收.{0,2}费
 
     def credit(self, key: str, partial: bool = True) -> float:
         """How much of this concept ``key`` (a search key) mentions: 1, 0.9 (abbreviation), ≤ 0.5 (some of
@@ -189,9 +189,9 @@ class Question:
     zh: str
     lang: str
     concepts: tuple[Concept, ...]
-    cues: tuple[tuple[str, re.Pattern], ...]  # answer types asked for
+    cues: tuple[tuple[str, re.Pattern[str]], ...]  # answer types asked for
     spanning: bool  # asks about several documents ("各地…")
-    counted: re.Pattern | None = None  # a count question: a number right before what is counted (三大专场)
+    counted: re.Pattern[str] | None = None  # a count question: a number right before what is counted (三大专场)
     names: tuple[str, ...] = ()  # places and platforms it names (qa/names.toml)
 
     @property
@@ -261,7 +261,7 @@ def _is_word(token: str) -> bool:
     return any(ch.isalnum() for ch in token)
 
 
-def _abbreviation(word: str) -> re.Pattern | None:
+def _abbreviation(word: str) -> re.Pattern[str] | None:
     if 2 <= len(word) <= 4 and all(_CJK.match(ch) for ch in word):
         return re.compile(".{0,2}".join(map(re.escape, word)))
     return None
@@ -373,7 +373,7 @@ def analyse_forms(forms: QueryForms, stats: TermStats, lexicon: Lexicon | None =
 _NUMBER = r"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百千万亿]+)"
 
 
-def _counted(concepts: list[Concept], cues, lex: Lexicon) -> re.Pattern | None:
+def _counted(concepts: list[Concept], cues: tuple[tuple[str, re.Pattern[str]], ...], lex: Lexicon) -> re.Pattern[str] | None:
     """For a question asking how many: a number followed, within three characters, by one of its words."""
     if not any(name in COUNT_CUES for name, _ in cues):
         return None

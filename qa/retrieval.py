@@ -11,20 +11,26 @@ import threading
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import jieba
 
 from policykb.index.query_forms import QueryForms, expand_query
 
+if TYPE_CHECKING:
+    from policykb.index.store import KnowledgeBase
+
 _lock = threading.Lock()
-_stats: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # kb → (generation, TermStats)
+_stats: weakref.WeakKeyDictionary[KnowledgeBase, tuple[int | None, TermStats]] = weakref.WeakKeyDictionary()  # kb → (generation, TermStats)
 
 
-def query_forms(kb, question: str) -> QueryForms:
+def query_forms(kb: KnowledgeBase, question: str) -> QueryForms:
     """The forms ``kb.search`` computes for ``question`` (same vocabulary, same lexicon)."""
     if not kb.documents():
         return expand_query(question)
-    return kb.prepare(question).forms
+    forms = kb.prepare(question).forms
+    assert forms is not None  # prepare always expands the query
+    return forms
 
 
 @dataclass(frozen=True)
@@ -52,7 +58,7 @@ class TermStats:
         return math.log((self.n_docs + 1) / 0.5)
 
 
-def term_stats(kb) -> TermStats:
+def term_stats(kb: KnowledgeBase) -> TermStats:
     """Keyword statistics of the knowledge base's live generation."""
     with _lock:
         cached = _stats.get(kb)

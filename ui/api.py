@@ -17,14 +17,19 @@ from __future__ import annotations
 
 import hmac
 import threading
-from typing import Annotated, Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from policykb.config import Settings
 from policykb.errors import PolicyKBError
+
+if TYPE_CHECKING:
+    from policykb.index.filters import Filters
+    from policykb.index.store import KnowledgeBase
 
 MAX_BODY = 64 * 1024  # bytes: a question and its filters are far smaller
 
@@ -48,7 +53,7 @@ class AskBody(FilterFields):
     k: int = Field(30, ge=1, le=100)
 
 
-def _filters(f: FilterFields):
+def _filters(f: FilterFields) -> Filters:
     from policykb.index.filters import Filters
 
     try:
@@ -58,7 +63,7 @@ def _filters(f: FilterFields):
         raise HTTPException(422, str(exc)) from exc
 
 
-def create_app(settings: Settings | None = None, kb=None) -> FastAPI:
+def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None) -> FastAPI:
     """The app over the knowledge base at ``settings.home`` (or the given ``kb``, for tests)."""
     settings = settings or Settings.load()
     app = FastAPI(title="policykb", version="1",
@@ -66,7 +71,7 @@ def create_app(settings: Settings | None = None, kb=None) -> FastAPI:
     state: dict[str, Any] = {"kb": kb}
     lock = threading.Lock()
 
-    def knowledge_base():
+    def knowledge_base() -> KnowledgeBase:
         from policykb.index.store import KnowledgeBase
 
         with lock:
@@ -74,7 +79,7 @@ def create_app(settings: Settings | None = None, kb=None) -> FastAPI:
                 state["kb"] = KnowledgeBase.open(settings)
             else:
                 state["kb"].reload()
-            return state["kb"]
+            return cast("KnowledgeBase", state["kb"])
 
     def authorised(request: Request) -> None:
         token = settings.api_token
@@ -86,7 +91,7 @@ def create_app(settings: Settings | None = None, kb=None) -> FastAPI:
                                 headers={"WWW-Authenticate": "Bearer"})
 
     @app.middleware("http")
-    async def cap_body(request: Request, call_next):
+    async def cap_body(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         length = request.headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
             return JSONResponse({"detail": f"request body of {length} bytes is over the limit of {MAX_BODY}"},
@@ -94,20 +99,20 @@ def create_app(settings: Settings | None = None, kb=None) -> FastAPI:
         return await call_next(request)
 
     @app.exception_handler(PolicyKBError)
-    async def knowledge_base_error(request: Request, exc: PolicyKBError):
+    async def knowledge_base_error(request: Request, exc: PolicyKBError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=503)
 
-    def with_stale(kb, body: dict) -> dict:
+    def with_stale(kb: KnowledgeBase, body: dict[str, Any]) -> dict[str, Any]:
         if kb.stale:
             body["stale_generation"] = kb.stale
         return body
 
     @app.get("/healthz")
-    def healthz() -> dict:
+    def healthz() -> dict[Any, Any]:
         return {"ok": True}
 
     @app.get("/readyz")
-    def readyz() -> dict:
+    def readyz() -> dict[Any, Any]:
         kb = knowledge_base()
         return with_stale(kb, {"ready": True, "generation": kb.generation, "documents": len(kb.documents()),
                                "clauses": len(kb.clauses())})
@@ -118,7 +123,7 @@ def create_app(settings: Settings | None = None, kb=None) -> FastAPI:
     def search(request: Request, q: Annotated[str, Query(min_length=1, max_length=1000)],
                k: Annotated[int, Query(ge=1, le=100)] = 10, region: str | None = None, issuer: str | None = None,
                platform: str | None = None, doc: str | None = None, doc_type: str | None = None,
-               date_from: str | None = None, date_to: str | None = None) -> dict:
+               date_from: str | None = None, date_to: str | None = None) -> dict[Any, Any]:
         from policykb.ui.cli import hit_dict
 
         unknown = sorted(set(request.query_params) - SEARCH_PARAMS)
@@ -131,18 +136,18 @@ def create_app(settings: Settings | None = None, kb=None) -> FastAPI:
         return with_stale(kb, {"query": q, "hits": [hit_dict(h) for h in hits]})
 
     @app.post("/v1/ask", dependencies=v1)
-    def ask(body: AskBody) -> dict:
+    def ask(body: AskBody) -> dict[Any, Any]:
         from policykb.qa.answer import answer
 
         kb = knowledge_base()
         return with_stale(kb, answer(kb, body.question, k=body.k, filters=_filters(body)).to_dict())
 
     @app.get("/v1/documents", dependencies=v1)
-    def documents() -> dict:
+    def documents() -> dict[Any, Any]:
         return {"documents": [d.to_dict() for d in knowledge_base().documents()]}
 
     @app.get("/v1/documents/{doc_id}", dependencies=v1)
-    def document(doc_id: str) -> dict:
+    def document(doc_id: str) -> dict[Any, Any]:
         kb = knowledge_base()
         doc = kb.document(doc_id)
         if doc is None:
@@ -153,7 +158,7 @@ def create_app(settings: Settings | None = None, kb=None) -> FastAPI:
         return {**doc.to_dict(), "outline": outline, "versions": versions}
 
     @app.get("/v1/clauses/{clause_id}", dependencies=v1)
-    def clause(clause_id: str) -> dict:
+    def clause(clause_id: str) -> dict[Any, Any]:
         from policykb.qa.citations import reference_dict
         from policykb.qa.crossrefs import resolve
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
 
 import streamlit as st
 
@@ -47,7 +48,7 @@ def ask_page(load_kb: Callable[[], KnowledgeBase]) -> None:
     from policykb.qa.answer import answer
 
     st.header("问答 Ask")
-    chat: list[dict] = st.session_state.setdefault("chat", [])
+    chat: list[dict[str, Any]] = st.session_state.setdefault("chat", [])
     cols = st.columns(len(EXAMPLES))
     for i, (col, q) in enumerate(zip(cols, EXAMPLES, strict=True)):
         col.button(md_escape(q), key=f"example-{i}", on_click=_ask, args=(q,))
@@ -65,7 +66,7 @@ def ask_page(load_kb: Callable[[], KnowledgeBase]) -> None:
         show_turn(kb, turn, item["q"], item["result"])
 
 
-def show_turn(kb: KnowledgeBase, turn: int, question: str, result: dict) -> None:
+def show_turn(kb: KnowledgeBase, turn: int, question: str, result: dict[str, Any]) -> None:
     with st.chat_message("user"):
         st.text(question)
     with st.chat_message("assistant"):
@@ -86,7 +87,7 @@ def show_turn(kb: KnowledgeBase, turn: int, question: str, result: dict) -> None
                     show_citation(kb, c, key=f"{turn}-r{i}")
 
 
-def show_citation(kb: KnowledgeBase, c: dict, key: str) -> None:
+def show_citation(kb: KnowledgeBase, c: dict[str, Any], key: str) -> None:
     m = c.get("metadata") or {}
     facts = [("文档 Document", c.get("title")), ("发布 Issuer", m.get("issuer")), ("日期 Date", m.get("date")),
              ("章节 Section", " > ".join(c.get("section_path") or [])), ("条款 Label", c.get("label")),

@@ -7,6 +7,8 @@ The basket itself is a list of clause dicts (plus "note") in ``st.session_state`
 
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
 
 from policykb.errors import PolicyKBError
@@ -52,7 +54,7 @@ def basket_page() -> None:
     export(items)
 
 
-def export(items: list[dict]) -> None:
+def export(items: list[dict[str, Any]]) -> None:
     st.subheader("导出 Export")
     redact = st.checkbox("隐去个人信息 / redact personal data", key="redact")
     try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import re
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, cast
 
 import streamlit as st
 
@@ -36,7 +37,7 @@ def _load() -> KnowledgeBase:
 
 
 @st.cache_resource
-def _loading() -> Future:
+def _loading() -> Future[KnowledgeBase]:
     """Start loading the knowledge base in a thread, once per server: the page renders meanwhile."""
     pool = ThreadPoolExecutor(1, thread_name_prefix="policykb-load")
     future = pool.submit(_load)
@@ -101,7 +102,7 @@ def matched_terms(text: str, terms: list[str]) -> list[str]:
     return [t for t in dict.fromkeys(terms) if t.strip() and to_simplified(t).lower() in key]
 
 
-def clause_heading(c: dict, n: int | None = None) -> str:
+def clause_heading(c: dict[str, Any], n: int | None = None) -> str:
     """A one-line plain-text heading: [n] title · issuer · date · section path · label."""
     m = c.get("metadata") or {}
     section = " > ".join([*c.get("section_path", []), c.get("label", "")]).strip(" >")
@@ -110,7 +111,7 @@ def clause_heading(c: dict, n: int | None = None) -> str:
     return head + " · ".join(p for p in parts if p)
 
 
-def short_heading(c: dict, n: int | None = None, width: int = 28) -> str:
+def short_heading(c: dict[str, Any], n: int | None = None, width: int = 28) -> str:
     """A compact heading for an expander: [n] section > label — title (issuer date)."""
     m = c.get("metadata") or {}
     section = " > ".join([*c.get("section_path", [])[-2:], c.get("label", "")]).strip(" >")
@@ -132,22 +133,22 @@ def go_to_document(doc_id: str, clause_id: str | None = None) -> None:
 
 # -- the basket: an ordered list of excerpts (a clause dict plus an optional "note") ---------------
 
-def basket() -> list[dict]:
-    return st.session_state.setdefault("basket", [])
+def basket() -> list[dict[str, Any]]:
+    return cast(list[dict[str, Any]], st.session_state.setdefault("basket", []))
 
 
 def in_basket(clause_id: str) -> bool:
     return any(e["clause_id"] == clause_id for e in basket())
 
 
-def add_to_basket(clause: dict) -> None:
+def add_to_basket(clause: dict[str, Any]) -> None:
     if not in_basket(clause["clause_id"]):
         excerpt = {k: v for k, v in clause.items() if k not in ("rank", "score", "n")}
         excerpt.setdefault("note", "")
         basket().append(excerpt)
 
 
-def clause_actions(c: dict, key: str) -> None:
+def clause_actions(c: dict[str, Any], key: str) -> None:
     """The two buttons every shown clause has: add to basket, open in document."""
     left, right = st.columns(2)
     added = in_basket(c["clause_id"])

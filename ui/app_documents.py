@@ -45,6 +45,7 @@ def outline(clauses: list[Clause]) -> str:
 
 def show_document(kb: KnowledgeBase, doc_id: str) -> None:
     doc, clauses = kb.document(doc_id), kb.clauses(doc_id)
+    assert doc is not None  # doc_id is one of kb.documents()
     m = doc.metadata
     facts = [("标题 Title", doc.title), ("发布 Issuer", m.issuer), ("地区 Region", m.region),
              ("平台 Platform", m.platform), ("日期 Date", m.date), ("类型 Type", m.doc_type),

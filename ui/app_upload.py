@@ -12,7 +12,9 @@ import re
 import shutil
 import tempfile
 import uuid
+from collections.abc import Callable, Sequence
 from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Protocol
 
 import streamlit as st
 
@@ -26,6 +28,14 @@ MAX_FILES = 50
 _UNSAFE = re.compile(r"[^\w\u4e00-\u9fff-]+")
 
 
+class Upload(Protocol):
+    """An uploaded file as ``st.file_uploader`` returns it: its name as sent, and its bytes."""
+
+    name: str
+
+    def getvalue(self) -> bytes: ...
+
+
 def safe_name(uploaded: str) -> str:
     """A file name made from an uploaded name that cannot leave the folder it is written to."""
     base = PureWindowsPath(PurePosixPath(uploaded).name).name  # drops ../ and C:\ parts alike
@@ -35,9 +45,9 @@ def safe_name(uploaded: str) -> str:
     return f"{stem}.{ext}"
 
 
-def save_uploads(files: list, folder: Path) -> list[str]:
+def save_uploads(files: Sequence[Upload], folder: Path) -> list[str]:
     """Write the uploads into ``folder``; return problems for the ones refused before ingest."""
-    problems = []
+    problems: list[str] = []
     for f in files[:MAX_FILES]:
         data = f.getvalue()
         if len(data) > MAX_BYTES:
@@ -56,8 +66,8 @@ def save_uploads(files: list, folder: Path) -> list[str]:
 NEW_DOCUMENT = "（新文档）/ a new document"
 
 
-def ingest_uploads(kb: KnowledgeBase, files: list, replace: str | None = None,
-                   on_wait=None) -> tuple[str, bool]:
+def ingest_uploads(kb: KnowledgeBase, files: Sequence[Upload], replace: str | None = None,
+                   on_wait: Callable[[float], object] | None = None) -> tuple[str, bool]:
     """Uploads (objects with ``.name`` and ``.getvalue()``) → the shared knowledge base; (report, added?).
     ``replace``: the doc_id the one uploaded file is a new version of (the old version is kept)."""
     from policykb.ui.ingesting import format_report, ingest_paths

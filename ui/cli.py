@@ -15,9 +15,16 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
 from policykb.config import Settings
 from policykb.errors import PolicyKBError
+
+if TYPE_CHECKING:
+    from policykb.index.filters import Filters
+    from policykb.index.search import Hit
+    from policykb.index.store import KnowledgeBase
+    from policykb.ingest.record import Clause
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 PLUGIN_COMMANDS: tuple[str, ...] = ("cmd_eval", "cmd_ask", "cmd_export", "cmd_calibrate")  # modules in ui/ with register()
@@ -30,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     try:
-        return args.func(args)
+        return cast(int, args.func(args))
     except PolicyKBError as exc:
         print(f"policykb: {exc}", file=sys.stderr)
         return EXIT_FAIL
@@ -117,7 +124,7 @@ def _settings() -> Settings:
     return Settings.load()
 
 
-def _kb(settings: Settings | None = None):
+def _kb(settings: Settings | None = None) -> KnowledgeBase:
     from policykb.index.store import KnowledgeBase
     return KnowledgeBase.open(settings or _settings())
 
@@ -222,11 +229,12 @@ def cmd_repair(args: argparse.Namespace) -> int:
         return _repair_from_sources(kb, settings, str(exc))
 
 
-def _repair_from_sources(kb, settings: Settings, problem: str) -> int:
+def _repair_from_sources(kb: KnowledgeBase, settings: Settings, problem: str) -> int:
     from policykb.index.repair import restorable
     from policykb.ingest.metadata import ManifestEntry, load_manifest
     from policykb.ingest.pipeline import PIPELINE_VERSION, ingest_file
 
+    assert kb.stale is not None  # called only when serving an older generation
     damaged, serving = kb.stale["current"], kb.stale["serving"]
     files, missing = restorable(Path(settings.home), damaged, {d.doc_id: d for d in kb.documents()})
     if missing:
@@ -245,7 +253,7 @@ def _repair_from_sources(kb, settings: Settings, problem: str) -> int:
     return EXIT_OK
 
 
-def warn_if_stale(kb) -> None:
+def warn_if_stale(kb: KnowledgeBase) -> None:
     if kb.stale:
         s = kb.stale
         print(f"policykb: warning: serving generation {s['serving']}, not the newest ({s['current']}: {s['reason']}); "
@@ -283,7 +291,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _where(c) -> str:
+def _where(c: Clause) -> str:
     return " > ".join([*c.section_path, c.label]).strip(" >")
 
 
@@ -323,7 +331,7 @@ def read_queries(source: str) -> Iterator[str]:
                 yield line
 
 
-def _filters(args: argparse.Namespace):
+def _filters(args: argparse.Namespace) -> Filters:
     from policykb.index.filters import Filters
     try:
         return Filters(region=args.region, issuer=args.issuer, platform=args.platform, doc_type=args.doc_type,
@@ -332,7 +340,7 @@ def _filters(args: argparse.Namespace):
         raise SystemExit(f"policykb: {exc}") from exc
 
 
-def hit_dict(hit) -> dict:
+def hit_dict(hit: Hit) -> dict[str, Any]:
     return {"rank": hit.rank, "score": round(float(hit.score), 6), **hit.clause.to_dict()}
 
 
@@ -356,7 +364,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _print_hits(q: str, hits) -> None:
+def _print_hits(q: str, hits: list[Hit]) -> None:
     print(f"{len(hits)} clauses for {q!r}")
     for h in hits:
         c = h.clause

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 
 from policykb.qa.answer import DEPTH, MODES, Answer
 
@@ -22,7 +23,8 @@ RELATED_HEADING = {
 }
 
 
-def register(sub, query_options) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser],
+             query_options: Callable[[argparse.ArgumentParser], None]) -> None:
     s = sub.add_parser(
         "ask", help="answer a question, quoting and citing the clauses (or say none answers it)"
     )
@@ -115,10 +117,10 @@ def format_answer(a: Answer) -> str:
     if a.abstained and a.related:
         lines += ["", RELATED_HEADING.get(a.lang, RELATED_HEADING["zh"])]
         for h in a.related:
-            c = h.clause
-            where = " > ".join([*c.section_path, c.label]).strip(" >")
-            lines.append(f"  - {c.title} {where}".rstrip())
-            lines.append(f"    {_one_line(c.text)[:120]}")
+            rc = h.clause
+            where = " > ".join([*rc.section_path, rc.label]).strip(" >")
+            lines.append(f"  - {rc.title} {where}".rstrip())
+            lines.append(f"    {_one_line(rc.text)[:120]}")
     if a.fallback:
         lines += ["", "(LLM answer not usable; extractive answer shown)"]
     return "\n".join(lines)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from policykb.config import Settings
@@ -16,7 +17,8 @@ from policykb.config import Settings
 EXIT_OK, EXIT_USAGE = 0, 2
 
 
-def register(sub, query_options) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser],
+             query_options: Callable[[argparse.ArgumentParser], None]) -> None:
     """``policykb calibrate``; it takes no search filters, so ``query_options`` is not used."""
     from policykb.qa.abstain import ABSTAIN_PATH
     from policykb.qa.evaluation import QUESTION_SET

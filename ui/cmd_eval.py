@@ -21,8 +21,10 @@ import json
 import math
 import sys
 import tempfile
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from policykb.config import Settings
 from policykb.qa.evaluation import (
@@ -35,11 +37,18 @@ from policykb.qa.evaluation import (
 )
 from policykb.qa.lawbench import LAWBENCH_SUBSET, LawbenchResult
 
+if TYPE_CHECKING:
+    from policykb.index.embed import Embedder
+    from policykb.index.search import Mode
+    from policykb.index.store import KnowledgeBase
+    from policykb.qa.evaluation import Question
+
 EXIT_OK, EXIT_USAGE = 0, 2
-KB_MODES = (("hybrid", "policykb hybrid"), ("bm25", "BM25 only"), ("dense", "dense only"))
+KB_MODES: tuple[tuple[Mode, str], ...] = (("hybrid", "policykb hybrid"), ("bm25", "BM25 only"), ("dense", "dense only"))
 
 
-def register(sub, query_options) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser],
+             query_options: Callable[[argparse.ArgumentParser], None]) -> None:
     """``policykb eval``; it takes no search filters, so ``query_options`` is not used."""
     s = sub.add_parser("eval", help="score retrieval on a labelled question set (and LawBench)")
     s.add_argument("--questions", type=Path, default=DEV_QUESTIONS, metavar="FILE",
@@ -63,11 +72,11 @@ class EvalReport:
     home: str
     scores: list[PipelineScores]
     lawbench: LawbenchResult | None = None
-    answers: dict | None = None  # qa.metrics.answer_metrics of `policykb ask` on the same questions
+    answers: dict[str, Any] | None = None  # qa.metrics.answer_metrics of `policykb ask` on the same questions
     notes: list[str] = field(default_factory=list)
     parts: list[PartReport] = field(default_factory=list)  # fit / validation of the team's set, when run
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"questions": self.questions, "home": self.home,
                 "pipelines": {s.name: s.to_dict() for s in self.scores},
                 "lawbench": self.lawbench.to_dict() if self.lawbench else None, "answers": self.answers,
@@ -103,9 +112,9 @@ class PartReport:
 
     name: str
     scores: list[PipelineScores]
-    answers: dict
+    answers: dict[str, Any]
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"pipelines": {s.name: s.to_dict() for s in self.scores}, "answers": self.answers}
 
 
@@ -127,7 +136,7 @@ def format_side_by_side(parts: list[PartReport]) -> str:
     def row(label: str, values: list[str]) -> None:
         lines.append(f"{label:<34}" + "".join(f"{v:>{width + 2}}" for v in values))
 
-    def cell(v) -> str:
+    def cell(v: float | None) -> str:
         return "—" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.3f}"
 
     for i, name in enumerate(s.name for s in parts[0].scores):
@@ -146,7 +155,7 @@ def format_side_by_side(parts: list[PartReport]) -> str:
     return "\n".join(lines)
 
 
-def answer_all(kb, questions) -> dict:
+def answer_all(kb: KnowledgeBase, questions: Sequence[Question]) -> dict[str, Any]:
     """``policykb ask`` (extractive) on every question: abstention, evidence in citations, faithfulness,
     and what the answer step adds to the search (median of the warm per-question timings)."""
     import statistics
@@ -162,7 +171,7 @@ def answer_all(kb, questions) -> dict:
     return metrics
 
 
-def format_answers(m: dict) -> str:
+def format_answers(m: dict[str, Any]) -> str:
     def share(part: str, whole: str, ratio: str) -> str:
         value = m[ratio]
         return f"{part}/{whole} ({value:.3f})" if value is not None else f"{part}/{whole}"
@@ -178,7 +187,8 @@ def format_answers(m: dict) -> str:
             f"  answer step, median                {m['answer_ms_median']} ms (search {m['search_ms_median']} ms)")
 
 
-def open_kb(settings: Settings, *, embedder=None, notes: list[str] | None = None):
+def open_kb(settings: Settings, *, embedder: Embedder | None = None, notes: list[str] | None = None
+            ) -> KnowledgeBase:
     """The knowledge base at ``settings.home``; the bundled corpus is ingested first when it is empty."""
     from policykb.index.store import KnowledgeBase
     from policykb.ui.ingesting import format_report, ingest_paths
@@ -192,7 +202,8 @@ def open_kb(settings: Settings, *, embedder=None, notes: list[str] | None = None
     return kb
 
 
-def open_set_kb(settings: Settings, documents, home: Path | None, *, embedder=None):
+def open_set_kb(settings: Settings, documents: Iterable[Path], home: Path | None, *,
+                embedder: Embedder | None = None) -> KnowledgeBase:
     """A knowledge base holding every document of the question set: at ``home`` (built there when it is
     empty, reused otherwise), or in a temporary folder removed at exit."""
     import atexit
@@ -213,7 +224,7 @@ def open_set_kb(settings: Settings, documents, home: Path | None, *, embedder=No
     return kb
 
 
-def source_files(kb, settings: Settings, notes: list[str]) -> list[Path]:
+def source_files(kb: KnowledgeBase, settings: Settings, notes: list[str]) -> list[Path]:
     """The raw files the knowledge base was built from (for the baseline), found on disk."""
     found = []
     for doc in kb.documents():
@@ -227,7 +238,7 @@ def source_files(kb, settings: Settings, notes: list[str]) -> list[Path]:
     return found
 
 
-def run_lawbench(path: Path, settings: Settings, embedder) -> LawbenchResult:
+def run_lawbench(path: Path, settings: Settings, embedder: Embedder | None) -> LawbenchResult:
     """Ingest the laws ``path`` asks about into a throw-away knowledge base and score hit@1."""
     from policykb.index.store import KnowledgeBase
     from policykb.qa.lawbench import hit_at_1, law_paths, load_items
@@ -244,7 +255,7 @@ def run_lawbench(path: Path, settings: Settings, embedder) -> LawbenchResult:
 
 
 def run(settings: Settings, *, questions: Path = DEV_QUESTIONS, lawbench: Path | None = LAWBENCH_SUBSET,
-        k: int = 10, kb=None, baseline: bool = True) -> EvalReport:
+        k: int = 10, kb: KnowledgeBase | None = None, baseline: bool = True) -> EvalReport:
     """Every pipeline on ``questions`` (and LawBench unless ``lawbench`` is None) in one process;
     ``baseline=False`` leaves out the LlamaIndex baseline (the quality test does not need it)."""
     from policykb.qa.baselines import naive_llamaindex_pipeline

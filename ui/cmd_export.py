@@ -9,14 +9,21 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from policykb.ui.export import FORMATS, Excerpt, excerpts_from_answer, excerpts_from_hits, export
+
+if TYPE_CHECKING:
+    from policykb.index.store import KnowledgeBase
 
 SEARCH_K = 10
 
 
-def register(sub, query_options) -> None:  # query_options unused: export takes its own subset
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser],
+             query_options: Callable[[argparse.ArgumentParser], None]) -> None:
+    # query_options unused: export takes its own subset
     s = sub.add_parser("export", help="write clauses with their references to a docx/md/csv/json file")
     src = s.add_argument_group("what to export (one of)")
     src.add_argument(
@@ -130,7 +137,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _from_ids(kb, ids: list[str]) -> tuple[list[Excerpt], list[str]]:
+def _from_ids(kb: KnowledgeBase, ids: list[str]) -> tuple[list[Excerpt], list[str]]:
     excerpts: list[Excerpt] = []
     missing: list[str] = []
     for cid in dict.fromkeys(ids):  # a repeated id is exported once

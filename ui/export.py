@@ -25,12 +25,16 @@ import io
 import json
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from policykb.errors import PolicyKBError
 from policykb.ingest.record import Clause
+
+if TYPE_CHECKING:
+    from policykb.index.search import Hit
+    from policykb.qa.answer import Answer
 
 JSON_FORMAT = "policykb-excerpts"
 JSON_VERSION = 1
@@ -96,7 +100,9 @@ _SKIPPED = re.compile("^[\\s\u3000\x7f\u200b-\u200d\u2060\ufeff]*")
 def csv_safe(cell: str) -> str:
     """A cell a spreadsheet shows as text: one whose first visible character is = + - @ in any width
     (＝SUM…), after spaces, ideographic spaces or DEL, or that starts with tab/CR, gets a leading quote."""
-    first = unicodedata.normalize("NFKC", cell[_SKIPPED.match(cell).end():][:1])
+    skipped = _SKIPPED.match(cell)
+    assert skipped is not None  # the pattern also matches nothing
+    first = unicodedata.normalize("NFKC", cell[skipped.end():][:1])
     return "'" + cell if cell.startswith(FORMULA_STARTS) or (first and first in "=+-@") else cell
 
 
@@ -112,7 +118,7 @@ class Excerpt:
     """One clause (as ``Clause.to_dict()``) a consultant keeps, with their note and, when it came from an
     answer, the question and answer text it was cited in."""
 
-    clause: dict
+    clause: dict[str, Any]
     note: str = ""
     question: str | None = None
     answer: str | None = None
@@ -121,7 +127,7 @@ class Excerpt:
     @classmethod
     def from_clause(
         cls,
-        clause: Clause | Mapping,
+        clause: Clause | Mapping[str, Any],
         *,
         note: str = "",
         question: str | None = None,
@@ -142,14 +148,14 @@ class Excerpt:
 
     @property
     def clause_id(self) -> str:
-        return self.clause["clause_id"]
+        return cast(str, self.clause["clause_id"])
 
     @property
     def section(self) -> str:
         """The section path and the clause's own label: "二、业务流程 > （一）活动报名。 > 2."."""
         return " > ".join([*self.clause["section_path"], self.clause["label"]]).strip(" >")
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "clause": self.clause,
             "note": self.note,
@@ -159,7 +165,7 @@ class Excerpt:
         }
 
     @classmethod
-    def from_dict(cls, d: Mapping) -> Excerpt:
+    def from_dict(cls, d: Mapping[str, Any]) -> Excerpt:
         return cls.from_clause(
             d["clause"],
             note=d.get("note") or "",
@@ -174,17 +180,17 @@ class Excerpt:
         for key in ("text", "original", "title", "label"):
             c[key] = redact(c[key], lang=lang)
         c["section_path"] = [redact(s, lang=lang) for s in c["section_path"]]
-        opt = lambda s: redact(s, lang=lang) if s else s
-        return Excerpt(c, opt(self.note), opt(self.question), opt(self.answer), self.time_note)
+        opt: Callable[[str | None], str | None] = lambda s: redact(s, lang=lang) if s else s
+        return Excerpt(c, cast(str, opt(self.note)), opt(self.question), opt(self.answer), self.time_note)
 
 
-def excerpts_from_answer(result) -> list[Excerpt]:
+def excerpts_from_answer(result: Answer | Mapping[str, Any]) -> list[Excerpt]:
     """The citations of an ``Answer`` (or its ``to_dict()``), in [n] order, each with the answer text."""
-    d = result if isinstance(result, Mapping) else result.to_dict()
+    d: Mapping[str, Any] = result if isinstance(result, Mapping) else result.to_dict()
     return [Excerpt.from_clause(c, question=d["question"], answer=d["answer"]) for c in d["citations"]]
 
 
-def excerpts_from_hits(hits: Iterable) -> list[Excerpt]:
+def excerpts_from_hits(hits: Iterable[Hit | Mapping[str, Any]]) -> list[Excerpt]:
     """Search hits (``Hit`` objects, or dicts holding the clause fields) in rank order."""
     return [Excerpt.from_clause(h if isinstance(h, Mapping) else h.clause) for h in hits]
 
@@ -201,7 +207,7 @@ class Basket:
     def __len__(self) -> int:
         return len(self.excerpts)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Excerpt]:
         return iter(self.excerpts)
 
     def __contains__(self, clause_id: object) -> bool:

@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from policykb.errors import ConfigError, PolicyKBError
-from policykb.index.store import KnowledgeBase
+from policykb.index.store import KnowledgeBase, Writer
 from policykb.ingest.loaders import ALLOWED
 from policykb.ingest.loaders import KINDS as SUPPORTED_SUFFIXES
 from policykb.ingest.metadata import MANIFEST_NAME, ManifestEntry, doc_id_for, load_manifest
@@ -58,7 +60,7 @@ class IngestReport:
         c = self.counts
         return self.error is not None or not self.files or c["skipped"] == len(self.files)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"files": [vars(f) for f in self.files], "documents": self.documents, "clauses": self.clauses,
                 "counts": dict(self.counts), "error": self.error}
 
@@ -112,8 +114,8 @@ def waiting_message(seconds: float) -> str:
     return f"waiting for another ingest to finish… ({seconds:.0f} s)"
 
 
-def ingest_paths(kb: KnowledgeBase, paths: list[Path], *, max_chars: int,
-                 replace: str | None = None, on_wait=None) -> IngestReport:
+def ingest_paths(kb: KnowledgeBase, paths: list[Path], *, max_chars: int, replace: str | None = None,
+                 on_wait: Callable[[float], object] | None = None) -> IngestReport:
     """``replace``: the doc_id the (single) file is a new version of; ``on_wait(seconds)``: called while
     another writer holds the knowledge base (see ``KnowledgeBase.writer``)."""
     report = IngestReport()
@@ -122,7 +124,7 @@ def ingest_paths(kb: KnowledgeBase, paths: list[Path], *, max_chars: int,
     if replace is not None and len(files) != 1:
         report.error = f"--replace {replace} takes exactly one file, not {len(files)}"
         return report
-    manifests: dict[Path, dict] = {}
+    manifests: dict[Path, dict[str, ManifestEntry]] = {}
     try:
         with kb.writer(on_wait=on_wait) as w:
             if replace is not None and replace not in w.documents:
@@ -135,16 +137,17 @@ def ingest_paths(kb: KnowledgeBase, paths: list[Path], *, max_chars: int,
     except OSError as exc:
         report.error = f"could not save the knowledge base: {exc}; the previous one is unchanged"
     if report.error:  # nothing of this batch was saved, whatever each file's outcome was going to be
-        for f in report.files:
-            if f.status in SAVED:
-                f.status, f.reason = "not saved", "the batch could not be saved (see the error below)"
+        for outcome in report.files:
+            if outcome.status in SAVED:
+                outcome.status = "not saved"
+                outcome.reason = "the batch could not be saved (see the error below)"
     kb.reload()
     report.documents = len(kb.documents())
     report.clauses = len(kb.clauses())
     return report
 
 
-def _one(w, f: Path, folder: Path, manifests: dict[Path, dict], max_chars: int,
+def _one(w: Writer, f: Path, folder: Path, manifests: dict[Path, dict[str, ManifestEntry]], max_chars: int,
          replace: str | None = None) -> FileOutcome:
     display = _display(f)
     try:
@@ -179,7 +182,7 @@ def _one(w, f: Path, folder: Path, manifests: dict[Path, dict], max_chars: int,
                        warnings=doc.warnings, removed=dict(removed))
 
 
-def _identity(w, f: Path, display: str, entry: ManifestEntry | None,
+def _identity(w: Writer, f: Path, display: str, entry: ManifestEntry | None,
               replace: str | None) -> tuple[str, str, str | None]:
     """(doc_id, mode, note) for file ``f``: mode "update" (same bytes as that document: re-processed only
     if the pipeline changed), "version" (a new version of that document), "add" or "duplicate"."""
