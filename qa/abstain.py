@@ -194,7 +194,7 @@ def _scoped_elsewhere(name: str, c: Clause, text: str, frame: str) -> bool:
     if name in text or name in frame:
         return False
     m = c.metadata
-    regional = m.region is not None and search_key(m.region) not in NATIONWIDE
+    regional = bool(m.region and search_key(m.region) not in NATIONWIDE)
     return regional or bool(m.platform)
 
 
