@@ -21,7 +21,6 @@ may be downloaded at run time, so English questions are rendered word by word, f
 from __future__ import annotations
 
 import re
-import tomllib
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
@@ -35,6 +34,7 @@ from pypinyin import Style, lazy_pinyin
 
 from policykb.errors import ConfigError
 from policykb.ingest.chinese import to_simplified
+from policykb.tomlfile import read_toml, string_list
 
 if TYPE_CHECKING:
     from policykb.ingest.record import Clause
@@ -190,19 +190,10 @@ Glossary = dict[tuple[str, ...], tuple[str, ...]]
 
 def _read_glossary(path: Path) -> tuple[Glossary, frozenset[str], dict[str, tuple[str, ...]]]:
     """(English key → Chinese, stop words, colloquial Chinese → formal) from the glossary TOML."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read the query glossary ({exc})") from exc
-    unknown = set(data) - {"en", "zh", "stopwords"}
-    if unknown:
-        raise ConfigError(f"{path}: unknown tables {sorted(unknown)}; "
-                          "allowed: [en.TOPIC], [zh.TOPIC], [stopwords]")
+    data = read_toml(path, "the query glossary", allowed={"en", "zh", "stopwords"})
     en = {_english_key(k): v for k, v in _read_section(path, data, "en", _english_key).items()}
     zh = _read_section(path, data, "zh", str)
-    words = data.get("stopwords", {}).get("words", [])
-    if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
-        raise ConfigError(f"{path}: [stopwords] words must be a list of strings")
+    words = string_list(path, data.get("stopwords", {}).get("words", []), "[stopwords] words")
     stop = frozenset(w.lower().replace("'", "") for w in words)
     return en, stop, zh
 

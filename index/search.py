@@ -93,6 +93,15 @@ class Hit:
 
 
 @dataclass(frozen=True)
+class Retrieval:
+    """What one search did: the query as it was read (``PreparedQuery``) and the hits, so a reader of the
+    results (the answerer, the app's highlighting) never prepares the query a second time."""
+
+    query: PreparedQuery
+    hits: list[Hit]
+
+
+@dataclass(frozen=True)
 class PreparedQuery:
     original: str
     zh: str  # Simplified Chinese form: what is embedded and tokenised
@@ -162,14 +171,25 @@ class SearchIndex:
 
     def search(self, query: str, embed_query: Callable[[str], np.ndarray], *, k: int = 10,
                filters: Filters | None = None, mode: Mode = "hybrid") -> list[Hit]:
+        if mode in MODES and (k <= 0 or not self.clauses or not query.strip()):
+            return []  # nothing to prepare the query for
+        return self.retrieve(query, embed_query, k=k, filters=filters, mode=mode).hits
+
+    def retrieve(self, query: str, embed_query: Callable[[str], np.ndarray], *, k: int = 10,
+                 filters: Filters | None = None, mode: Mode = "hybrid") -> Retrieval:
+        """``search``, returning the prepared query with the hits."""
         if mode not in MODES:
             raise ValueError(f"search mode {mode!r} is not known; allowed: {', '.join(MODES)}")
+        q = self.prepare(query)
         if k <= 0 or not self.clauses or not query.strip():
-            return []
+            return Retrieval(q, [])
         mask = self.filters.mask(filters)
         if mask is not None and not mask.any():
-            return []
-        q = self.prepare(query)
+            return Retrieval(q, [])
+        return Retrieval(q, self._rank(q, embed_query, k, mask, mode))
+
+    def _rank(self, q: PreparedQuery, embed_query: Callable[[str], np.ndarray], k: int,
+              mask: np.ndarray | None, mode: Mode) -> list[Hit]:
         depth = max(self.params.depth, k)
         ranked: dict[str, list[tuple[int, float]]] = {}
         if mode in ("hybrid", "bm25"):

@@ -35,7 +35,7 @@ from policykb.index.filters import VALUE_FIELDS, Filters
 from policykb.index.generation import Generation, load_generation, write_generation
 from policykb.index.keywords import KeywordIndex, clause_search_text, tokenize
 from policykb.index.repair import lost_message, salvage
-from policykb.index.search import Hit, Mode, PreparedQuery, SearchParams
+from policykb.index.search import Hit, Mode, PreparedQuery, Retrieval, SearchParams
 from policykb.index.vectors import clause_key, make_vector_store
 from policykb.ingest.record import Clause, Document
 
@@ -348,6 +348,14 @@ class KnowledgeBase:
         gen = self._gen
         return gen.index.search(query, lambda text: self.embedder.encode_query(text), k=k, filters=filters,
                                 mode=mode)
+
+    def retrieve(self, query: str, *, k: int = 10, filters: Filters | None = None,
+                 mode: Mode = "hybrid") -> Retrieval:
+        """``search`` with the query as it was read (Simplified form, expansion terms, tokens, references):
+        what the answerer and the app's highlighting need, so neither prepares the query again."""
+        gen = self._gen
+        return gen.index.retrieve(query, lambda text: self.embedder.encode_query(text), k=k, filters=filters,
+                                  mode=mode)
 
     # --- writing ---------------------------------------------------------------------------------------
 

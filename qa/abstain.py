@@ -31,7 +31,6 @@ hash, the fit and the validation curve beside them.
 from __future__ import annotations
 
 import math
-import tomllib
 from dataclasses import asdict, dataclass, fields
 from functools import lru_cache
 from pathlib import Path
@@ -42,6 +41,7 @@ from policykb.index.search import Hit
 from policykb.ingest.record import Clause
 from policykb.qa.extractive import clause_key, context_key, sentence_keys
 from policykb.qa.question import Question
+from policykb.tomlfile import read_toml
 
 ABSTAIN_PATH = Path(__file__).resolve().parent / "abstain.toml"
 CONTENT_WINDOW = 5  # `content`, `dense`, `bm25` look at the top 5 clauses
@@ -218,12 +218,7 @@ def _read_table(path: Path, name: str, model: object) -> Rule:
 
 def read_rules(path: Path = ABSTAIN_PATH) -> dict[str, Rule]:
     """``{"model": …, "keyword_model": …}`` from ``path``."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(
-            f"{path}: cannot read the abstention model ({exc}); refit it with `policykb calibrate`"
-        ) from exc
+    data = read_toml(path, "the abstention model", hint="refit it with `policykb calibrate`")
     return {name: _read_table(path, name, data.get(name)) for name in TABLES}
 
 

@@ -23,6 +23,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Literal
 
 from policykb.index.filters import Filters
+from policykb.index.query_forms import QueryForms
 from policykb.index.search import Hit
 from policykb.qa.abstain import Features, Rule, features, rule_for
 from policykb.qa.citations import Citation, make_citation, related_dict
@@ -144,9 +145,11 @@ def answer(
     if mode not in MODES:
         raise ValueError(f"answer mode {mode!r} is not known; allowed: {', '.join(MODES)}")
     t0 = time.perf_counter()
-    hits = kb.search(question, k=k, filters=filters) if question.strip() else []
+    found = kb.retrieve(question, k=k, filters=filters) if question.strip() and kb.documents() else None
     t1 = time.perf_counter()
-    result = answer_from_hits(kb, question, hits, mode=mode, llm=llm, rule=rule, today=today)
+    forms = found.query.forms if found is not None else None
+    result = answer_from_hits(kb, question, found.hits if found else [], mode=mode, llm=llm, rule=rule,
+                              today=today, forms=forms)
     result.timings.update(search_ms=(t1 - t0) * 1000)
     return result
 
@@ -160,11 +163,13 @@ def answer_from_hits(
     llm: LLM | None = None,
     rule: Rule | None = None,
     today: date | None = None,
+    forms: QueryForms | None = None,
 ) -> Answer:
-    """The answer from hits already retrieved for ``question`` (what ``answer`` does after searching)."""
+    """The answer from hits already retrieved for ``question`` (what ``answer`` does after searching);
+    ``forms``: the query forms that search computed (``Retrieval.query.forms``), else computed here."""
     t0 = time.perf_counter()
     rule = rule or rule_for(kb.embedding_model_name)
-    q = analyse(kb, question)
+    q = analyse(kb, question, forms)
     feats = features(q, hits, rule.window)
     abstain, reason = rule.abstains(feats)
     chosen: list[Candidate] = []
@@ -188,9 +193,10 @@ def answer_from_hits(
     return result
 
 
-def analyse(kb: KnowledgeBase, question: str) -> Question:
-    """The question as the answerer reads it (concepts, answer types), from the retriever's query forms."""
-    return analyse_forms(query_forms(kb, question), term_stats(kb))
+def analyse(kb: KnowledgeBase, question: str, forms: QueryForms | None = None) -> Question:
+    """The question as the answerer reads it (concepts, answer types), from the retriever's query forms
+    (``forms`` when search already computed them)."""
+    return analyse_forms(forms or query_forms(kb, question), term_stats(kb))
 
 
 # ------------------------------------------------------------------------------------------ composing

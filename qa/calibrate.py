@@ -130,7 +130,11 @@ def curve(probs: Sequence[float], answerable: Sequence[bool], thresholds: Sequen
 
 
 def question_features(kb: KnowledgeBase, questions: Sequence[EvalQuestion]) -> list[Features]:
-    return [features(analyse(kb, q.q), kb.search(q.q, k=DEPTH), WINDOW) for q in questions]
+    out = []
+    for q in questions:
+        found = kb.retrieve(q.q, k=DEPTH)
+        out.append(features(analyse(kb, q.q, found.query.forms), found.hits, WINDOW))
+    return out
 
 
 def data_hash(folder: Path) -> str:

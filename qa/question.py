@@ -20,7 +20,6 @@ the rest into words, and gives each word
 from __future__ import annotations
 
 import re
-import tomllib
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -33,6 +32,7 @@ from policykb.index.keywords import STOPWORDS
 from policykb.index.normalize import search_key
 from policykb.index.query_forms import QueryForms, default_lexicon
 from policykb.qa.retrieval import TermStats
+from policykb.tomlfile import read_toml, string_list
 
 LEXICON_PATH = Path(__file__).resolve().parent / "lexicon.toml"
 NAMES_PATH = Path(__file__).resolve().parent / "names.toml"
@@ -60,7 +60,7 @@ class Cue:
 
 
 @dataclass(frozen=True)
-class Lexicon:
+class AnswerLexicon:
     question: tuple[str, ...]  # longest first
     optional: frozenset[str]
     spanning: tuple[str, ...]
@@ -70,16 +70,8 @@ class Lexicon:
     cues: tuple[Cue, ...]
 
     @classmethod
-    def load(cls, path: Path = LEXICON_PATH) -> Lexicon:
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise ConfigError(f"{path}: cannot read the answerer's lexicon ({exc})") from exc
-        unknown = set(data) - {"words", "synonyms", "cues"}
-        if unknown:
-            raise ConfigError(
-                f"{path}: unknown tables {sorted(unknown)}; allowed: [words], [synonyms], [cues.NAME]"
-            )
+    def load(cls, path: Path = LEXICON_PATH) -> AnswerLexicon:
+        data = read_toml(path, "the answerer's lexicon", allowed={"words", "synonyms", "cues"})
         synonyms = data.get("synonyms", {})
         if not all(isinstance(v, list) and all(isinstance(x, str) for x in v) for v in synonyms.values()):
             raise ConfigError(f'{path}: [synonyms] entries must be "word" = ["同义词", …]')
@@ -115,22 +107,18 @@ class Lexicon:
 
 
 @lru_cache(maxsize=1)
-def default_qa_lexicon() -> Lexicon:
-    return Lexicon.load()
+def default_qa_lexicon() -> AnswerLexicon:
+    return AnswerLexicon.load()
 
 
 def load_names(path: Path = NAMES_PATH) -> tuple[str, ...]:
     """Place and platform names (``qa/names.toml``), as search keys, longest first."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read the place and platform names ({exc})") from exc
-    if set(data) - {"places", "platforms"} or not all(
-        isinstance(t, dict) and set(t) == {"names"} and all(isinstance(n, str) for n in t["names"])
-        for t in data.values()
-    ):
-        raise ConfigError(f'{path}: expected [places] and [platforms] tables, each with names = ["…", …]')
-    names = {search_key(n) for t in data.values() for n in t["names"] if n.strip()}
+    data = read_toml(path, "the place and platform names", allowed={"places", "platforms"})
+    names: set[str] = set()
+    for table, content in data.items():
+        if not isinstance(content, dict) or set(content) != {"names"}:
+            raise ConfigError(f'{path}: [{table}] must hold exactly names = ["…", …]')
+        names.update(search_key(n) for n in string_list(path, content["names"], f"[{table}] names") if n.strip())
     return tuple(sorted(names, key=len, reverse=True))
 
 
@@ -274,7 +262,7 @@ def _parts(word: str, stats: TermStats) -> tuple[tuple[str, float], ...]:
     return tuple((p, stats.idf(p)) for p in parts)
 
 
-def _strip_glued(token: str, lex: Lexicon, stats: TermStats) -> str:
+def _strip_glued(token: str, lex: AnswerLexicon, stats: TermStats) -> str:
     """jieba glues a function character to a word it does not know (带货时, 节在): cut it off when the
     word alone is in the index and the glued form is not."""
     if len(token) < 3 or stats.df(token):
@@ -293,7 +281,7 @@ def _remove(text: str, phrases: tuple[str, ...]) -> str:
     return text
 
 
-def _synonyms(word: str, zh: str, lex: Lexicon) -> tuple[str, ...]:
+def _synonyms(word: str, zh: str, lex: AnswerLexicon) -> tuple[str, ...]:
     """The notices' wording for ``word``: ``[synonyms]`` of the answerer's lexicon, and the retriever's
     glossary entries for colloquial phrases of the question that overlap ``word``."""
     out: list[str] = list(lex.synonyms.get(word, ()))
@@ -333,7 +321,7 @@ def _english_groups(forms: QueryForms) -> dict[str, tuple[str, ...]]:
     return {k: tuple(v) for k, v in groups.items()}
 
 
-def analyse_forms(forms: QueryForms, stats: TermStats, lexicon: Lexicon | None = None) -> Question:
+def analyse_forms(forms: QueryForms, stats: TermStats, lexicon: AnswerLexicon | None = None) -> Question:
     lex = lexicon or default_qa_lexicon()
     original = unicodedata.normalize("NFKC", forms.original).lower()
     zh = search_key(forms.zh)
@@ -373,7 +361,7 @@ def analyse_forms(forms: QueryForms, stats: TermStats, lexicon: Lexicon | None =
 _NUMBER = r"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百千万亿]+)"
 
 
-def _counted(concepts: list[Concept], cues: tuple[tuple[str, re.Pattern[str]], ...], lex: Lexicon) -> re.Pattern[str] | None:
+def _counted(concepts: list[Concept], cues: tuple[tuple[str, re.Pattern[str]], ...], lex: AnswerLexicon) -> re.Pattern[str] | None:
     """For a question asking how many: a number followed, within three characters, by one of its words."""
     if not any(name in COUNT_CUES for name, _ in cues):
         return None

@@ -41,8 +41,8 @@ def search_page(kb: KnowledgeBase) -> None:
         return
     signature = (q, filters.describe())
     if st.session_state.get("search_sig") != signature:
-        hits = kb.search(q, k=MAX_HITS, filters=filters)
-        prepared = kb.prepare(q)
+        retrieval = kb.retrieve(q, k=MAX_HITS, filters=filters)
+        hits, prepared = retrieval.hits, retrieval.query
         terms = [t for t in [*prepared.tokens, *prepared.terms, *q.split()] if len(t.strip()) >= 2]
         st.session_state.update(search_sig=signature, search_page=0, search_terms=terms,
                                 search_hits=[{"rank": h.rank, **h.clause.to_dict()} for h in hits])

@@ -35,7 +35,7 @@ from policykb.qa.abstain import (
 from policykb.qa.answer import analyse
 from policykb.qa.calibrate import data_hash, fit_logistic, fit_threshold, out_of_fold, train
 from policykb.qa.evaluation import QUESTION_SET
-from policykb.qa.question import Lexicon, analyse_forms, load_names, names_in
+from policykb.qa.question import AnswerLexicon, analyse_forms, load_names, names_in
 from policykb.qa.retrieval import TermStats
 
 FLAT = TermStats(10, lambda word: 1)  # every known word equally frequent: weights are all equal
@@ -114,7 +114,7 @@ def test_answer_types_asked_for(question, lang, expected):
     ("who", "发生争议的，可以协商解决", False),
 ])
 def test_what_meets_an_answer_type(cue, sentence, met):
-    pattern = next(c.pattern for c in Lexicon.load().cues if c.name == cue)
+    pattern = next(c.pattern for c in AnswerLexicon.load().cues if c.name == cue)
     assert bool(pattern.search(sentence)) is met
 
 
@@ -126,10 +126,16 @@ def test_places_and_platforms_a_question_names():
     assert len(load_names()) > 600
 
 
-def test_a_bad_names_file_is_a_config_error(tmp_path):
+@pytest.mark.parametrize("content, message", [
+    ("[places]\nnames = ['广州']\n[people]\nnames = []\n", r"unknown tables \['people'\]; allowed: \[places\], \[platforms\]"),
+    ("[places]\nlist = ['广州']\n", r"\[places\] must hold exactly names = "),
+    ("[places]\nnames = '广州'\n", r"\[places\] names must be a list of strings"),
+    ("[places\n", "cannot read the place and platform names"),
+])
+def test_a_bad_names_file_is_a_config_error(tmp_path, content, message):
     path = tmp_path / "names.toml"
-    path.write_text("[places]\nnames = ['广州']\n[people]\nnames = []\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"expected \[places\] and \[platforms\] tables"):
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(ConfigError, match=message):
         load_names(path)
 
 
@@ -294,7 +300,7 @@ def test_a_bad_lexicon_is_a_config_error(tmp_path):
     path = tmp_path / "lexicon.toml"
     path.write_text("[words]\nquestion = []\nverbs = []\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"unknown keys \['verbs'\] in \[words\]"):
-        Lexicon.load(path)
+        AnswerLexicon.load(path)
     path.write_text("[cues.x]\nask = ['a']\npattern = '('\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="not a regular expression"):
-        Lexicon.load(path)
+        AnswerLexicon.load(path)

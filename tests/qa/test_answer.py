@@ -91,6 +91,20 @@ def test_unanswered_question_abstains_and_offers_related_reading(kb, question, m
     assert all("n" not in r and r["clause_id"] for r in d["related"])
 
 
+def test_the_question_is_prepared_once_by_search_and_reused(kb, monkeypatch):
+    from policykb.index.search import SearchIndex
+
+    calls: list[str] = []
+    prepare = SearchIndex.prepare
+    monkeypatch.setattr(SearchIndex, "prepare", lambda self, q: calls.append(q) or prepare(self, q))
+    found = kb.retrieve("Does Weishi charge fees?", k=5)
+    assert found.query.lang == "en" and "微视" in found.query.zh
+    assert [h.clause.clause_id for h in found.hits] == [h.clause.clause_id for h in kb.search("Does Weishi charge fees?", k=5)]
+    calls.clear()
+    a = answer(kb, "微视收费吗？")
+    assert not a.abstained and calls == ["微视收费吗？"]  # search prepared it; the answerer read those forms
+
+
 def test_empty_question_abstains_without_searching(kb):
     a = ask(kb, "   ")
     assert a.abstained and a.related == () and a.reason == "no word of the question occurs in the top clauses"
