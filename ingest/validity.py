@@ -167,10 +167,10 @@ def extract_validity(paragraphs: Sequence[str], *, published: str | None = None,
             effective += ev.effective(s)
         heading = LABEL_HEADING.fullmatch(text)
         carried = heading.group("label") if heading else ""
-    return _choose(validity, labelled + held, effective, pub)
+    return _choose(validity, labelled + held, effective)
 
 
-def _choose(validity: list[_Found], events: list[_Found], effective: list[_Found], pub: date | None) -> Validity:
+def _choose(validity: list[_Found], events: list[_Found], effective: list[_Found]) -> Validity:
     if validity:
         v = validity[0]
         start, start_ev = v.start, v.evidence
@@ -184,7 +184,8 @@ def _choose(validity: list[_Found], events: list[_Found], effective: list[_Found
         return Validity(_iso(start), _iso(end), start_ev if start else None, v.evidence if end else None)
     if events:
         e = events[0]
-        return Validity(_iso(e.start), _iso(e.end), e.evidence if e.start else None, e.evidence if e.end else None)
+        return Validity(_iso(e.start), _iso(e.end), e.evidence if e.start else None,
+                        e.evidence if e.end else None)
     if effective:
         e = effective[0]
         return Validity(_iso(e.start), None, e.evidence, None)

@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 import doctest
+import re
+import shutil
+import sys
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
+sys.path.insert(0, str(Path(__file__).parent))
+
+from conftest_pipeline import CORPUS, DATA, EXPECTED, LAWS, SEEDS, ingest_law, ingest_seed
+
 from policykb.ingest import validity
+from policykb.ingest.metadata import MANIFEST_NAME, ManifestEntry, load_manifest
+from policykb.ingest.pipeline import ingest_file, ingest_text
 from policykb.ingest.validity import extract_validity
+
+EXTERNAL2 = DATA / "external2"
 
 
 def period(*paragraphs: str, published: str | None = None, year: int | None = None,
@@ -20,7 +33,7 @@ def test_module_doctests():
     assert doctest.testmod(validity).failed == 0
 
 
-# --- its own validity ----------------------------------------------------------------------------------------
+# --- its own validity ---------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("text, published, expected", [
     ("本办法自2021年1月1日起施行，有效期至2022年12月31日。", None, ("2021-01-01", "2022-12-31")),
@@ -54,7 +67,7 @@ def test_validity_of_something_else_is_not_the_notices(text):
     assert period(text, published="2020-01-01") == (None, None)
 
 
-# --- effective dates: valid_from only --------------------------------------------------------------------------
+# --- effective dates: valid_from only -----------------------------------------------------------------------
 
 @pytest.mark.parametrize("text, published, expected", [
     ("第八十九条 本法自2019年1月1日起施行。", None, "2019-01-01"),
@@ -88,7 +101,7 @@ def test_effective_statements_about_something_else(text, published):
     assert period(text, published=published) == (None, None)
 
 
-# --- event periods -----------------------------------------------------------------------------------------------
+# --- event periods ------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("text, year, published, expected", [
     ("活动时间：10月23日-11月14日，共包含三大专场直播活动+一场培训", 2021, None, ("2021-10-23", "2021-11-14")),
@@ -121,7 +134,7 @@ def test_year_from_the_publication_date_else_from_the_title():
     text = "活动时间：10月23日-11月14日"
     assert period(text, published="2021-10-01") == ("2021-10-23", "2021-11-14")
     assert period(text, title="2021年清远市“粤贸全国，云上清远”直播节系列活动实施方案") == ("2021-10-23", "2021-11-14")
-    assert period(text, published="2021-10") == ("2021-10-23", "2021-11-14")  # a partial date still has its year
+    assert period(text, published="2021-10") == ("2021-10-23", "2021-11-14")  # a partial date has its year
     assert period(text) == (None, None)
     assert period(text, title="2020—2021年度直播节方案") == (None, None)  # two years: which one?
 
@@ -149,7 +162,7 @@ def test_deadlines_and_other_dates_are_not_the_period(text):
     assert period(text, year=2021, published="2021-02-01") == (None, None)
 
 
-# --- which statement wins ------------------------------------------------------------------------------------
+# --- which statement wins -----------------------------------------------------------------------------------
 
 def test_the_first_event_period_wins_over_a_later_sub_event():
     paragraphs = ["活动时间：10月23日-11月14日，共包含三大专场直播活动", "（一）启动仪式专场", "活动时间：10月23日-10月29日（7天）"]
@@ -198,3 +211,126 @@ def test_evidence_of_start_and_end_from_different_sentences():
 def test_nothing_stated_is_none():
     v = extract_validity([])
     assert (v.valid_from, v.valid_to, v.from_evidence, v.to_evidence) == (None, None, None, None)
+
+
+# --- at ingest: the seeds, the manifest, the real laws ------------------------------------------------------
+
+# What each seed's text states; for the two with a period, the manifest says the same.
+SEED_PERIODS = {
+    "shenzhen_weishi_2020.txt": ("2020-03-01", "2020-06-30"),  # "今年3月至6月期间举办", published 2020-03-16
+    "qingyuan_livestream_festival_2021.txt": ("2021-10-23", "2021-11-14"),  # "活动时间：10月23日-11月14日", 2021
+    "douyin_gov_media_rules_2023.txt": (None, None),  # a news item (an open day "于8月24日") and a platform rule
+    "shanghai_livestream_measures_2020.txt": (None, None),  # a digest of measures that states no term
+}
+
+
+def copy_without_dates(name: str, folder: Path) -> Path:
+    """The seed and a copy of the manifest without its valid_from / valid_to lines."""
+    manifest = (CORPUS / MANIFEST_NAME).read_text(encoding="utf-8")
+    kept = [ln for ln in manifest.splitlines() if not ln.startswith(("valid_from", "valid_to"))]
+    (folder / MANIFEST_NAME).write_text("\n".join(kept) + "\n", encoding="utf-8")
+    shutil.copy(CORPUS / name, folder / name)
+    return folder / name
+
+
+@pytest.mark.parametrize("name", SEEDS)
+def test_seed_with_the_manifests_dates_removed(name, tmp_path):
+    path = copy_without_dates(name, tmp_path)
+    entry = load_manifest(tmp_path)[name]
+    assert "valid_from" not in entry.values and "valid_to" not in entry.values
+    r = ingest_file(path, entry, display_path=f"corpus/{name}")
+    d = r.document
+    assert (d.valid_from, d.valid_to) == SEED_PERIODS[name]
+    given = load_manifest(CORPUS)[name].values
+    assert (given.get("valid_from"), given.get("valid_to")) == SEED_PERIODS[name]
+    assert d.guessed == (("valid_from", "valid_to") if SEED_PERIODS[name][0] else ())
+    assert [x.field for x in r.dates] == list(d.guessed)
+    seed = ingest_seed(name)
+    assert r.clauses == seed.clauses  # the same clauses, ids and texts
+    assert replace(d, valid_from=None, valid_to=None, guessed=()) == replace(seed.document, valid_from=None,
+                                                                            valid_to=None, guessed=())
+
+
+@pytest.mark.parametrize("name", SEEDS)
+def test_seed_without_a_manifest(name, tmp_path):
+    shutil.copy(CORPUS / name, tmp_path / name)
+    d = ingest_file(tmp_path / name).document
+    assert (d.valid_from, d.valid_to) == SEED_PERIODS[name]
+
+
+@pytest.mark.parametrize("name", SEEDS)
+def test_seed_with_its_manifest_keeps_the_manifests_dates(name):
+    r = ingest_seed(name)
+    given = load_manifest(CORPUS)[name].values
+    assert (r.document.valid_from, r.document.valid_to) == (given.get("valid_from"), given.get("valid_to"))
+    assert r.dates == ()
+
+
+def test_where_the_dates_of_a_seed_came_from():
+    r = ingest_file(CORPUS / "qingyuan_livestream_festival_2021.txt")
+    [start, end] = r.dates
+    assert (start.field, start.value) == ("valid_from", "2021-10-23")
+    assert (end.field, end.value) == ("valid_to", "2021-11-14")
+    assert (start.rule, start.phrase, start.span) == ("event", "活动时间：10月23日-11月14日", end.span)
+    assert r.text[start.span[0]:].startswith("活动时间：10月23日-11月14日，共包含三大专场直播活动+一场培训")
+
+
+def test_the_manifest_wins_field_by_field():
+    text = (CORPUS / "shenzhen_weishi_2020.txt").read_text(encoding="utf-8")
+
+    def entry(key: str, value: str) -> ManifestEntry:
+        return ManifestEntry("sz", "sz.txt", {key: value})
+
+    r = ingest_text(text, source_path="sz.txt", doc_id="sz", entry=entry("valid_to", "2020-05-31"))
+    assert (r.document.valid_from, r.document.valid_to) == ("2020-03-01", "2020-05-31")
+    assert "valid_from" in r.document.guessed and "valid_to" not in r.document.guessed
+    assert [(x.field, x.value) for x in r.dates] == [("valid_from", "2020-03-01")]
+    r = ingest_text(text, source_path="sz.txt", doc_id="sz", entry=entry("valid_from", "2020-04-01"))
+    assert (r.document.valid_from, r.document.valid_to) == ("2020-04-01", "2020-06-30")
+    assert [(x.field, x.value) for x in r.dates] == [("valid_to", "2020-06-30")]
+
+
+def test_the_manifests_date_dates_the_text():
+    """"自印发之日起施行" is the manifest's date when it gives one, not the date guessed from the signature."""
+    text = "关于印发直播电商扶持办法的通知\n\n本办法自印发之日起施行。\n\n深圳市商务局\n\n2020 年 3 月 16 日\n"
+    assert ingest_text(text, source_path="n.txt", doc_id="n").document.valid_from == "2020-03-16"
+    entry = ManifestEntry("n", "n.txt", {"date": "2020-03-18"})
+    assert ingest_text(text, source_path="n.txt", doc_id="n", entry=entry).document.valid_from == "2020-03-18"
+
+
+def iso(cn_date: str) -> str:
+    y, m, d = map(int, re.fullmatch(r"(\d{4})年(\d{1,2})月(\d{1,2})日", cn_date).groups())
+    return f"{y:04d}-{m:02d}-{d:02d}"
+
+
+@pytest.mark.parametrize("name", LAWS)
+def test_a_laws_effective_date_is_its_valid_from(name):
+    """"本法自2019年1月1日起施行" and the header "2022年3月1日 施行": valid_from, never a valid_to. The two
+    Taiwanese acts say "本法自公布日施行": the date of the version (修正日期)."""
+    effective = EXPECTED[name]["effective_date"]
+    d = ingest_law(name).document
+    assert (d.valid_from, d.valid_to) == (iso(effective) if effective else d.metadata.date, None)
+    assert d.guessed[-1:] == ("valid_from",)
+
+
+@pytest.mark.parametrize("name, valid_from", [
+    ("ecommerce_law_2018.md", "2019-01-01"),
+    ("tw_consumer_protection_act.md", "2015-06-17"),
+    ("tw_electronic_signatures_act.md", "2024-05-15"),
+])
+def test_spot_checks_on_the_laws(name, valid_from):
+    assert (ingest_law(name).document.valid_from, ingest_law(name).document.valid_to) == (valid_from, None)
+
+
+@pytest.mark.parametrize("name, valid_from", [
+    ("anti_monopoly_law_2022.md", "2008-08-01"),  # an amended law still says when it first took effect
+    ("consumer_rights_implementing_regulation_2024.md", "2024-07-01"),
+    ("internet_advertising_measures_2023.md", "2023-05-01"),
+    ("trademark_law_2019.md", "1983-03-01"),  # and "注册商标的有效期为十年" is not the law's validity
+    ("price_law_1997.md", "1998-05-01"),
+    ("tw_multi_level_marketing_act.md", "2024-08-07"),
+    ("gov_bonded_zones_opinions_2019.md", None),  # opinions: no effective date stated
+])
+def test_spot_checks_on_more_laws(name, valid_from):
+    d = ingest_file(EXTERNAL2 / name).document
+    assert (d.valid_from, d.valid_to) == (valid_from, None)
