@@ -17,11 +17,13 @@ A time-bound notice says how long it applies in one of three ways, tried in this
    "《电子商务法》自2019年1月1日起施行" is about another one.
 
 Within each kind the first statement in reading order wins: a notice states its own period before its
-attachments and sub-events do. A date without a year takes the publication year, else the year in the
-title ("2021年清远市…直播节"); with neither it is not read. A month without a day starts on the 1st and
-ends on the month's last day; a range whose end comes before its start runs into the next year.
-"发布/印发/公布之日" and "即日" are the publication date, so unread when it is unknown. Anything
-unsure gives ``None``: a wrong date is worse than none.
+attachments and sub-events do. A date without a year takes the document's own year, the single year in
+its title ("2021年清远市…直播节"), else the publication year ("今年" is always the publication year); with
+neither it is not read, and a period so dated that would be over before the notice was published is not
+read either (next year's, or a past one?). A month without a day starts on the 1st and ends on the
+month's last day; a range whose end comes before its start runs into the next year. "发布/印发/公布之日"
+and "即日" are the publication date, so unread when it is unknown. Anything unsure gives ``None``: a wrong
+date is worse than none.
 
 >>> v = extract_validity(["活动时间：10月23日-11月14日，共包含三大专场直播活动"], year=2021)
 >>> v.valid_from, v.valid_to, v.from_evidence.rule
@@ -62,7 +64,9 @@ def _date_re(p: str, *, day_only: bool = False) -> str:
 SEP = r"\s*(?:起?(?:至|到)|[-—–―~〜]{1,2})\s*"
 DATE = re.compile(_date_re("s"))
 RANGE_SEP = re.compile(SEP)
-RANGE = re.compile(_date_re("s") + SEP + _date_re("e", day_only=True) + r"止?")
+# What may stand between a date and the dash: "（星期六）", "10:00".
+ANNEX = r"(?:\s*\([^()]{1,8}\)|\s*(?:上午|下午|晚上)?\s*\d{1,2}:\d{2}(?::\d{2})?){0,2}"
+RANGE = re.compile(_date_re("s") + ANNEX + SEP + _date_re("e", day_only=True) + ANNEX + r"止?")
 # "今年3至6月", "2020年3-6月": months only, the first without its 月.
 MONTHS = re.compile(rf"(?<!\d)(?:(?P<sy>\d{{4}})\s*年|(?P<sthis>今年|本年))?\s*(?P<sm>\d{{1,2}}|{_CN_MONTH})"
                     rf"{SEP}(?P<em>\d{{1,2}}|{_CN_MONTH})\s*月份?")
@@ -84,7 +88,7 @@ UNTIL = re.compile(r"(?:至|到|截至|截止(?:到|至)?)\s*")
 ACT = r"(?:正式)?(?:施行|实施|执行|生效|试行)"
 NOT_OWN_ACT = r"(?!的|以来|以前|之前|前|以后|之后|后)"
 EFFECTIVE_DATE = re.compile(rf"(?:自|从|于)\s*(?P<when>{_date_re('s')})\s*起?\s*{ACT}{NOT_OWN_ACT}")
-EFFECTIVE_ON_PUBLICATION = re.compile(rf"自\s*(?:发布|印发|公布|颁布|下发|发文|签发)\s*(?:之)?日\s*起?\s*{ACT}"
+EFFECTIVE_ON_PUBLICATION = re.compile(rf"自\s*(?:(?:发布|印发|公布|颁布|下发|发文|签发)\s*(?:之)?日|即日)\s*起?\s*{ACT}"
                                       rf"{NOT_OWN_ACT}")
 EFFECTIVE_HEADER = re.compile(rf"(?P<when>{_date_re('s')})\s*起?\s*(?:施行|实施|生效){NOT_OWN_ACT}")
 EFFECTIVE_FIELD = re.compile(rf"(?:施行|实施|生效)日期\s*】?\s*:?\s*(?P<when>{_date_re('s')})")
@@ -131,6 +135,12 @@ class DateSource:
 
 
 @dataclass(frozen=True, slots=True)
+class _Years:
+    default: int | None  # for a date written without a year: the title's, else the publication year
+    this: int | None  # "今年": the publication year
+
+
+@dataclass(frozen=True, slots=True)
 class _Found:
     start: date | None
     end: date | None
@@ -142,12 +152,14 @@ def extract_validity(paragraphs: Sequence[str], *, published: str | None = None,
                      title: str | None = None) -> Validity:
     """The validity period a notice states, from its paragraphs (clean Simplified text, in reading order).
 
-    ``published`` is the publication date (ISO); ``year`` the year to give dates written without one
-    (default: the publication year, else the single year named in ``title``).
+    ``published`` is the publication date (ISO, or a partial "2020-12"); ``year`` the year to give dates
+    written without one (default: the single year named in ``title``, else the publication year).
     """
     pub = _iso_date(published)
-    if year is None:
-        year = pub.year if pub else _leading_year(published) or _title_year(title)
+    pub_year = pub.year if pub else _leading_year(published)
+    default = year if year is not None else _title_year(title) or pub_year
+    years = _Years(default, pub_year or default)
+    guessing = year is None and pub is not None  # an inferred year is checked against the publication date
     validity: list[_Found] = []
     labelled: list[_Found] = []
     held: list[_Found] = []
@@ -158,7 +170,7 @@ def extract_validity(paragraphs: Sequence[str], *, published: str | None = None,
         for k, m in enumerate(SENTENCE.finditer(text)):
             s = m.group()
             label = carried if k == 0 else ""  # "一、活动时间" / "2021年3月1日至6月30日": read as one statement
-            ev = _Scan((i, m.start(), m.end()), para[m.start():m.end()], year, pub, label)
+            ev = _Scan((i, m.start(), m.end()), para[m.start():m.end()], years, pub, label, guessing=guessing)
             if label:
                 s = label + ":" + s
             validity += ev.validity(s)
@@ -195,10 +207,17 @@ def _choose(validity: list[_Found], events: list[_Found], effective: list[_Found
 class _Scan:
     """One sentence: the statements of each kind it makes."""
 
-    def __init__(self, where: tuple[int, int, int], sentence: str, year: int | None, pub: date | None,
-                 label: str = ""):
-        self.where, self.sentence, self.year, self.pub = where, sentence, year, pub
+    def __init__(self, where: tuple[int, int, int], sentence: str, years: _Years, pub: date | None,
+                 label: str = "", *, guessing: bool = False):
+        self.where, self.sentence, self.years, self.pub = where, sentence, years, pub
         self.shift = len(label) + 1 if label else 0
+        self.guessing = guessing
+
+    def _ended_before_publication(self, m: re.Match[str], end: date | None) -> bool:
+        """A period given the publication year that would be over before the notice came out: is it
+        next year's ("1月1日至2月28日" in a December notice) or a past one? Unsure."""
+        written = any(m.groupdict().get(g) for g in ("sy", "sthis", "ey"))
+        return self.guessing and not written and end is not None and self.pub is not None and end < self.pub
 
     def _evidence(self, rule: str, at: int) -> Evidence:
         paragraph, start, end = self.where
@@ -244,7 +263,7 @@ class _Scan:
             for m in pattern.finditer(s):
                 if pattern is not EFFECTIVE_FIELD and not _own(s, m.start()):
                     continue
-                if (when := _single(m, "s", self.year)) is not None:
+                if (when := _single(m, "s", self.years)) is not None:
                     out.append((m.start(), _Found(when, None, self._evidence("effective", m.start()))))
         for m in EFFECTIVE_ON_PUBLICATION.finditer(s):
             if _own(s, m.start()) and self.pub is not None:
@@ -256,23 +275,27 @@ class _Scan:
         """The period stated at ``pos``: (start, end, where its statement ends), or None."""
         if m := TODAY.match(s, pos):
             d = DATE.match(s, m.end())
-            when = _single(d, "s", self.year, last=True)
-            return (self.pub, when, d.end()) if d and when else None
+            when = _single(d, "s", self.years, last=True)
+            if d is None or when is None or self._ended_before_publication(d, when):
+                return None
+            return self.pub, when, d.end()
         for pattern in (RANGE, MONTHS):
-            if (m := pattern.match(s, pos)) and (span := _range(m, self.year)) is not None:
-                return span[0], span[1], m.end()
+            if (m := pattern.match(s, pos)) and (span := _range(m, self.years)) is not None:
+                return None if self._ended_before_publication(m, span[1]) else (span[0], span[1], m.end())
         if until and (m := UNTIL.match(s, pos)):
             if (y := YEAR_END.match(s, m.end())) and (n := cn_to_int(y.group("sy"))):
                 return None, date(n, 12, 31), y.end()
             d = DATE.match(s, m.end())
-            if d and (when := _single(d, "s", self.year, last=True)):
-                if s.startswith(("前", "以前", "之前"), d.end()):
+            if d and (when := _single(d, "s", self.years, last=True)):
+                if s.startswith(("前", "以前", "之前"), d.end()) or self._ended_before_publication(d, when):
                     return None  # "有效期至…前": is that day in or out? Unsure.
                 return None, when, d.end()
-        if single and (m := DATE.match(s, pos)) and (when := _single(m, "s", self.year)):
-            if RANGE_SEP.match(s, m.end()):
+        if single and (m := DATE.match(s, pos)) and (when := _single(m, "s", self.years)):
+            if DATE.search(s, m.end(), _clause_end(s, m.end())):
+                return None  # another date follows: a range not read as one ("（周六）…至…"), not one day
+            if RANGE_SEP.match(s, m.end()) or self._ended_before_publication(m, when):
                 return None  # a range that is not a period ("2022年3月至2021年6月"): not its first day either
-            return when, _single(m, "s", self.year, last=True), m.end()
+            return when, _single(m, "s", self.years, last=True), m.end()
         return None
 
 
@@ -287,6 +310,11 @@ def _comma_clause(s: str, at: int, *, folded: str | None = None) -> str:
     start = f.rfind(",", 0, at) + 1
     end = f.find(",", at)
     return s[start:end if end >= 0 else len(s)]
+
+
+def _clause_end(s: str, at: int) -> int:
+    end = s.find(",", at)
+    return end if end >= 0 else len(s)
 
 
 def _clause_prefix(s: str, at: int) -> str:
@@ -304,17 +332,17 @@ def _number(text: str | None) -> int | None:
     return cn_to_int(text) if text else None
 
 
-def _year_of(m: re.Match[str], p: str, year: int | None) -> int | None:
+def _year_of(m: re.Match[str], p: str, years: _Years) -> int | None:
     if m.group(f"{p}y"):
         return _number(m.group(f"{p}y"))
-    return year  # "今年" or no year: the document's year
+    return years.this if m.groupdict().get(f"{p}this") else years.default
 
 
-def _single(m: re.Match[str] | None, p: str, year: int | None, *, last: bool = False) -> date | None:
+def _single(m: re.Match[str] | None, p: str, years: _Years, *, last: bool = False) -> date | None:
     """One date; a month without a day is its first day (its last with ``last``)."""
     if m is None or not m.group(f"{p}m"):
         return None
-    y, mo = _year_of(m, p, year), _number(m.group(f"{p}m"))
+    y, mo = _year_of(m, p, years), _number(m.group(f"{p}m"))
     d = _number(m.groupdict().get(f"{p}d"))
     if y is None or mo is None or not 1 <= mo <= 12:
         return None
@@ -323,8 +351,8 @@ def _single(m: re.Match[str] | None, p: str, year: int | None, *, last: bool = F
     return _make(y, mo, d)
 
 
-def _range(m: re.Match[str], year: int | None) -> tuple[date, date] | None:
-    start = _single(m, "s", year)
+def _range(m: re.Match[str], years: _Years) -> tuple[date, date] | None:
+    start = _single(m, "s", years)
     if start is None:
         return None
     groups = m.groupdict()

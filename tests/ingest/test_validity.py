@@ -76,6 +76,7 @@ def test_validity_of_something_else_is_not_the_notices(text):
     ("本办法自印发之日起施行。", "2020-12-04", "2020-12-04"),
     ("本规则自发布之日起实施。", "2023-08-27", "2023-08-27"),
     ("本法自公布日施行。", "2015-06-17", "2015-06-17"),
+    ("本通知自即日起施行。", "2020-04-10", "2020-04-10"),
     ("本办法自二〇二一年三月一日起施行。", None, "2021-03-01"),
     ("本办法自２０２１年３月１日起施行。", None, "2021-03-01"),
     ("本管理办法自 2021 年 3 月 1 日起执行。", None, "2021-03-01"),
@@ -119,6 +120,9 @@ def test_effective_statements_about_something_else(text, published):
     ("活动时间：10月23日", 2021, None, ("2021-10-23", "2021-10-23")),
     ("活动自即日起至2020年6月30日。", None, "2020-05-01", ("2020-05-01", "2020-06-30")),
     ("活动自即日起至6月30日。", None, None, (None, None)),  # no year and no publication date
+    ("活动时间：2021年10月23日（星期六）至11月14日（星期日）", None, None, ("2021-10-23", "2021-11-14")),
+    ("活动时间：2021年3月1日10:00至3月31日24:00", None, None, ("2021-03-01", "2021-03-31")),
+    ("活动时间：10月23日上午10:00-10:25", 2021, None, ("2021-10-23", "2021-10-23")),
     ("即日起至2020年6月30日，参与商家可享受流量扶持。", None, None, (None, "2020-06-30")),
 ])
 def test_event_period(text, year, published, expected):
@@ -137,6 +141,24 @@ def test_year_from_the_publication_date_else_from_the_title():
     assert period(text, published="2021-10") == ("2021-10-23", "2021-11-14")  # a partial date has its year
     assert period(text) == (None, None)
     assert period(text, title="2020—2021年度直播节方案") == (None, None)  # two years: which one?
+
+
+def test_the_title_year_before_the_publication_year_but_today_is_the_publication_year():
+    title = "2021年春节直播促消费活动方案"
+    assert period("活动时间：1月20日至2月28日", published="2020-12-20", title=title) == ("2021-01-20", "2021-02-28")
+    assert period("今年12月21日至12月31日期间举办预热活动。", published="2020-12-20", title=title) == (
+        "2020-12-21", "2020-12-31")
+
+
+@pytest.mark.parametrize("text", [
+    "活动时间：1月20日至2月28日",  # next January, or a report on the past one?
+    "我局于3月1日至6月30日期间举办了线上购物节。",
+    "本通知有效期至6月30日。",
+    "活动自即日起至6月30日。",
+])
+def test_a_guessed_year_that_puts_the_period_before_publication_is_not_read(text):
+    assert period(text, published="2020-12-20") == (None, None)
+    assert period(text, published="2020-01-10")[1] is not None
 
 
 def test_a_heading_that_names_the_period_labels_the_next_paragraph():
