@@ -12,16 +12,17 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from policykb.ingest.clean import Removal, Rules, clean
-from policykb.ingest.layout import build_units, to_lines
+from policykb.ingest.layout import Unit, build_units, to_lines
 from policykb.ingest.loaders import LoadedText, load
 from policykb.ingest.metadata import ManifestEntry, doc_id_for, guess, metadata_from
 from policykb.ingest.outline import build_outline
 from policykb.ingest.record import Clause, Document
 from policykb.ingest.split import display_text, to_clauses
 from policykb.ingest.toc import drop_toc
+from policykb.ingest.validity import DateSource, Validity, extract_validity
 
 # Bump when ingest's output for the same file changes, so unchanged files are re-ingested.
-PIPELINE_VERSION = "2"
+PIPELINE_VERSION = "3"
 DEFAULT_MAX_CHARS = 360
 
 
@@ -32,6 +33,7 @@ class IngestResult:
     removals: list[Removal]  # debris, pinyin annotations, mojibake: what is in no clause
     headings: list[tuple[int, int]]  # source spans that only name sections (and the title block)
     text: str  # the decoded source text the spans point into
+    dates: tuple[DateSource, ...] = ()  # valid_from / valid_to read from the text (not given by the manifest)
 
 
 def ingest_file(path: Path, entry: ManifestEntry | None = None, *, display_path: str | None = None,
@@ -70,6 +72,11 @@ def _ingest(loaded: LoadedText, entry: ManifestEntry | None, *, source_path: str
     if entry:
         values.update(entry.values)
         guessed = [f for f in guessed if f not in entry.values]
+    paragraphs = [display_text(u.full.text) for u in units]
+    validity = extract_validity(paragraphs, published=values.get("date"), title=values.get("title"))
+    dates = tuple(d for d in _date_sources(validity, units, paragraphs) if d.field not in values)
+    values.update((d.field, d.value) for d in dates)
+    guessed = sorted([*guessed, *(d.field for d in dates)])
     title = display_text(values["title"])
     metadata = metadata_from(values)
     clauses = to_clauses(outline.pieces, doc_id=doc_id, title=title, source_path=source_path,
@@ -81,7 +88,21 @@ def _ingest(loaded: LoadedText, entry: ManifestEntry | None, *, source_path: str
                    pages=len(loaded.pages) if loaded.pages else None, n_clauses=len(clauses),
                    warnings=tuple(loaded.warnings) + _warnings(loaded, clauses))
     headings = [h.span() for h in outline.headings + toc]
-    return IngestResult(doc, clauses, cleaned.removals, headings, loaded.text)
+    return IngestResult(doc, clauses, cleaned.removals, headings, loaded.text, dates)
+
+
+def _date_sources(validity: Validity, units: list[Unit], paragraphs: list[str]) -> list[DateSource]:
+    """The extracted dates with the source span of the sentence each was read from."""
+    out = []
+    for name, value, ev in (("valid_from", validity.valid_from, validity.from_evidence),
+                            ("valid_to", validity.valid_to, validity.to_evidence)):
+        if value is None or ev is None:
+            continue
+        full = units[ev.paragraph].full
+        # t2s almost always keeps the length; when it did not, the whole paragraph is the evidence
+        span = full.span(ev.start, ev.end) if len(paragraphs[ev.paragraph]) == len(full) else full.span()
+        out.append(DateSource(name, value, ev.rule, ev.sentence, ev.phrase, span))
+    return out
 
 
 def _warnings(loaded: LoadedText, clauses: list[Clause]) -> tuple[str, ...]:

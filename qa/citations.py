@@ -9,6 +9,8 @@ event notice or a notice with a validity period, a note that it is time-bound.
 'time-bound notice, valid 2020-03-01 to 2020-06-30'
 >>> validity_note(Metadata(doc_type="measures"), None, None, lang="en") is None
 True
+>>> validity_note(Metadata(doc_type="law"), "2019-01-01", None, lang="zh")  # in force, not time-bound
+'自 2019-01-01 起施行'
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ def validity_note(
     event = is_event(metadata)
     if not event and not valid_from and not valid_to:
         return None
+    if not event and not valid_to:  # a standing rule: in force since a date, with no end
+        return f"in force from {valid_from}" if lang == "en" else f"自 {valid_from} 起施行"
     end = _iso(valid_to)
     ended = end is not None and end < (today or date.today())
     if lang == "en":

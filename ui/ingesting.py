@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from policykb.ingest.loaders import ALLOWED
 from policykb.ingest.loaders import KINDS as SUPPORTED_SUFFIXES
 from policykb.ingest.metadata import MANIFEST_NAME, ManifestEntry, doc_id_for, load_manifest
 from policykb.ingest.pipeline import PIPELINE_VERSION, file_sha256, ingest_file
+from policykb.ingest.validity import DateSource
 
 SKIP_NAMES = ("readme", "license", "changelog", "sources")  # folder documentation, not notices
 
@@ -42,6 +43,7 @@ class FileOutcome:
     guessed: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     removed: dict[str, int] = field(default_factory=dict)
+    dates: tuple[DateSource, ...] = ()  # valid_from / valid_to read from the text, with where
 
 
 @dataclass
@@ -61,7 +63,8 @@ class IngestReport:
         return self.error is not None or not self.files or c["skipped"] == len(self.files)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"files": [vars(f) for f in self.files], "documents": self.documents, "clauses": self.clauses,
+        files = [{**vars(f), "dates": [asdict(d) for d in f.dates]} for f in self.files]
+        return {"files": files, "documents": self.documents, "clauses": self.clauses,
                 "counts": dict(self.counts), "error": self.error}
 
 
@@ -179,7 +182,7 @@ def _one(w: Writer, f: Path, folder: Path, manifests: dict[Path, dict[str, Manif
         status = "updated" if mode == "update" else "added"
     removed = Counter(r.reason for r in result.removals)
     return FileOutcome(str(f), status, doc.doc_id, len(result.clauses), reason=note, guessed=doc.guessed,
-                       warnings=doc.warnings, removed=dict(removed))
+                       warnings=doc.warnings, removed=dict(removed), dates=result.dates)
 
 
 def _identity(w: Writer, f: Path, display: str, entry: ManifestEntry | None,
@@ -230,6 +233,29 @@ STATUSES = ("added", "new version", "updated", "unchanged", "duplicate", "skippe
 SAVED = ("added", "new version", "updated")
 
 
+DATE_RULES = {"validity": "its validity", "event": "event period", "effective": "effective date"}
+
+
+def date_lines(dates: tuple[DateSource, ...], width: int = 40) -> list[str]:
+    """Where the dates read from the text came from, one line per statement.
+
+    >>> said = "本法自2019年1月1日起施行"
+    >>> d = DateSource("valid_from", "2019-01-01", "effective", said, said, (10, 26))
+    >>> date_lines((d,))
+    ['valid_from 2019-01-01 from the text (effective date, chars 10–26): 本法自2019年1月1日起施行']
+    """
+    groups: dict[tuple[str, str, tuple[int, int]], list[DateSource]] = {}
+    for d in dates:
+        groups.setdefault((d.rule, d.phrase, d.span), []).append(d)
+    out = []
+    for (rule, phrase, (start, end)), found in groups.items():
+        values = ", ".join(f"{d.field} {d.value}" for d in found)
+        quote = phrase if len(phrase) <= width else phrase[:width] + "…"
+        how = DATE_RULES.get(rule, rule)
+        out.append(f"{values} from the text ({how}, chars {start}–{end}): {shown(quote)}")
+    return out
+
+
 def format_report(report: IngestReport) -> str:
     lines = []
     for f in report.files:
@@ -241,6 +267,7 @@ def format_report(report: IngestReport) -> str:
             lines.append(f"             {shown(f.reason)}")
         if f.guessed:
             lines.append(f"             guessed from the text: {', '.join(f.guessed)}")
+        lines.extend(f"             {line}" for line in date_lines(f.dates))
         for warning in f.warnings:
             lines.append(f"             warning: {warning}")
         if f.removed:

@@ -72,7 +72,8 @@ def test_shenzhen_without_a_manifest(tmp_path):
     assert d.title == "深圳市商务局关于印发“2020深圳线上购物节——腾讯微视专场活动”指引的通知"
     assert d.metadata == Metadata(issuer="深圳市商务局", region="深圳市", platform="腾讯微视", date="2020-03-16",
                                   doc_type="notice")
-    assert d.guessed == ("date", "doc_type", "issuer", "platform", "region", "title")
+    assert d.guessed == ("date", "doc_type", "issuer", "platform", "region", "title", "valid_from", "valid_to")
+    assert (d.valid_from, d.valid_to) == ("2020-03-01", "2020-06-30")  # "今年3月至6月期间", as the manifest says
 
 
 @pytest.mark.parametrize("name", LAWS)

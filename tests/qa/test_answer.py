@@ -209,6 +209,8 @@ def test_validity_notes():
     assert validity_note(Metadata(doc_type="notice"), None, "2030-01-01", lang="en",
                          today=date(2024, 1, 1)) == "time-bound notice, valid until 2030-01-01"
     assert validity_note(Metadata(doc_type="event"), "2020-01-01", None, lang="zh") == "活动通知，自 2020-01-01 起施行"
+    assert validity_note(Metadata(doc_type="law"), "2019-01-01", None, lang="zh") == "自 2019-01-01 起施行"
+    assert validity_note(Metadata(doc_type="law"), "2019-01-01", None, lang="en") == "in force from 2019-01-01"
 
 
 def test_answer_metrics_count_abstentions_evidence_and_faithfulness(kb):

@@ -379,6 +379,26 @@ def test_new_file_without_manifest_gets_guessed_metadata(tmp_path):
     assert (doc.metadata.issuer, doc.metadata.date, doc.title) == ("深圳市商务局", "2020-03-16", "关于开展直播电商促消费活动的通知")
 
 
+def test_dates_read_from_the_text_are_reported_with_where_they_came_from(tmp_path):
+    f = tmp_path / "notice.txt"
+    said = "我局定于今年4月至6月期间举办直播电商促消费活动"
+    f.write_text(f"关于开展直播电商促消费活动的通知\n\n各区商务主管部门：\n\n为促进消费，{said}。\n\n"
+                 "深圳市商务局\n\n2020 年 3 月 16 日\n", encoding="utf-8")
+    report = batch([f])
+    [outcome] = report.files
+    assert outcome.guessed == ("date", "doc_type", "issuer", "region", "title", "valid_from", "valid_to")
+    start = f.read_text(encoding="utf-8").index("为促进消费")
+    lines = format_report(report).splitlines()
+    k = lines.index("             guessed from the text: date, doc_type, issuer, region, title, valid_from, valid_to")
+    assert lines[k + 1] == (f"             valid_from 2020-04-01, valid_to 2020-06-30 from the text (event period, "
+                            f"chars {start}–{start + len('为促进消费，' + said)}): {said}")
+    doc = open_kb().document("notice")
+    assert (doc.valid_from, doc.valid_to) == ("2020-04-01", "2020-06-30")
+    [as_json] = json.loads(json.dumps(report.to_dict()))["files"]
+    assert [(d["field"], d["value"], d["rule"], d["phrase"]) for d in as_json["dates"]] == [
+        ("valid_from", "2020-04-01", "event", said), ("valid_to", "2020-06-30", "event", said)]
+
+
 def test_removals_are_counted_in_the_report(tmp_path):
     report = batch([CORPUS / DY])
     [outcome] = report.files
