@@ -11,20 +11,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).parents[1]
-POLICYKB = Path(sys.executable).with_name("policykb")
+from ui_server import CHROMIUM, CHROMIUM_ARGS, POLICYKB, ROOT, free_port, healthy, start_ui, stop
+
 QUESTION = "微视收费吗"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 IN_PROCESS = """
 import time; t0 = time.perf_counter()
 from policykb.config import Settings
@@ -38,44 +33,11 @@ print(t1 - t0, t2 - t1, t3 - t2)
 """.replace("QUESTION", repr(QUESTION))
 
 
-def stop(proc: subprocess.Popen) -> None:
-    """Stop `policykb ui` and the Streamlit server it started: signal the whole process group
-    (terminating only the `policykb` parent would leave the server running)."""
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            return
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            proc.poll()  # reap the parent so an empty group reads as gone
-            try:
-                os.killpg(proc.pid, 0)
-            except ProcessLookupError:
-                return
-            time.sleep(0.2)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as r:
-            return r.read().strip() == b"ok"
-    except OSError:
-        return False
-
-
 def one_browser_run(env: dict, browser) -> tuple[float, float, float]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     t0 = time.perf_counter()
-    proc = subprocess.Popen([str(POLICYKB), "ui", "--headless", "--port", str(port)], env=env, cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = start_ui(port, env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         while not healthy(url):
             if proc.poll() is not None:
@@ -135,7 +97,7 @@ def main() -> None:
     print("\n`policykb ui --headless` in chromium (seconds since the process started)")
     print(f"{'run':>3}  {'health ok':>9}  {'page ready':>10}  {'first answer':>12}  {'≤ 5 s':>5}")
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         for i in range(1, args.runs + 1):
             health, page, first = one_browser_run(env, browser)
             print(f"{i:>3}  {health:>9.2f}  {page:>10.2f}  {first:>12.2f}  {'yes' if first <= 5 else 'no':>5}")

@@ -13,20 +13,29 @@ import argparse
 import importlib
 import json
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from policykb.config import Settings
 from policykb.errors import PolicyKBError
+from policykb.ui.cli_options import (
+    EXIT_FAIL,
+    EXIT_OK,
+    EXIT_USAGE,
+    Subcommands,
+    filter_parser,
+    filters_from_args,
+    output_parser,
+    queries_parser,
+    read_queries,
+    warn_if_stale,
+)
 
 if TYPE_CHECKING:
-    from policykb.index.filters import Filters
     from policykb.index.search import Hit
     from policykb.index.store import KnowledgeBase
     from policykb.ingest.record import Clause
 
-EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 PLUGIN_COMMANDS: tuple[str, ...] = ("cmd_eval", "cmd_ask", "cmd_export", "cmd_calibrate")  # modules in ui/ with register()
 
 
@@ -47,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="policykb", description="Cited answers from e-commerce notices.")
-    sub = p.add_subparsers(metavar="COMMAND")
+    sub: Subcommands = p.add_subparsers(metavar="COMMAND")
 
     s = sub.add_parser("ingest", help="add notices (files or folders) to the knowledge base")
     s.add_argument("paths", nargs="*", type=Path, help="files or folders (default: the bundled corpus/)")
@@ -56,13 +65,12 @@ def _parser() -> argparse.ArgumentParser:
                    help="the one file given is a new version of this document (the old version is kept)")
     s.set_defaults(func=cmd_ingest)
 
-    s = sub.add_parser("docs", help="list the documents")
-    s.add_argument("--json", action="store_true")
+    s = sub.add_parser("docs", help="list the documents", parents=[output_parser()])
     s.add_argument("--versions", action="store_true", help="also list the earlier versions of each document")
     s.set_defaults(func=cmd_docs)
 
-    s = sub.add_parser("check", help="verify every file of the knowledge base and report")
-    s.add_argument("--json", action="store_true")
+    s = sub.add_parser("check", help="verify every file of the knowledge base and report",
+                       parents=[output_parser()])
     s.set_defaults(func=cmd_check)
 
     s = sub.add_parser("repair", help="rebuild a damaged knowledge base from its stored clauses")
@@ -79,15 +87,14 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="one JSON object a line")
     s.set_defaults(func=cmd_clauses)
 
-    s = sub.add_parser("search", help="find clauses")
+    s = sub.add_parser("search", help="find clauses", parents=[queries_parser(), filter_parser(), output_parser()])
     s.add_argument("query", nargs="?")
-    _query_options(s)
     s.add_argument("--mode", choices=("hybrid", "bm25", "dense"), default="hybrid")
     s.set_defaults(func=cmd_search)
 
-    # Verbs that live in their own modules register themselves: register(sub, query_options).
+    # Verbs that live in their own modules register themselves (shared options: ui/cli_options.py).
     for module in PLUGIN_COMMANDS:
-        importlib.import_module(f"policykb.ui.{module}").register(sub, _query_options)
+        importlib.import_module(f"policykb.ui.{module}").register(sub)
 
     s = sub.add_parser("serve", help="start the REST API (OpenAPI at /docs)")
     s.add_argument("--port", type=int, default=8000)
@@ -104,18 +111,6 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--headless", action="store_true", help="do not open a browser")
     s.set_defaults(func=cmd_ui)
     return p
-
-
-def _query_options(s: argparse.ArgumentParser) -> None:
-    s.add_argument("--queries", metavar="FILE", help="a file of queries (JSONL with a 'q' field, or plain "
-                   "lines); '-' reads standard input; one result a line")
-    s.add_argument("--k", type=int, default=10, help="how many clauses (default 10)")
-    for name in ("region", "issuer", "platform", "doc-type"):
-        s.add_argument(f"--{name}")
-    s.add_argument("--doc", dest="doc_id", help="only this document id")
-    s.add_argument("--date-from", help="yyyy[-mm[-dd]]")
-    s.add_argument("--date-to", help="yyyy[-mm[-dd]]")
-    s.add_argument("--json", action="store_true")
 
 
 # -- ingest, docs, clauses ---------------------------------------------------------------------
@@ -253,13 +248,6 @@ def _repair_from_sources(kb: KnowledgeBase, settings: Settings, problem: str) ->
     return EXIT_OK
 
 
-def warn_if_stale(kb: KnowledgeBase) -> None:
-    if kb.stale:
-        s = kb.stale
-        print(f"policykb: warning: serving generation {s['serving']}, not the newest ({s['current']}: {s['reason']}); "
-              f"run `policykb repair`", file=sys.stderr)
-
-
 def cmd_diff(args: argparse.Namespace) -> int:
     from policykb.index.changes import what_changed
 
@@ -312,34 +300,6 @@ def cmd_clauses(args: argparse.Namespace) -> int:
 
 # -- search ------------------------------------------------------------------------------------
 
-def read_queries(source: str) -> Iterator[str]:
-    """Queries from a file or stdin ('-'): JSONL objects with a 'q' field, or plain lines."""
-    fh = sys.stdin if source == "-" else open(source, encoding="utf-8")  # noqa: SIM115 — closed below
-    with fh:
-        for line in fh:
-            line = line.strip()
-            if not line:
-                continue
-            if line.startswith("{"):
-                try:
-                    obj = json.loads(line)
-                except json.JSONDecodeError:
-                    yield line
-                    continue
-                yield str(obj.get("q") or obj.get("query") or obj.get("question") or "")
-            else:
-                yield line
-
-
-def _filters(args: argparse.Namespace) -> Filters:
-    from policykb.index.filters import Filters
-    try:
-        return Filters(region=args.region, issuer=args.issuer, platform=args.platform, doc_type=args.doc_type,
-                       doc_id=args.doc_id, date_from=args.date_from, date_to=args.date_to)
-    except ValueError as exc:
-        raise SystemExit(f"policykb: {exc}") from exc
-
-
 def hit_dict(hit: Hit) -> dict[str, Any]:
     return {"rank": hit.rank, "score": round(float(hit.score), 6), **hit.clause.to_dict()}
 
@@ -350,7 +310,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     kb = _kb()
     warn_if_stale(kb)
-    filters = _filters(args)
+    filters = filters_from_args(args)
     queries = read_queries(args.queries) if args.queries else [args.query]
     for q in queries:
         hits = kb.search(q, k=args.k, filters=filters, mode=args.mode)

@@ -12,9 +12,20 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
 
 from policykb.qa.answer import DEPTH, MODES, Answer
+from policykb.ui.cli_options import (
+    EXIT_FAIL,
+    EXIT_OK,
+    EXIT_USAGE,
+    Subcommands,
+    filter_parser,
+    filters_from_args,
+    output_parser,
+    queries_parser,
+    read_queries,
+    warn_if_stale,
+)
 
 RELATED_HEADING = {
     "en": "Related reading (not the source of an answer):",
@@ -23,17 +34,15 @@ RELATED_HEADING = {
 }
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser],
-             query_options: Callable[[argparse.ArgumentParser], None]) -> None:
+def register(sub: Subcommands) -> None:
     s = sub.add_parser(
-        "ask", help="answer a question, quoting and citing the clauses (or say none answers it)"
+        "ask",
+        help="answer a question, quoting and citing the clauses (or say none answers it)",
+        # --k means "clauses read" here, and reads more by default
+        parents=[queries_parser(k=DEPTH, k_help="how many clauses to retrieve and read"), filter_parser(),
+                 output_parser()],
     )
     s.add_argument("question", nargs="?")
-    query_options(s)
-    for action in s._actions:  # the shared --k means "clauses read" here, and reads more by default
-        if action.dest == "k":
-            action.default = DEPTH
-            action.help = f"how many clauses to retrieve and read (default {DEPTH})"
     s.add_argument(
         "--mode",
         choices=MODES,
@@ -47,7 +56,6 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from policykb.config import Settings
     from policykb.index.store import KnowledgeBase
     from policykb.qa.answer import answer
-    from policykb.ui.cli import EXIT_FAIL, EXIT_OK, EXIT_USAGE, _filters, read_queries, warn_if_stale
 
     if bool(args.question) == bool(args.queries):
         print("policykb ask: give a QUESTION or --queries FILE (not both)", file=sys.stderr)
@@ -61,7 +69,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         from policykb.qa.llm import configured_llm
 
         llm = configured_llm(settings)  # ConfigError names the missing settings
-    filters = _filters(args)
+    filters = filters_from_args(args)
     kb = KnowledgeBase.open(settings)
     warn_if_stale(kb)
     if not kb.documents():

@@ -9,17 +9,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 from policykb.config import Settings
+from policykb.ui.cli_options import EXIT_OK, EXIT_USAGE, Subcommands
 
-EXIT_OK, EXIT_USAGE = 0, 2
 
-
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser],
-             query_options: Callable[[argparse.ArgumentParser], None]) -> None:
-    """``policykb calibrate``; it takes no search filters, so ``query_options`` is not used."""
+def register(sub: Subcommands) -> None:
+    """``policykb calibrate`` (it takes no search filters)."""
     from policykb.qa.abstain import ABSTAIN_PATH
     from policykb.qa.evaluation import QUESTION_SET
 

@@ -21,7 +21,7 @@ import json
 import math
 import sys
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,6 +36,7 @@ from policykb.qa.evaluation import (
     format_table,
 )
 from policykb.qa.lawbench import LAWBENCH_SUBSET, LawbenchResult
+from policykb.ui.cli_options import EXIT_OK, EXIT_USAGE, Subcommands
 
 if TYPE_CHECKING:
     from policykb.index.embed import Embedder
@@ -43,13 +44,11 @@ if TYPE_CHECKING:
     from policykb.index.store import KnowledgeBase
     from policykb.qa.evaluation import Question
 
-EXIT_OK, EXIT_USAGE = 0, 2
 KB_MODES: tuple[tuple[Mode, str], ...] = (("hybrid", "policykb hybrid"), ("bm25", "BM25 only"), ("dense", "dense only"))
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser],
-             query_options: Callable[[argparse.ArgumentParser], None]) -> None:
-    """``policykb eval``; it takes no search filters, so ``query_options`` is not used."""
+def register(sub: Subcommands) -> None:
+    """``policykb eval`` (it takes no search filters)."""
     s = sub.add_parser("eval", help="score retrieval on a labelled question set (and LawBench)")
     s.add_argument("--questions", type=Path, default=DEV_QUESTIONS, metavar="FILE",
                    help="JSONL questions with evidence (default: tests/data/eval/dev_questions.jsonl)")

@@ -9,10 +9,17 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from policykb.ui.cli_options import (
+    EXIT_FAIL,
+    EXIT_OK,
+    EXIT_USAGE,
+    Subcommands,
+    filter_parser,
+    filters_from_args,
+)
 from policykb.ui.export import FORMATS, Excerpt, excerpts_from_answer, excerpts_from_hits, export
 
 if TYPE_CHECKING:
@@ -21,10 +28,25 @@ if TYPE_CHECKING:
 SEARCH_K = 10
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser],
-             query_options: Callable[[argparse.ArgumentParser], None]) -> None:
-    # query_options unused: export takes its own subset
-    s = sub.add_parser("export", help="write clauses with their references to a docx/md/csv/json file")
+def register(sub: Subcommands) -> None:
+    # The shared filters, not --queries or --json; what to export and --k stay first in --help.
+    s = sub.add_parser("export", help="write clauses with their references to a docx/md/csv/json file",
+                       parents=[_source_parser(), filter_parser()])
+    s.add_argument(
+        "--format",
+        dest="fmt",
+        metavar="FORMAT",
+        help=f"{' | '.join(FORMATS)} (default: from the --out suffix)",
+    )
+    s.add_argument("--out", type=Path, required=True, metavar="FILE", help="the file to write")
+    s.add_argument(
+        "--redact", action="store_true", help="mask mobile, landline and ID numbers and e-mail addresses"
+    )
+    s.set_defaults(func=cmd_export)
+
+
+def _source_parser() -> argparse.ArgumentParser:
+    s = argparse.ArgumentParser(add_help=False)
     src = s.add_argument_group("what to export (one of)")
     src.add_argument(
         "--clause",
@@ -40,22 +62,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser],
         type=int,
         help=f"--search: how many clauses (default {SEARCH_K}); --ask: how many clauses to read",
     )
-    for name in ("region", "issuer", "platform", "doc-type"):
-        s.add_argument(f"--{name}")
-    s.add_argument("--doc", dest="doc_id", help="only this document id")
-    s.add_argument("--date-from", help="yyyy[-mm[-dd]]")
-    s.add_argument("--date-to", help="yyyy[-mm[-dd]]")
-    s.add_argument(
-        "--format",
-        dest="fmt",
-        metavar="FORMAT",
-        help=f"{' | '.join(FORMATS)} (default: from the --out suffix)",
-    )
-    s.add_argument("--out", type=Path, required=True, metavar="FILE", help="the file to write")
-    s.add_argument(
-        "--redact", action="store_true", help="mask mobile, landline and ID numbers and e-mail addresses"
-    )
-    s.set_defaults(func=cmd_export)
+    return s
 
 
 def _format(args: argparse.Namespace) -> str | None:
@@ -66,7 +73,6 @@ def _format(args: argparse.Namespace) -> str | None:
 def cmd_export(args: argparse.Namespace) -> int:
     from policykb.config import Settings
     from policykb.index.store import KnowledgeBase
-    from policykb.ui.cli import EXIT_FAIL, EXIT_OK, EXIT_USAGE, _filters
 
     sources = [x for x in (args.clause_ids, args.ask, args.search) if x]
     if len(sources) != 1:
@@ -112,7 +118,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     elif args.ask:
         from policykb.qa.answer import DEPTH, answer
 
-        result = answer(kb, args.ask, k=args.k or DEPTH, filters=_filters(args))
+        result = answer(kb, args.ask, k=args.k or DEPTH, filters=filters_from_args(args))
         excerpts = excerpts_from_answer(result)
         if not excerpts:
             print(
@@ -122,7 +128,8 @@ def cmd_export(args: argparse.Namespace) -> int:
             )
             return EXIT_FAIL
     else:
-        excerpts = excerpts_from_hits(kb.search(args.search, k=args.k or SEARCH_K, filters=_filters(args)))
+        hits = kb.search(args.search, k=args.k or SEARCH_K, filters=filters_from_args(args))
+        excerpts = excerpts_from_hits(hits)
         if not excerpts:
             print(f"policykb export: no clause found for {args.search!r}; nothing written", file=sys.stderr)
             return EXIT_FAIL

@@ -9,49 +9,21 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+sys.path.insert(0, str(Path(__file__).parents[2] / "bench"))
+
+from ui_server import CHROMIUM, CHROMIUM_ARGS, POLICYKB, ROOT, free_port, healthy, start_ui, stop
+
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-ROOT = Path(__file__).parents[2]
-POLICYKB = Path(sys.executable).with_name("policykb")
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 XSS = "<img src=x onerror=alert(1)>"
 XSS_NOTICE = f"一、说明\n1. 本条用于测试页面安全：{XSS} 应当原样显示。\n2. javascript:alert(2) 也是文字。\n"
-
-
-def stop(proc: subprocess.Popen) -> None:
-    """Stop `policykb ui` and the Streamlit server it started: signal the whole process group
-    (terminating only the `policykb` parent would leave the server running)."""
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            return
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            proc.poll()  # reap the parent so an empty group reads as gone
-            try:
-                os.killpg(proc.pid, 0)
-            except ProcessLookupError:
-                return
-            time.sleep(0.2)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_healthy(url: str, proc: subprocess.Popen, log: Path, timeout: float = 600) -> None:
@@ -59,12 +31,9 @@ def wait_healthy(url: str, proc: subprocess.Popen, log: Path, timeout: float = 6
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             pytest.fail(f"policykb ui exited with {proc.returncode}:\n{log.read_text(errors='replace')[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.read().strip() == b"ok":
-                    return
-        except OSError:
-            time.sleep(0.5)
+        if healthy(url, timeout=2):
+            return
+        time.sleep(0.5)
     pytest.fail(f"policykb ui not healthy after {timeout}s:\n{log.read_text(errors='replace')[-3000:]}")
 
 
@@ -87,8 +56,7 @@ def server(tmp_path_factory):
     port = free_port()
     log = home / "ui.log"
     with open(log, "wb") as out:
-        proc = subprocess.Popen([str(POLICYKB), "ui", "--headless", "--port", str(port)], env=env, cwd=ROOT,
-                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = start_ui(port, env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(url, proc, log)
