@@ -16,6 +16,7 @@ Labels and queries are reduced to the same key (``条:35``, ``条:7-1``, ``dot:3
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import defaultdict
 from collections.abc import Iterable
@@ -123,6 +124,37 @@ def parse_references(query: str) -> list[Reference]:
     return [ref for _, ref in found]
 
 
+# Words that only ask what a named clause says (…第八条规定了什么 / 的内容是什么): nothing to rank its parts by.
+SAYS_WORDS = frozenset({"规定", "讲", "讲的", "说", "写", "内容", "具体", "条文", "原文", "全文", "意思", "主要",
+                        "了", "啥", "什么样"})
+
+
+def words_besides_references(query: str) -> str:
+    """``query`` (as a search key) without its references and the laws they name: what else it asks.
+
+    >>> words_besides_references("消费者保护法第二条对通讯交易是怎么定义的？")
+    '对通讯交易是怎么定义的?'
+    >>> words_besides_references("《电子商务法》第三十八条规定了什么")
+    '规定了什么'
+    """
+    text = search_key(query)
+    spans: list[tuple[int, int]] = []
+    for pattern in (_ARTICLE, _ENGLISH, _UNIT, _DOTTED, _PAREN):
+        for m in pattern.finditer(text):
+            start = m.start()
+            if pattern in (_ARTICLE, _UNIT) and _law_before(text, start) is not None:
+                head = text[:start].rstrip(" 的之")
+                law = _BOOK_TITLE.search(head) or _CJK_RUN.search(head)
+                start = law.start() if law else start
+            spans.append((start, m.end()))
+    out, pos = [], 0
+    for start, end in sorted(spans):
+        out.append(text[pos:max(pos, start)])
+        pos = max(pos, end)
+    out.append(text[pos:])
+    return "".join(out).strip()
+
+
 def title_key(title: str) -> str:
     """A title reduced for matching: no 《》/quotes/spaces, no trailing (2018修正), no 中华人民共和国."""
     key = _TITLE_NOISE.sub("", search_key(title))
@@ -223,8 +255,11 @@ class ReferenceIndex:
         docs = self.documents_named(law) if law else None
         if docs is not None and not docs:
             return []
-        targets = [r for r in refs if r.kind in _TARGET_KINDS]
-        scopes = [set(self.by_heading.get(r.key, ())) for r in refs if r.kind not in _TARGET_KINDS]
+        # 第七条第（八）项: the item (八) of article 7 — the article scopes the item after it, not a second target
+        within = [a for a, b in itertools.pairwise(refs) if a.kind == "条" and b.kind == "paren"
+                  and set(self.by_heading.get(a.key, ())) & set(self.by_label.get(b.key, ()))]
+        targets = [r for r in refs if r.kind in _TARGET_KINDS and r not in within]
+        scopes = [set(self.by_heading.get(r.key, ())) for r in refs if r.kind not in _TARGET_KINDS or r in within]
         rows: set[int] = set()
         if targets:
             for ref in targets:

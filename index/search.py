@@ -21,7 +21,13 @@ from policykb.errors import PolicyKBError
 from policykb.index.filters import FilterIndex, Filters
 from policykb.index.keywords import KeywordIndex, tokenize
 from policykb.index.query_forms import QueryForms, Vocabulary, expand_query
-from policykb.index.references import Reference, ReferenceIndex, parse_references
+from policykb.index.references import (
+    SAYS_WORDS,
+    Reference,
+    ReferenceIndex,
+    parse_references,
+    words_besides_references,
+)
 from policykb.index.vectors import VectorStore, clause_key
 from policykb.ingest.record import Clause
 
@@ -214,12 +220,19 @@ class SearchIndex:
         if p.references_first and q.references:
             position = {row: i for i, row in enumerate(order)}
             refs = [r for r in self.references.lookup(q.references) if mask is None or mask[r]]
-            # Documents by their best-ranked named clause; within one, reading order (parts stay together).
+            # Documents by their best-ranked named clause; within one, clauses in reading order (第二章: its
+            # articles in turn); the parts of one clause (第二条 split in several) by rank when the question
+            # asks something besides the reference (第二条对通讯交易是怎么定义的), else in reading order.
             doc_rank: dict[str, int] = {}
+            first_of: dict[tuple[str, str], int] = {}
             for r in refs:
-                doc = self.clauses[r].doc_id
-                doc_rank[doc] = min(doc_rank.get(doc, len(position)), position.get(r, len(position)))
-            refs.sort(key=lambda r: (doc_rank[self.clauses[r].doc_id], r))
+                c = self.clauses[r]
+                doc_rank[c.doc_id] = min(doc_rank.get(c.doc_id, len(position)), position.get(r, len(position)))
+                first_of.setdefault((c.doc_id, c.label), r)  # refs are in reading order
+            by_rank = _asks_beyond_references(q.original)
+            refs.sort(key=lambda r: (doc_rank[self.clauses[r].doc_id],
+                                     first_of[(self.clauses[r].doc_id, self.clauses[r].label)],
+                                     position.get(r, len(position)) if by_rank else 0, r))
         ref_set = set(refs)
         rows = refs + [row for row in order if row not in ref_set]
         out: list[Hit] = []
@@ -233,6 +246,11 @@ class SearchIndex:
                     score = min(score, out[-1].score)
             out.append(Hit(i, score, self.clauses[row], sig))
         return out
+
+
+def _asks_beyond_references(query: str) -> bool:
+    """Whether ``query`` has a word besides its references, the laws they name and 规定了什么."""
+    return any(t not in SAYS_WORDS for t in tokenize(words_besides_references(query)))
 
 
 def _rrf_fusion(ranked: dict[str, list[tuple[int, float]]], p: SearchParams) -> _Fused:

@@ -1,10 +1,11 @@
 """Hybrid search over the hand-made knowledge base: ranking, references, filters, modes."""
 
 import pytest
-from kbdata import by_label
+from kbdata import TW_META, by_label, fill, make_doc
 
 from policykb.index.filters import Filters
 from policykb.index.llama import PolicyRetriever
+from policykb.index.store import KnowledgeBase
 
 
 def first(kb, query, **kw):
@@ -46,6 +47,18 @@ def test_reference_goes_first(kb, query, doc_id, label):
     hit = first(kb, query)
     assert hit.clause == by_label(kb, doc_id, label)
     assert hit.signals["reference"] == 1.0
+
+
+def test_the_part_of_a_named_article_that_holds_the_rest_of_the_question_goes_first(settings, embedder):
+    kb = KnowledgeBase.open(settings, embedder=embedder)
+    fill(kb, [make_doc("tw", "消費者保護法", TW_META, [
+        ("第 1 條", [], "为保护消费者权益，促进国民消费生活安全，提升国民消费生活品质，特制定本法。"),
+        ("第 2 條", [], "本法所用名词如下：一、企业经营者：指以设计、生产、制造、输入、经销商品为营业者。"),
+        ("第 2 條", [], "十、通讯交易：指企业经营者以广播、电视、电话、网际网路或其他类似之方法，为消费者所订立之契约。"),
+    ])])
+    head, later = [c for c in kb.clauses("tw") if c.label == "第 2 條"]
+    assert first(kb, "消费者保护法第二条对通讯交易是怎么定义的？").clause == later  # the part with 通讯交易
+    assert first(kb, "消费者保护法第二条").clause == head  # nothing else asked: the head, in reading order
 
 
 def test_reference_without_a_law_names_every_document_with_that_number(kb):
