@@ -37,7 +37,7 @@ _LIST = re.compile(rf"(?P<n>{_NUM})\s*[、.]")
 
 _TARGET_KINDS = ("条", "dot", "paren")
 _LAW_WORDS = ("法", "条例", "规定", "办法", "细则", "规则", "决定", "解释", "意见", "通知", "公告", "规范",
-              "措施", "方案", "指引", "指南", "标准", "公约", "章程", "守则", "准则", "法典")
+              "措施", "方案", "指引", "指南", "标准", "公约", "章程", "守则", "准则", "法典", "批复", "答复")
 _SELF_REFERENCES = ("本法", "该法", "此法", "本条例", "本规定", "本办法", "本细则", "本规则")
 MIN_TITLE_MATCH = 3  # characters of a title's tail that must appear in the query ("广告法")
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]+$")
@@ -92,7 +92,7 @@ def label_key(label: str) -> str | None:
 
 def _law_before(text: str, start: int) -> str | None:
     """The law named right before a reference: 《…》, or a run of CJK ending in a law word."""
-    head = text[:start].rstrip(" 的之")
+    head = text[:start].rstrip(" 的之,，")
     book = _BOOK_TITLE.search(head)
     if book:
         return title_key(book[1])
@@ -143,7 +143,7 @@ def words_besides_references(query: str) -> str:
         for m in pattern.finditer(text):
             start = m.start()
             if pattern in (_ARTICLE, _UNIT) and _law_before(text, start) is not None:
-                head = text[:start].rstrip(" 的之")
+                head = text[:start].rstrip(" 的之,，")
                 law = _BOOK_TITLE.search(head) or _CJK_RUN.search(head)
                 start = law.start() if law else start
             spans.append((start, m.end()))
@@ -264,6 +264,9 @@ class ReferenceIndex:
         if targets:
             for ref in targets:
                 hits = set(self.by_label.get(ref.key, ())) or set(self.by_heading.get(ref.key, ()))
+                if docs and ref.kind == "条" and not any(self.doc_of[r] in docs for r in hits):
+                    # a named notice numbered 一、二、 (a 批复, an 意见) has no 第六条: its 六、 is meant
+                    hits = {r for r in self.by_label.get(f"list:{ref.number}", ()) if self.doc_of[r] in docs}
                 scoped = hits.intersection(*scopes) if scopes else hits
                 rows |= scoped or hits
         elif scopes:

@@ -187,3 +187,23 @@ def test_short_law_names_name_their_documents():
     assert refs.titles_named("电商法对平台有什么要求") == ["电子商务法"]
     assert refs.titles_named("电子商务法对平台有什么要求") == []  # its own words are there already
     assert refs.titles_named("怎么规定的") == []
+
+
+def test_article_n_of_a_notice_numbered_with_list_items_is_its_item_n():
+    from policykb.index.references import ReferenceIndex, parse_references
+
+    titles = {"ip": "最高人民法院关于涉网络知识产权侵权纠纷几个法律适用问题的批复", "ecl": "中华人民共和国电子商务法"}
+    rows = [(0, "ip", "五、", []), (1, "ip", "六、", []), (2, "ecl", "第六条", []), (3, "ecl", "第七条", [])]
+    refs = ReferenceIndex(rows, titles)
+    # the 批复 has no 第六条: its 六、 is meant; a comma may stand between the name and the number
+    assert refs.lookup(parse_references("最高法关于涉网络知识产权侵权纠纷的批复，第六条讲的是什么？")) == [1]
+    assert refs.lookup(parse_references("电子商务法第六条")) == [2]  # a law that has articles: the article
+    assert refs.lookup(parse_references("第六条")) == [2]  # no law named: articles only, never a list item
+
+
+def test_an_item_of_an_article_is_looked_up_within_that_article():
+    from policykb.index.references import ReferenceIndex, parse_references
+
+    rows = [(0, "hz", "第七条", []), (1, "hz", "（八）", ["第七条"]), (2, "hz", "（八）", ["第九条"])]
+    refs = ReferenceIndex(rows, {"hz": "杭州市跨境电子商务促进条例"})
+    assert refs.lookup(parse_references("杭州跨境电商条例第七条第（八）项规定了什么")) == [1]
