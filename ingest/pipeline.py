@@ -22,7 +22,7 @@ from policykb.ingest.text import display_text
 from policykb.ingest.toc import drop_toc
 
 # Bump when ingest's output for the same file changes, so unchanged files are re-ingested.
-PIPELINE_VERSION = "2"
+PIPELINE_VERSION = "3"
 DEFAULT_MAX_CHARS = 360
 
 

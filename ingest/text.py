@@ -4,14 +4,14 @@ sentences, and the keys every stage compares text by.
 Stored and cited text is never changed by a key (RELIABILITY 18). What each name folds:
 
     name             t2s  radicals  NFKC  case       whitespace        also
-    display_text     yes  Kangxi    no    kept       kept              the clause text that is quoted
+    display_text     yes  yes       no    kept       kept              the clause text that is quoted
     search_key       yes  yes       yes   lower      collapsed         invisibles dropped, CJK gaps closed
-    comparison_key   yes  Kangxi    yes   optional   dropped           only letters, digits, CJK, '.'
+    comparison_key   yes  yes       yes   optional   dropped           only letters, digits, CJK, '.'
     evidence_key     yes  no        no    kept       dropped           the evaluation's rule
     compact_key      yes  no        no    kept       dropped           headings ("第 一 章 總則")
     match_key        yes  no        no    lower      kept              highlighting (length kept)
 
->>> display_text("为⼈民服务，電子商務")  # Kangxi ⼈ U+2F08 from a PDF text layer
+>>> display_text("为⼈⺠服务，電子商務")  # Kangxi ⼈ U+2F08 and supplement ⺠ U+2EA0 from a PDF text layer
 '为人民服务，电子商务'
 >>> search_key("⼈民\u200b法院 電子商務 ＡＢＣ")  # spaces between CJK characters are layout debris
 '人民法院电子商务 abc'
@@ -67,15 +67,31 @@ def to_simplified(text: str) -> str:
 
 # -- radicals and compatibility ideographs ------------------------------------------------------------------
 
-# CJK Radicals Supplement code points that PDF text layers emit for ordinary characters. NFKC maps the
-# Kangxi Radicals block (⼈ → 人) but leaves nearly all of these alone.
-_SUPPLEMENT = {ord(k): ord(v) for k, v in {
-    "⺠": "民", "⺧": "牛", "⺫": "目", "⺮": "竹", "⻄": "西", "⻅": "见", "⻆": "角", "⻈": "讠",
-    "⻉": "贝", "⻋": "车", "⻌": "辶", "⻐": "钅", "⻓": "长", "⻔": "门", "⻖": "阝", "⻘": "青",
-    "⻙": "韦", "⻚": "页", "⻛": "风", "⻜": "飞", "⻝": "食", "⻠": "饣", "⻢": "马", "⻣": "骨",
-    "⻤": "鬼", "⻥": "鱼", "⻦": "鸟", "⻧": "卤", "⻨": "麦", "⻩": "黄", "⻪": "黾", "⻬": "齐",
-    "⻮": "齿", "⻰": "龙",
-}.items()}
+# CJK Radicals Supplement (U+2E80–2EFF) → the ideograph it looks like: NFKC leaves this block alone, so
+# PDF text layers that emit ⺠ for 民 need a table. From the Unicode Character Database,
+# EquivalentUnifiedIdeograph.txt (15.1.0), lines U+2E81–2EF3 (U+2E80 and U+2E9A have no entry), except
+# ⺮ U+2EAE: Unicode gives the component 𥫗 U+25AD7; we keep 竹, which the search key has always used.
+_SUPPLEMENT = {
+    0x2E81: 0x5382, 0x2E82: 0x4E5B, 0x2E83: 0x4E5A, 0x2E84: 0x4E59, 0x2E85: 0x4EBB, 0x2E86: 0x5182,
+    0x2E87: 0x20628, 0x2E88: 0x5200, 0x2E89: 0x5202, 0x2E8A: 0x535C, 0x2E8B: 0x353E, 0x2E8C: 0x5C0F,
+    0x2E8D: 0x5C0F, 0x2E8E: 0x5140, 0x2E8F: 0x5C23, 0x2E90: 0x5C22, 0x2E91: 0x21BC2, 0x2E92: 0x5DF3,
+    0x2E93: 0x5E7A, 0x2E94: 0x5F51, 0x2E95: 0x2B739, 0x2E96: 0x5FC4, 0x2E97: 0x5FC3, 0x2E98: 0x624C,
+    0x2E99: 0x6535, 0x2E9B: 0x65E1, 0x2E9C: 0x65E5, 0x2E9D: 0x6708, 0x2E9E: 0x6B7A, 0x2E9F: 0x6BCD,
+    0x2EA0: 0x6C11, 0x2EA1: 0x6C35, 0x2EA2: 0x6C3A, 0x2EA3: 0x706C, 0x2EA4: 0x722B, 0x2EA5: 0x722B,
+    0x2EA6: 0x4E2C, 0x2EA7: 0x725B, 0x2EA8: 0x72AD, 0x2EA9: 0x738B, 0x2EAA: 0x24D14, 0x2EAB: 0x76EE,
+    0x2EAC: 0x793A, 0x2EAD: 0x793B, 0x2EAE: 0x7AF9, 0x2EAF: 0x7CF9, 0x2EB0: 0x7E9F, 0x2EB1: 0x7F53,
+    0x2EB2: 0x7F52, 0x2EB3: 0x34C1, 0x2EB4: 0x5197, 0x2EB5: 0x2626B, 0x2EB6: 0x7F8A, 0x2EB7: 0x2634C,
+    0x2EB8: 0x2634B, 0x2EB9: 0x8002, 0x2EBA: 0x8080, 0x2EBB: 0x807F, 0x2EBC: 0x8089, 0x2EBD: 0x26951,
+    0x2EBE: 0x8279, 0x2EBF: 0x8279, 0x2EC0: 0x8279, 0x2EC1: 0x864E, 0x2EC2: 0x8864, 0x2EC3: 0x8980,
+    0x2EC4: 0x897F, 0x2EC5: 0x89C1, 0x2EC6: 0x89D2, 0x2EC7: 0x278B2, 0x2EC8: 0x8BA0, 0x2EC9: 0x8D1D,
+    0x2ECA: 0x27FB7, 0x2ECB: 0x8F66, 0x2ECC: 0x8FB6, 0x2ECD: 0x8FB6, 0x2ECE: 0x8FB6, 0x2ECF: 0x9091,
+    0x2ED0: 0x9485, 0x2ED1: 0x9577, 0x2ED2: 0x9578, 0x2ED3: 0x957F, 0x2ED4: 0x95E8, 0x2ED5: 0x28E0F,
+    0x2ED6: 0x961D, 0x2ED7: 0x96E8, 0x2ED8: 0x9752, 0x2ED9: 0x97E6, 0x2EDA: 0x9875, 0x2EDB: 0x98CE,
+    0x2EDC: 0x98DE, 0x2EDD: 0x98DF, 0x2EDE: 0x2967F, 0x2EDF: 0x98E0, 0x2EE0: 0x9963, 0x2EE1: 0x29810,
+    0x2EE2: 0x9A6C, 0x2EE3: 0x9AA8, 0x2EE4: 0x9B3C, 0x2EE5: 0x9C7C, 0x2EE6: 0x9E1F, 0x2EE7: 0x5364,
+    0x2EE8: 0x9EA6, 0x2EE9: 0x9EC4, 0x2EEA: 0x9EFE, 0x2EEB: 0x6589, 0x2EEC: 0x9F50, 0x2EED: 0x6B6F,
+    0x2EEE: 0x9F7F, 0x2EEF: 0x7ADC, 0x2EF0: 0x9F99, 0x2EF1: 0x9F9C, 0x2EF2: 0x4E80, 0x2EF3: 0x9F9F,
+}
 
 
 def _ideograph_table() -> dict[int, str]:
@@ -179,18 +195,9 @@ def cached_sentences(text: str) -> tuple[Span, ...]:
 # -- keys -----------------------------------------------------------------------------------------------------
 
 def display_text(original: str) -> str:
-    """The text a clause is quoted and searched by: t2s, then Kangxi radicals and compatibility ideographs
-    (PDF artefacts) folded with NFKC. Nothing else changes: punctuation, width, case and spaces are the
-    notice's own."""
-    return "".join(_fold(ch) for ch in to_simplified(original))
-
-
-def _fold(ch: str) -> str:
-    o = ord(ch)
-    if 0x2F00 <= o <= 0x2FDF or 0xF900 <= o <= 0xFAFF or 0x2E80 <= o <= 0x2EFF:
-        folded = unicodedata.normalize("NFKC", ch)
-        return folded if len(folded) == 1 else ch
-    return ch
+    """The text a clause is quoted and searched by: radicals and compatibility ideographs (PDF artefacts)
+    unified, then t2s. Nothing else changes: punctuation, width, case and spaces are the notice's own."""
+    return to_simplified(unify_ideographs(original))
 
 
 # Zero-width and invisible formatting characters that PDF/HTML extraction leaves inside words.
@@ -216,11 +223,12 @@ def _keep(ch: str) -> bool:
 
 
 def comparison_key(text: str, *, lower: bool = False) -> str:
-    """The key a quote is matched to its clause by: NFKC, t2s, short bracketed letters
+    """The key a quote is matched to its clause by: NFKC, radicals unified, t2s, short bracketed letters
     (``(fèi)``, ``（QQ）``) dropped, then only letters, digits, CJK and '.' kept — so a quote still matches
     after an LLM retyped punctuation, width or spacing (``lower`` also folds case).
     ``key_with_positions`` mirrors it character by character."""
-    text = _BRACKETED_LETTERS.sub("", to_simplified(unicodedata.normalize("NFKC", text)))
+    text = unify_ideographs(unicodedata.normalize("NFKC", text))
+    text = _BRACKETED_LETTERS.sub("", to_simplified(text))
     key = "".join(ch for ch in text if _keep(ch))
     return key.lower() if lower else key
 
@@ -233,7 +241,7 @@ def key_with_positions(text: str) -> tuple[str, list[int]]:
     for i, ch in enumerate(masked):
         if ch == "\0":
             continue
-        for out in unicodedata.normalize("NFKC", ch):
+        for out in unify_ideographs(unicodedata.normalize("NFKC", ch)):
             if _keep(out):
                 chars.append(out.lower())
                 pos.append(i)
