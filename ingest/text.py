@@ -33,7 +33,7 @@ import opencc
 # -- character classes ------------------------------------------------------------------------------------
 
 # Han ideographs of the Basic Multilingual Plane, as a regex class body: Extension A, the Unified block,
-# compatibility ideographs. Every pattern that asks "is this Chinese?" uses it.
+# compatibility ideographs. The class of the cleaning, search-key, query and quote patterns.
 CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 # Only the Unified block: patterns whose matches become identifiers or metadata (doc ids, issuers, regions).
 CJK_UNIFIED = r"\u4e00-\u9fff"
