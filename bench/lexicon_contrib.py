@@ -22,8 +22,7 @@ from policykb.config import Settings
 from policykb.index import search as search_mod
 from policykb.index.query_forms import SOURCES, default_lexicon, expand_query
 from policykb.index.references import ReferenceIndex
-from policykb.qa.evaluation import LANGUAGES, load_question_set
-from policykb.qa.text import is_hit
+from policykb.qa.evaluation import LANGUAGES, is_hit, load_question_set
 from policykb.ui.cmd_eval import open_set_kb
 
 

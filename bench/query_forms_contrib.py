@@ -24,19 +24,17 @@ import unicodedata
 from pathlib import Path
 
 import jieba
-import opencc
 
 from policykb.index.query_forms import SOURCES, Vocabulary, default_lexicon, detect_language, expand_query
+from policykb.ingest.text import TONED, to_simplified
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_QUESTIONS = REPO / "tests" / "data" / "eval" / "dev_questions.jsonl"
 SHARED = REPO.parent / "shared"
 FALLBACK_QUESTIONS = SHARED / "eval" / "dev_questions.jsonl"
+# The Douyin seed carries pinyin annotations after characters: 消費(fèi)者. Any bracketed letters go.
+_LETTERS_IN_BRACKETS = re.compile(rf"\([a-zA-Z{TONED}ü]+\)")
 CONFIGS = {"pinyin": {"pinyin"}, "glossary": {"glossary"}, "dictionary": {"dictionary"}, "all": set(SOURCES)}
-
-_t2s = opencc.OpenCC("t2s")
-# The Douyin seed carries pinyin annotations after characters: 消費(fèi)者.
-_PINYIN_NOTE = re.compile(r"\([a-zA-Zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]+\)")
 
 
 def pad(text: str, width: int) -> str:
@@ -46,7 +44,7 @@ def pad(text: str, width: int) -> str:
 
 
 def clean(text: str) -> str:
-    return _PINYIN_NOTE.sub("", _t2s.convert(text))
+    return _LETTERS_IN_BRACKETS.sub("", to_simplified(text))
 
 
 def load_questions(path: Path | None) -> tuple[Path, list[dict]]:

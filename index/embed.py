@@ -26,7 +26,7 @@ import numpy as np
 from policykb.config import Settings
 from policykb.errors import ConfigError
 from policykb.index.models import load_model
-from policykb.index.normalize import search_key
+from policykb.ingest.text import search_key
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from policykb.index.normalize import search_key
 from policykb.ingest.record import Clause
+from policykb.ingest.text import search_key
 
 VALUE_FIELDS = ("region", "issuer", "platform", "doc_type", "doc_id")
 _DATE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")

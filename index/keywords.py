@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from policykb.index.normalize import search_key
+from policykb.ingest.text import search_key
 
 # Function words and question words: frequent in questions, useless as evidence.
 STOPWORDS = frozenset(["的", "了", "和", "与", "及", "或", "在", "是", "为", "对", "等", "之", "其", "该", "以", "于", "由", "将", "被", "把", "并", "而", "且", "也", "都", "就", "个", "这", "那", "吗", "呢", "吧", "啊", "呀", "什么", "如何", "怎么", "怎样", "哪些", "哪个", "哪里", "多少", "是否", "请问", "一下", "我", "我们", "你", "你们", "他们", "它", "有关", "关于", "内容", "问题", "a", "an", "the", "of", "to", "in", "on", "for", "and", "or", "is", "are", "was", "be", "what", "which", "how", "does", "do"])

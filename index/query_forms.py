@@ -33,7 +33,7 @@ import jieba
 from pypinyin import Style, lazy_pinyin
 
 from policykb.errors import ConfigError
-from policykb.ingest.chinese import to_simplified
+from policykb.ingest.text import CJK, to_simplified
 from policykb.tomlfile import read_toml, string_list
 
 if TYPE_CHECKING:
@@ -46,10 +46,9 @@ CEDICT_PATH = DATA_DIR / "cedict_en_zh.tsv"
 Lang = Literal["zh", "zh-hant", "en"]
 SOURCES = frozenset({"pinyin", "glossary", "dictionary"})
 
-_CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_CJK_WORD = re.compile(rf"^[{_CJK}]{{2,4}}$")
+_CJK_WORD = re.compile(rf"^[{CJK}]{{2,4}}$")
 # One query token: a run of CJK, a Latin word (with inner apostrophes: Xi'an, Weishi's) or a number.
-_TOKEN = re.compile(rf"(?P<cjk>[{_CJK}]+)|(?P<lat>[A-Za-z]+(?:['’][A-Za-z]+)*)|(?P<num>\d+(?:[.:]\d+)*%?)")
+_TOKEN = re.compile(rf"(?P<cjk>[{CJK}]+)|(?P<lat>[A-Za-z]+(?:['’][A-Za-z]+)*)|(?P<num>\d+(?:[.:]\d+)*%?)")
 # jieba's own block pattern (re_han_default): it never segments across anything else.
 _BLOCK = re.compile(r"[\u4E00-\u9FD5a-zA-Z0-9+#&._%\-]+")
 _MAX_PINYIN_SPAN = 3

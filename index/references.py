@@ -22,8 +22,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from policykb.index.normalize import search_key
 from policykb.ingest.numbering import NUMERAL_CHARS, cn_to_int
+from policykb.ingest.text import CJK, CJK_UNIFIED, search_key
 
 _NUM = rf"[0-9{NUMERAL_CHARS}]+"
 # Each pattern reads a normalised (NFKC, t2s, lower-case) string.
@@ -40,7 +40,7 @@ _LAW_WORDS = ("法", "条例", "规定", "办法", "细则", "规则", "决定",
               "措施", "方案", "指引", "指南", "标准", "公约", "章程", "守则", "准则", "法典", "批复", "答复")
 _SELF_REFERENCES = ("本法", "该法", "此法", "本条例", "本规定", "本办法", "本细则", "本规则")
 MIN_TITLE_MATCH = 3  # characters of a title's tail that must appear in the query ("广告法")
-_CJK_RUN = re.compile(r"[\u3400-\u9fff]+$")
+_CJK_RUN = re.compile(rf"[{CJK}]+$")  # reads search keys: no compatibility ideographs
 _BOOK_TITLE = re.compile(r"《([^》]{2,40})》$")
 _TITLE_NOISE = re.compile(r"[《》\"'“”‘’\s]|\([^)]*\)$")
 
@@ -170,7 +170,7 @@ def _tail_match(title: str, law: str) -> int:
 
 
 # A law's name as a query writes it: a few characters ending in a law word (电商法, 消保法, 七日无理由退货办法).
-_LAW_NAME = re.compile(r"[\u4e00-\u9fff]{1,10}?(?:法|条例|办法|规定|细则|规则|解释|意见|措施|方案)(?![\u4e00-\u9fff]{0,1}律)")
+_LAW_NAME = re.compile(rf"[{CJK_UNIFIED}]{{1,10}}?(?:法|条例|办法|规定|细则|规则|解释|意见|措施|方案)(?![{CJK_UNIFIED}]{{0,1}}律)")
 
 
 def _tail_match_any(titles: Iterable[str], name: str) -> bool:

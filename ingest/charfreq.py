@@ -11,7 +11,7 @@ from collections import Counter
 
 import jieba
 
-from policykb.ingest.chinese import to_simplified
+from policykb.ingest.text import is_cjk, to_simplified
 
 RARE_BELOW = 1000  # summed word frequency; 叭 ≈ 945, 趣 ≈ 8700, 軇 = 0
 
@@ -42,12 +42,6 @@ def char_freq(ch: str) -> int:
 
 def is_rare_cjk(ch: str) -> bool:
     return is_cjk(ch) and char_freq(ch) < RARE_BELOW
-
-
-def is_cjk(ch: str) -> bool:
-    o = ord(ch)
-    return (0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF or 0x20000 <= o <= 0x3134F
-            or 0xF900 <= o <= 0xFAFF)
 
 
 @functools.cache

@@ -19,27 +19,19 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from policykb.ingest.charfreq import is_cjk, is_rare_cjk
-from policykb.ingest.chinese import to_simplified
+from policykb.ingest.charfreq import is_rare_cjk
 from policykb.ingest.mtext import MText
+from policykb.ingest.text import ANNOTATION, ANNOTATION_AFTER_CJK, CJK, ORPHAN_PINYIN, is_cjk, to_simplified
 
 RULES_FILE = Path(__file__).with_name("cleaning.toml")
 
-TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
-PINYIN = rf"[a-zü]*[{TONED}][a-zü]*"
-CJK_RANGE = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-# An annotation follows the character it annotates: 消費(fèi)者 → 消費者.
 # Emphasis around a heading or phrase (**一、报名时间**, <strong>二、</strong>): markup, not text; removed so the
 # marker under it opens its line and no debris rule mistakes the tag for navigation.
 EMPHASIS = re.compile(r"\*\*|</?(?:strong|b|em)\s*>", re.IGNORECASE)
-ANNOTATION = re.compile(rf"(?<=[{CJK_RANGE}])\((?:{PINYIN}|de|le|me|men|zi|ma|ne|ba|zhe)\)")
-LEGIT_ANNOTATION = re.compile(rf"\((?:{PINYIN}|de|le|me|men|zi|ma|ne|ba|zhe)\)")
 ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 # Letter-spaced CJK ("深 圳 市 商 务 局", "第 一 章"): three or more single characters apart.
-LETTER_SPACED = re.compile(rf"(?<![{CJK_RANGE}])[{CJK_RANGE}](?:[ \u3000]+[{CJK_RANGE}](?![{CJK_RANGE}])){{2,}}")
+LETTER_SPACED = re.compile(rf"(?<![{CJK}])[{CJK}](?:[ \u3000]+[{CJK}](?![{CJK}])){{2,}}")
 SPACES = re.compile(r"[ \u3000]+")
-# Pieces of a broken annotation, left where bytes were garbled.
-ORPHAN_PINYIN = re.compile(rf"\(?{PINYIN}\)")
 
 
 def _orphan_pinyin_end(text: str, j: int) -> int | None:
@@ -101,7 +93,7 @@ def _clean_line(line: MText, rules: Rules, removals: list[Removal]) -> MText:
     line = _remove_spans(line, [(e.start(), e.end()) for e in EMPHASIS.finditer(line.text)],
                          "emphasis markup", removals)
     line = _remove_spans(line, mojibake_spans(line.text), "mojibake", removals)
-    line = _remove_spans(line, [(a.start(), a.end()) for a in ANNOTATION.finditer(line.text)],
+    line = _remove_spans(line, [(a.start(), a.end()) for a in ANNOTATION_AFTER_CJK.finditer(line.text)],
                          "pinyin annotation", removals)
     stripped = line.strip()
     if stripped.text:
@@ -144,7 +136,7 @@ def mojibake_spans(text: str, max_gap: int = 3) -> list[tuple[int, int]]:
         end = q + 1
         j, gap = q + 1, 0
         while j < len(text) and gap <= max_gap:
-            if (legit := LEGIT_ANNOTATION.match(text, j)) and j and is_cjk(text[j - 1]):
+            if (legit := ANNOTATION.match(text, j)) and j and is_cjk(text[j - 1]):
                 j = legit.end()  # an ordinary annotation belongs to the character before it
             elif (stop := _orphan_pinyin_end(text, j)) is not None:
                 j = end = stop

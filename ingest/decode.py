@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from policykb.errors import EmptyDocumentError, InvalidFileError
 from policykb.ingest.charfreq import char_frequencies
+from policykb.ingest.text import TONED
 
 # Tried in this order; on equal scores the earlier one wins (mainland notices are the common case).
 CANDIDATES = ("utf-8", "gb18030", "big5", "cp950", "big5hkscs")
@@ -37,7 +38,7 @@ MAX_REPLACED_SHARE = 0.05  # bytes no candidate decodes; more than this is not a
 MIN_REPLACED_CONFIDENCE = 0.3  # ... nor is a damaged file that does not even look like Chinese
 COMMON_PUNCT = "，。、；：？！“”‘’（）《》〈〉【】—…·「」『』．～－／％＋＝＜＞　"
 COMMON_SYMBOLS = "×÷°±§·¥￥£€©®™№‰′″℃①②③④⑤⑥⑦⑧⑨⑩ⅠⅡⅢⅣⅤⅥⅦⅧⅨⅩ→←↑↓★☆●○■□▲△◆◇※"
-PINYIN = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹ"  # the Douyin seed annotates characters with pinyin
+PINYIN = TONED + "üńňǹ"  # letters of pinyin annotations (the Douyin seed annotates characters)
 _CONTROL_BYTES = bytes([*range(0x01, 0x09), 0x0B, *range(0x0E, 0x1A), *range(0x1C, 0x20), 0x7F])
 _NON_ASCII = re.compile(rb"[\x80-\xff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x19\x1c-\x1f\x7f-\x9f]")

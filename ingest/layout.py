@@ -12,10 +12,10 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from policykb.ingest.chinese import to_simplified
 from policykb.ingest.clean import Rules
-from policykb.ingest.markers import SENTENCE_END, Marker, inline_markers, line_marker
+from policykb.ingest.markers import SENTENCE_BREAK, Marker, inline_markers, line_marker
 from policykb.ingest.mtext import MText
+from policykb.ingest.text import compact_key, to_simplified
 
 MD_HEADING = re.compile(r"^(#{1,6})\s+")
 DATE_LINE = re.compile(r"^\s*\d{4}\s*[年\-/.]\s*\d{1,2}\s*[月\-/.]\s*\d{1,2}\s*日?\s*$")
@@ -118,7 +118,7 @@ def _wrap_width(lines: list[Line]) -> int | None:
 
 def _wrapped(line: Line, width: int | None) -> bool:
     t = line.text.text
-    if not t or line.md_level or line.tab or t[-1] in SENTENCE_END + "：:）)】>":
+    if not t or line.md_level or line.tab or t[-1] in SENTENCE_BREAK + "：:）)】>":
         return False
     if len(t) >= LONG_LINE:
         return True
@@ -154,13 +154,9 @@ def _title_block(lines: list[Line], units: list[Unit], title: str | None) -> int
 
 
 def _title_like(text: str, title: str | None) -> bool:
-    if title and _squash(text) in _squash(title):
+    if title and compact_key(text) in compact_key(title):
         return True
     return not (set(text) & {"，", ","}) or len(text) <= HEADING_MAX
-
-
-def _squash(text: str) -> str:
-    return re.sub(r"\s+", "", to_simplified(text))
 
 
 def _heading_shaped(line: Line) -> bool:

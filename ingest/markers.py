@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from policykb.ingest.charfreq import is_word
 from policykb.ingest.numbering import CIRCLED, CN_NUM, cn_to_int
+from policykb.ingest.text import SENTENCE_END
 
 NUM = rf"[0-9０-９{CN_NUM}]+"
 CN = rf"[{CN_NUM}]+"
@@ -46,7 +47,8 @@ _LINE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 ]
 INLINE_KINDS = ("cn_dun", "cn_paren")
 _INLINE = re.compile(rf"(?P<cn_paren>[（(]\s*{CN}\s*[）)])(?![项項款目])|(?P<cn_dun>{CN}、)")
-SENTENCE_END = "。；！？;!?」』”"
+# What a sentence's last character is: an end mark, or a closing quote after one.
+SENTENCE_BREAK = SENTENCE_END + "」』”"
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,12 +115,12 @@ def inline_markers(text: str, last_seen: dict[str, int], after_heading: bool) ->
 
 def _can_start_item(text: str, pos: int, prev_end: int) -> bool:
     before = text[pos - 1]
-    if before in SENTENCE_END:
+    if before in SENTENCE_BREAK:
         return True
     if before == "第":
         return False
     # Directly after a short heading ("一、支持直播电商主体做大做强(一)打造…").
     if prev_end >= 0:
         between = text[prev_end:pos]
-        return len(between) <= 30 and not any(ch in SENTENCE_END + "，," for ch in between)
+        return len(between) <= 30 and not any(ch in SENTENCE_BREAK + "，," for ch in between)
     return False

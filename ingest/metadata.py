@@ -15,14 +15,14 @@ from pathlib import Path
 
 from policykb.errors import ConfigError
 from policykb.ingest.charfreq import is_word
-from policykb.ingest.chinese import to_simplified
 from policykb.ingest.record import Metadata
+from policykb.ingest.text import CJK_UNIFIED, to_simplified
 
 MANIFEST_NAME = "manifest.toml"
 FIELDS = ("title", "issuer", "region", "platform", "date", "doc_type")
 ALLOWED_KEYS = {"doc_id", "file", "valid_from", "valid_to", *FIELDS}
 
-ORG = re.compile(r"([\u4e00-\u9fff]{2,16}?(?:人民政府办公厅|人民政府|人民代表大会常务委员会|委员会|商务委|"
+ORG = re.compile(rf"([{CJK_UNIFIED}]{{2,16}}?(?:人民政府办公厅|人民政府|人民代表大会常务委员会|委员会|商务委|"
                  r"监督管理总局|监督管理局|商务局|局|厅|部|委|办公室|人民法院|检察院|协会|联合会)|国务院(?:办公厅)?)")
 CN_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 ISO_DATE = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
@@ -33,9 +33,9 @@ DOC_TYPES = [("批复", "judicial_reply"), ("规定（", "judicial_interpretatio
              ("办法", "regulation"), ("规定", "regulation"), ("规范", "platform_rule"), ("规则", "platform_rule"),
              ("法", "law")]
 PLATFORMS = ("抖音", "快手", "淘宝", "天猫", "京东", "拼多多", "腾讯微视", "微视", "视频号", "小红书", "美团")
-REGION = re.compile(r"^((?:[\u4e00-\u9fff]{2,4}?(?:省|自治区))?[\u4e00-\u9fff]{2,4}?(?:市|自治州|州|县|区))")
+REGION = re.compile(rf"^((?:[{CJK_UNIFIED}]{{2,4}}?(?:省|自治区))?[{CJK_UNIFIED}]{{2,4}}?(?:市|自治州|州|县|区))")
 # A header field naming the document ("法規名稱：消費者保護法"): the value is the title.
-TITLE_FIELD = re.compile(r"^(?:[\u4e00-\u9fff]{0,4}(?:名称|标题)[:：]|【[\u4e00-\u9fff]{0,4}(?:名称|标题)】[:：]?)\s*(?=\S)")
+TITLE_FIELD = re.compile(rf"^(?:[{CJK_UNIFIED}]{{0,4}}(?:名称|标题)[:：]|【[{CJK_UNIFIED}]{{0,4}}(?:名称|标题)】[:：]?)\s*(?=\S)")
 COMPACT_DATE = re.compile(r"日期[:：]\s*(\d{4})(\d{2})(\d{2})(?!\d)")  # 修正日期：20150617
 # What follows an effective date ("本法自2019年1月1日起施行"): not the date the document was made.
 EFFECTIVE = re.compile(r"^起?(?:施行|实施|生效)")
@@ -74,7 +74,7 @@ def load_manifest(folder: Path) -> dict[str, ManifestEntry]:
 def doc_id_for(path: Path) -> str:
     """A readable id from the file name: letters, digits, CJK and '-' only."""
     stem = unicodedata.normalize("NFKC", path.stem)
-    slug = re.sub(r"[^0-9A-Za-z\u4e00-\u9fff]+", "-", stem).strip("-").lower()
+    slug = re.sub(rf"[^0-9A-Za-z{CJK_UNIFIED}]+", "-", stem).strip("-").lower()
     return slug or "document"
 
 

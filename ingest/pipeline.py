@@ -17,7 +17,8 @@ from policykb.ingest.loaders import LoadedText, load
 from policykb.ingest.metadata import ManifestEntry, doc_id_for, guess, metadata_from
 from policykb.ingest.outline import build_outline
 from policykb.ingest.record import Clause, Document
-from policykb.ingest.split import display_text, to_clauses
+from policykb.ingest.split import to_clauses
+from policykb.ingest.text import display_text
 from policykb.ingest.toc import drop_toc
 from policykb.ingest.validity import DateSource, Validity, extract_validity
 

@@ -2,36 +2,17 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from typing import Any
 
-from policykb.ingest.chinese import to_simplified
 from policykb.ingest.mtext import MText
 from policykb.ingest.outline import Piece
 from policykb.ingest.record import Clause, Metadata, Source
-
-SENTENCE = re.compile(r"[^。！？；;!?\n]*(?:[。！？；;!?]+[”’」』）)]*|\n|$)")
+from policykb.ingest.text import SENTENCE, display_text
 
 
 def piece_text(piece: Piece) -> MText:
     parts = ([piece.title] if piece.title is not None and piece.title.text else []) + piece.body
     return MText.join(parts, "\n") if parts else piece.full[0:0]
-
-
-def display_text(original: str) -> str:
-    """Simplified text for search and quotation: t2s after lines were joined; Kangxi radicals
-    and compatibility ideographs (PDF artefacts) folded to the ordinary characters."""
-    simplified = to_simplified(original)
-    return "".join(_fold(ch) for ch in simplified)
-
-
-def _fold(ch: str) -> str:
-    o = ord(ch)
-    if 0x2F00 <= o <= 0x2FDF or 0xF900 <= o <= 0xFAFF or 0x2E80 <= o <= 0x2EFF:
-        folded = unicodedata.normalize("NFKC", ch)
-        return folded if len(folded) == 1 else ch
-    return ch
 
 
 def split_long(text: MText, max_chars: int) -> list[MText]:

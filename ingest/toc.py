@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import re
 
-from policykb.ingest.chinese import to_simplified
 from policykb.ingest.layout import Line
 from policykb.ingest.markers import line_marker
 from policykb.ingest.mtext import MText
+from policykb.ingest.text import compact_key
 
 TOC_TITLE = re.compile(r"^目\s*录$|^contents$", re.IGNORECASE)
 PAGE_REF = re.compile(r"[.…·—\-\s]*\d+\s*$")
-SPACES = re.compile(r"\s+")
 MIN_ENTRIES = 3
 
 
@@ -51,7 +50,7 @@ def _entry_key(line: Line) -> str | None:
     if not marker or marker.kind not in ("part", "chapter", "section", "article"):
         return None
     # "第 一 章 總則……1" in the contents and "第一章 总则" in the body are the same heading.
-    return marker.kind + "|" + SPACES.sub("", to_simplified(text))
+    return marker.kind + "|" + compact_key(text)
 
 
 def _toc_block(lines: list[Line], i: int) -> int | None:

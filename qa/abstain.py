@@ -36,9 +36,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from policykb.errors import ConfigError
-from policykb.index.normalize import search_key
 from policykb.index.search import Hit
 from policykb.ingest.record import Clause
+from policykb.ingest.text import search_key
 from policykb.qa.extractive import clause_key, context_key, sentence_keys
 from policykb.qa.question import Question
 from policykb.tomlfile import read_toml

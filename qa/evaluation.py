@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from policykb.qa.text import evidence_key, is_hit
+from policykb.ingest.text import evidence_key
 
 if TYPE_CHECKING:
     from policykb.index.search import Mode
@@ -41,6 +41,13 @@ QUESTION_SET = REPO_ROOT / "tests" / "data" / "eval"  # split.toml + questions/*
 LANGUAGES = ("zh", "zh-hant", "en")
 NO_ANSWER = "none"
 DEPTH = 10  # units retrieved per question; nDCG and MRR are computed at this depth
+
+
+def is_hit(unit_text: str, evidence_keys: Sequence[str]) -> bool:
+    """Whether a retrieved unit contains one of the evidence passages (compared by ``evidence_key``)."""
+    key = evidence_key(unit_text)
+    return any(e and e in key for e in evidence_keys)
+
 
 # -- questions -------------------------------------------------------------------------------------
 

@@ -17,12 +17,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
-from policykb.index.normalize import search_key
 from policykb.index.search import Hit
 from policykb.ingest.record import Clause
+from policykb.ingest.text import Span, cached_sentences, search_key
 from policykb.qa.question import Question
 from policykb.qa.safety import is_instruction
-from policykb.qa.text import Span, cached_sentences
 
 NEAR_CREDIT = 0.8  # a concept only in the clause's own headings ("1.启动仪式" over "时间：10月23日")
 CONTEXT_CREDIT = 0.5  # … only elsewhere in the clause, or in the title, issuer, region, platform

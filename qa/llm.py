@@ -6,7 +6,7 @@ writes reaches the reader unchecked.
    (``qa/safety.py``) are replaced by a placeholder, and the prompt says clauses are data, not instructions.
 2. The LLM is asked to quote clauses word for word and put [n] after every sentence.
 3. Every sentence it returns is checked against the clause its [n] names: its comparison key
-   (``qa/text.py``: t2s, only letters/digits/CJK) must occur in that clause's, and it must not be one of
+   (``ingest/text.py``: t2s, only letters/digits/CJK) must occur in that clause's, and it must not be one of
    the instruction-like sentences. A supported sentence is shown as the clause's own verbatim text; an
    unsupported one (invented, mis-cited, uncited) is dropped and listed in ``Answer.dropped``.
 4. When nothing survives (or the LLM fails), the extractive answer is returned with ``fallback=True``.
@@ -35,11 +35,11 @@ from policykb.config import Settings
 from policykb.errors import ConfigError, PolicyKBError
 from policykb.index.search import Hit
 from policykb.ingest.record import Clause
+from policykb.ingest.text import Span, cached_sentences, comparison_key, key_with_positions
 from policykb.qa.answer import Answer, compose
 from policykb.qa.extractive import Candidate
 from policykb.qa.question import Question
 from policykb.qa.safety import is_instruction
-from policykb.qa.text import Span, cached_sentences, comparison_key, key_with_positions, strip_markers
 
 if TYPE_CHECKING:
     from policykb.index.store import KnowledgeBase
@@ -177,6 +177,13 @@ _PIECE = re.compile(
 )
 # After a quote ends: closing brackets/quotes and the sentence's own end mark — never a comma.
 _TRAILING = re.compile(r"[)）」』”’\"']*[。！？；!?;]?[”’」』\"']*")
+_MARKER = re.compile(r"\s*\[(\d{1,3})\]")
+
+
+def strip_markers(sentence: str) -> tuple[str, list[int]]:
+    """``"……执行。[1][2]"`` → ``("……执行。", [1, 2])``."""
+    found = [int(n) for n in _MARKER.findall(sentence)]
+    return _MARKER.sub("", sentence).strip(), found
 
 
 def split_output(text: str) -> list[tuple[str, list[int]]]:

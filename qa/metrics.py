@@ -18,8 +18,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from policykb.ingest.text import evidence_key
 from policykb.qa.answer import Answer
-from policykb.qa.text import evidence_key
 
 
 def evidence_cited(answer: Answer, evidence: Sequence[str]) -> bool:

@@ -29,8 +29,8 @@ import jieba
 
 from policykb.errors import ConfigError
 from policykb.index.keywords import STOPWORDS
-from policykb.index.normalize import search_key
 from policykb.index.query_forms import QueryForms, default_lexicon
+from policykb.ingest.text import CJK_CHAR, search_key
 from policykb.qa.retrieval import TermStats
 from policykb.tomlfile import read_toml, string_list
 
@@ -241,7 +241,6 @@ class Question:
 
 # ------------------------------------------------------------------------------------------ analysis
 
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _SEPARATOR = " "
 
 
@@ -250,7 +249,7 @@ def _is_word(token: str) -> bool:
 
 
 def _abbreviation(word: str) -> re.Pattern[str] | None:
-    if 2 <= len(word) <= 4 and all(_CJK.match(ch) for ch in word):
+    if 2 <= len(word) <= 4 and all(CJK_CHAR.match(ch) for ch in word):
         return re.compile(".{0,2}".join(map(re.escape, word)))
     return None
 
@@ -292,7 +291,7 @@ def _synonyms(word: str, zh: str, lex: AnswerLexicon) -> tuple[str, ...]:
 
 
 def _concept(word: str, alternatives: tuple[str, ...], optional: bool, stats: TermStats) -> Concept:
-    optional = optional or (len(word) == 1 and bool(_CJK.match(word)))
+    optional = optional or (len(word) == 1 and bool(CJK_CHAR.match(word)))
     weight = stats.idf(word) if stats.n_docs else 1.0
     if optional:
         weight = min(weight, OPTIONAL_WEIGHT)

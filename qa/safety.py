@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from policykb.index.normalize import search_key
+from policykb.ingest.text import search_key
 
 _PATTERNS = [
     # Chinese: ignore / forget + (the previous / above / all) + instructions / prompt / rules

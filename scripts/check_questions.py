@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from policykb.qa.text import evidence_key
+from policykb.ingest.text import evidence_key
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC_DIRS = (ROOT / "corpus", ROOT / "tests/data/external", ROOT / "tests/data/external2")

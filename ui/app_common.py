@@ -17,7 +17,7 @@ import streamlit as st
 
 from policykb.config import Settings
 from policykb.index.store import KnowledgeBase
-from policykb.ingest.chinese import to_simplified
+from policykb.ingest.text import match_key
 
 PAGES = ("问答 Ask", "检索 Search", "文档 Documents", "摘录 Basket", "添加通知 Add a notice")
 ASK, SEARCH, DOCUMENTS, BASKET, UPLOAD = PAGES
@@ -76,11 +76,11 @@ def highlight(text: str, terms: list[str]) -> str:
     """``text`` HTML-escaped with ``terms`` wrapped in <mark>; matching ignores Traditional/Simplified
     and case. Spans are found on the raw text and each piece is escaped on its own, so no notice
     character can ever open a tag."""
-    key = to_simplified(text).lower()
+    key = match_key(text)
     if len(key) != len(text):  # a phrase conversion changed the length: match on the text as is
         key = text.lower()
     spans: list[tuple[int, int]] = []
-    for term in sorted({to_simplified(t).lower() for t in terms if t.strip()}, key=len, reverse=True):
+    for term in sorted({match_key(t) for t in terms if t.strip()}, key=len, reverse=True):
         start = key.find(term)
         while start >= 0:
             end = start + len(term)
@@ -98,8 +98,8 @@ def highlight(text: str, terms: list[str]) -> str:
 
 
 def matched_terms(text: str, terms: list[str]) -> list[str]:
-    key = to_simplified(text).lower()
-    return [t for t in dict.fromkeys(terms) if t.strip() and to_simplified(t).lower() in key]
+    key = match_key(text)
+    return [t for t in dict.fromkeys(terms) if t.strip() and match_key(t) in key]
 
 
 def clause_heading(c: dict[str, Any], n: int | None = None) -> str:

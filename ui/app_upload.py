@@ -19,13 +19,14 @@ from typing import Protocol
 import streamlit as st
 
 from policykb.index.store import KnowledgeBase
+from policykb.ingest.text import CJK_UNIFIED
 from policykb.ui.app_common import settings
 from policykb.ui.ingesting import waiting_message
 
 TYPES = ("txt", "md", "pdf", "docx", "html", "htm")
 MAX_BYTES = 20 * 1024 * 1024
 MAX_FILES = 50
-_UNSAFE = re.compile(r"[^\w\u4e00-\u9fff-]+")
+_UNSAFE = re.compile(rf"[^\w{CJK_UNIFIED}-]+")
 
 
 class Upload(Protocol):

@@ -1,11 +1,12 @@
 """Hybrid search over the hand-made knowledge base: ranking, references, filters, modes."""
 
 import pytest
-from kbdata import TW_META, by_label, fill, make_doc
+from kbdata import PIPELINE, TW_META, by_label, fill, make_doc
 
 from policykb.index.filters import Filters
 from policykb.index.llama import PolicyRetriever
 from policykb.index.store import KnowledgeBase
+from policykb.ingest.pipeline import ingest_text
 
 
 def first(kb, query, **kw):
@@ -82,6 +83,18 @@ def test_reference_to_a_law_not_in_the_index_is_not_a_reference_hit(kb):
 ])
 def test_normalised_forms_match_in_bm25(kb, query, doc_id, label):
     assert first(kb, query, mode="bm25").clause == by_label(kb, doc_id, label)
+
+
+@pytest.mark.parametrize("mode", ["bm25", "hybrid"])
+def test_a_radical_in_a_notice_is_quoted_and_found_as_the_ordinary_character(kb, mode):
+    # A PDF text layer wrote 人民 as Kangxi ⼈ U+2F08 and supplement ⺠ U+2EA0; NFKC folds only the first.
+    r = ingest_text("第一条 为⼈⺠服务，⻓期有效。", source_path="radicals.txt", doc_id="radicals")
+    with kb.writer() as w:
+        w.upsert(r.document, r.clauses, PIPELINE)
+    [clause] = kb.clauses("radicals")
+    assert clause.text == "为人民服务，长期有效。"
+    assert clause.original == "为⼈⺠服务，⻓期有效。"  # as written
+    assert first(kb, "人民", mode=mode, filters=Filters(doc_id="radicals")).clause == clause
 
 
 def test_traditional_query_finds_simplified_text(kb):

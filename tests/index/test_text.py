@@ -5,9 +5,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from policykb.index.keywords import tokenize
-from policykb.index.normalize import search_key
 from policykb.index.references import Reference, label_key, parse_references, title_key
 from policykb.ingest.numbering import cn_to_int, int_to_cn
+from policykb.ingest.text import search_key
 
 
 @pytest.mark.parametrize("raw, key", [

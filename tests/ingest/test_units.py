@@ -10,13 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from policykb.index.references import label_key
-from policykb.ingest.clean import clean, default_rules, mojibake_spans, to_simplified
+from policykb.ingest.clean import clean, default_rules, mojibake_spans
 from policykb.ingest.layout import build_units, join_wrapped, to_lines
 from policykb.ingest.markers import Marker, inline_markers, line_marker
 from policykb.ingest.mtext import MText
 from policykb.ingest.numbering import cn_to_int, int_to_cn
 from policykb.ingest.pipeline import ingest_text
-from policykb.ingest.split import display_text, split_long
+from policykb.ingest.split import split_long
+from policykb.ingest.text import display_text, to_simplified
 
 
 def units_of(text: str, title: str | None = None):

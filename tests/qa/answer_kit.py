@@ -12,9 +12,9 @@ import pytest
 
 from policykb.config import Settings
 from policykb.index.embed import FakeEmbedder
-from policykb.index.normalize import to_simplified
 from policykb.index.store import KnowledgeBase
 from policykb.ingest.record import Clause, Document, Metadata, Source
+from policykb.ingest.text import to_simplified
 from policykb.qa.abstain import Rule
 
 TODAY = date(2024, 1, 1)

@@ -12,10 +12,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from answer_kit import INJECTION, RULE, TODAY, clause_of, fake_home, kb  # noqa: F401
 
+from policykb.ingest.text import comparison_key, split_sentences
 from policykb.qa.answer import NO_CLAUSE, answer
 from policykb.qa.citations import validity_note
 from policykb.qa.metrics import answer_metrics, evidence_cited, faithful_sentences
-from policykb.qa.text import comparison_key, split_sentences
 
 FEE = "腾讯微视平台对本次活动不收取费用，企业在第三方平台产生的费用按第三方平台规定执行。"
 SZ_NOTE = "时效性通知，有效期 2020-03-01 至 2020-06-30（已结束）"
