@@ -62,8 +62,9 @@ def one_browser_run(env: dict, browser) -> tuple[float, float, float]:
 
 def in_process_run(env: dict) -> tuple[float, float, float, float]:
     t0 = time.perf_counter()
-    out = subprocess.run([sys.executable, "-c", IN_PROCESS], env=env, cwd=ROOT, check=True,
-                         capture_output=True, text=True).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-c", IN_PROCESS], env=env, cwd=ROOT, check=True, capture_output=True, text=True
+    ).stdout.split()
     total = time.perf_counter() - t0
     imports, load, ask = map(float, out[-3:])
     return imports, load, ask, total
@@ -80,7 +81,9 @@ def main() -> None:
         env["POLICYKB_HOME"] = str(args.home)
     else:
         env["POLICYKB_HOME"] = tempfile.mkdtemp(prefix="policykb-bench-")
-        print(f"building a knowledge base from corpus/ in {env['POLICYKB_HOME']} (not timed)", file=sys.stderr)
+        print(
+            f"building a knowledge base from corpus/ in {env['POLICYKB_HOME']} (not timed)", file=sys.stderr
+        )
         subprocess.run([str(POLICYKB), "ingest"], env=env, cwd=ROOT, check=True, capture_output=True)
 
     print(f"\nin one process (python start → imports → KnowledgeBase.open+warm → answer({QUESTION!r}))")
@@ -100,7 +103,9 @@ def main() -> None:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         for i in range(1, args.runs + 1):
             health, page, first = one_browser_run(env, browser)
-            print(f"{i:>3}  {health:>9.2f}  {page:>10.2f}  {first:>12.2f}  {'yes' if first <= 5 else 'no':>5}")
+            print(
+                f"{i:>3}  {health:>9.2f}  {page:>10.2f}  {first:>12.2f}  {'yes' if first <= 5 else 'no':>5}"
+            )
         browser.close()
 
 

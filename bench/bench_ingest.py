@@ -26,12 +26,22 @@ from policykb.ingest.pipeline import ingest_file
 
 REPO = Path(__file__).resolve().parent.parent
 SOURCES = sorted((REPO / "corpus").glob("*.txt")) + sorted(
-    p for p in (REPO / "tests" / "data" / "external").glob("*.md") if p.name != "SOURCES.md")  # 4 seeds, 14 laws
+    p for p in (REPO / "tests" / "data" / "external").glob("*.md") if p.name != "SOURCES.md"
+)  # 4 seeds, 14 laws
 # Which stage each function that ``pipeline._ingest`` / ``ingest_file`` calls belongs to. The functions are
 # wrapped in the pipeline module itself, so the timed run is the real ``ingest_file``, whatever its order.
-STAGE_OF = {"load": "load", "clean": "clean", "to_lines": "layout+outline", "drop_toc": "layout+outline",
-            "build_units": "layout+outline", "build_outline": "layout+outline", "guess": "metadata",
-            "metadata_from": "metadata", "to_clauses": "split/convert", "display_text": "split/convert"}
+STAGE_OF = {
+    "load": "load",
+    "clean": "clean",
+    "to_lines": "layout+outline",
+    "drop_toc": "layout+outline",
+    "build_units": "layout+outline",
+    "build_outline": "layout+outline",
+    "guess": "metadata",
+    "metadata_from": "metadata",
+    "to_clauses": "split/convert",
+    "display_text": "split/convert",
+}
 STAGES = ("load", "clean", "layout+outline", "metadata", "split/convert")
 
 
@@ -68,6 +78,7 @@ def stage_timers(times: dict[str, float]) -> Iterator[None]:
             finally:
                 times[stage] += time.perf_counter() - started
                 depth[0] -= 1
+
         return wrapper
 
     for name, fn in originals.items():
@@ -82,13 +93,15 @@ def stage_timers(times: dict[str, float]) -> Iterator[None]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--mb", type=float, default=5.0, help="minimum MB of text (default 5)")
-    parser.add_argument("--rounds", type=int, default=3, help="timed rounds; the best is reported (default 3)")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="timed rounds; the best is reported (default 3)"
+    )
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="policykb-bench-") as tmp:
         files, n_bytes = prepare(Path(tmp), args.mb)
         mb = n_bytes / 1e6
-        for f in files[:len(SOURCES)]:  # warm up: OpenCC, jieba's dictionary, regexes, the OS page cache
+        for f in files[: len(SOURCES)]:  # warm up: OpenCC, jieba's dictionary, regexes, the OS page cache
             ingest_file(f)
 
         best: dict[str, float] = {}
@@ -103,15 +116,17 @@ def main(argv: list[str] | None = None) -> int:
                 best = times
 
         tracemalloc.start()
-        for f in files[:len(SOURCES)]:
+        for f in files[: len(SOURCES)]:
             ingest_file(f)
         _, traced_peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
 
     total = best["total"]
     best["other"] = total - sum(best[stage] for stage in STAGES)  # hashing, records, warnings
-    print(f"ingest benchmark: {len(files)} files ({len(SOURCES)} sources x {len(files) // len(SOURCES)}), "
-          f"{mb:.2f} MB of text, {n_clauses} clauses; best of {args.rounds} rounds")
+    print(
+        f"ingest benchmark: {len(files)} files ({len(SOURCES)} sources x {len(files) // len(SOURCES)}), "
+        f"{mb:.2f} MB of text, {n_clauses} clauses; best of {args.rounds} rounds"
+    )
     print()
     print(f"{'stage':<16} {'seconds':>9} {'MB/s':>9} {'share':>7}")
     print(f"{'-' * 16} {'-' * 9} {'-' * 9} {'-' * 7}")
@@ -122,8 +137,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'ingest_file':<16} {total:>9.3f} {mb / total:>9.2f} {1:>6.1%}")
     print()
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-    print(f"peak memory: {rss_mb:.0f} MB resident (whole process); "
-          f"{traced_peak / 1e6:.1f} MB traced by tracemalloc while ingesting one copy of the {len(SOURCES)} sources")
+    print(
+        f"peak memory: {rss_mb:.0f} MB resident (whole process); "
+        f"{traced_peak / 1e6:.1f} MB traced by tracemalloc while ingesting one copy of the {len(SOURCES)} sources"
+    )
     return 0
 
 

@@ -42,14 +42,28 @@ REGIONS = ("北京市", "上海市", "广东省", "浙江省", "江苏省", "四
 
 # -- helpers --------------------------------------------------------------------------------------
 
+
 def machine() -> dict:
-    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
-                if ln.startswith("model name")), platform.processor() or "unknown")
-    mem_kb = next(int(ln.split()[1]) for ln in Path("/proc/meminfo").read_text().splitlines()
-                  if ln.startswith("MemTotal"))
-    return {"cpu": cpu, "cores": os.cpu_count(), "ram_gb": round(mem_kb / 2**20, 1),
-            "python": platform.python_version(),
-            "load": [round(x, 1) for x in os.getloadavg()]}
+    cpu = next(
+        (
+            ln.split(":", 1)[1].strip()
+            for ln in Path("/proc/cpuinfo").read_text().splitlines()
+            if ln.startswith("model name")
+        ),
+        platform.processor() or "unknown",
+    )
+    mem_kb = next(
+        int(ln.split()[1])
+        for ln in Path("/proc/meminfo").read_text().splitlines()
+        if ln.startswith("MemTotal")
+    )
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "ram_gb": round(mem_kb / 2**20, 1),
+        "python": platform.python_version(),
+        "load": [round(x, 1) for x in os.getloadavg()],
+    }
 
 
 def peak_rss_mb() -> float:
@@ -88,26 +102,27 @@ def embed_rates(inner, texts: list[str]) -> tuple[dict, float, float, float]:
     clauses/s bucketed on the transformers (torch) backend, for comparison with ONNX Runtime)."""
     from policykb.index.models import BareTransformerModel
 
-    inner.encode(texts[:inner.batch_size])  # warm-up, so neither timing pays for the first batch
+    inner.encode(texts[: inner.batch_size])  # warm-up, so neither timing pays for the first batch
     t = time.perf_counter()
     vectors = dict(zip(texts, inner.encode(texts)))
     bucketed = len(texts) / (time.perf_counter() - t)
     size = inner.batch_size
     t = time.perf_counter()
     for i in range(0, len(texts), size):
-        inner.model.encode(texts[i:i + size])
+        inner.model.encode(texts[i : i + size])
     unbucketed = len(texts) / (time.perf_counter() - t)
     torch_model = BareTransformerModel(inner.path)
     ordered = sorted(texts, key=len)
     torch_model.encode(ordered[:size])
     t = time.perf_counter()
     for i in range(0, len(ordered), size):
-        torch_model.encode(ordered[i:i + size])
+        torch_model.encode(ordered[i : i + size])
     torch_rate = len(texts) / (time.perf_counter() - t)
     return vectors, round(bucketed, 1), round(unbucketed, 1), round(torch_rate, 1)
 
 
 # -- corpora --------------------------------------------------------------------------------------
+
 
 def ingest_folder(folder: Path, names: tuple[str, ...] = ()) -> list:
     """(Document, clauses) for the notices in ``folder`` (with its manifest), as ``policykb ingest`` does."""
@@ -129,10 +144,22 @@ def _replica(doc, clauses, r: int):
     meta = replace(doc.metadata, region=REGIONS[r % len(REGIONS)], date=f"{year}-{1 + r % 12:02d}-01")
     fields = ("issuer", "region", "platform", "date", "doc_type")
     clause_meta = Metadata(**{f: getattr(meta, f) for f in fields})
-    new = [Clause.create(doc_id=doc_id, title=title, label=c.label, section_path=c.section_path, text=c.text,
-                         original=c.original, source=c.source, metadata=clause_meta, seq=c.seq, part=c.part,
-                         occurrence=i)
-           for i, c in enumerate(clauses)]
+    new = [
+        Clause.create(
+            doc_id=doc_id,
+            title=title,
+            label=c.label,
+            section_path=c.section_path,
+            text=c.text,
+            original=c.original,
+            source=c.source,
+            metadata=clause_meta,
+            seq=c.seq,
+            part=c.part,
+            occurrence=i,
+        )
+        for i, c in enumerate(clauses)
+    ]
     return replace(doc, doc_id=doc_id, title=title, metadata=meta, n_clauses=len(new)), new
 
 
@@ -150,6 +177,7 @@ def replicate(docs: list, target: int) -> list:
 
 
 # -- child processes ------------------------------------------------------------------------------
+
 
 def _settings(home: Path):
     from policykb.config import DEFAULT_MODEL_DIR, Settings
@@ -184,12 +212,21 @@ def child_build(home: Path, scenario: str, target: int) -> dict:
             w.upsert(doc, clauses, PIPELINE_VERSION)
     build_s = time.perf_counter() - t
     n = sum(len(cs) for _, cs in docs)
-    return {"clauses": n, "documents": len(docs), "unique_texts": len(texts), "ingest_s": round(ingest_s, 2),
-            "embed_bucketed": bucketed, "embed_unbucketed": unbucketed, "embed_torch": torch_rate,
-            "backend": type(inner.model).__name__,
-            "embed_unique_s": round(len(texts) / bucketed, 1), "embed_all_projected_s": round(n / bucketed),
-            "build_s": round(build_s, 2), "size_mb": round(dir_size(home) / 2**20, 1),
-            "peak_rss_mb": peak_rss_mb()}
+    return {
+        "clauses": n,
+        "documents": len(docs),
+        "unique_texts": len(texts),
+        "ingest_s": round(ingest_s, 2),
+        "embed_bucketed": bucketed,
+        "embed_unbucketed": unbucketed,
+        "embed_torch": torch_rate,
+        "backend": type(inner.model).__name__,
+        "embed_unique_s": round(len(texts) / bucketed, 1),
+        "embed_all_projected_s": round(n / bucketed),
+        "build_s": round(build_s, 2),
+        "size_mb": round(dir_size(home) / 2**20, 1),
+        "peak_rss_mb": peak_rss_mb(),
+    }
 
 
 def _original_text(c) -> str:
@@ -214,8 +251,12 @@ def child_query(home: Path, repeats: int) -> dict:
     open_s = time.perf_counter() - t
     queries = [q.q for q in load_questions(QUESTIONS)]
     out = {"open_s": round(open_s, 2), "queries": len(queries) * repeats}
-    runs = (("hybrid", "hybrid", False), ("bm25", "bm25", False), ("dense", "dense", False),
-            ("hybrid_cached", "hybrid", True))
+    runs = (
+        ("hybrid", "hybrid", False),
+        ("bm25", "bm25", False),
+        ("dense", "dense", False),
+        ("hybrid_cached", "hybrid", True),
+    )
     for label, mode, cached in runs:
         emb.cache_queries = cached
         for q in queries:  # warm-up: jieba, the query vocabulary, the query cache when it is on
@@ -247,6 +288,7 @@ def run_scenario(scenario: str, target: int, repeats: int) -> dict:
 
 # -- output ---------------------------------------------------------------------------------------
 
+
 def rows(results: dict[str, dict]) -> list[tuple[str, list[str]]]:
     def each(f):
         return [f(r["build"], r["query"]) for r in results.values()]
@@ -263,15 +305,21 @@ def rows(results: dict[str, dict]) -> list[tuple[str, list[str]]]:
         ("index build (vectors given)", each(lambda b, q: f"{b['build_s']:.2f} s")),
         ("index size on disk", each(lambda b, q: f"{b['size_mb']:.1f} MB")),
         ("open (load + verify)", each(lambda b, q: f"{q['open_s']:.2f} s")),
-        *[(f"{name} p50 / p95", each(lambda b, q, k=key: f"{q[k][0]:.1f} / {q[k][1]:.1f} ms"))
-          for name, key in LATENCY_ROWS],
+        *[
+            (f"{name} p50 / p95", each(lambda b, q, k=key: f"{q[k][0]:.1f} / {q[k][1]:.1f} ms"))
+            for name, key in LATENCY_ROWS
+        ],
         ("peak RSS, build process", each(lambda b, q: f"{b['peak_rss_mb']:,.0f} MB")),
         ("peak RSS, query process", each(lambda b, q: f"{q['peak_rss_mb']:,.0f} MB")),
     ]
 
 
-LATENCY_ROWS = (("query hybrid", "hybrid"), ("query bm25 only", "bm25"), ("query dense only", "dense"),
-                ("query hybrid, vector cached", "hybrid_cached"))
+LATENCY_ROWS = (
+    ("query hybrid", "hybrid"),
+    ("query bm25 only", "bm25"),
+    ("query dense only", "dense"),
+    ("query hybrid, vector cached", "hybrid_cached"),
+)
 
 
 def _duration(seconds: float) -> str:
@@ -287,16 +335,20 @@ def format_table(results: dict[str, dict], markdown: bool = False) -> str:
     w0 = max(len(name) for name, _ in body)
     widths = [max(len(h), *(len(cells[i]) for _, cells in body)) for i, h in enumerate(heads[1:])]
     lines = [f"{'':<{w0}}  " + "  ".join(f"{h:>{w}}" for h, w in zip(heads[1:], widths))]
-    return "\n".join(lines + [f"{name:<{w0}}  " + "  ".join(f"{c:>{w}}" for c, w in zip(cells, widths))
-                              for name, cells in body])
+    return "\n".join(
+        lines
+        + [f"{name:<{w0}}  " + "  ".join(f"{c:>{w}}" for c, w in zip(cells, widths)) for name, cells in body]
+    )
 
 
 def describe(m: dict) -> str:
     start, end = (" / ".join(map(str, m.get(k, ()))) for k in ("load", "load_end"))
-    return (f"machine: {m['cpu']}, {m['cores']} cores, "
-            f"{m['ram_gb']} GB RAM; Python {m['python']}; model m3e-small on CPU; "
-            f"load average at start {start}, at end {end} (1/5/15 min; above {m['cores']} means other work "
-            f"shared the CPU)")
+    return (
+        f"machine: {m['cpu']}, {m['cores']} cores, "
+        f"{m['ram_gb']} GB RAM; Python {m['python']}; model m3e-small on CPU; "
+        f"load average at start {start}, at end {end} (1/5/15 min; above {m['cores']} means other work "
+        f"shared the CPU)"
+    )
 
 
 BEGIN, END = "<!-- bench_search.py: begin -->", "<!-- bench_search.py: end -->"
@@ -305,12 +357,14 @@ BEGIN, END = "<!-- bench_search.py: begin -->", "<!-- bench_search.py: end -->"
 def write_markdown(path: Path, m: dict, results: dict[str, dict], repeats: int) -> None:
     """Replace the measured block of ``path`` (between the BEGIN/END markers), keeping any notes around it."""
     method = __doc__.split("\n\n", 2)[2].strip()
-    block = (f"{BEGIN}\nMeasured with `bench/bench_search.py` (repeats = {repeats}) on "
-             f"{time.strftime('%Y-%m-%d')}.\n\n{describe(m)}\n\n{format_table(results, markdown=True)}\n\n"
-             f"### Method\n\n{method}\n{END}")
+    block = (
+        f"{BEGIN}\nMeasured with `bench/bench_search.py` (repeats = {repeats}) on "
+        f"{time.strftime('%Y-%m-%d')}.\n\n{describe(m)}\n\n{format_table(results, markdown=True)}\n\n"
+        f"### Method\n\n{method}\n{END}"
+    )
     old = path.read_text(encoding="utf-8") if path.is_file() else ""
     if BEGIN in old and END in old:
-        text = old[:old.index(BEGIN)] + block + old[old.index(END) + len(END):]
+        text = old[: old.index(BEGIN)] + block + old[old.index(END) + len(END) :]
     else:
         text = f"# Benchmarks\n\n{block}\n"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -320,8 +374,11 @@ def write_markdown(path: Path, m: dict, results: dict[str, dict], repeats: int) 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] in ("_build", "_query"):  # child process: one JSON line on stdout
-        result = child_build(Path(argv[1]), argv[2], int(argv[3])) if argv[0] == "_build" \
+        result = (
+            child_build(Path(argv[1]), argv[2], int(argv[3]))
+            if argv[0] == "_build"
             else child_query(Path(argv[1]), int(argv[2]))
+        )
         print(json.dumps(result))
         return 0
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -62,8 +62,10 @@ def score(kb, questions) -> dict[str, tuple[float, float, int]]:
         r = next((h.rank for h in hits if is_hit(h.clause.text, q.evidence_keys)), None)
         ranks["all"].append(r)
         ranks.setdefault(q.lang, []).append(r)
-    return {k: (sum(x == 1 for x in v) / len(v), sum(x is not None for x in v) / len(v), len(v))
-            for k, v in ranks.items()}
+    return {
+        k: (sum(x == 1 for x in v) / len(v), sum(x is not None for x in v) / len(v), len(v))
+        for k, v in ranks.items()
+    }
 
 
 def main() -> None:

@@ -61,8 +61,12 @@ def load_texts(patterns: list[str] | None) -> tuple[str, list[str]]:
     files = sorted({f for p in patterns for f in glob.glob(p)})
     if not files:
         sys.exit(f"no text files match {patterns}; pass --texts GLOB")
-    texts = [line for f in files
-             for line in clean(Path(f).read_text(encoding="utf-8")).splitlines() if line.strip()]
+    texts = [
+        line
+        for f in files
+        for line in clean(Path(f).read_text(encoding="utf-8")).splitlines()
+        if line.strip()
+    ]
     return f"{len(files)} files", texts
 
 
@@ -120,8 +124,10 @@ def timings(questions: list[dict], vocab: Vocabulary, texts: list[str], syntheti
         big = Vocabulary.from_texts(fake)
         dt = time.perf_counter() - t
         n_chars = sum(map(len, fake))
-        print(f"  Vocabulary.from_texts: {synthetic} synthetic clauses ({n_chars / 1e6:.1f}M chars, "
-              f"recombined corpus sentences, so repetitive) → {len(big)} words in {dt:.1f} s")
+        print(
+            f"  Vocabulary.from_texts: {synthetic} synthetic clauses ({n_chars / 1e6:.1f}M chars, "
+            f"recombined corpus sentences, so repetitive) → {len(big)} words in {dt:.1f} s"
+        )
         tokens = [jieba.lcut(s) for s in fake[:20000]]
         t = time.perf_counter()
         Vocabulary.from_tokens(tokens * (synthetic // 20000 or 1))
@@ -132,8 +138,13 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--questions", type=Path, help=f"JSONL question file (default {DEFAULT_QUESTIONS})")
     ap.add_argument("--texts", nargs="*", help="globs of corpus text files (default corpus/, else the seeds)")
-    ap.add_argument("--synthetic", type=int, default=0, metavar="N",
-                    help="also time a Vocabulary of N synthetic clauses (e.g. 100000)")
+    ap.add_argument(
+        "--synthetic",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also time a Vocabulary of N synthetic clauses (e.g. 100000)",
+    )
     args = ap.parse_args(argv)
     jieba.setLogLevel(60)
     qpath, questions = load_questions(args.questions)
@@ -142,8 +153,10 @@ def main(argv: list[str] | None = None) -> int:
     vocab = Vocabulary.from_texts(texts)
     build = time.perf_counter() - t
     default_lexicon()
-    print(f"questions: {qpath}\ncorpus: {what}, {len(texts)} lines → Vocabulary of {len(vocab)} words "
-          f"in {build:.2f} s (jieba start-up included)")
+    print(
+        f"questions: {qpath}\ncorpus: {what}, {len(texts)} lines → Vocabulary of {len(vocab)} words "
+        f"in {build:.2f} s (jieba start-up included)"
+    )
     contribution_table(questions, vocab)
     timings(questions, vocab, texts, args.synthetic)
     return 0

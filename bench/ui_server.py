@@ -20,8 +20,15 @@ from typing import Any
 ROOT = Path(__file__).parents[1]
 POLICYKB = Path(sys.executable).with_name("policykb")
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def free_port() -> int:
@@ -34,8 +41,13 @@ def free_port() -> int:
 def start_ui(port: int, env: dict[str, str], **popen: Any) -> subprocess.Popen[bytes]:
     """`policykb ui --headless --port PORT` from the checkout, in a session of its own for `stop`;
     `popen` is passed on (stdout, stderr)."""
-    return subprocess.Popen([str(POLICYKB), "ui", "--headless", "--port", str(port)], env=env, cwd=ROOT,
-                            start_new_session=True, **popen)
+    return subprocess.Popen(
+        [str(POLICYKB), "ui", "--headless", "--port", str(port)],
+        env=env,
+        cwd=ROOT,
+        start_new_session=True,
+        **popen,
+    )
 
 
 def healthy(url: str, timeout: float = 1) -> bool:

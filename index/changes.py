@@ -32,9 +32,12 @@ class Changes:
         def brief(c: Clause) -> dict[str, object]:
             return {"label": c.label, "section_path": list(c.section_path), "text": c.text}
 
-        return {"added": [brief(c) for c in self.added], "removed": [brief(c) for c in self.removed],
-                "changed": [{"old": brief(a), "new": brief(b)} for a, b in self.changed],
-                "unchanged": self.unchanged}
+        return {
+            "added": [brief(c) for c in self.added],
+            "removed": [brief(c) for c in self.removed],
+            "changed": [{"old": brief(a), "new": brief(b)} for a, b in self.changed],
+            "unchanged": self.unchanged,
+        }
 
 
 def _place(c: Clause) -> tuple[object, ...]:

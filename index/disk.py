@@ -55,6 +55,7 @@ def incomplete(path: Path, problem: str) -> IndexIncompleteError:
 
 # --- writing -------------------------------------------------------------------------------------------
 
+
 def fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
@@ -90,7 +91,7 @@ def write_bytes(path: Path, data: bytes) -> None:
         half = len(data) // 2
         written = 0
         while view:
-            n = os.write(fd, view[:min(_CHUNK, max(half - written, 1)) if written < half else _CHUNK])
+            n = os.write(fd, view[: min(_CHUNK, max(half - written, 1)) if written < half else _CHUNK])
             view = view[n:]
             written += n
             if written >= half and written - n < half:
@@ -148,6 +149,7 @@ def replace_text(path: Path, text: str) -> None:
 
 
 # --- reading and verifying -----------------------------------------------------------------------------
+
 
 def _listed(directory: Path, rel: str) -> Path:
     parts = PurePosixPath(rel).parts
@@ -215,6 +217,7 @@ def read_verified(directory: Path, manifest: dict[str, Any], rel: str) -> bytes:
 
 # --- generations ---------------------------------------------------------------------------------------
 
+
 def generations_dir(home: Path) -> Path:
     return home / GENERATIONS
 
@@ -270,8 +273,11 @@ def read_current(home: Path) -> int | None:
         return None
     text = lines[0].strip()
     if not text.isdigit():
-        log.warning("%s holds %r, not a generation number; looking for the newest complete generation",
-                    home / CURRENT, text[:40])
+        log.warning(
+            "%s holds %r, not a generation number; looking for the newest complete generation",
+            home / CURRENT,
+            text[:40],
+        )
         return None
     return int(text)
 
@@ -339,9 +345,11 @@ def clean_stale(home: Path) -> list[Path]:
 
 # --- the writer lock -----------------------------------------------------------------------------------
 
+
 @contextmanager
-def exclusive_lock(home: Path, wait: float = LOCK_WAIT_SECONDS,
-                   on_wait: Callable[[float], object] | None = None) -> Iterator[None]:
+def exclusive_lock(
+    home: Path, wait: float = LOCK_WAIT_SECONDS, on_wait: Callable[[float], object] | None = None
+) -> Iterator[None]:
     """Hold ``HOME/lock`` exclusively, waiting for another writer up to ``wait`` seconds (then
     ``LockBusyError``); ``on_wait(seconds waited so far)`` is called when the wait starts and every
     ``PROGRESS_EVERY`` seconds after, so a person sees why nothing happens."""
@@ -357,9 +365,11 @@ def exclusive_lock(home: Path, wait: float = LOCK_WAIT_SECONDS,
             except BlockingIOError:
                 waited = time.monotonic() - start
                 if waited >= wait:
-                    raise LockBusyError(f"another process is still writing to the knowledge base at {home} "
-                                        f"after {waited:.0f} s; nothing was changed, try again when it is "
-                                        f"done (or raise writer_wait_seconds)") from None
+                    raise LockBusyError(
+                        f"another process is still writing to the knowledge base at {home} "
+                        f"after {waited:.0f} s; nothing was changed, try again when it is "
+                        f"done (or raise writer_wait_seconds)"
+                    ) from None
                 if on_wait is not None and (told is None or waited - told >= PROGRESS_EVERY):
                     on_wait(waited)
                     told = waited

@@ -91,7 +91,7 @@ class FakeEmbedder:
     def _vector(self, text: str) -> np.ndarray:
         key = search_key(text)
         v = np.zeros(self.dim, dtype=np.float32)
-        grams = list(key) + [key[i:i + 2] for i in range(len(key) - 1)]
+        grams = list(key) + [key[i : i + 2] for i in range(len(key) - 1)]
         for g in grams:
             if g.isspace():
                 continue
@@ -123,8 +123,9 @@ class SentenceTransformerEmbedder:
     def __init__(self, path: str | Path, batch_size: int = 32):
         path = Path(path)
         if not path.is_dir():
-            raise ConfigError(f"embedding model not found at {path}; run scripts/setup.sh "
-                              "or set POLICYKB_EMBEDDING_MODEL")
+            raise ConfigError(
+                f"embedding model not found at {path}; run scripts/setup.sh or set POLICYKB_EMBEDDING_MODEL"
+            )
         # Weights are never downloaded at run time: a missing file must fail, not fetch.
         os.environ["HF_HUB_OFFLINE"] = "1"
         os.environ["TRANSFORMERS_OFFLINE"] = "1"
@@ -147,7 +148,7 @@ class SentenceTransformerEmbedder:
         self._warn_truncation(texts)
         # Length-bucketed batches: neighbours in length pad to nearly the same size.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        batches = [order[i:i + self.batch_size] for i in range(0, len(order), self.batch_size)]
+        batches = [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
         if len(texts) > PROGRESS_MIN_TEXTS:
             from tqdm import tqdm
 
@@ -166,8 +167,13 @@ class SentenceTransformerEmbedder:
             return
         over = sum(n > window + 2 for n in self.model.count_tokens(long))
         if over:
-            log.warning("%d of %d texts exceed the %s window of %d tokens; their ends are not embedded",
-                        over, len(texts), self.name, window)
+            log.warning(
+                "%d of %d texts exceed the %s window of %d tokens; their ends are not embedded",
+                over,
+                len(texts),
+                self.name,
+                window,
+            )
 
 
 def embedder_name(settings: Settings) -> str:

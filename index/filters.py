@@ -72,8 +72,11 @@ class Filters:
         return all(getattr(self, f.name) in (None, ()) for f in fields(self))
 
     def describe(self) -> str:
-        return ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self)
-                         if getattr(self, f.name) not in (None, ()))
+        return ", ".join(
+            f"{f.name}={getattr(self, f.name)!r}"
+            for f in fields(self)
+            if getattr(self, f.name) not in (None, ())
+        )
 
 
 class FilterIndex:
@@ -85,7 +88,10 @@ class FilterIndex:
         self.vocab: dict[str, dict[str, int]] = {}
         for name in VALUE_FIELDS:
             vocab: dict[str, int] = {}
-            code_of: dict[str | None, int] = {None: -1, "": -1}  # raw value → code; values repeat per document
+            code_of: dict[str | None, int] = {
+                None: -1,
+                "": -1,
+            }  # raw value → code; values repeat per document
             for c in clauses:
                 value = c.doc_id if name == "doc_id" else getattr(c.metadata, name)
                 if value not in code_of:

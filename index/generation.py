@@ -38,8 +38,14 @@ from policykb.ingest.record import Clause, Document
 
 log = logging.getLogger(__name__)
 
-DOCUMENTS, CLAUSES, IDS, VECTORS, TOKENS, BM25 = ("documents.json", "clauses.jsonl", "ids.json",
-                                                  "vectors.faiss", "tokens.jsonl", "bm25")
+DOCUMENTS, CLAUSES, IDS, VECTORS, TOKENS, BM25 = (
+    "documents.json",
+    "clauses.jsonl",
+    "ids.json",
+    "vectors.faiss",
+    "tokens.jsonl",
+    "bm25",
+)
 VERSIONS = "versions.jsonl"
 REQUIRED = (DOCUMENTS, CLAUSES, IDS, VECTORS, TOKENS)
 T = TypeVar("T")
@@ -72,19 +78,43 @@ class Generation:
     versions: tuple[dict[str, Any], ...] = ()
 
     @classmethod
-    def build(cls, number: int | None, path: Path | None, manifest: dict[str, Any],
-              documents: dict[str, Document], pipeline: dict[str, str], clauses: list[Clause],
-              vectors: VectorStore | None, keywords: KeywordIndex, params: SearchParams,
-              versions: tuple[dict[str, Any], ...] = ()) -> Generation:
+    def build(
+        cls,
+        number: int | None,
+        path: Path | None,
+        manifest: dict[str, Any],
+        documents: dict[str, Document],
+        pipeline: dict[str, str],
+        clauses: list[Clause],
+        vectors: VectorStore | None,
+        keywords: KeywordIndex,
+        params: SearchParams,
+        versions: tuple[dict[str, Any], ...] = (),
+    ) -> Generation:
         titles = {doc_id: d.title for doc_id, d in documents.items()}
-        index = SearchIndex(clauses, titles, vectors, keywords, params,
-                            tokens=(lambda: read_tokens(path, manifest)) if path is not None else None)
+        index = SearchIndex(
+            clauses,
+            titles,
+            vectors,
+            keywords,
+            params,
+            tokens=(lambda: read_tokens(path, manifest)) if path is not None else None,
+        )
         doc_rows: dict[str, range] = {}
         for row, clause in enumerate(clauses):
             start = doc_rows[clause.doc_id].start if clause.doc_id in doc_rows else row
             doc_rows[clause.doc_id] = range(start, row + 1)
-        return cls(number, path, manifest, documents, pipeline, index,
-                   {c.clause_id: i for i, c in enumerate(clauses)}, doc_rows, tuple(versions))
+        return cls(
+            number,
+            path,
+            manifest,
+            documents,
+            pipeline,
+            index,
+            {c.clause_id: i for i, c in enumerate(clauses)},
+            doc_rows,
+            tuple(versions),
+        )
 
     @classmethod
     def empty(cls, params: SearchParams) -> Generation:
@@ -114,18 +144,32 @@ def read_tokens(path: Path, manifest: dict[str, Any]) -> Iterator[list[str]]:
         yield _parse(path / TOKENS, partial(json.loads, line))
 
 
-def write_generation(home: Path, number: int, *, documents: dict[str, Document], pipeline: dict[str, str],
-                     keep: int | None = None,
-                     clauses: list[Clause], tokens: list[list[str]], store: VectorStore,
-                     keywords: KeywordIndex, params: SearchParams, model: str, vector_store: str,
-                     versions: tuple[dict[str, Any], ...] = ()) -> Generation:
+def write_generation(
+    home: Path,
+    number: int,
+    *,
+    documents: dict[str, Document],
+    pipeline: dict[str, str],
+    keep: int | None = None,
+    clauses: list[Clause],
+    tokens: list[list[str]],
+    store: VectorStore,
+    keywords: KeywordIndex,
+    params: SearchParams,
+    model: str,
+    vector_store: str,
+    versions: tuple[dict[str, Any], ...] = (),
+) -> Generation:
     """Write, seal and publish generation ``number``; on any failure nothing is published."""
     temp = disk.new_temp_dir(home, number)
     try:
         docs = [{"document": d.to_dict(), "pipeline_version": pipeline[i]} for i, d in documents.items()]
         disk.write_text(temp / DOCUMENTS, json.dumps({"documents": docs}, ensure_ascii=False))
         disk.write_text(temp / CLAUSES, "".join(c.to_json() + "\n" for c in clauses))
-        ids = {"keys": [clause_key(c.clause_id) for c in clauses], "clause_ids": [c.clause_id for c in clauses]}
+        ids = {
+            "keys": [clause_key(c.clause_id) for c in clauses],
+            "clause_ids": [c.clause_id for c in clauses],
+        }
         disk.write_text(temp / IDS, json.dumps(ids, ensure_ascii=False))
         disk.write_text(temp / TOKENS, "".join(json.dumps(t, ensure_ascii=False) + "\n" for t in tokens))
         (temp / BM25).mkdir()
@@ -134,28 +178,40 @@ def write_generation(home: Path, number: int, *, documents: dict[str, Document],
         disk.fault_point("after:bm25")
         disk.write_bytes(temp / VECTORS, store.save())
         if versions:
-            disk.write_text(temp / VERSIONS, "".join(json.dumps(v, ensure_ascii=False) + "\n" for v in versions))
-        manifest = disk.seal(temp, {
-            "format": disk.FORMAT_VERSION,
-            "generation": number,
-            "created": datetime.now(UTC).isoformat(timespec="seconds"),
-            "model": {"name": model, "dim": store.dim},
-            "vector_store": vector_store,
-            "counts": {"documents": len(documents), "clauses": len(clauses), "vectors": store.count,
-                       **({"versions": len(versions)} if versions else {})},
-            "search_params": params.to_dict(),
-            "versions": library_versions(),
-        })
+            disk.write_text(
+                temp / VERSIONS, "".join(json.dumps(v, ensure_ascii=False) + "\n" for v in versions)
+            )
+        manifest = disk.seal(
+            temp,
+            {
+                "format": disk.FORMAT_VERSION,
+                "generation": number,
+                "created": datetime.now(UTC).isoformat(timespec="seconds"),
+                "model": {"name": model, "dim": store.dim},
+                "vector_store": vector_store,
+                "counts": {
+                    "documents": len(documents),
+                    "clauses": len(clauses),
+                    "vectors": store.count,
+                    **({"versions": len(versions)} if versions else {}),
+                },
+                "search_params": params.to_dict(),
+                "versions": library_versions(),
+            },
+        )
         path = disk.publish(home, temp, number, keep)
     except BaseException:
         shutil.rmtree(temp, ignore_errors=True)
         raise
-    return Generation.build(number, path, manifest, documents, pipeline, clauses, store, keywords, params,
-                            versions)
+    return Generation.build(
+        number, path, manifest, documents, pipeline, clauses, store, keywords, params, versions
+    )
 
 
 def _mismatch(path: Path, problem: str) -> IndexMismatchError:
-    return IndexMismatchError(f"knowledge base generation at {path} is inconsistent: {problem}; {disk.REBUILD}")
+    return IndexMismatchError(
+        f"knowledge base generation at {path} is inconsistent: {problem}; {disk.REBUILD}"
+    )
 
 
 def load_generation(home: Path, number: int, *, model: str, settings: Settings) -> Generation:
@@ -165,23 +221,32 @@ def load_generation(home: Path, number: int, *, model: str, settings: Settings) 
         raise disk.incomplete(path, "generation directory is missing")
     seal = disk.read_seals(home).get(number)
     if seal is None:
-        log.info("generation %d of %s has no seal in CURRENT (written before seals); its next save seals it",
-                 number, home)
+        log.info(
+            "generation %d of %s has no seal in CURRENT (written before seals); its next save seals it",
+            number,
+            home,
+        )
     manifest = disk.verify(path, defer=(VECTORS,), seal=seal)
     if manifest.get("format") != disk.FORMAT_VERSION:
-        raise IndexMismatchError(f"{path} was written in format {manifest.get('format')!r}, this policykb "
-                                 f"reads format {disk.FORMAT_VERSION}; {disk.REBUILD}")
+        raise IndexMismatchError(
+            f"{path} was written in format {manifest.get('format')!r}, this policykb "
+            f"reads format {disk.FORMAT_VERSION}; {disk.REBUILD}"
+        )
     missing = [name for name in REQUIRED if name not in manifest["files"]]
     if missing:
         raise disk.incomplete(path / disk.MANIFEST, f"does not list {', '.join(missing)}")
     built_with = manifest.get("model", {}).get("name")
     if built_with != model:
-        raise IndexMismatchError(f"knowledge base at {home} was built with embedding model {built_with!r} "
-                                 f"but the configured model is {model!r}; {disk.REBUILD}")
+        raise IndexMismatchError(
+            f"knowledge base at {home} was built with embedding model {built_with!r} "
+            f"but the configured model is {model!r}; {disk.REBUILD}"
+        )
     if manifest.get("vector_store") != settings.vector_store:
-        raise IndexMismatchError(f"knowledge base at {home} was built for vector store "
-                                 f"{manifest.get('vector_store')!r} but {settings.vector_store!r} is configured; "
-                                 f"{disk.REBUILD}")
+        raise IndexMismatchError(
+            f"knowledge base at {home} was built for vector store "
+            f"{manifest.get('vector_store')!r} but {settings.vector_store!r} is configured; "
+            f"{disk.REBUILD}"
+        )
     gen, ids = _read(path, number, manifest, vector_store_class(settings))
     _check_consistent(path, gen, ids)
     return gen
@@ -202,14 +267,24 @@ def _json(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def _read(path: Path, number: int, manifest: dict[str, Any], store_class: type[VectorStore]
-          ) -> tuple[Generation, dict[str, Any]]:
+def _read(
+    path: Path, number: int, manifest: dict[str, Any], store_class: type[VectorStore]
+) -> tuple[Generation, dict[str, Any]]:
     entries = _parse(path / DOCUMENTS, lambda: _json(path / DOCUMENTS)["documents"])
-    documents = _parse(path / DOCUMENTS, lambda: {e["document"]["doc_id"]: Document.from_dict(e["document"])
-                                                  for e in entries})
-    pipeline = _parse(path / DOCUMENTS, lambda: {e["document"]["doc_id"]: e["pipeline_version"] for e in entries})
-    clauses = _parse(path / CLAUSES, lambda: [Clause.from_dict(json.loads(line)) for line in
-                                              (path / CLAUSES).read_text(encoding="utf-8").splitlines()])
+    documents = _parse(
+        path / DOCUMENTS,
+        lambda: {e["document"]["doc_id"]: Document.from_dict(e["document"]) for e in entries},
+    )
+    pipeline = _parse(
+        path / DOCUMENTS, lambda: {e["document"]["doc_id"]: e["pipeline_version"] for e in entries}
+    )
+    clauses = _parse(
+        path / CLAUSES,
+        lambda: [
+            Clause.from_dict(json.loads(line))
+            for line in (path / CLAUSES).read_text(encoding="utf-8").splitlines()
+        ],
+    )
     ids = _parse(path / IDS, lambda: _json(path / IDS))
     _parse(path / IDS, lambda: (ids["keys"], ids["clause_ids"]))
     data = disk.read_verified(path, manifest, VECTORS)
@@ -219,23 +294,32 @@ def _read(path: Path, number: int, manifest: dict[str, Any], store_class: type[V
     versions: tuple[dict[str, Any], ...] = ()
     if VERSIONS in manifest["files"]:
         raw = disk.read_verified(path, manifest, VERSIONS)
-        versions = _parse(path / VERSIONS, lambda: tuple(json.loads(line) for line in raw.decode().splitlines()))
-    gen = Generation.build(number, path, manifest, documents, pipeline, clauses, store, keywords, params,
-                           versions)
+        versions = _parse(
+            path / VERSIONS, lambda: tuple(json.loads(line) for line in raw.decode().splitlines())
+        )
+    gen = Generation.build(
+        number, path, manifest, documents, pipeline, clauses, store, keywords, params, versions
+    )
     return gen, ids
 
 
 def _check_consistent(path: Path, gen: Generation, ids: dict[str, Any]) -> None:
     clauses, store, counts = gen.clauses, gen.index.vectors, gen.manifest.get("counts", {})
     assert store is not None  # a generation read from disk has its vector store
-    sizes = {"clauses.jsonl": len(clauses), "ids.json": len(ids["keys"]), "vectors.faiss": store.count,
-             "bm25": gen.index.keywords.doc_count}
+    sizes = {
+        "clauses.jsonl": len(clauses),
+        "ids.json": len(ids["keys"]),
+        "vectors.faiss": store.count,
+        "bm25": gen.index.keywords.doc_count,
+    }
     if len(set(sizes.values())) != 1 or counts.get("clauses") != len(clauses):
         found = ", ".join(f"{name} has {n}" for name, n in sizes.items())
         raise _mismatch(path, f"row counts differ ({found}; the manifest says {counts.get('clauses')})")
     if counts.get("documents") != len(gen.documents):
-        raise _mismatch(path, f"documents.json has {len(gen.documents)} documents, "
-                              f"the manifest says {counts.get('documents')}")
+        raise _mismatch(
+            path,
+            f"documents.json has {len(gen.documents)} documents, the manifest says {counts.get('documents')}",
+        )
     if store.dim != gen.dim:
         raise _mismatch(path, f"vectors.faiss has dimension {store.dim}, the manifest says {gen.dim}")
     if ids["clause_ids"] != [c.clause_id for c in clauses]:

@@ -29,22 +29,45 @@ from policykb.index.store import KnowledgeBase
 def hit_to_node(hit: Hit) -> NodeWithScore:
     c = hit.clause
     metadata = {
-        "doc_id": c.doc_id, "title": c.title, "label": c.label, "section_path": " > ".join(c.section_path),
-        "source_path": c.source.path, "start": c.source.start, "end": c.source.end, "page": c.source.page,
-        "issuer": c.metadata.issuer, "region": c.metadata.region, "platform": c.metadata.platform,
-        "date": c.metadata.date, "doc_type": c.metadata.doc_type, "seq": c.seq, "rank": hit.rank,
+        "doc_id": c.doc_id,
+        "title": c.title,
+        "label": c.label,
+        "section_path": " > ".join(c.section_path),
+        "source_path": c.source.path,
+        "start": c.source.start,
+        "end": c.source.end,
+        "page": c.source.page,
+        "issuer": c.metadata.issuer,
+        "region": c.metadata.region,
+        "platform": c.metadata.platform,
+        "date": c.metadata.date,
+        "doc_type": c.metadata.doc_type,
+        "seq": c.seq,
+        "rank": hit.rank,
         **{f"signal_{name}": value for name, value in hit.signals.items()},
     }
-    node = TextNode(id_=c.clause_id, text=c.text, metadata=metadata,
-                    excluded_embed_metadata_keys=list(metadata), excluded_llm_metadata_keys=["start", "end", "seq"])
+    node = TextNode(
+        id_=c.clause_id,
+        text=c.text,
+        metadata=metadata,
+        excluded_embed_metadata_keys=list(metadata),
+        excluded_llm_metadata_keys=["start", "end", "seq"],
+    )
     return NodeWithScore(node=node, score=hit.score)
 
 
 class PolicyRetriever(BaseRetriever):
     """Retrieve clauses with ``KnowledgeBase.search`` (hybrid by default) as LlamaIndex nodes."""
 
-    def __init__(self, kb: KnowledgeBase, *, k: int = 10, filters: Filters | None = None,
-                 mode: Mode = "hybrid", **kwargs: Any):
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        *,
+        k: int = 10,
+        filters: Filters | None = None,
+        mode: Mode = "hybrid",
+        **kwargs: Any,
+    ):
         self.kb, self.k, self.filters, self.mode = kb, k, filters, mode
         super().__init__(**kwargs)
 

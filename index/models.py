@@ -66,16 +66,22 @@ class OnnxModel:
         self.tokenizer.enable_padding(pad_id=self.tokenizer.token_to_id("[PAD]") or 0)
         options = ort.SessionOptions()
         options.log_severity_level = 3
-        self.session = ort.InferenceSession(str(path / ONNX_FILE), options, providers=["CPUExecutionProvider"])
+        self.session = ort.InferenceSession(
+            str(path / ONNX_FILE), options, providers=["CPUExecutionProvider"]
+        )
 
     def encode(self, texts: list[str], threads: int | None = None) -> np.ndarray:
         """``threads`` is ignored: ONNX Runtime keeps one thread pool per session."""
         if len(texts) > ONNX_BATCH:
-            return np.concatenate([self.encode(texts[i:i + ONNX_BATCH]) for i in range(0, len(texts), ONNX_BATCH)])
+            return np.concatenate(
+                [self.encode(texts[i : i + ONNX_BATCH]) for i in range(0, len(texts), ONNX_BATCH)]
+            )
         enc = self.tokenizer.encode_batch(texts)
-        feeds = {"input_ids": np.array([e.ids for e in enc], dtype=np.int64),
-                 "attention_mask": np.array([e.attention_mask for e in enc], dtype=np.int64),
-                 "token_type_ids": np.array([e.type_ids for e in enc], dtype=np.int64)}
+        feeds = {
+            "input_ids": np.array([e.ids for e in enc], dtype=np.int64),
+            "attention_mask": np.array([e.attention_mask for e in enc], dtype=np.int64),
+            "token_type_ids": np.array([e.type_ids for e in enc], dtype=np.int64),
+        }
         tokens = self.session.run(None, feeds)[0]
         return _mean_pool(tokens, feeds["attention_mask"]).astype(np.float32)
 
@@ -101,8 +107,9 @@ class BareTransformerModel:
     def encode(self, texts: list[str], threads: int | None = None) -> np.ndarray:
         import torch
 
-        enc = self.tokenizer(texts, padding=True, truncation=True, max_length=self.max_seq_length,
-                             return_tensors="pt")
+        enc = self.tokenizer(
+            texts, padding=True, truncation=True, max_length=self.max_seq_length, return_tensors="pt"
+        )
         with _torch_threads(threads), torch.inference_mode():
             tokens = self.model(**enc).last_hidden_state
         return _mean_pool(tokens.numpy(), enc["attention_mask"].numpy()).astype(np.float32)
@@ -118,7 +125,10 @@ class SentenceTransformerModel:
 
         hf_logging.disable_progress_bar()
         self.model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
-        get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        get_dim = (
+            getattr(self.model, "get_embedding_dimension", None)
+            or self.model.get_sentence_embedding_dimension
+        )
         dim = get_dim()
         assert dim is not None
         self.dim = int(dim)
@@ -127,8 +137,13 @@ class SentenceTransformerModel:
 
     def encode(self, texts: list[str], threads: int | None = None) -> np.ndarray:
         with _torch_threads(threads):
-            return self.model.encode(texts, batch_size=len(texts), convert_to_numpy=True,
-                                     normalize_embeddings=False, show_progress_bar=False)
+            return self.model.encode(
+                texts,
+                batch_size=len(texts),
+                convert_to_numpy=True,
+                normalize_embeddings=False,
+                show_progress_bar=False,
+            )
 
     def count_tokens(self, texts: list[str]) -> list[int]:
         return [len(ids) for ids in self.model.tokenizer(texts)["input_ids"]]
@@ -146,17 +161,30 @@ def export_onnx(path: Path) -> Path:
             super().__init__()
             self.model = model
 
-        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
-                    token_type_ids: torch.Tensor) -> torch.Tensor:
-            return cast(torch.Tensor, self.model(input_ids=input_ids, attention_mask=attention_mask,
-                                                 token_type_ids=token_type_ids).last_hidden_state)
+        def forward(
+            self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor
+        ) -> torch.Tensor:
+            return cast(
+                torch.Tensor,
+                self.model(
+                    input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+                ).last_hidden_state,
+            )
 
     ids = torch.ones(2, 8, dtype=torch.long)
     target = path / ONNX_FILE
     tmp = target.with_suffix(".onnx.tmp")
     axes = {name: {0: "batch", 1: "tokens"} for name in (*ONNX_INPUTS, "last_hidden_state")}
-    torch.onnx.export(LastHiddenState(), (ids, ids, torch.zeros_like(ids)), str(tmp), input_names=list(ONNX_INPUTS),
-                      output_names=["last_hidden_state"], dynamic_axes=axes, opset_version=17, dynamo=False)
+    torch.onnx.export(
+        LastHiddenState(),
+        (ids, ids, torch.zeros_like(ids)),
+        str(tmp),
+        input_names=list(ONNX_INPUTS),
+        output_names=["last_hidden_state"],
+        dynamic_axes=axes,
+        opset_version=17,
+        dynamo=False,
+    )
     tmp.replace(target)
     return target
 

@@ -54,6 +54,7 @@ _BLOCK = re.compile(r"[\u4E00-\u9FD5a-zA-Z0-9+#&._%\-]+")
 _MAX_PINYIN_SPAN = 3
 _MAX_CEDICT_CANDIDATES = 2
 
+
 @dataclass(frozen=True)
 class QueryForms:
     original: str
@@ -125,6 +126,7 @@ class Vocabulary:
     @classmethod
     def from_clauses(cls, clauses: Iterable[Clause]) -> Vocabulary:
         """Words of each clause's text, its document title and section headings, issuer, region, platform."""
+
         def texts() -> Iterable[str]:
             for c in clauses:
                 yield c.text
@@ -132,6 +134,7 @@ class Vocabulary:
                 yield from c.section_path
                 m = c.metadata
                 yield from (f for f in (m.issuer, m.region, m.platform) if f)
+
         return cls.from_texts(texts())
 
     def __contains__(self, word: object) -> bool:
@@ -166,15 +169,25 @@ class Lexicon:
         glossary, stopwords, colloquial = _read_glossary(glossary_path)
         dictionary, names = _read_cedict(cedict_path) if cedict_path else ({}, frozenset())
         longest = max((len(k) for keys in (glossary, dictionary) for k in keys), default=1)
-        return cls(glossary, dictionary, stopwords | _CONTRACTIONS, tuple(colloquial.items()),
-                   frozenset(w for k in glossary for w in k), frozenset(w for k in dictionary for w in k),
-                   names, longest)
+        return cls(
+            glossary,
+            dictionary,
+            stopwords | _CONTRACTIONS,
+            tuple(colloquial.items()),
+            frozenset(w for k in glossary for w in k),
+            frozenset(w for k in dictionary for w in k),
+            names,
+            longest,
+        )
 
     def is_english(self, word: str) -> bool:
         """Whether ``word`` (or a base form of it) is a stop word or a one-word key of the lexicon."""
-        return any(w in self.stopwords or (w,) in self.glossary
-                   or ((w,) in self.dictionary and (w,) not in self.names)
-                   for w in (word, *_base_forms(word)))
+        return any(
+            w in self.stopwords
+            or (w,) in self.glossary
+            or ((w,) in self.dictionary and (w,) not in self.names)
+            for w in (word, *_base_forms(word))
+        )
 
 
 _CONTRACTIONS = frozenset({"s", "t", "d", "ll", "re", "ve", "m"})
@@ -197,8 +210,9 @@ def _read_glossary(path: Path) -> tuple[Glossary, frozenset[str], dict[str, tupl
     return en, stop, zh
 
 
-def _read_section(path: Path, data: dict[str, Any], section: str,
-                  keyfn: Callable[[str], object]) -> dict[str, tuple[str, ...]]:
+def _read_section(
+    path: Path, data: dict[str, Any], section: str, keyfn: Callable[[str], object]
+) -> dict[str, tuple[str, ...]]:
     """Merge the topic tables of one section; two phrases with the same key (per ``keyfn``) are an error."""
     out: dict[str, tuple[str, ...]] = {}
     where: dict[object, tuple[str, str]] = {}
@@ -206,17 +220,24 @@ def _read_section(path: Path, data: dict[str, Any], section: str,
         if not isinstance(entries, dict):
             raise ConfigError(f'{path}: [{section}.{topic}] must be a table of "phrase" = ["中文", …]')
         for phrase, values in entries.items():
-            if (not isinstance(values, list) or not values
-                    or not all(isinstance(v, str) and v.strip() for v in values)):
-                raise ConfigError(f"{path}: [{section}.{topic}] {phrase!r} must map to a non-empty list "
-                                  f"of Chinese strings, not {values!r}")
+            if (
+                not isinstance(values, list)
+                or not values
+                or not all(isinstance(v, str) and v.strip() for v in values)
+            ):
+                raise ConfigError(
+                    f"{path}: [{section}.{topic}] {phrase!r} must map to a non-empty list "
+                    f"of Chinese strings, not {values!r}"
+                )
             key = keyfn(phrase)
             if not key:
                 raise ConfigError(f"{path}: [{section}.{topic}] has an empty key")
             if key in where:
-                raise ConfigError(f"{path}: {phrase!r} in [{section}.{topic}] is the same key as "
-                                  f"{where[key][1]!r} in [{section}.{where[key][0]}] (case, hyphens and "
-                                  "apostrophes do not count); keep one")
+                raise ConfigError(
+                    f"{path}: {phrase!r} in [{section}.{topic}] is the same key as "
+                    f"{where[key][1]!r} in [{section}.{where[key][0]}] (case, hyphens and "
+                    "apostrophes do not count); keep one"
+                )
             where[key] = (topic, phrase)
             out[phrase] = tuple(to_simplified(v.strip()) for v in values)
     return out
@@ -226,8 +247,10 @@ def _read_cedict(path: Path) -> tuple[Glossary, frozenset[tuple[str, ...]]]:
     try:
         lines = path.read_text(encoding="utf-8").split("\n")
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the CC-CEDICT reverse map ({exc}); rebuild it with "
-                          "scripts/build_cedict_en_zh.py") from exc
+        raise ConfigError(
+            f"{path}: cannot read the CC-CEDICT reverse map ({exc}); rebuild it with "
+            "scripts/build_cedict_en_zh.py"
+        ) from exc
     out: dict[tuple[str, ...], tuple[str, ...]] = {}
     names: set[tuple[str, ...]] = set()
     for line in lines:
@@ -249,6 +272,7 @@ def default_lexicon() -> Lexicon:
 
 # --------------------------------------------------------------------------------------------- the query
 
+
 @dataclass(frozen=True, slots=True)
 class _Token:
     kind: Literal["cjk", "lat", "num"]
@@ -264,12 +288,14 @@ class _Token:
 
 
 def _tokens(text: str) -> list[_Token]:
-    return [_Token(m.lastgroup, m.group(), m.start(), m.end())  # type: ignore[arg-type]
-            for m in _TOKEN.finditer(text)]
+    return [
+        _Token(m.lastgroup, m.group(), m.start(), m.end())  # type: ignore[arg-type]
+        for m in _TOKEN.finditer(text)
+    ]
 
 
 def detect_language(query: str) -> Lang:
-    """"en" when Latin words outnumber CJK characters; else "zh-hant" if OpenCC t2s changes it, else "zh"."""
+    """ "en" when Latin words outnumber CJK characters; else "zh-hant" if OpenCC t2s changes it, else "zh"."""
     text = unicodedata.normalize("NFKC", query)
     toks = _tokens(text)
     n_cjk = sum(len(t.text) for t in toks if t.kind == "cjk")
@@ -320,11 +346,13 @@ class _English:
     def __init__(self, toks: list[_Token], vocab: Vocabulary | None, lex: Lexicon, sources: frozenset[str]):
         self.toks, self.vocab, self.lex, self.sources = toks, vocab, lex, sources
         self.words = [t.word for t in toks]
-        self.lemmas = {"glossary": [_lemma(w, lex.glossary_words) for w in self.words],
-                       "dictionary": [_lemma(w, lex.dictionary_words) for w in self.words]}
+        self.lemmas = {
+            "glossary": [_lemma(w, lex.glossary_words) for w in self.words],
+            "dictionary": [_lemma(w, lex.dictionary_words) for w in self.words],
+        }
 
     def _latin_run(self, i: int, n: int) -> bool:
-        return i + n <= len(self.toks) and all(t.kind == "lat" for t in self.toks[i:i + n])
+        return i + n <= len(self.toks) and all(t.kind == "lat" for t in self.toks[i : i + n])
 
     def _phrase(self, source: str, i: int) -> tuple[int, tuple[str, ...]] | None:
         table = self.lex.glossary if source == "glossary" else self.lex.dictionary
@@ -332,7 +360,7 @@ class _English:
         for n in range(min(self.lex.max_phrase, len(self.toks) - i), 0, -1):
             if not self._latin_run(i, n):
                 continue
-            for key in (tuple(self.words[i:i + n]), tuple(lemmas[i:i + n])):
+            for key in (tuple(self.words[i : i + n]), tuple(lemmas[i : i + n])):
                 if key in table:
                     return n, table[key]
         return None
@@ -343,9 +371,10 @@ class _English:
         for n in range(min(_MAX_PINYIN_SPAN, len(self.toks) - i), 0, -1):
             if not self._latin_run(i, n):
                 continue
-            words = self.words[i:i + n]
-            if any(w in self.lex.stopwords for w in words) or any(_is_acronym(t.text)
-                                                                  for t in self.toks[i:i + n]):
+            words = self.words[i : i + n]
+            if any(w in self.lex.stopwords for w in words) or any(
+                _is_acronym(t.text) for t in self.toks[i : i + n]
+            ):
                 continue
             if n > 1:
                 ok = all(w in self.vocab.syllables for w in words)
@@ -406,8 +435,13 @@ def _unique(items: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(x for x in items if x))
 
 
-def expand_query(query: str, vocabulary: Vocabulary | None = None, *,
-                 sources: frozenset[str] = SOURCES, lexicon: Lexicon | None = None) -> QueryForms:
+def expand_query(
+    query: str,
+    vocabulary: Vocabulary | None = None,
+    *,
+    sources: frozenset[str] = SOURCES,
+    lexicon: Lexicon | None = None,
+) -> QueryForms:
     """Render ``query`` for retrieval.
 
     Chinese: ``zh`` is the query (Traditional → Simplified with OpenCC t2s); English words inside it are
@@ -427,15 +461,17 @@ def expand_query(query: str, vocabulary: Vocabulary | None = None, *,
     if lang == "en":  # renderings and any Chinese or numbers, in question order
         starts = {r.first: r for r in renderings}
         covered = {i for r in renderings for i in range(r.first, r.last + 1)}
-        parts = [starts[i].values[0] if i in starts else to_simplified(t.text)
-                 for i, t in enumerate(toks)
-                 if (i in starts and not starts[i].unseen) or (i not in covered and t.kind != "lat")]
+        parts = [
+            starts[i].values[0] if i in starts else to_simplified(t.text)
+            for i, t in enumerate(toks)
+            if (i in starts and not starts[i].unseen) or (i not in covered and t.kind != "lat")
+        ]
         return QueryForms(original=query, zh=" ".join(_unique(parts)), lang=lang, terms=translated)
 
     if renderings:  # a Chinese question with English words in it ("Weishi 收费吗")
         pieces, pos = [], 0
         for r in renderings:
-            pieces += [text[pos:toks[r.first].start], f" {r.values[0]} "]
+            pieces += [text[pos : toks[r.first].start], f" {r.values[0]} "]
             pos = toks[r.last].end
         pieces.append(text[pos:])
         zh = to_simplified(re.sub(r"\s+", " ", "".join(pieces)).strip())

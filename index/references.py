@@ -29,15 +29,41 @@ _NUM = rf"[0-9{NUMERAL_CHARS}]+"
 # Each pattern reads a normalised (NFKC, t2s, lower-case) string.
 _ARTICLE = re.compile(rf"第\s*(?P<n>{_NUM})\s*(?:-\s*(?P<dash>\d+)\s*)?条(?:\s*之\s*(?P<sub>{_NUM}))?")
 _UNIT = re.compile(rf"第\s*(?P<n>{_NUM})\s*(?P<unit>编|章|节)")
-_DOTTED = re.compile(r"(?<![\d.])(?P<n>\d{1,2}(?:\.\d{1,3}){1,4})\.?(?![\d%])(?!\s*(?:元|万|亿|倍|%|分|秒|米|g|kg))")
+_DOTTED = re.compile(
+    r"(?<![\d.])(?P<n>\d{1,2}(?:\.\d{1,3}){1,4})\.?(?![\d%])(?!\s*(?:元|万|亿|倍|%|分|秒|米|g|kg))"
+)
 _PAREN = re.compile(rf"\(\s*(?P<n>{_NUM})\s*\)")
 _ENGLISH = re.compile(r"\b(?:article|art\.)\s*(?P<n>\d+)(?:\s*-\s*(?P<dash>\d+))?")
 # Label-only forms: list items "一、" and "2." name themselves but are too ambiguous to read from a query.
 _LIST = re.compile(rf"(?P<n>{_NUM})\s*[、.]")
 
 _TARGET_KINDS = ("条", "dot", "paren")
-_LAW_WORDS = ("法", "条例", "规定", "办法", "细则", "规则", "决定", "解释", "意见", "通知", "公告", "规范",
-              "措施", "方案", "指引", "指南", "标准", "公约", "章程", "守则", "准则", "法典", "批复", "答复")
+_LAW_WORDS = (
+    "法",
+    "条例",
+    "规定",
+    "办法",
+    "细则",
+    "规则",
+    "决定",
+    "解释",
+    "意见",
+    "通知",
+    "公告",
+    "规范",
+    "措施",
+    "方案",
+    "指引",
+    "指南",
+    "标准",
+    "公约",
+    "章程",
+    "守则",
+    "准则",
+    "法典",
+    "批复",
+    "答复",
+)
 _SELF_REFERENCES = ("本法", "该法", "此法", "本条例", "本规定", "本办法", "本细则", "本规则")
 MIN_TITLE_MATCH = 3  # characters of a title's tail that must appear in the query ("广告法")
 _CJK_RUN = re.compile(rf"[{CJK}]+$")  # reads search keys: no compatibility ideographs
@@ -75,7 +101,13 @@ def _article(m: re.Match[str]) -> str | None:
 def label_key(label: str) -> str | None:
     """The reference key a clause label or heading starts with, or ``None``."""
     text = search_key(label)
-    for pattern, kind in ((_ARTICLE, "条"), (_UNIT, None), (_PAREN, "paren"), (_DOTTED, "dot"), (_LIST, "list")):
+    for pattern, kind in (
+        (_ARTICLE, "条"),
+        (_UNIT, None),
+        (_PAREN, "paren"),
+        (_DOTTED, "dot"),
+        (_LIST, "list"),
+    ):
         m = pattern.match(text)
         if not m:
             continue
@@ -125,8 +157,25 @@ def parse_references(query: str) -> list[Reference]:
 
 
 # Words that only ask what a named clause says (…第八条规定了什么 / 的内容是什么): nothing to rank its parts by.
-SAYS_WORDS = frozenset({"规定", "讲", "讲的", "说", "写", "内容", "具体", "条文", "原文", "全文", "意思", "主要",
-                        "了", "啥", "什么样"})
+SAYS_WORDS = frozenset(
+    {
+        "规定",
+        "讲",
+        "讲的",
+        "说",
+        "写",
+        "内容",
+        "具体",
+        "条文",
+        "原文",
+        "全文",
+        "意思",
+        "主要",
+        "了",
+        "啥",
+        "什么样",
+    }
+)
 
 
 def words_besides_references(query: str) -> str:
@@ -149,7 +198,7 @@ def words_besides_references(query: str) -> str:
             spans.append((start, m.end()))
     out, pos = [], 0
     for start, end in sorted(spans):
-        out.append(text[pos:max(pos, start)])
+        out.append(text[pos : max(pos, start)])
         pos = max(pos, end)
     out.append(text[pos:])
     return "".join(out).strip()
@@ -170,7 +219,9 @@ def _tail_match(title: str, law: str) -> int:
 
 
 # A law's name as a query writes it: a few characters ending in a law word (电商法, 消保法, 七日无理由退货办法).
-_LAW_NAME = re.compile(rf"[{CJK_UNIFIED}]{{1,10}}?(?:法|条例|办法|规定|细则|规则|解释|意见|措施|方案)(?![{CJK_UNIFIED}]{{0,1}}律)")
+_LAW_NAME = re.compile(
+    rf"[{CJK_UNIFIED}]{{1,10}}?(?:法|条例|办法|规定|细则|规则|解释|意见|措施|方案)(?![{CJK_UNIFIED}]{{0,1}}律)"
+)
 
 
 def _tail_match_any(titles: Iterable[str], name: str) -> bool:
@@ -256,10 +307,17 @@ class ReferenceIndex:
         if docs is not None and not docs:
             return []
         # 第七条第（八）项: the item (八) of article 7 — the article scopes the item after it, not a second target
-        within = [a for a, b in itertools.pairwise(refs) if a.kind == "条" and b.kind == "paren"
-                  and set(self.by_heading.get(a.key, ())) & set(self.by_label.get(b.key, ()))]
+        within = [
+            a
+            for a, b in itertools.pairwise(refs)
+            if a.kind == "条"
+            and b.kind == "paren"
+            and set(self.by_heading.get(a.key, ())) & set(self.by_label.get(b.key, ()))
+        ]
         targets = [r for r in refs if r.kind in _TARGET_KINDS and r not in within]
-        scopes = [set(self.by_heading.get(r.key, ())) for r in refs if r.kind not in _TARGET_KINDS or r in within]
+        scopes = [
+            set(self.by_heading.get(r.key, ())) for r in refs if r.kind not in _TARGET_KINDS or r in within
+        ]
         rows: set[int] = set()
         if targets:
             for ref in targets:

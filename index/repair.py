@@ -50,10 +50,15 @@ def salvage(home: Path, number: int) -> Salvaged:
         for line in _verified_json_lines(path, manifest, CLAUSES):
             c = Clause.from_dict(json.loads(line))
             clauses[c.doc_id].append(c)
-        versions = ([json.loads(v) for v in _verified_json_lines(path, manifest, VERSIONS)]
-                    if VERSIONS in manifest["files"] else [])
+        versions = (
+            [json.loads(v) for v in _verified_json_lines(path, manifest, VERSIONS)]
+            if VERSIONS in manifest["files"]
+            else []
+        )
     except (ValueError, KeyError, TypeError) as exc:
-        raise disk.incomplete(path, f"its documents or clauses cannot be read ({type(exc).__name__}: {exc})") from exc
+        raise disk.incomplete(
+            path, f"its documents or clauses cannot be read ({type(exc).__name__}: {exc})"
+        ) from exc
     return Salvaged(documents, pipeline, clauses, versions)
 
 
@@ -64,8 +69,10 @@ def readable_documents(home: Path, number: int) -> dict[str, tuple[str, str | No
     path = disk.generation_path(home, number)
     try:
         data = json.loads((path / DOCUMENTS).read_text(encoding="utf-8"))
-        return {e["document"]["doc_id"]: (e["document"]["source_path"], e["document"]["sha256"])
-                for e in data["documents"]}
+        return {
+            e["document"]["doc_id"]: (e["document"]["source_path"], e["document"]["sha256"])
+            for e in data["documents"]
+        }
     except (OSError, ValueError, KeyError, TypeError):
         pass
     found: dict[str, tuple[str, str | None]] = {}
@@ -86,17 +93,24 @@ def lost_message(home: Path, damaged: int, serving: dict[str, Document], problem
     """What would be lost if generation ``damaged`` were given up, and how to get it back."""
     listed = readable_documents(home, damaged)
     if listed is None:
-        return (f"generation {damaged} is damaged ({problem}) and its document list cannot be read either, so "
-                f"the documents only it held cannot be named. Nothing was deleted; ingest your notices again "
-                f"to restore them")
-    only = [(doc_id, source) for doc_id, (source, sha) in listed.items()
-            if doc_id not in serving or (sha is not None and serving[doc_id].sha256 != sha)]
+        return (
+            f"generation {damaged} is damaged ({problem}) and its document list cannot be read either, so "
+            f"the documents only it held cannot be named. Nothing was deleted; ingest your notices again "
+            f"to restore them"
+        )
+    only = [
+        (doc_id, source)
+        for doc_id, (source, sha) in listed.items()
+        if doc_id not in serving or (sha is not None and serving[doc_id].sha256 != sha)
+    ]
     if not only:
         return f"generation {damaged} is damaged ({problem}); every document it held is in the one served"
     files = "; ".join(f"{doc_id} ({source})" for doc_id, source in only)
-    return (f"generation {damaged} is damaged ({problem}) and cannot be rebuilt from its own files; "
-            f"{len(only)} document(s) it held are not in the generation served: {files}. Nothing was deleted; "
-            f"restore them with `policykb ingest` of those files, then `policykb repair`")
+    return (
+        f"generation {damaged} is damaged ({problem}) and cannot be rebuilt from its own files; "
+        f"{len(only)} document(s) it held are not in the generation served: {files}. Nothing was deleted; "
+        f"restore them with `policykb ingest` of those files, then `policykb repair`"
+    )
 
 
 @dataclass
@@ -113,8 +127,9 @@ class GenerationCheck:
     files: list[FileCheck] = field(default_factory=list)
 
 
-def check_generation(home: Path, number: int, current: bool, load: Callable[[int], object]
-                     ) -> GenerationCheck:
+def check_generation(
+    home: Path, number: int, current: bool, load: Callable[[int], object]
+) -> GenerationCheck:
     """Every file of generation ``number`` against its manifest, then a full load (``load(number)``)."""
     path = disk.generation_path(home, number)
     files: list[FileCheck] = []
@@ -142,7 +157,9 @@ def check_generation(home: Path, number: int, current: bool, load: Callable[[int
     return GenerationCheck(number, current, problem, files)
 
 
-def restorable(home: Path, damaged: int, serving: dict[str, Document]) -> tuple[list[tuple[str, Path]], list[str]]:
+def restorable(
+    home: Path, damaged: int, serving: dict[str, Document]
+) -> tuple[list[tuple[str, Path]], list[str]]:
     """For a generation whose own files cannot rebuild it: (doc_id, file) for each document only it held
     whose original file is still there with the same bytes, and the reasons the others are not."""
     from policykb.ingest.pipeline import file_sha256

@@ -73,7 +73,9 @@ class SearchParams:
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"search parameter {name} must be a whole number ≥ 1, not {value!r}")
         if not isinstance(self.references_first, bool):
-            raise TypeError(f"search parameter references_first must be true or false, not {self.references_first!r}")
+            raise TypeError(
+                f"search parameter references_first must be true or false, not {self.references_first!r}"
+            )
         for name in ("bm25_k1", "bm25_b"):
             if not isinstance(getattr(self, name), int | float) or getattr(self, name) < 0:
                 raise ValueError(f"search parameter {name} must be a number ≥ 0, not {getattr(self, name)!r}")
@@ -85,8 +87,9 @@ class SearchParams:
     def from_dict(cls, d: dict[str, Any]) -> SearchParams:
         unknown = set(d) - set(cls.__dataclass_fields__)
         if unknown:
-            raise ValueError(f"unknown search parameters {sorted(unknown)}; allowed: "
-                             f"{', '.join(cls.__dataclass_fields__)}")
+            raise ValueError(
+                f"unknown search parameters {sorted(unknown)}; allowed: {', '.join(cls.__dataclass_fields__)}"
+            )
         return cls(**d)
 
 
@@ -127,20 +130,29 @@ class PreparedQuery:
 class SearchIndex:
     """Everything one generation needs to answer a query, aligned by row (= reading order)."""
 
-    def __init__(self, clauses: list[Clause], titles: dict[str, str], vectors: VectorStore | None,
-                 keywords: KeywordIndex, params: SearchParams,
-                 tokens: Callable[[], Iterable[list[str]]] | None = None):
+    def __init__(
+        self,
+        clauses: list[Clause],
+        titles: dict[str, str],
+        vectors: VectorStore | None,
+        keywords: KeywordIndex,
+        params: SearchParams,
+        tokens: Callable[[], Iterable[list[str]]] | None = None,
+    ):
         """``tokens``: a source of each row's BM25 tokens, so the query vocabulary needs no re-segmenting."""
         self.clauses = clauses
         self._tokens = tokens
         self.vectors = vectors
         self.keywords = keywords
         self.params = params
-        self.keys = np.fromiter((clause_key(c.clause_id) for c in clauses), dtype=np.int64, count=len(clauses))
+        self.keys = np.fromiter(
+            (clause_key(c.clause_id) for c in clauses), dtype=np.int64, count=len(clauses)
+        )
         self.row_of_key = {int(key): row for row, key in enumerate(self.keys)}
         self.filters = FilterIndex(clauses)
-        self.references = ReferenceIndex(((i, c.doc_id, c.label, c.section_path) for i, c in enumerate(clauses)),
-                                         titles)
+        self.references = ReferenceIndex(
+            ((i, c.doc_id, c.label, c.section_path) for i, c in enumerate(clauses)), titles
+        )
         self._vocabulary: Vocabulary | None = None
         self._lock = threading.Lock()
 
@@ -153,8 +165,12 @@ class SearchIndex:
 
     def _build_vocabulary(self) -> Vocabulary:
         if self._tokens is not None:
-            fields = {f for c in self.clauses for f in (c.metadata.issuer, c.metadata.region, c.metadata.platform)
-                      if f}
+            fields = {
+                f
+                for c in self.clauses
+                for f in (c.metadata.issuer, c.metadata.region, c.metadata.platform)
+                if f
+            }
             try:
                 return Vocabulary.from_tokens(itertools.chain(self._tokens(), map(tokenize, sorted(fields))))
             except PolicyKBError as exc:  # the stored tokens are damaged: segment the clauses again
@@ -175,14 +191,28 @@ class SearchIndex:
         refs = list(dict.fromkeys(parse_references(query) + parse_references(zh)))
         return PreparedQuery(query, zh, lang, list(dict.fromkeys(tokens)), refs, tuple(terms), forms)
 
-    def search(self, query: str, embed_query: Callable[[str], np.ndarray], *, k: int = 10,
-               filters: Filters | None = None, mode: Mode = "hybrid") -> list[Hit]:
+    def search(
+        self,
+        query: str,
+        embed_query: Callable[[str], np.ndarray],
+        *,
+        k: int = 10,
+        filters: Filters | None = None,
+        mode: Mode = "hybrid",
+    ) -> list[Hit]:
         if mode in MODES and (k <= 0 or not self.clauses or not query.strip()):
             return []  # nothing to prepare the query for
         return self.retrieve(query, embed_query, k=k, filters=filters, mode=mode).hits
 
-    def retrieve(self, query: str, embed_query: Callable[[str], np.ndarray], *, k: int = 10,
-                 filters: Filters | None = None, mode: Mode = "hybrid") -> Retrieval:
+    def retrieve(
+        self,
+        query: str,
+        embed_query: Callable[[str], np.ndarray],
+        *,
+        k: int = 10,
+        filters: Filters | None = None,
+        mode: Mode = "hybrid",
+    ) -> Retrieval:
         """``search``, returning the prepared query with the hits."""
         if mode not in MODES:
             raise ValueError(f"search mode {mode!r} is not known; allowed: {', '.join(MODES)}")
@@ -194,8 +224,14 @@ class SearchIndex:
             return Retrieval(q, [])
         return Retrieval(q, self._rank(q, embed_query, k, mask, mode))
 
-    def _rank(self, q: PreparedQuery, embed_query: Callable[[str], np.ndarray], k: int,
-              mask: np.ndarray | None, mode: Mode) -> list[Hit]:
+    def _rank(
+        self,
+        q: PreparedQuery,
+        embed_query: Callable[[str], np.ndarray],
+        k: int,
+        mask: np.ndarray | None,
+        mode: Mode,
+    ) -> list[Hit]:
         depth = max(self.params.depth, k)
         ranked: dict[str, list[tuple[int, float]]] = {}
         if mode in ("hybrid", "bm25"):
@@ -207,12 +243,15 @@ class SearchIndex:
             ranked["dense"] = [(self.row_of_key[key], score) for key, score in found]
         if mode != "hybrid":
             only = ranked[mode]
-            return [Hit(i + 1, score, self.clauses[row], {mode: score, f"{mode}_rank": i + 1})
-                    for i, (row, score) in enumerate(only[:k])]
+            return [
+                Hit(i + 1, score, self.clauses[row], {mode: score, f"{mode}_rank": i + 1})
+                for i, (row, score) in enumerate(only[:k])
+            ]
         return self._fuse(q, ranked, mask, k)
 
-    def _fuse(self, q: PreparedQuery, ranked: dict[str, list[tuple[int, float]]],
-              mask: np.ndarray | None, k: int) -> list[Hit]:
+    def _fuse(
+        self, q: PreparedQuery, ranked: dict[str, list[tuple[int, float]]], mask: np.ndarray | None, k: int
+    ) -> list[Hit]:
         p = self.params
         fused, signals = (_zscore_fusion if p.fusion == "zscore" else _rrf_fusion)(ranked, p)
         order = sorted(fused, key=lambda row: (-fused[row], row))
@@ -227,12 +266,19 @@ class SearchIndex:
             first_of: dict[tuple[str, str], int] = {}
             for r in refs:
                 c = self.clauses[r]
-                doc_rank[c.doc_id] = min(doc_rank.get(c.doc_id, len(position)), position.get(r, len(position)))
+                doc_rank[c.doc_id] = min(
+                    doc_rank.get(c.doc_id, len(position)), position.get(r, len(position))
+                )
                 first_of.setdefault((c.doc_id, c.label), r)  # refs are in reading order
             by_rank = _asks_beyond_references(q.original)
-            refs.sort(key=lambda r: (doc_rank[self.clauses[r].doc_id],
-                                     first_of[(self.clauses[r].doc_id, self.clauses[r].label)],
-                                     position.get(r, len(position)) if by_rank else 0, r))
+            refs.sort(
+                key=lambda r: (
+                    doc_rank[self.clauses[r].doc_id],
+                    first_of[(self.clauses[r].doc_id, self.clauses[r].label)],
+                    position.get(r, len(position)) if by_rank else 0,
+                    r,
+                )
+            )
         ref_set = set(refs)
         rows = refs + [row for row in order if row not in ref_set]
         out: list[Hit] = []

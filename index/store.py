@@ -84,11 +84,16 @@ class Writer:
             self.upsert(doc, clauses, pipeline_version)
             return 1
         number: int = sum(v["doc_id"] == doc.doc_id for v in self.versions) + 1
-        self.versions.append({
-            "doc_id": doc.doc_id, "version": number, "replaced": datetime.now(UTC).isoformat(timespec="seconds"),
-            "document": old.to_dict(), "pipeline_version": self.pipeline.get(doc.doc_id),
-            "clauses": [c.to_dict() for c in self.clauses.get(doc.doc_id, [])],
-        })
+        self.versions.append(
+            {
+                "doc_id": doc.doc_id,
+                "version": number,
+                "replaced": datetime.now(UTC).isoformat(timespec="seconds"),
+                "document": old.to_dict(),
+                "pipeline_version": self.pipeline.get(doc.doc_id),
+                "clauses": [c.to_dict() for c in self.clauses.get(doc.doc_id, [])],
+            }
+        )
         self.upsert(doc, clauses, pipeline_version)
         self.changed = True
         return number + 1
@@ -106,12 +111,17 @@ class Writer:
         unique: dict[str, Clause] = {}
         for clause in sorted(clauses, key=lambda c: c.seq):
             if clause.clause_id in unique:
-                log.warning("%s: duplicate clause %s (seq %d) skipped", doc.doc_id, clause.clause_id, clause.seq)
+                log.warning(
+                    "%s: duplicate clause %s (seq %d) skipped", doc.doc_id, clause.clause_id, clause.seq
+                )
                 continue
             unique[clause.clause_id] = clause
         new = list(unique.values())
-        if (self.documents.get(doc.doc_id) == doc and self.pipeline.get(doc.doc_id) == pipeline_version
-                and self.clauses.get(doc.doc_id) == new):
+        if (
+            self.documents.get(doc.doc_id) == doc
+            and self.pipeline.get(doc.doc_id) == pipeline_version
+            and self.clauses.get(doc.doc_id) == new
+        ):
             return
         self.documents[doc.doc_id] = doc
         self.pipeline[doc.doc_id] = pipeline_version
@@ -144,7 +154,9 @@ class KnowledgeBase:
     # --- opening ---------------------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, settings: Settings, *, embedder: Embedder | None = None, fresh: bool = False) -> KnowledgeBase:
+    def open(
+        cls, settings: Settings, *, embedder: Embedder | None = None, fresh: bool = False
+    ) -> KnowledgeBase:
         """Load the live generation (verified) or an empty knowledge base.
 
         ``fresh=True`` reads nothing: the first ``writer()`` starts from empty, replacing whatever is on
@@ -197,11 +209,19 @@ class KnowledgeBase:
                 self._check_embedder(self._embedder, gen)
             self.stale = None
             if number != current:
-                log.warning("using generation %d of the knowledge base at %s instead of %s",
-                            number, self.home, current if current is not None else "(no CURRENT)")
+                log.warning(
+                    "using generation %d of the knowledge base at %s instead of %s",
+                    number,
+                    self.home,
+                    current if current is not None else "(no CURRENT)",
+                )
                 if current is not None and first_error is not None:
-                    self.stale = {"current": current, "serving": number, "reason": str(first_error),
-                                  "repair": "policykb repair"}
+                    self.stale = {
+                        "current": current,
+                        "serving": number,
+                        "reason": str(first_error),
+                        "repair": "policykb repair",
+                    }
             return gen
         assert first_error is not None
         raise first_error
@@ -238,12 +258,19 @@ class KnowledgeBase:
         except IndexError_ as exc:
             raise IndexIncompleteError(lost_message(self.home, current, serving, str(exc))) from exc
         w = Writer(Generation.empty(SearchParams()))
-        w.documents, w.pipeline, w.clauses, w.versions = saved.documents, saved.pipeline, saved.clauses, saved.versions
+        w.documents, w.pipeline, w.clauses, w.versions = (
+            saved.documents,
+            saved.pipeline,
+            saved.clauses,
+            saved.versions,
+        )
         self._commit(w, self._gen)
         self.stale = None
         n = sum(len(c) for c in saved.clauses.values())
-        return (f"generation {current} was damaged ({problem}); rebuilt as generation {self._gen.number} from its "
-                f"own {len(saved.documents)} documents and {n} clauses, re-embedded and re-indexed")
+        return (
+            f"generation {current} was damaged ({problem}); rebuilt as generation {self._gen.number} from its "
+            f"own {len(saved.documents)} documents and {n} clauses, re-embedded and re-indexed"
+        )
 
     def reload(self) -> None:
         """Pick up a newer generation written by another process (no-op if CURRENT has not moved)."""
@@ -269,7 +296,8 @@ class KnowledgeBase:
         if gen.model != embedder.name or gen.dim != embedder.dim:
             raise IndexMismatchError(
                 f"knowledge base at {self.home} was built with embedding model {gen.model!r} (dim {gen.dim}) "
-                f"but the configured model is {embedder.name!r} (dim {embedder.dim}); {disk.REBUILD}")
+                f"but the configured model is {embedder.name!r} (dim {embedder.dim}); {disk.REBUILD}"
+            )
 
     # --- reading ---------------------------------------------------------------------------------------
 
@@ -286,9 +314,16 @@ class KnowledgeBase:
 
     def versions(self, doc_id: str) -> list[Version]:
         """Earlier versions of ``doc_id``, oldest first (the stored one is not among them)."""
-        return [Version(v["version"], v["replaced"], Document.from_dict(v["document"]),
-                        [Clause.from_dict(c) for c in v["clauses"]])
-                for v in self._gen.versions if v["doc_id"] == doc_id]
+        return [
+            Version(
+                v["version"],
+                v["replaced"],
+                Document.from_dict(v["document"]),
+                [Clause.from_dict(c) for c in v["clauses"]],
+            )
+            for v in self._gen.versions
+            if v["doc_id"] == doc_id
+        ]
 
     def document(self, doc_id: str) -> Document | None:
         return self._gen.documents.get(doc_id)
@@ -318,7 +353,7 @@ class KnowledgeBase:
         if row is None:
             return []
         rows = gen.doc_rows[gen.clauses[row].doc_id]
-        return gen.clauses[max(rows.start, row - before):min(rows.stop, row + after + 1)]
+        return gen.clauses[max(rows.start, row - before) : min(rows.stop, row + after + 1)]
 
     def facets(self) -> dict[str, list[str]]:
         """Distinct metadata values per filter field (for filter menus)."""
@@ -343,25 +378,36 @@ class KnowledgeBase:
             gen.index.vocabulary()
             self.embedder.encode_query("预热")
 
-    def search(self, query: str, *, k: int = 10, filters: Filters | None = None, mode: Mode = "hybrid") -> list[Hit]:
+    def search(
+        self, query: str, *, k: int = 10, filters: Filters | None = None, mode: Mode = "hybrid"
+    ) -> list[Hit]:
         """Best ``k`` clauses for ``query``; see ``index/search.py`` for modes and scores."""
         gen = self._gen
-        return gen.index.search(query, lambda text: self.embedder.encode_query(text), k=k, filters=filters,
-                                mode=mode)
+        return gen.index.search(
+            query, lambda text: self.embedder.encode_query(text), k=k, filters=filters, mode=mode
+        )
 
-    def retrieve(self, query: str, *, k: int = 10, filters: Filters | None = None,
-                 mode: Mode = "hybrid") -> Retrieval:
+    def retrieve(
+        self, query: str, *, k: int = 10, filters: Filters | None = None, mode: Mode = "hybrid"
+    ) -> Retrieval:
         """``search`` with the query as it was read (Simplified form, expansion terms, tokens, references):
         what the answerer and the app's highlighting need, so neither prepares the query again."""
         gen = self._gen
-        return gen.index.retrieve(query, lambda text: self.embedder.encode_query(text), k=k, filters=filters,
-                                  mode=mode)
+        return gen.index.retrieve(
+            query, lambda text: self.embedder.encode_query(text), k=k, filters=filters, mode=mode
+        )
 
     # --- writing ---------------------------------------------------------------------------------------
 
     @contextmanager
-    def writer(self, *, fresh: bool = False, wait: float | None = None,
-               on_wait: Callable[[float], object] | None = None, give_up_damaged: bool = False) -> Iterator[Writer]:
+    def writer(
+        self,
+        *,
+        fresh: bool = False,
+        wait: float | None = None,
+        on_wait: Callable[[float], object] | None = None,
+        give_up_damaged: bool = False,
+    ) -> Iterator[Writer]:
         """Exclusive writer. A clean exit commits a new generation; an exception writes nothing.
 
         Another writer is waited for (``wait`` seconds, default ``settings.writer_wait_seconds``;
@@ -376,7 +422,7 @@ class KnowledgeBase:
             else:
                 self.reload()  # another process may have committed since we loaded
                 if self.stale is not None and not give_up_damaged:  # never build on an older generation
-                    log.warning("%s", self._repair_locked())           # and so drop the newer one
+                    log.warning("%s", self._repair_locked())  # and so drop the newer one
                 base = self._gen
             w = Writer(base)
             yield w
@@ -396,23 +442,39 @@ class KnowledgeBase:
         existing = disk.generation_numbers(self.home) + [disk.read_current(self.home) or 0]
         number = max(existing) + 1
         try:
-            gen = write_generation(self.home, number, documents=w.documents, pipeline=w.pipeline, keep=base.number,
-                                   clauses=clauses, tokens=tokens, store=store, keywords=keywords,
-                                   params=params, model=embedder.name, vector_store=self.settings.vector_store,
-                                   versions=tuple(w.versions))
+            gen = write_generation(
+                self.home,
+                number,
+                documents=w.documents,
+                pipeline=w.pipeline,
+                keep=base.number,
+                clauses=clauses,
+                tokens=tokens,
+                store=store,
+                keywords=keywords,
+                params=params,
+                model=embedder.name,
+                vector_store=self.settings.vector_store,
+                versions=tuple(w.versions),
+            )
         except OSError as exc:
-            live = f"generation {base.number} is still live" if base.number is not None else "nothing was saved"
+            live = (
+                f"generation {base.number} is still live" if base.number is not None else "nothing was saved"
+            )
             raise IndexWriteError(f"could not save the knowledge base at {self.home}: {exc}; {live}") from exc
         try:
             assert gen.path is not None  # write_generation returns a generation on disk
             disk.verify(gen.path)  # read back: no older generation goes until the new one checks out
         except IndexError_ as exc:
-            raise IndexWriteError(f"the new generation {number} at {self.home} does not verify ({exc}); "
-                                  f"the older ones are kept") from exc
+            raise IndexWriteError(
+                f"the new generation {number} at {self.home} does not verify ({exc}); the older ones are kept"
+            ) from exc
         disk.prune(self.home, {number} | ({base.number} if base.number is not None else set()))
         self._gen = gen
         self.stale = None  # CURRENT names what was just written
-        log.info("knowledge base generation %d: %d documents, %d clauses", number, len(w.documents), len(clauses))
+        log.info(
+            "knowledge base generation %d: %d documents, %d clauses", number, len(w.documents), len(clauses)
+        )
 
     def _vectors_for(self, clauses: list[Clause], base: Generation, embedder: Embedder) -> np.ndarray:
         """Vectors of ``clauses``, reusing the base generation's vector for every unchanged text."""
@@ -431,8 +493,11 @@ class KnowledgeBase:
 
     def _tokens_for(self, clauses: list[Clause], base: Generation) -> list[list[str]]:
         """jieba tokens of ``clauses``, reusing the base generation's tokens for unchanged search text."""
+
         def key(c: Clause) -> bytes:
-            return hashlib.sha1(clause_search_text(c.title, c.section_path, c.label, c.text).encode()).digest()
+            return hashlib.sha1(
+                clause_search_text(c.title, c.section_path, c.label, c.text).encode()
+            ).digest()
 
         known: dict[bytes, list[str]] = {}
         if base.clauses and clauses:

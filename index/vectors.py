@@ -52,8 +52,9 @@ class VectorStore(ABC):
     def add(self, keys: np.ndarray, vectors: np.ndarray) -> None: ...
 
     @abstractmethod
-    def search(self, vector: np.ndarray, k: int, allowed: np.ndarray | None = None
-               ) -> list[tuple[int, float]]:
+    def search(
+        self, vector: np.ndarray, k: int, allowed: np.ndarray | None = None
+    ) -> list[tuple[int, float]]:
         """Top ``k`` (key, score), best first; only keys in ``allowed`` when it is given."""
 
     @abstractmethod
@@ -95,8 +96,9 @@ class FaissStore(VectorStore):
         if len(vectors):
             self.index.add_with_ids(vectors, np.ascontiguousarray(keys, dtype=np.int64))
 
-    def search(self, vector: np.ndarray, k: int, allowed: np.ndarray | None = None
-               ) -> list[tuple[int, float]]:
+    def search(
+        self, vector: np.ndarray, k: int, allowed: np.ndarray | None = None
+    ) -> list[tuple[int, float]]:
         import faiss
 
         k = min(k, self.count if allowed is None else len(allowed))
@@ -107,7 +109,8 @@ class FaissStore(VectorStore):
         if allowed is not None:
             # faiss's stubs lack the keyword constructor its wrappers add (class_wrappers.py).
             params = faiss.SearchParameters(  # type: ignore[call-arg]
-                sel=faiss.IDSelectorBatch(np.ascontiguousarray(allowed, np.int64)))
+                sel=faiss.IDSelectorBatch(np.ascontiguousarray(allowed, np.int64))
+            )
         scores, keys = self.index.search(query, k, params=params)
         return [(int(key), float(s)) for key, s in zip(keys[0], scores[0]) if key >= 0]
 
@@ -134,7 +137,9 @@ class FaissStore(VectorStore):
         import faiss
 
         if data[:4] != FAISS_MAGIC:
-            raise ValueError(f"not a FAISS IndexIDMap2 file (starts with {data[:4]!r}, expected {FAISS_MAGIC!r})")
+            raise ValueError(
+                f"not a FAISS IndexIDMap2 file (starts with {data[:4]!r}, expected {FAISS_MAGIC!r})"
+            )
         index = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
         return cls(dim=int(index.d), index=index)
 
@@ -145,7 +150,9 @@ def vector_store_class(settings: Settings) -> type[VectorStore]:
         return FaissStore
     if settings.vector_store == "milvus":
         raise ConfigError("vector_store 'milvus': not available yet; use vector_store = 'faiss'")
-    raise ConfigError(f"vector_store {settings.vector_store!r} is not known; allowed: {', '.join(VECTOR_STORES)}")
+    raise ConfigError(
+        f"vector_store {settings.vector_store!r} is not known; allowed: {', '.join(VECTOR_STORES)}"
+    )
 
 
 def make_vector_store(settings: Settings, dim: int) -> VectorStore:

@@ -90,11 +90,16 @@ def clean(text: str, rules: Rules | None = None) -> Cleaned:
 
 
 def _clean_line(line: MText, rules: Rules, removals: list[Removal]) -> MText:
-    line = _remove_spans(line, [(e.start(), e.end()) for e in EMPHASIS.finditer(line.text)],
-                         "emphasis markup", removals)
+    line = _remove_spans(
+        line, [(e.start(), e.end()) for e in EMPHASIS.finditer(line.text)], "emphasis markup", removals
+    )
     line = _remove_spans(line, mojibake_spans(line.text), "mojibake", removals)
-    line = _remove_spans(line, [(a.start(), a.end()) for a in ANNOTATION_AFTER_CJK.finditer(line.text)],
-                         "pinyin annotation", removals)
+    line = _remove_spans(
+        line,
+        [(a.start(), a.end()) for a in ANNOTATION_AFTER_CJK.finditer(line.text)],
+        "pinyin annotation",
+        removals,
+    )
     stripped = line.strip()
     if stripped.text:
         shadow = to_simplified(stripped.text)
@@ -102,12 +107,12 @@ def _clean_line(line: MText, rules: Rules, removals: list[Removal]) -> MText:
             if pattern.search(shadow):
                 removals.append(_removal(name, stripped, 0, len(stripped)))
                 return line[0:0]
-    return line.replace((m.start(), m.end(), SPACES.sub("", m.group(0)))
-                        for m in LETTER_SPACED.finditer(line.text))
+    return line.replace(
+        (m.start(), m.end(), SPACES.sub("", m.group(0))) for m in LETTER_SPACED.finditer(line.text)
+    )
 
 
-def _remove_spans(line: MText, spans: list[tuple[int, int]], reason: str,
-                  removals: list[Removal]) -> MText:
+def _remove_spans(line: MText, spans: list[tuple[int, int]], reason: str, removals: list[Removal]) -> MText:
     for s, e in spans:
         removals.append(_removal(reason, line, s, e))
     return line.delete(spans) if spans else line

@@ -24,8 +24,13 @@ from policykb.ingest.text import TONED
 # Tried in this order; on equal scores the earlier one wins (mainland notices are the common case).
 CANDIDATES = ("utf-8", "gb18030", "big5", "cp950", "big5hkscs")
 # UTF-32 before UTF-16: the UTF-32-LE BOM starts with the UTF-16-LE one.
-BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
-        (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
 # GB2312 and GBK are subsets of GB18030; decoding with the superset never loses a character.
 SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030"}
 SAMPLE_BYTES = 256 * 1024  # scoring looks at this much, so a 50 MB file costs one full decode
@@ -122,8 +127,9 @@ def _decode_declared(data: bytes, declared: str, path: str) -> DecodedText | Non
     try:
         text = data.decode(name)
     except UnicodeDecodeError:
-        return _with_warning(_decode_by_scoring(data, path),
-                             f"declared charset {declared} does not decode the file")
+        return _with_warning(
+            _decode_by_scoring(data, path), f"declared charset {declared} does not decode the file"
+        )
     if len(text) == len(data):
         # A single-byte charset (often a wrong "iso-8859-1") decodes anything; trust it only if
         # no Chinese reading is clearly better.
@@ -137,7 +143,7 @@ def _sample(data: bytes) -> tuple[bytes, bool]:
     """Up to SAMPLE_BYTES from the first non-ASCII byte on (which always starts a character, since
     only ASCII precedes it): an ASCII preamble must not leave the sample with nothing to score."""
     start = _NON_ASCII.search(data).start()  # type: ignore[union-attr]  # callers checked isascii()
-    return data[start:start + SAMPLE_BYTES], start + SAMPLE_BYTES >= len(data)
+    return data[start : start + SAMPLE_BYTES], start + SAMPLE_BYTES >= len(data)
 
 
 def _decode_by_scoring(data: bytes, path: str) -> DecodedText:
@@ -194,7 +200,7 @@ def _confidence(chosen: _Candidate, rivals: list[_Candidate]) -> float:
     quality = max(0.0, min(1.0, chosen.score))
     if chosen.encoding == "utf-8":
         multibyte = sum(ch >= "\x80" for ch in chosen.sample[:SCORE_LIMIT])
-        quality = max(quality, 1 - 0.5 ** multibyte)
+        quality = max(quality, 1 - 0.5**multibyte)
     margin = 1.0
     if rivals:
         margin = max(0.0, min(1.0, 0.5 + chosen.ranked - max(r.ranked for r in rivals)))

@@ -55,7 +55,7 @@ def to_lines(cleaned_lines: list[MText]) -> list[Line]:
         level = 0
         if m := MD_HEADING.match(text.text):
             level = len(m.group(1))
-            text = text[m.end():].strip().extend_left(text.span()[0])
+            text = text[m.end() :].strip().extend_left(text.span()[0])
         out.append(Line(text, tab, level))
     return out
 
@@ -72,7 +72,7 @@ def build_units(lines: list[Line], rules: Rules, title: str | None = None) -> li
         elif line.tab:
             i = _table(lines, i, units)
         elif (n := _heading_run(lines, i)) and not line_marker(line.text.text):
-            units.append(_heading(lines[i:i + n]))
+            units.append(_heading(lines[i : i + n]))
             i += n
         else:
             _classify(line, units, rules, last_seen)
@@ -81,6 +81,7 @@ def build_units(lines: list[Line], rules: Rules, title: str | None = None) -> li
 
 
 # -- joining hard-wrapped lines ------------------------------------------------------------
+
 
 def join_wrapped(lines: list[Line]) -> list[Line]:
     """Join a line that stops mid-sentence at the wrap width with the next text line."""
@@ -99,7 +100,11 @@ def join_wrapped(lines: list[Line]) -> list[Line]:
             nxt = lines[j].text
             if line_marker(nxt.text) or _starts_part(nxt.text):
                 break
-            sep = " " if cur.text.text[-1:].isascii() and nxt.text[:1].isascii() and nxt.text[:1].isalnum() else ""
+            sep = (
+                " "
+                if cur.text.text[-1:].isascii() and nxt.text[:1].isascii() and nxt.text[:1].isalnum()
+                else ""
+            )
             cur = Line(MText.join([cur.text, nxt], sep), cur.tab, cur.md_level)
             i = j + 1
         out.append(cur)
@@ -134,6 +139,7 @@ def _starts_part(text: str) -> bool:
 
 # -- title block and unnumbered headings ----------------------------------------------------
 
+
 def _title_block(lines: list[Line], units: list[Unit], title: str | None) -> int:
     """Lines before the first marker or paragraph that carry no sentence: the title area."""
     i = 0
@@ -143,8 +149,13 @@ def _title_block(lines: list[Line], units: list[Unit], title: str | None) -> int
         if line.blank:
             i += 1
             continue
-        if (line.tab or line_marker(t) or len(t) > PARAGRAPH_MIN + 20 or any(ch in "。；！？" for ch in t)
-                or t.endswith(("：", ":"))):
+        if (
+            line.tab
+            or line_marker(t)
+            or len(t) > PARAGRAPH_MIN + 20
+            or any(ch in "。；！？" for ch in t)
+            or t.endswith(("：", ":"))
+        ):
             break
         if not _title_like(t, title) and units:
             break
@@ -161,8 +172,14 @@ def _title_like(text: str, title: str | None) -> bool:
 
 def _heading_shaped(line: Line) -> bool:
     t = line.text.text
-    return (0 < len(t) <= HEADING_MAX and not line.tab and not (set(t) & NO_HEADING_CHARS)
-            and not DATE_LINE.match(t) and not t[0] in "（(【[<" and not t.isascii())
+    return (
+        0 < len(t) <= HEADING_MAX
+        and not line.tab
+        and not (set(t) & NO_HEADING_CHARS)
+        and not DATE_LINE.match(t)
+        and not t[0] in "（(【[<"
+        and not t.isascii()
+    )
 
 
 def _heading_run(lines: list[Line], i: int) -> int:
@@ -199,6 +216,7 @@ def _heading(lines: list[Line]) -> Unit:
 
 
 # -- flattened tables ----------------------------------------------------------------------
+
 
 def _table(lines: list[Line], i: int, units: list[Unit]) -> int:
     """A table flattened to one cell per tab-indented line, rows separated by blank lines.
@@ -247,19 +265,20 @@ def _emit_row(header: list[MText], row: list[MText], units: list[Unit]) -> None:
 
 # -- markers, inline lists, paragraphs ------------------------------------------------------
 
+
 def _classify(line: Line, units: list[Unit], rules: Rules, last_seen: dict[str, int]) -> None:
     text = line.text
     word = _leading_word(text.text, rules)
     if word:
-        units.append(Unit("heading", text[:len(word)], text[:len(word)]))
-        text = text[len(word):].strip()
+        units.append(Unit("heading", text[: len(word)], text[: len(word)]))
+        text = text[len(word) :].strip()
     marker = line_marker(text.text)
     if marker:
         last_seen[marker.kind] = marker.number
-        after = text.text[marker.end:]
+        after = text.text[marker.end :]
         offset = len(text) - len(after.lstrip())
         cuts = inline_markers(text.text[offset:], last_seen, after_heading=True)
-        title = text[offset: offset + cuts[0][0]] if cuts else text[offset:]
+        title = text[offset : offset + cuts[0][0]] if cuts else text[offset:]
         units.append(Unit("marker", title.strip(), text[: offset + len(title)], marker, line.md_level))
         _inline_units(text[offset:], cuts, units)
         return
@@ -277,7 +296,7 @@ def _inline_units(text: MText, cuts: list[tuple[int, Marker]], units: list[Unit]
     for k, (pos, marker) in enumerate(cuts):
         stop = cuts[k + 1][0] if k + 1 < len(cuts) else len(text)
         piece = text[pos:stop]
-        units.append(Unit("marker", piece[marker.end:].strip(), piece.strip(), marker))
+        units.append(Unit("marker", piece[marker.end :].strip(), piece.strip(), marker))
 
 
 def _leading_word(text: str, rules: Rules) -> str | None:

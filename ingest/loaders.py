@@ -43,8 +43,10 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .doc, and Office's enc
 PDF_HEAD = 1024  # the %PDF- header may follow a little junk; readers look this far
 PDF_TAIL = 1024  # ... and %%EOF must be within this many bytes of the end
 DOCX_XML_FACTOR = 2  # the XML of a DOCX may inflate to this many times max_bytes
-_WORKER = ("import sys; from policykb.ingest.loaders import pdf_worker_main; "
-           "pdf_worker_main(sys.argv[1], int(sys.argv[2]))")
+_WORKER = (
+    "import sys; from policykb.ingest.loaders import pdf_worker_main; "
+    "pdf_worker_main(sys.argv[1], int(sys.argv[2]))"
+)
 
 
 @dataclass(frozen=True)
@@ -58,8 +60,9 @@ class LoadedText:
     warnings: tuple[str, ...]  # each names the problem, e.g. "page 3: no text"
 
 
-def load(path: str | Path, *, max_bytes: int = 50 * 2**20, pdf_timeout_s: float = 60,
-         pdf_max_memory_mb: int = 1024) -> LoadedText:
+def load(
+    path: str | Path, *, max_bytes: int = 50 * 2**20, pdf_timeout_s: float = 60, pdf_max_memory_mb: int = 1024
+) -> LoadedText:
     """Read one file and return its decoded text.
 
     >>> doc = load("notice.pdf")  # doctest: +SKIP
@@ -125,6 +128,7 @@ def _require_text(name: str, text: str) -> None:
 
 # --- PDF -------------------------------------------------------------------------------------------
 
+
 def _load_pdf(file: Path, name: str, timeout_s: float, memory_mb: int) -> LoadedText:
     _check_pdf_bytes(file, name)
     result = _run_pdf_worker(file, name, timeout_s, memory_mb)
@@ -132,8 +136,9 @@ def _load_pdf(file: Path, name: str, timeout_s: float, memory_mb: int) -> Loaded
     if status == "encrypted":
         raise EncryptedFileError(name, "encrypted PDF: a password is needed to read it")
     if status == "memory":
-        raise TooLargeError(name, f"PDF parsing exceeded the memory limit of {memory_mb} MB "
-                                  "(a decompression bomb?)")
+        raise TooLargeError(
+            name, f"PDF parsing exceeded the memory limit of {memory_mb} MB (a decompression bomb?)"
+        )
     if status == "invalid":
         raise InvalidFileError(name, f"not a readable PDF ({result['detail']})")
     return _assemble_pdf(name, result)
@@ -161,8 +166,11 @@ def _run_pdf_worker(file: Path, name: str, timeout_s: float, memory_mb: int) -> 
     try:
         proc = subprocess.run(cmd, capture_output=True, timeout=timeout_s, check=False)
     except subprocess.TimeoutExpired:
-        raise TooLargeError(name, f"PDF parsing took longer than the limit of {timeout_s:g} s "
-                                  "(a decompression bomb or a malformed file?)") from None
+        raise TooLargeError(
+            name,
+            f"PDF parsing took longer than the limit of {timeout_s:g} s "
+            "(a decompression bomb or a malformed file?)",
+        ) from None
     try:
         return cast(dict[str, Any], json.loads(proc.stdout))
     except ValueError:
@@ -286,6 +294,7 @@ def _fill_from_pdfium(path: str, pages: list[dict[str, Any]]) -> None:
 
 # --- DOCX ------------------------------------------------------------------------------------------
 
+
 def _load_docx(name: str, data: bytes, max_bytes: int) -> LoadedText:
     _check_docx_bytes(name, data, max_bytes)
     import docx
@@ -310,20 +319,23 @@ def _check_docx_bytes(name: str, data: bytes, max_bytes: int) -> None:
         raise InvalidFileError(name, f"not a DOCX: no ZIP header (starts with {data[:8]!r})")
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            xml_size = sum(i.file_size for i in archive.infolist()
-                           if not i.filename.startswith("word/media/"))  # images are not parsed
+            xml_size = sum(
+                i.file_size for i in archive.infolist() if not i.filename.startswith("word/media/")
+            )  # images are not parsed
     except zipfile.BadZipFile as exc:
         raise InvalidFileError(name, f"corrupted DOCX ({exc})") from None
     if xml_size > DOCX_XML_FACTOR * max_bytes:
-        raise TooLargeError(name, f"DOCX inflates to {xml_size} bytes; the limit is "
-                                  f"{DOCX_XML_FACTOR * max_bytes} bytes")
+        raise TooLargeError(
+            name, f"DOCX inflates to {xml_size} bytes; the limit is {DOCX_XML_FACTOR * max_bytes} bytes"
+        )
 
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 # Text under these is not what the page shows once: deletions, text boxes (whose drawing fallback
 # repeats them), the legacy-format copy of alternate content.
-_DOCX_HIDDEN = frozenset((_W + "del", _W + "txbxContent",
-                          "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"))
+_DOCX_HIDDEN = frozenset(
+    (_W + "del", _W + "txbxContent", "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback")
+)
 _DOCX_CHARS = {_W + "tab": "\t", _W + "br": "\n", _W + "cr": "\n", _W + "noBreakHyphen": "-"}
 
 
@@ -379,15 +391,62 @@ def _declared_charset(data: bytes) -> str | None:
     m = _META_CHARSET.search(head) or _XML_ENCODING.search(head)
     return m.group(1).decode("ascii") if m else None
 
+
 # Dropped wherever they are; <header>/<footer> only outside <article>/<main>, where they are site furniture
 # (inside an article, <header> holds its title and date).
-_DROP = ("script", "style", "noscript", "template", "nav", "aside", "form", "iframe", "svg", "button",
-         "select", "textarea", "head")
-_BLOCK = frozenset(("p", "div", "section", "article", "main", "header", "footer", "h1", "h2", "h3", "h4",
-                    "h5", "h6", "li", "ul", "ol", "dl", "dt", "dd", "table", "thead", "tbody", "tfoot", "tr",
-                    "caption", "blockquote", "address", "figure", "figcaption", "center", "hr"))
-_CONTAINERS = frozenset(("div", "section", "article", "main", "table", "thead", "tbody", "tr", "td", "th",
-                         "center", "font"))
+_DROP = (
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "nav",
+    "aside",
+    "form",
+    "iframe",
+    "svg",
+    "button",
+    "select",
+    "textarea",
+    "head",
+)
+_BLOCK = frozenset(
+    (
+        "p",
+        "div",
+        "section",
+        "article",
+        "main",
+        "header",
+        "footer",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "li",
+        "ul",
+        "ol",
+        "dl",
+        "dt",
+        "dd",
+        "table",
+        "thead",
+        "tbody",
+        "tfoot",
+        "tr",
+        "caption",
+        "blockquote",
+        "address",
+        "figure",
+        "figcaption",
+        "center",
+        "hr",
+    )
+)
+_CONTAINERS = frozenset(
+    ("div", "section", "article", "main", "table", "thead", "tbody", "tr", "td", "th", "center", "font")
+)
 _LINK_LIST_TAGS = ("div", "ul", "ol", "dl", "table", "section", "td", "span")
 _TITLE_CLASS = re.compile("title", re.IGNORECASE)
 _HTML_WS = re.compile(r"[ \t\n\r\f\xa0]+")  # HTML collapses these; U+3000 indents are text and stay
@@ -505,8 +564,10 @@ def _block_lines(root: Any) -> list[str]:
             lines.extend(line.rstrip() for line in node.get_text().split("\n") if line.strip())
         elif node.name == "tr" and _is_data_row(node):
             flush()
-            cells = [_HTML_WS.sub(" ", c.get_text(" ")).strip(" ")
-                     for c in node.find_all(("td", "th"), recursive=False)]
+            cells = [
+                _HTML_WS.sub(" ", c.get_text(" ")).strip(" ")
+                for c in node.find_all(("td", "th"), recursive=False)
+            ]
             if any(cells):
                 lines.append(" | ".join(cells))
         else:
@@ -525,12 +586,15 @@ def _is_data_row(row: Any) -> bool:
 
 # --- PDF page furniture ------------------------------------------------------------------------------
 
-_PAGE_NUMBER = re.compile(r"""\s*(?:
+_PAGE_NUMBER = re.compile(
+    r"""\s*(?:
       [-—–－]\s*\d+\s*[-—–－]                                      # - 3 -
     | 第\s*[\d一二三四五六七八九十百〇零]+\s*页(?:\s*[,，/]?\s*共\s*\d+\s*页)?  # 第 3 页, 第3页 共10页
     | \d+\s*/\s*\d+                                                 # 3/10
     | (?:page|p\.)\s*\d+(?:\s*(?:of|/)\s*\d+)?                      # Page 3 of 10
-    )\s*""", re.VERBOSE | re.IGNORECASE)
+    )\s*""",
+    re.VERBOSE | re.IGNORECASE,
+)
 EDGE_LINES = 2  # how many non-blank lines at the top and bottom of a page may be furniture
 
 
@@ -574,20 +638,29 @@ def _repeated_edge_lines(edges: list[set[str]]) -> set[str]:
 
 def _is_furniture(line: str, page_no: int, repeated: set[str]) -> bool:
     stripped = line.strip()
-    return (_edge_key(stripped, page_no) in repeated or _PAGE_NUMBER.fullmatch(stripped) is not None
-            or stripped == str(page_no))  # a bare number only when it is this page's number
+    return (
+        _edge_key(stripped, page_no) in repeated
+        or _PAGE_NUMBER.fullmatch(stripped) is not None
+        or stripped == str(page_no)
+    )  # a bare number only when it is this page's number
 
 
 def _strip_edges(text: str, page_no: int, tops: set[str], bottoms: set[str]) -> str:
     lines = text.split("\n")
     start, end, seen = 0, len(lines), 0
-    while start < end and seen < EDGE_LINES and (not lines[start].strip() or
-                                                 _is_furniture(lines[start], page_no, tops)):
+    while (
+        start < end
+        and seen < EDGE_LINES
+        and (not lines[start].strip() or _is_furniture(lines[start], page_no, tops))
+    ):
         seen += bool(lines[start].strip())
         start += 1
     seen = 0
-    while end > start and seen < EDGE_LINES and (not lines[end - 1].strip() or
-                                                 _is_furniture(lines[end - 1], page_no, bottoms)):
+    while (
+        end > start
+        and seen < EDGE_LINES
+        and (not lines[end - 1].strip() or _is_furniture(lines[end - 1], page_no, bottoms))
+    ):
         seen += bool(lines[end - 1].strip())
         end -= 1
     return "\n".join(lines[start:end])

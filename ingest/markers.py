@@ -27,8 +27,10 @@ NUM = rf"[0-9０-９{CN_NUM}]+"
 CN = rf"[{CN_NUM}]+"
 # What follows a number in a cross reference, not in a heading: 第五条第一款, 第五条、第六条, 第五条的规定.
 # A heading's text may itself start with 第 (第五条 第三方平台应当…): only 第 + number + unit is a reference.
-NOT_AFTER_REF = (rf"(?![规的之至和或及与所款项項目内內起止前后後]|[条條]|[、，,]?\s*第\s*{NUM}\s*[款项項条條目]"
-                 rf"|[、，,]\s*第)")
+NOT_AFTER_REF = (
+    rf"(?![规的之至和或及与所款项項目内內起止前后後]|[条條]|[、，,]?\s*第\s*{NUM}\s*[款项項条條目]"
+    rf"|[、，,]\s*第)"
+)
 
 STRUCTURAL = ("part", "chapter", "section")
 STRUCTURAL_RANK = {"part": 1, "chapter": 2, "section": 3}

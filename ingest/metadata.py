@@ -22,20 +22,53 @@ MANIFEST_NAME = "manifest.toml"
 FIELDS = ("title", "issuer", "region", "platform", "date", "doc_type")
 ALLOWED_KEYS = {"doc_id", "file", "valid_from", "valid_to", *FIELDS}
 
-ORG = re.compile(rf"([{CJK_UNIFIED}]{{2,16}}?(?:人民政府办公厅|人民政府|人民代表大会常务委员会|委员会|商务委|"
-                 r"监督管理总局|监督管理局|商务局|局|厅|部|委|办公室|人民法院|检察院|协会|联合会)|国务院(?:办公厅)?)")
+ORG = re.compile(
+    rf"([{CJK_UNIFIED}]{{2,16}}?(?:人民政府办公厅|人民政府|人民代表大会常务委员会|委员会|商务委|"
+    r"监督管理总局|监督管理局|商务局|局|厅|部|委|办公室|人民法院|检察院|协会|联合会)|国务院(?:办公厅)?)"
+)
 CN_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 ISO_DATE = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
-TITLE_WORDS = ("通知", "办法", "规定", "方案", "规范", "规则", "意见", "条例", "法", "措施", "指引", "公告",
-               "决定", "细则", "批复", "解释")
-DOC_TYPES = [("批复", "judicial_reply"), ("规定（", "judicial_interpretation"), ("通知", "notice"), ("意见", "opinions"),
-             ("实施方案", "event_plan"), ("方案", "plan"), ("措施", "measures"), ("条例", "regulation"),
-             ("办法", "regulation"), ("规定", "regulation"), ("规范", "platform_rule"), ("规则", "platform_rule"),
-             ("法", "law")]
+TITLE_WORDS = (
+    "通知",
+    "办法",
+    "规定",
+    "方案",
+    "规范",
+    "规则",
+    "意见",
+    "条例",
+    "法",
+    "措施",
+    "指引",
+    "公告",
+    "决定",
+    "细则",
+    "批复",
+    "解释",
+)
+DOC_TYPES = [
+    ("批复", "judicial_reply"),
+    ("规定（", "judicial_interpretation"),
+    ("通知", "notice"),
+    ("意见", "opinions"),
+    ("实施方案", "event_plan"),
+    ("方案", "plan"),
+    ("措施", "measures"),
+    ("条例", "regulation"),
+    ("办法", "regulation"),
+    ("规定", "regulation"),
+    ("规范", "platform_rule"),
+    ("规则", "platform_rule"),
+    ("法", "law"),
+]
 PLATFORMS = ("抖音", "快手", "淘宝", "天猫", "京东", "拼多多", "腾讯微视", "微视", "视频号", "小红书", "美团")
-REGION = re.compile(rf"^((?:[{CJK_UNIFIED}]{{2,4}}?(?:省|自治区))?[{CJK_UNIFIED}]{{2,4}}?(?:市|自治州|州|县|区))")
+REGION = re.compile(
+    rf"^((?:[{CJK_UNIFIED}]{{2,4}}?(?:省|自治区))?[{CJK_UNIFIED}]{{2,4}}?(?:市|自治州|州|县|区))"
+)
 # A header field naming the document ("法規名稱：消費者保護法"): the value is the title.
-TITLE_FIELD = re.compile(rf"^(?:[{CJK_UNIFIED}]{{0,4}}(?:名称|标题)[:：]|【[{CJK_UNIFIED}]{{0,4}}(?:名称|标题)】[:：]?)\s*(?=\S)")
+TITLE_FIELD = re.compile(
+    rf"^(?:[{CJK_UNIFIED}]{{0,4}}(?:名称|标题)[:：]|【[{CJK_UNIFIED}]{{0,4}}(?:名称|标题)】[:：]?)\s*(?=\S)"
+)
 COMPACT_DATE = re.compile(r"日期[:：]\s*(\d{4})(\d{2})(\d{2})(?!\d)")  # 修正日期：20150617
 # What follows an effective date ("本法自2019年1月1日起施行"): not the date the document was made.
 EFFECTIVE = re.compile(r"^起?(?:施行|实施|生效)")
@@ -64,8 +97,10 @@ def load_manifest(folder: Path) -> dict[str, ManifestEntry]:
     for i, raw in enumerate(data.get("document", [])):
         unknown = set(raw) - ALLOWED_KEYS
         if unknown or "doc_id" not in raw or "file" not in raw:
-            raise ConfigError(f"{path}: document #{i + 1}: needs doc_id and file; unknown keys "
-                              f"{sorted(unknown)}; allowed: {sorted(ALLOWED_KEYS)}")
+            raise ConfigError(
+                f"{path}: document #{i + 1}: needs doc_id and file; unknown keys "
+                f"{sorted(unknown)}; allowed: {sorted(ALLOWED_KEYS)}"
+            )
         values = {k: str(v) for k, v in raw.items() if k not in ("doc_id", "file")}
         entries[raw["file"]] = ManifestEntry(raw["doc_id"], raw["file"], values)
     return entries
@@ -78,7 +113,9 @@ def doc_id_for(path: Path) -> str:
     return slug or "document"
 
 
-def guess(text_lines: list[str], title_lines: list[str], fallback_title: str) -> tuple[dict[str, str], list[str]]:
+def guess(
+    text_lines: list[str], title_lines: list[str], fallback_title: str
+) -> tuple[dict[str, str], list[str]]:
     """Metadata guessed from a document's (cleaned, original-script) text."""
     simple = [to_simplified(t).replace(" ", "") for t in text_lines if t.strip()]
     heads = [TITLE_FIELD.sub("", to_simplified(t).replace(" ", "")) for t in title_lines if t.strip()]
@@ -102,7 +139,9 @@ def guess(text_lines: list[str], title_lines: list[str], fallback_title: str) ->
 
 def _title_start(head: str) -> bool:
     """A title line broken before its end: "X关于Y" with no title word and no punctuation."""
-    return "关于" in head and not any(w in head for w in TITLE_WORDS) and not re.search(r"[，。；：,;:]", head)
+    return (
+        "关于" in head and not any(w in head for w in TITLE_WORDS) and not re.search(r"[，。；：,;:]", head)
+    )
 
 
 def _issuer(lines: list[str], title: str) -> str | None:
@@ -116,7 +155,7 @@ def _issuer(lines: list[str], title: str) -> str | None:
         return m.group(1)
     # The body named in the line that dates the document ("… 国家市场监督管理总局令第56号公布").
     for line, m, effective in _dated_lines(lines)[:1]:
-        rest = line[m.end():]
+        rest = line[m.end() :]
         if not effective and DATING_ACT.search(rest) and (org := ORG.search(TERM.sub("", rest))):
             return org.group(1)
     return None
@@ -127,7 +166,7 @@ def _region(issuer: str) -> str | None:
     if not m:
         return None
     end = m.end(1)
-    if end < len(issuer) and is_word(issuer[end - 1:end + 1]):
+    if end < len(issuer) and is_word(issuer[end - 1 : end + 1]):
         return None  # "国家市场监督管理总局": the 市 belongs to 市场, not to a place name
     return m.group(1)
 
@@ -140,7 +179,7 @@ def _dated_lines(lines: list[str]) -> list[tuple[str, re.Match[str], bool]]:
     for line in reversed(lines):
         m = CN_DATE.match(line) or (CN_DATE.search(line) if len(line) <= 40 else None)
         if m:
-            effective = bool(EFFECTIVE.match(line[m.end():]))
+            effective = bool(EFFECTIVE.match(line[m.end() :]))
             (later if effective else found).append((line, m, effective))
     return found + later
 
@@ -165,5 +204,10 @@ def _platform(lines: list[str]) -> str | None:
 
 
 def metadata_from(values: dict[str, str]) -> Metadata:
-    return Metadata(issuer=values.get("issuer"), region=values.get("region"), platform=values.get("platform"),
-                    date=values.get("date"), doc_type=values.get("doc_type"))
+    return Metadata(
+        issuer=values.get("issuer"),
+        region=values.get("region"),
+        platform=values.get("platform"),
+        date=values.get("date"),
+        doc_type=values.get("doc_type"),
+    )

@@ -89,7 +89,9 @@ class MText:
         return out
 
     def sub(self, pattern: re.Pattern[str], repl: str = "") -> MText:
-        return self.replace((m.start(), m.end(), m.expand(repl) if repl else "") for m in pattern.finditer(self.text))
+        return self.replace(
+            (m.start(), m.end(), m.expand(repl) if repl else "") for m in pattern.finditer(self.text)
+        )
 
     def extend_left(self, start: int) -> MText:
         """The same text whose source span starts at `start`: markup dropped just before it
@@ -110,7 +112,7 @@ class MText:
     def lines(self) -> Iterator[MText]:
         start = 0
         for m in re.finditer("\n", self.text):
-            yield self[start:m.start()]
+            yield self[start : m.start()]
             start = m.end()
         yield self[start:]
 

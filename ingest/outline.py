@@ -177,8 +177,13 @@ def _finish(node: Node, pieces: list[Piece], headings: list[MText]) -> None:
         headings.append(unit.full)
         return
     title = unit.text
-    is_heading = (node.has_children and not node.body and node.kind != "article"
-                  and len(title) <= HEADING_TITLE_MAX and not title.text.endswith(("：", ":")))
+    is_heading = (
+        node.has_children
+        and not node.body
+        and node.kind != "article"
+        and len(title) <= HEADING_TITLE_MAX
+        and not title.text.endswith(("：", ":"))
+    )
     if is_heading:
         headings.append(unit.full)
         return

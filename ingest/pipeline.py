@@ -37,12 +37,25 @@ class IngestResult:
     dates: tuple[DateSource, ...] = ()  # valid_from / valid_to read from the text (not given by the manifest)
 
 
-def ingest_file(path: Path, entry: ManifestEntry | None = None, *, display_path: str | None = None,
-                max_chars: int = DEFAULT_MAX_CHARS, rules: Rules | None = None) -> IngestResult:
+def ingest_file(
+    path: Path,
+    entry: ManifestEntry | None = None,
+    *,
+    display_path: str | None = None,
+    max_chars: int = DEFAULT_MAX_CHARS,
+    rules: Rules | None = None,
+) -> IngestResult:
     """Raises an IngestError subclass (naming the file) when the file cannot be read."""
     loaded = load(path)  # first: it checks the size, so a huge file is never read whole to hash it
-    return _ingest(loaded, entry, source_path=display_path or str(path), sha256=file_sha256(path),
-                   max_chars=max_chars, rules=rules, doc_id=entry.doc_id if entry else doc_id_for(path))
+    return _ingest(
+        loaded,
+        entry,
+        source_path=display_path or str(path),
+        sha256=file_sha256(path),
+        max_chars=max_chars,
+        rules=rules,
+        doc_id=entry.doc_id if entry else doc_id_for(path),
+    )
 
 
 def file_sha256(path: Path, chunk: int = 2**20) -> str:
@@ -53,15 +66,37 @@ def file_sha256(path: Path, chunk: int = 2**20) -> str:
     return digest.hexdigest()
 
 
-def ingest_text(text: str, *, source_path: str, doc_id: str, entry: ManifestEntry | None = None,
-                max_chars: int = DEFAULT_MAX_CHARS, rules: Rules | None = None) -> IngestResult:
+def ingest_text(
+    text: str,
+    *,
+    source_path: str,
+    doc_id: str,
+    entry: ManifestEntry | None = None,
+    max_chars: int = DEFAULT_MAX_CHARS,
+    rules: Rules | None = None,
+) -> IngestResult:
     loaded = LoadedText(source_path, text, "text", None, "utf-8", 1.0, ())
-    return _ingest(loaded, entry, source_path=source_path, sha256=hashlib.sha256(text.encode()).hexdigest(),
-                   max_chars=max_chars, rules=rules, doc_id=doc_id)
+    return _ingest(
+        loaded,
+        entry,
+        source_path=source_path,
+        sha256=hashlib.sha256(text.encode()).hexdigest(),
+        max_chars=max_chars,
+        rules=rules,
+        doc_id=doc_id,
+    )
 
 
-def _ingest(loaded: LoadedText, entry: ManifestEntry | None, *, source_path: str, sha256: str,
-            max_chars: int, rules: Rules | None, doc_id: str) -> IngestResult:
+def _ingest(
+    loaded: LoadedText,
+    entry: ManifestEntry | None,
+    *,
+    source_path: str,
+    sha256: str,
+    max_chars: int,
+    rules: Rules | None,
+    doc_id: str,
+) -> IngestResult:
     cleaned = clean(loaded.text, rules)
     title_hint = entry.values.get("title") if entry else None
     lines, toc = drop_toc(to_lines(cleaned.lines))
@@ -80,14 +115,31 @@ def _ingest(loaded: LoadedText, entry: ManifestEntry | None, *, source_path: str
     guessed = sorted([*guessed, *(d.field for d in dates)])
     title = display_text(values["title"])
     metadata = metadata_from(values)
-    clauses = to_clauses(outline.pieces, doc_id=doc_id, title=title, source_path=source_path,
-                         metadata=metadata, pages=loaded.pages, max_chars=max_chars)
+    clauses = to_clauses(
+        outline.pieces,
+        doc_id=doc_id,
+        title=title,
+        source_path=source_path,
+        metadata=metadata,
+        pages=loaded.pages,
+        max_chars=max_chars,
+    )
     script = "hant" if any(c.text != c.original for c in clauses) else "hans"
-    doc = Document(doc_id=doc_id, title=title, source_path=source_path, sha256=sha256, metadata=metadata,
-                   encoding=loaded.encoding, script=script, valid_from=values.get("valid_from"),
-                   valid_to=values.get("valid_to"), guessed=tuple(guessed),
-                   pages=len(loaded.pages) if loaded.pages else None, n_clauses=len(clauses),
-                   warnings=tuple(loaded.warnings) + _warnings(loaded, clauses))
+    doc = Document(
+        doc_id=doc_id,
+        title=title,
+        source_path=source_path,
+        sha256=sha256,
+        metadata=metadata,
+        encoding=loaded.encoding,
+        script=script,
+        valid_from=values.get("valid_from"),
+        valid_to=values.get("valid_to"),
+        guessed=tuple(guessed),
+        pages=len(loaded.pages) if loaded.pages else None,
+        n_clauses=len(clauses),
+        warnings=tuple(loaded.warnings) + _warnings(loaded, clauses),
+    )
     headings = [h.span() for h in outline.headings + toc]
     return IngestResult(doc, clauses, cleaned.removals, headings, loaded.text, dates)
 
@@ -95,8 +147,10 @@ def _ingest(loaded: LoadedText, entry: ManifestEntry | None, *, source_path: str
 def _date_sources(validity: Validity, units: list[Unit], paragraphs: list[str]) -> list[DateSource]:
     """The extracted dates with the source span of the sentence each was read from."""
     out = []
-    for name, value, ev in (("valid_from", validity.valid_from, validity.from_evidence),
-                            ("valid_to", validity.valid_to, validity.to_evidence)):
+    for name, value, ev in (
+        ("valid_from", validity.valid_from, validity.from_evidence),
+        ("valid_to", validity.valid_to, validity.to_evidence),
+    ):
         if value is None or ev is None:
             continue
         full = units[ev.paragraph].full
@@ -117,6 +171,7 @@ def _warnings(loaded: LoadedText, clauses: list[Clause]) -> tuple[str, ...]:
 
 def _rules() -> Rules:
     from policykb.ingest.clean import default_rules
+
     return default_rules()
 
 

@@ -54,16 +54,38 @@ class Clause:
     part: tuple[int, int] | None = None  # (i, n) when a long clause was split into n parts
 
     @classmethod
-    def create(cls, *, doc_id: str, title: str, label: str, section_path: list[str] | tuple[str, ...],
-               text: str, original: str, source: Source, metadata: Metadata, seq: int,
-               part: tuple[int, int] | None = None, occurrence: int = 0) -> Clause:
+    def create(
+        cls,
+        *,
+        doc_id: str,
+        title: str,
+        label: str,
+        section_path: list[str] | tuple[str, ...],
+        text: str,
+        original: str,
+        source: Source,
+        metadata: Metadata,
+        seq: int,
+        part: tuple[int, int] | None = None,
+        occurrence: int = 0,
+    ) -> Clause:
         """`occurrence` tells apart identical clauses (same path, label and text) in one document."""
         path = tuple(section_path)
         key = "\x1f".join([doc_id, *path, label, text, str(part)] + ([str(occurrence)] if occurrence else []))
         digest = hashlib.sha1(key.encode("utf-8")).hexdigest()[:12]
-        return cls(clause_id=f"{doc_id}:{digest}", doc_id=doc_id, title=title, label=label,
-                   section_path=path, text=text, original=original, source=source,
-                   metadata=metadata, seq=seq, part=part)
+        return cls(
+            clause_id=f"{doc_id}:{digest}",
+            doc_id=doc_id,
+            title=title,
+            label=label,
+            section_path=path,
+            text=text,
+            original=original,
+            source=source,
+            metadata=metadata,
+            seq=seq,
+            part=part,
+        )
 
     def identity_fields(self) -> dict[str, object]:
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("clause_id", "seq")}
@@ -87,10 +109,19 @@ class Clause:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Clause:
-        return cls(clause_id=d["clause_id"], doc_id=d["doc_id"], title=d["title"], label=d["label"],
-                   section_path=tuple(d["section_path"]), text=d["text"], original=d["original"],
-                   source=Source(**d["source"]), metadata=Metadata(**d["metadata"]), seq=d["seq"],
-                   part=tuple(d["part"]) if d.get("part") else None)
+        return cls(
+            clause_id=d["clause_id"],
+            doc_id=d["doc_id"],
+            title=d["title"],
+            label=d["label"],
+            section_path=tuple(d["section_path"]),
+            text=d["text"],
+            original=d["original"],
+            source=Source(**d["source"]),
+            metadata=Metadata(**d["metadata"]),
+            seq=d["seq"],
+            part=tuple(d["part"]) if d.get("part") else None,
+        )
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False)

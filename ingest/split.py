@@ -29,7 +29,7 @@ def split_long(text: MText, max_chars: int) -> list[MText]:
             parts.append(text[start:cur])
             start = cur
         while m.end() - start > max_chars:
-            parts.append(text[start:start + max_chars])
+            parts.append(text[start : start + max_chars])
             start += max_chars
         cur = m.end()
     if start < len(text):
@@ -37,8 +37,16 @@ def split_long(text: MText, max_chars: int) -> list[MText]:
     return [p for p in (q.strip() for q in parts) if p.text]
 
 
-def to_clauses(pieces: list[Piece], *, doc_id: str, title: str, source_path: str, metadata: Metadata,
-               pages: tuple[tuple[int, int], ...] | None, max_chars: int) -> list[Clause]:
+def to_clauses(
+    pieces: list[Piece],
+    *,
+    doc_id: str,
+    title: str,
+    source_path: str,
+    metadata: Metadata,
+    pages: tuple[tuple[int, int], ...] | None,
+    max_chars: int,
+) -> list[Clause]:
     clauses: list[Clause] = []
     seen: set[str] = set()
     for piece in sorted(pieces, key=lambda p: p.full.span()[0]):  # reading order
@@ -50,11 +58,24 @@ def to_clauses(pieces: list[Piece], *, doc_id: str, title: str, source_path: str
             if k == 0:
                 start = min(start, piece.full.span()[0])  # the label belongs to the first part
             original = part.text
-            clauses.append(_unique(clauses, seen, {
-                "doc_id": doc_id, "title": title, "label": piece.label, "section_path": path,
-                "text": display_text(original), "original": original,
-                "source": Source(source_path, start, end, _page(pages, start)), "metadata": metadata,
-                "seq": len(clauses), "part": (k + 1, len(parts)) if len(parts) > 1 else None}))
+            clauses.append(
+                _unique(
+                    clauses,
+                    seen,
+                    {
+                        "doc_id": doc_id,
+                        "title": title,
+                        "label": piece.label,
+                        "section_path": path,
+                        "text": display_text(original),
+                        "original": original,
+                        "source": Source(source_path, start, end, _page(pages, start)),
+                        "metadata": metadata,
+                        "seq": len(clauses),
+                        "part": (k + 1, len(parts)) if len(parts) > 1 else None,
+                    },
+                )
+            )
     return clauses
 
 

@@ -68,15 +68,21 @@ RANGE_SEP = re.compile(SEP)
 ANNEX = r"(?:\s*\([^()]{1,8}\)|\s*(?:上午|下午|晚上)?\s*\d{1,2}:\d{2}(?::\d{2})?){0,2}"
 RANGE = re.compile(_date_re("s") + ANNEX + SEP + _date_re("e", day_only=True) + ANNEX + r"止?")
 # "今年3至6月", "2020年3-6月": months only, the first without its 月.
-MONTHS = re.compile(rf"(?<!\d)(?:(?P<sy>\d{{4}})\s*年|(?P<sthis>今年|本年))?\s*(?P<sm>\d{{1,2}}|{_CN_MONTH})"
-                    rf"{SEP}(?P<em>\d{{1,2}}|{_CN_MONTH})\s*月份?")
+MONTHS = re.compile(
+    rf"(?<!\d)(?:(?P<sy>\d{{4}})\s*年|(?P<sthis>今年|本年))?\s*(?P<sm>\d{{1,2}}|{_CN_MONTH})"
+    rf"{SEP}(?P<em>\d{{1,2}}|{_CN_MONTH})\s*月份?"
+)
 TODAY = re.compile(r"(?:自|从)?即日起?\s*(?:至|到)\s*")
 YEAR_END = re.compile(rf"(?P<sy>\d{{4}}|[{_CN_DIGIT}]{{4}})\s*年\s*(?:底|末)")
 
-SELF = (r"本(?:[\u4e00-\u9fff]{0,8}?(?:法|条例|办法|规定|通知|意见|方案|措施|细则|规则|规范|决定|指引|公告|"
-        r"政策|文件|标准|制度|指南|计划))")
-MARKER = (r"(?:第[0-9一二三四五六七八九十百零〇]+条(?:之[一二三四五六七八九十]+)?|[一二三四五六七八九十]+[、.]|"
-          r"[(（][一二三四五六七八九十0-9]+[)）]|\d+(?:\.\d+)*[.、]?)")
+SELF = (
+    r"本(?:[\u4e00-\u9fff]{0,8}?(?:法|条例|办法|规定|通知|意见|方案|措施|细则|规则|规范|决定|指引|公告|"
+    r"政策|文件|标准|制度|指南|计划))"
+)
+MARKER = (
+    r"(?:第[0-9一二三四五六七八九十百零〇]+条(?:之[一二三四五六七八九十]+)?|[一二三四五六七八九十]+[、.]|"
+    r"[(（][一二三四五六七八九十0-9]+[)）]|\d+(?:\.\d+)*[.、]?)"
+)
 # Before an effective or validity statement about this document: nothing but a number and "本办法".
 OWN_PREFIX = re.compile(rf"\s*(?:{MARKER})?\s*(?:{SELF}(?:的)?)?\s*")
 PUBLISHED_PREFIX = re.compile(r"(?:公布|发布|印发|通过)\s*$")
@@ -88,17 +94,23 @@ UNTIL = re.compile(r"(?:至|到|截至|截止(?:到|至)?)\s*")
 ACT = r"(?:正式)?(?:施行|实施|执行|生效|试行)"
 NOT_OWN_ACT = r"(?!的|以来|以前|之前|前|以后|之后|后)"
 EFFECTIVE_DATE = re.compile(rf"(?:自|从|于)\s*(?P<when>{_date_re('s')})\s*起?\s*{ACT}{NOT_OWN_ACT}")
-EFFECTIVE_ON_PUBLICATION = re.compile(rf"自\s*(?:(?:发布|印发|公布|颁布|下发|发文|签发)\s*(?:之)?日|即日)\s*起?\s*{ACT}"
-                                      rf"{NOT_OWN_ACT}")
+EFFECTIVE_ON_PUBLICATION = re.compile(
+    rf"自\s*(?:(?:发布|印发|公布|颁布|下发|发文|签发)\s*(?:之)?日|即日)\s*起?\s*{ACT}"
+    rf"{NOT_OWN_ACT}"
+)
 EFFECTIVE_HEADER = re.compile(rf"(?P<when>{_date_re('s')})\s*起?\s*(?:施行|实施|生效){NOT_OWN_ACT}")
 EFFECTIVE_FIELD = re.compile(rf"(?:施行|实施|生效)日期\s*】?\s*:?\s*(?P<when>{_date_re('s')})")
 
-EVENT_LABEL = re.compile(r"(?<!报名)(?<!申报)(?:活动|举办|举行|促销|展会|购物节|直播节)(?:时间|日期|期间|时段)\s*:?\s*"
-                         r"(?:为|是)?\s*(?:自|从|于)?\s*")
+EVENT_LABEL = re.compile(
+    r"(?<!报名)(?<!申报)(?:活动|举办|举行|促销|展会|购物节|直播节)(?:时间|日期|期间|时段)\s*:?\s*"
+    r"(?:为|是)?\s*(?:自|从|于)?\s*"
+)
 HELD = re.compile(r"\s*(?:期间|之间)|\s*(?:在|于)?\s*(?:举办|举行|开展|组织开展|集中开展)")
 DEADLINE_WORDS = re.compile(r"报名|申报|截止|截至|提交|报送|申请|征集|受理|缴纳|评审|评选|公示|登记|备案")
 # A heading that only names the period ("一、活动时间"): the next paragraph states it.
-LABEL_HEADING = re.compile(rf"\s*(?:{MARKER})?\s*(?P<label>活动时间|活动日期|活动期间|举办时间|有效期(?:限)?)\s*:?\s*")
+LABEL_HEADING = re.compile(
+    rf"\s*(?:{MARKER})?\s*(?P<label>活动时间|活动日期|活动期间|举办时间|有效期(?:限)?)\s*:?\s*"
+)
 SENTENCE = re.compile(r"[^。！？；;!?\n]+")
 
 
@@ -148,8 +160,13 @@ class _Found:
     term: tuple[int, str] | None = None  # "有效期3年" without its start: (3, "年")
 
 
-def extract_validity(paragraphs: Sequence[str], *, published: str | None = None, year: int | None = None,
-                     title: str | None = None) -> Validity:
+def extract_validity(
+    paragraphs: Sequence[str],
+    *,
+    published: str | None = None,
+    year: int | None = None,
+    title: str | None = None,
+) -> Validity:
     """The validity period a notice states, from its paragraphs (clean Simplified text, in reading order).
 
     ``published`` is the publication date (ISO, or a partial "2020-12"); ``year`` the year to give dates
@@ -169,8 +186,12 @@ def extract_validity(paragraphs: Sequence[str], *, published: str | None = None,
         text = para.translate(FOLD)
         for k, m in enumerate(SENTENCE.finditer(text)):
             s = m.group()
-            label = carried if k == 0 else ""  # "一、活动时间" / "2021年3月1日至6月30日": read as one statement
-            ev = _Scan((i, m.start(), m.end()), para[m.start():m.end()], years, pub, label, guessing=guessing)
+            label = (
+                carried if k == 0 else ""
+            )  # "一、活动时间" / "2021年3月1日至6月30日": read as one statement
+            ev = _Scan(
+                (i, m.start(), m.end()), para[m.start() : m.end()], years, pub, label, guessing=guessing
+            )
             if label:
                 s = label + ":" + s
             validity += ev.validity(s)
@@ -196,8 +217,9 @@ def _choose(validity: list[_Found], events: list[_Found], effective: list[_Found
         return Validity(_iso(start), _iso(end), start_ev if start else None, v.evidence if end else None)
     if events:
         e = events[0]
-        return Validity(_iso(e.start), _iso(e.end), e.evidence if e.start else None,
-                        e.evidence if e.end else None)
+        return Validity(
+            _iso(e.start), _iso(e.end), e.evidence if e.start else None, e.evidence if e.end else None
+        )
     if effective:
         e = effective[0]
         return Validity(_iso(e.start), None, e.evidence, None)
@@ -207,8 +229,16 @@ def _choose(validity: list[_Found], events: list[_Found], effective: list[_Found
 class _Scan:
     """One sentence: the statements of each kind it makes."""
 
-    def __init__(self, where: tuple[int, int, int], sentence: str, years: _Years, pub: date | None,
-                 label: str = "", *, guessing: bool = False):
+    def __init__(
+        self,
+        where: tuple[int, int, int],
+        sentence: str,
+        years: _Years,
+        pub: date | None,
+        label: str = "",
+        *,
+        guessing: bool = False,
+    ):
         self.where, self.sentence, self.years, self.pub = where, sentence, years, pub
         self.shift = len(label) + 1 if label else 0
         self.guessing = guessing
@@ -270,8 +300,9 @@ class _Scan:
                 out.append((m.start(), _Found(self.pub, None, self._evidence("effective", m.start()))))
         return [f for _, f in sorted(out, key=lambda x: x[0])]
 
-    def _period(self, s: str, pos: int, *, until: bool = False,
-                single: bool = False) -> tuple[date | None, date | None, int] | None:
+    def _period(
+        self, s: str, pos: int, *, until: bool = False, single: bool = False
+    ) -> tuple[date | None, date | None, int] | None:
         """The period stated at ``pos``: (start, end, where its statement ends), or None."""
         if m := TODAY.match(s, pos):
             d = DATE.match(s, m.end())
@@ -309,7 +340,7 @@ def _comma_clause(s: str, at: int, *, folded: str | None = None) -> str:
     f = s if folded is None else folded
     start = f.rfind(",", 0, at) + 1
     end = f.find(",", at)
-    return s[start:end if end >= 0 else len(s)]
+    return s[start : end if end >= 0 else len(s)]
 
 
 def _clause_end(s: str, at: int) -> int:
@@ -318,14 +349,17 @@ def _clause_end(s: str, at: int) -> int:
 
 
 def _clause_prefix(s: str, at: int) -> str:
-    return s[s.rfind(",", 0, at) + 1:at]
+    return s[s.rfind(",", 0, at) + 1 : at]
 
 
 def _own(s: str, at: int) -> bool:
     """Is the statement at ``at`` about this document? (See the module docstring, 3.)"""
     prefix = _clause_prefix(s, at)
-    return bool(OWN_PREFIX.fullmatch(prefix) or PUBLISHED_PREFIX.search(prefix)
-                or re.fullmatch(r"\s*[【\[(]?\s*", prefix))
+    return bool(
+        OWN_PREFIX.fullmatch(prefix)
+        or PUBLISHED_PREFIX.search(prefix)
+        or re.fullmatch(r"\s*[【\[(]?\s*", prefix)
+    )
 
 
 def _number(text: str | None) -> int | None:

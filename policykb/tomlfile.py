@@ -19,7 +19,9 @@ from typing import Any
 from policykb.errors import ConfigError
 
 
-def read_toml(path: Path, what: str, *, allowed: Iterable[str] | None = None, hint: str = "") -> dict[str, Any]:
+def read_toml(
+    path: Path, what: str, *, allowed: Iterable[str] | None = None, hint: str = ""
+) -> dict[str, Any]:
     """The tables of ``path`` (``what`` it holds, for the message); ``allowed``: the only top-level tables it
     may have; ``hint``: how to repair it, appended to a read error."""
     try:
@@ -29,8 +31,10 @@ def read_toml(path: Path, what: str, *, allowed: Iterable[str] | None = None, hi
     if allowed is not None:
         unknown = set(data) - set(allowed)
         if unknown:
-            raise ConfigError(f"{path}: unknown tables {sorted(unknown)}; allowed: "
-                              + ", ".join(f"[{a}]" for a in sorted(allowed)))
+            raise ConfigError(
+                f"{path}: unknown tables {sorted(unknown)}; allowed: "
+                + ", ".join(f"[{a}]" for a in sorted(allowed))
+            )
     return data
 
 

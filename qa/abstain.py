@@ -90,7 +90,9 @@ class Features:
         return d
 
 
-SIGNALS = tuple(f.name for f in fields(Features) if f.name not in ("best_clause_id", "elsewhere"))  # every signal, reported
+SIGNALS = tuple(
+    f.name for f in fields(Features) if f.name not in ("best_clause_id", "elsewhere")
+)  # every signal, reported
 
 
 @dataclass(frozen=True)
@@ -212,8 +214,16 @@ def _read_table(path: Path, name: str, model: object) -> Rule:
     threshold = model["threshold"]
     if not isinstance(threshold, int | float) or not 0 <= threshold <= 1:
         raise ConfigError(f"{path}: [{name}] threshold must be a number in [0, 1], not {threshold!r}")
-    return Rule(names, vectors[0], vectors[1], vectors[2], float(model["intercept"]), float(threshold),
-                int(model["window"]), str(model["embedding_model"]) or None)
+    return Rule(
+        names,
+        vectors[0],
+        vectors[1],
+        vectors[2],
+        float(model["intercept"]),
+        float(threshold),
+        int(model["window"]),
+        str(model["embedding_model"]) or None,
+    )
 
 
 def read_rules(path: Path = ABSTAIN_PATH) -> dict[str, Rule]:

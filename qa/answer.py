@@ -148,8 +148,9 @@ def answer(
     found = kb.retrieve(question, k=k, filters=filters) if question.strip() and kb.documents() else None
     t1 = time.perf_counter()
     forms = found.query.forms if found is not None else None
-    result = answer_from_hits(kb, question, found.hits if found else [], mode=mode, llm=llm, rule=rule,
-                              today=today, forms=forms)
+    result = answer_from_hits(
+        kb, question, found.hits if found else [], mode=mode, llm=llm, rule=rule, today=today, forms=forms
+    )
     result.timings.update(search_ms=(t1 - t0) * 1000)
     return result
 
@@ -178,7 +179,9 @@ def answer_from_hits(
         candidates = score_sentences(q, hits)
         named = [h for h in hits if "reference" in h.signals]
         # A question naming a clause (电子商务法第三十八条) is answered from that clause first.
-        chosen = (select(q, score_sentences(q, named)) or opening(named[0])) if named else select(q, candidates)
+        chosen = (
+            (select(q, score_sentences(q, named)) or opening(named[0])) if named else select(q, candidates)
+        )
         if not chosen:
             abstain, reason = True, "no sentence of the top clauses mentions the question"
     if abstain:
@@ -246,7 +249,11 @@ def compose(
             numbers[cid] = len(numbers) + 1
             citations.append(
                 make_citation(
-                    numbers[cid], cand.hit, kb.document(cand.clause.doc_id), lang=q.lang, today=today,
+                    numbers[cid],
+                    cand.hit,
+                    kb.document(cand.clause.doc_id),
+                    lang=q.lang,
+                    today=today,
                     references=resolve(kb, cand.clause),
                 )
             )
@@ -295,8 +302,9 @@ def markers(numbers: tuple[int, ...]) -> str:
     return "".join(f"[{n}]" for n in numbers)
 
 
-def render(sentences: list[AnswerSentence] | tuple[AnswerSentence, ...], groups: Sequence[Group],
-           lead: str | None) -> str:
+def render(
+    sentences: list[AnswerSentence] | tuple[AnswerSentence, ...], groups: Sequence[Group], lead: str | None
+) -> str:
     """Lead line (English questions), then sentences each followed by its markers; a heading line
     ("上海市 · 上海市商务委员会：") before each document's sentences when the answer spans documents."""
     lines = [lead] if lead else []

@@ -64,8 +64,9 @@ class PolicyEmbedding(BaseEmbedding):
 def naive_llamaindex_index(files: Sequence[Path], embedder: Embedder) -> VectorStoreIndex:
     """``VectorStoreIndex`` over default ``SentenceSplitter`` chunks of the raw files."""
     documents = SimpleDirectoryReader(input_files=[str(f) for f in files]).load_data()
-    return VectorStoreIndex.from_documents(documents, embed_model=PolicyEmbedding(embedder),
-                                           transformations=[SentenceSplitter()])
+    return VectorStoreIndex.from_documents(
+        documents, embed_model=PolicyEmbedding(embedder), transformations=[SentenceSplitter()]
+    )
 
 
 def naive_llamaindex_pipeline(files: Sequence[Path], embedder: Embedder, name: str = NAIVE_NAME) -> Pipeline:

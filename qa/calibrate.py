@@ -68,7 +68,8 @@ def fit_threshold(points: Sequence[tuple[float, bool]], none_cost: float = NONE_
 
     def cost(t: float) -> float:
         return sum(none_cost for v, none in points if v >= t and none) + sum(
-            1.0 for v, none in points if v < t and not none)
+            1.0 for v, none in points if v < t and not none
+        )
 
     best = min(((cost((lo + hi) / 2), -(hi - lo), lo, hi) for lo, hi in itertools.pairwise(edges)))
     c, _, low, high = best
@@ -96,18 +97,35 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = L2, steps: int = 50) 
     return w[1:], float(w[0])
 
 
-def train(feats: Sequence[Features], answerable: Sequence[bool], threshold: float = 0.5,
-          names: tuple[str, ...] = FEATURES, embedding_model: str | None = None) -> Rule:
+def train(
+    feats: Sequence[Features],
+    answerable: Sequence[bool],
+    threshold: float = 0.5,
+    names: tuple[str, ...] = FEATURES,
+    embedding_model: str | None = None,
+) -> Rule:
     x = np.array([[f.value(n) for n in names] for f in feats], dtype=np.float64)
     mean, scale = x.mean(axis=0), x.std(axis=0)
     scale[scale == 0] = 1.0
     coef, intercept = fit_logistic((x - mean) / scale, np.array(answerable, dtype=np.float64))
-    return Rule(names, tuple(map(float, mean)), tuple(map(float, scale)), tuple(map(float, coef)), intercept,
-                threshold, WINDOW, embedding_model)
+    return Rule(
+        names,
+        tuple(map(float, mean)),
+        tuple(map(float, scale)),
+        tuple(map(float, coef)),
+        intercept,
+        threshold,
+        WINDOW,
+        embedding_model,
+    )
 
 
-def out_of_fold(feats: Sequence[Features], answerable: Sequence[bool], groups: Sequence[str],
-                names: tuple[str, ...] = FEATURES) -> list[float]:
+def out_of_fold(
+    feats: Sequence[Features],
+    answerable: Sequence[bool],
+    groups: Sequence[str],
+    names: tuple[str, ...] = FEATURES,
+) -> list[float]:
     """p(answerable) of each question from a model fitted without its document's fold."""
     docs = sorted(set(groups))
     fold_of = {d: i % FOLDS for i, d in enumerate(docs)}
@@ -121,12 +139,16 @@ def out_of_fold(feats: Sequence[Features], answerable: Sequence[bool], groups: S
     return probs
 
 
-def curve(probs: Sequence[float], answerable: Sequence[bool], thresholds: Sequence[float] = CURVE) -> list[tuple[float, float, float]]:
+def curve(
+    probs: Sequence[float], answerable: Sequence[bool], thresholds: Sequence[float] = CURVE
+) -> list[tuple[float, float, float]]:
     """(threshold, share of "none" questions abstaining, share of answerable questions abstaining)."""
     none = [p for p, a in zip(probs, answerable) if not a]
     ans = [p for p, a in zip(probs, answerable) if a]
-    return [(t, sum(p < t for p in none) / max(len(none), 1), sum(p < t for p in ans) / max(len(ans), 1))
-            for t in thresholds]
+    return [
+        (t, sum(p < t for p in none) / max(len(none), 1), sum(p < t for p in ans) / max(len(ans), 1))
+        for t in thresholds
+    ]
 
 
 def question_features(kb: KnowledgeBase, questions: Sequence[EvalQuestion]) -> list[Features]:
@@ -164,8 +186,15 @@ class Calibration:
         return self.models["model"].rule
 
 
-def _fit_one(fit_f: list[Features], fit_y: list[bool], groups: list[str], val_f: list[Features], val_y: list[bool],
-             names: tuple[str, ...], model_name: str | None) -> Fitted:
+def _fit_one(
+    fit_f: list[Features],
+    fit_y: list[bool],
+    groups: list[str],
+    val_f: list[Features],
+    val_y: list[bool],
+    names: tuple[str, ...],
+    model_name: str | None,
+) -> Fitted:
     oof = out_of_fold(fit_f, fit_y, groups, names)
     t = fit_threshold([(p, not a) for p, a in zip(oof, fit_y)]).threshold
     rule = train(fit_f, fit_y, t, names, model_name)
@@ -174,8 +203,13 @@ def _fit_one(fit_f: list[Features], fit_y: list[bool], groups: list[str], val_f:
     return Fitted(rule, curve(oof, fit_y, thresholds), curve(val_p, val_y, thresholds))
 
 
-def calibrate(kb: KnowledgeBase, qset: QuestionSet, folder: Path, model_name: str,
-              extra_fit: Sequence[EvalQuestion] = ()) -> Calibration:
+def calibrate(
+    kb: KnowledgeBase,
+    qset: QuestionSet,
+    folder: Path,
+    model_name: str,
+    extra_fit: Sequence[EvalQuestion] = (),
+) -> Calibration:
     """``extra_fit``: more questions on fit documents (the development set on the seeds), grouped with
     them for the folds by their ``doc`` field."""
     fit_qs = [*qset.fit, *extra_fit]
@@ -184,10 +218,17 @@ def calibrate(kb: KnowledgeBase, qset: QuestionSet, folder: Path, model_name: st
     groups = [q.near or f"dev:{q.doc}" if not q.answerable else q.doc for q in fit_qs]
     val_f = question_features(kb, qset.validation)
     val_y = [q.answerable for q in qset.validation]
-    models = {"model": _fit_one(fit_f, fit_y, groups, val_f, val_y, FEATURES, model_name),
-              "keyword_model": _fit_one(fit_f, fit_y, groups, val_f, val_y, KEYWORD_FEATURES, "")}
-    return Calibration(models, (sum(fit_y), len(fit_y) - sum(fit_y)), (sum(val_y), len(val_y) - sum(val_y)),
-                       data_hash(folder), model_name)
+    models = {
+        "model": _fit_one(fit_f, fit_y, groups, val_f, val_y, FEATURES, model_name),
+        "keyword_model": _fit_one(fit_f, fit_y, groups, val_f, val_y, KEYWORD_FEATURES, ""),
+    }
+    return Calibration(
+        models,
+        (sum(fit_y), len(fit_y) - sum(fit_y)),
+        (sum(val_y), len(val_y) - sum(val_y)),
+        data_hash(folder),
+        model_name,
+    )
 
 
 def _floats(values: Sequence[float]) -> str:
@@ -241,16 +282,24 @@ def render_toml(c: Calibration) -> str:
 
 
 def format_curves(c: Calibration) -> str:
-    lines = [(f"fit {c.n_fit[0]} answerable + {c.n_fit[1]} none; validation {c.n_validation[0]} + "
-              f"{c.n_validation[1]}; data {c.data_hash}")]
+    lines = [
+        (
+            f"fit {c.n_fit[0]} answerable + {c.n_fit[1]} none; validation {c.n_validation[0]} + "
+            f"{c.n_validation[1]}; data {c.data_hash}"
+        )
+    ]
     for name, fitted in c.models.items():
         r = fitted.rule
-        lines += [f"[{name}] {len(r.names)} features, threshold {r.threshold}",
-                  "  " + "  ".join(f"{n} {w:+.2f}" for n, w in zip(r.names, r.coef)),
-                  "  threshold  fit: none abstain / answerable abstain   validation: none / answerable"]
+        lines += [
+            f"[{name}] {len(r.names)} features, threshold {r.threshold}",
+            "  " + "  ".join(f"{n} {w:+.2f}" for n, w in zip(r.names, r.coef)),
+            "  threshold  fit: none abstain / answerable abstain   validation: none / answerable",
+        ]
         for (t, fn, fa), (_, vn, va) in zip(fitted.fit_curve, fitted.validation_curve):
             mark = " ←" if math.isclose(t, r.threshold) else ""
-            lines.append(f"    {t:.2f}       {fn:.3f} / {fa:.3f}                       {vn:.3f} / {va:.3f}{mark}")
+            lines.append(
+                f"    {t:.2f}       {fn:.3f} / {fa:.3f}                       {vn:.3f} / {va:.3f}{mark}"
+            )
     return "\n".join(lines)
 
 

@@ -87,7 +87,9 @@ class Citation:
     rank: int  # the clause's rank in the search
     score: float
     note: str | None  # time-bound / event note, in the question's language
-    references: tuple[Clause, ...] = ()  # articles of the same document the clause refers to (qa/crossrefs.py)
+    references: tuple[
+        Clause, ...
+    ] = ()  # articles of the same document the clause refers to (qa/crossrefs.py)
 
     @property
     def section(self) -> str:
@@ -127,19 +129,38 @@ class Citation:
 
 def reference_dict(c: Clause) -> dict[str, object]:
     """A clause a citation refers to: enough to show it beside the citation and to open it."""
-    return {"clause_id": c.clause_id, "doc_id": c.doc_id, "label": c.label, "section_path": list(c.section_path),
-            "text": c.text}
+    return {
+        "clause_id": c.clause_id,
+        "doc_id": c.doc_id,
+        "label": c.label,
+        "section_path": list(c.section_path),
+        "text": c.text,
+    }
 
 
-def make_citation(n: int, hit: Hit, document: Document | None, *, lang: str, today: date | None,
-                  references: tuple[Clause, ...] = ()) -> Citation:
+def make_citation(
+    n: int,
+    hit: Hit,
+    document: Document | None,
+    *,
+    lang: str,
+    today: date | None,
+    references: tuple[Clause, ...] = (),
+) -> Citation:
     valid_from = document.valid_from if document else None
     valid_to = document.valid_to if document else None
     note = validity_note(
         hit.clause.metadata, valid_from, valid_to, lang="en" if lang == "en" else "zh", today=today
     )
-    return Citation(n=n, clause=hit.clause, document=document, rank=hit.rank, score=hit.score, note=note,
-                    references=references)
+    return Citation(
+        n=n,
+        clause=hit.clause,
+        document=document,
+        rank=hit.rank,
+        score=hit.score,
+        note=note,
+        references=references,
+    )
 
 
 def related_dict(hit: Hit) -> dict[str, object]:

@@ -51,6 +51,7 @@ def is_hit(unit_text: str, evidence_keys: Sequence[str]) -> bool:
 
 # -- questions -------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Question:
     id: str
@@ -80,8 +81,18 @@ def load_questions(path: Path | str = DEV_QUESTIONS, part: str = "") -> list[Que
             continue
         try:
             d = json.loads(line)
-            out.append(Question(str(d.get("id") or f"q{n}"), d["q"], d.get("lang", "zh"), d.get("doc", ""),
-                                tuple(d.get("evidence") or ()), d.get("kind", ""), d.get("near", ""), part))
+            out.append(
+                Question(
+                    str(d.get("id") or f"q{n}"),
+                    d["q"],
+                    d.get("lang", "zh"),
+                    d.get("doc", ""),
+                    tuple(d.get("evidence") or ()),
+                    d.get("kind", ""),
+                    d.get("near", ""),
+                    part,
+                )
+            )
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
             raise ValueError(f"{path}:{n}: not a question object with 'q' ({exc})") from exc
     return out
@@ -129,6 +140,7 @@ def load_question_set(folder: Path | str = QUESTION_SET) -> QuestionSet:
 
 # -- metrics ---------------------------------------------------------------------------------------
 
+
 def first_hit_rank(relevances: Sequence[bool]) -> int | None:
     """1-based rank of the first relevant unit, or None."""
     return next((i for i, rel in enumerate(relevances, start=1) if rel), None)
@@ -165,6 +177,7 @@ def ndcg_at(relevances: Sequence[bool], n_relevant: int, k: int = DEPTH) -> floa
 
 # -- pipelines and their scores -------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Pipeline:
     """``retrieve(query, k)`` → texts of the top ``k`` units, best first; ``units`` → every unit it can
@@ -177,6 +190,7 @@ class Pipeline:
 
 def kb_pipeline(kb: KnowledgeBase, mode: Mode, name: str | None = None) -> Pipeline:
     """policykb search in ``mode`` (hybrid | bm25 | dense) over ``kb`` (a ``KnowledgeBase``)."""
+
     def retrieve(query: str, k: int) -> list[str]:
         return [h.clause.text for h in kb.search(query, k=k, mode=mode)]
 
@@ -206,7 +220,9 @@ class PipelineScores:
     chars_per_unit: float
     depth: int = DEPTH  # units retrieved per question; MRR and nDCG are at this depth
     results: list[QuestionResult] = field(default_factory=list)
-    by_lang: dict[str, dict[str, float]] = field(default_factory=dict)  # lang → n, recall_1, recall_5, mrr, ndcg
+    by_lang: dict[str, dict[str, float]] = field(
+        default_factory=dict
+    )  # lang → n, recall_1, recall_5, mrr, ndcg
 
     def misses(self, k: int = 5) -> list[QuestionResult]:
         return [r for r in self.results if r.rank is None or r.rank > k]
@@ -223,8 +239,14 @@ def run_question(pipe: Pipeline, q: Question, unit_keys: Sequence[str], depth: i
     texts = pipe.retrieve(q.q, depth)
     relevances = [is_hit(t, keys) for t in texts]
     n_relevant = sum(any(e in u for e in keys) for u in unit_keys)
-    return QuestionResult(q.id, q.lang, first_hit_rank(relevances), ndcg_at(relevances, n_relevant, depth),
-                          n_relevant, [len(t) for t in texts])
+    return QuestionResult(
+        q.id,
+        q.lang,
+        first_hit_rank(relevances),
+        ndcg_at(relevances, n_relevant, depth),
+        n_relevant,
+        [len(t) for t in texts],
+    )
 
 
 def score_pipeline(pipe: Pipeline, questions: Sequence[Question], depth: int = DEPTH) -> PipelineScores:
@@ -235,21 +257,34 @@ def score_pipeline(pipe: Pipeline, questions: Sequence[Question], depth: int = D
     by_lang = {lang: [r.rank for r in results if r.lang == lang] for lang in LANGUAGES}
     chars = [c for r in results for c in r.chars]
     by_lang_scores = {
-        lang: {"n": len(rs), "recall_1": recall_at([r.rank for r in rs], 1),
-               "recall_5": recall_at([r.rank for r in rs], 5), "mrr": round(mrr([r.rank for r in rs]), 4),
-               "ndcg": round(sum(r.ndcg for r in rs) / len(rs), 4)}
-        for lang in LANGUAGES if (rs := [r for r in results if r.lang == lang])
+        lang: {
+            "n": len(rs),
+            "recall_1": recall_at([r.rank for r in rs], 1),
+            "recall_5": recall_at([r.rank for r in rs], 5),
+            "mrr": round(mrr([r.rank for r in rs]), 4),
+            "ndcg": round(sum(r.ndcg for r in rs) / len(rs), 4),
+        }
+        for lang in LANGUAGES
+        if (rs := [r for r in results if r.lang == lang])
     }
     return PipelineScores(
         by_lang=by_lang_scores,
-        name=pipe.name, n=len(results), recall_1=recall_at(ranks, 1), recall_5=recall_at(ranks, 5),
-        mrr=round(mrr(ranks), 4), ndcg=round(sum(r.ndcg for r in results) / max(len(results), 1), 4),
+        name=pipe.name,
+        n=len(results),
+        recall_1=recall_at(ranks, 1),
+        recall_5=recall_at(ranks, 5),
+        mrr=round(mrr(ranks), 4),
+        ndcg=round(sum(r.ndcg for r in results) / max(len(results), 1), 4),
         recall_5_by_lang={lang: recall_at(rs, 5) if rs else None for lang, rs in by_lang.items()},
         n_by_lang={lang: len(rs) for lang, rs in by_lang.items()},
-        chars_per_unit=round(sum(chars) / len(chars), 1) if chars else 0.0, depth=depth, results=results)
+        chars_per_unit=round(sum(chars) / len(chars), 1) if chars else 0.0,
+        depth=depth,
+        results=results,
+    )
 
 
 # -- output ----------------------------------------------------------------------------------------
+
 
 def _cell(v: float | None, width: int) -> str:
     return f"{'—' if v is None or math.isnan(v) else f'{v:.3f}':>{width}}"
@@ -270,8 +305,10 @@ def format_table(scores: Sequence[PipelineScores]) -> str:
         values = [s.recall_1, s.recall_5, s.mrr, s.ndcg, *(s.recall_5_by_lang[lang] for lang in LANGUAGES)]
         cells = [_cell(v, w) for v, w in zip(values, widths)] + [f"{s.chars_per_unit:>{widths[-1]}.1f}"]
         lines.append(f"{s.name:<{name_w}}  " + "  ".join(cells))
-    lines.append(f"({scores[0].n} answerable questions; Recall@k = share of questions with a hit in the "
-                 f"top k; MRR and nDCG over the top {depth}; chars/unit = mean length of a retrieved unit)")
+    lines.append(
+        f"({scores[0].n} answerable questions; Recall@k = share of questions with a hit in the "
+        f"top k; MRR and nDCG over the top {depth}; chars/unit = mean length of a retrieved unit)"
+    )
     return "\n".join(lines)
 
 

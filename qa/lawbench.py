@@ -87,6 +87,11 @@ def hit_at_1(kb: KnowledgeBase, items: Sequence[LawbenchItem]) -> LawbenchResult
         if top is not None and top.doc_id == want_doc and label_key(top.label) == label_key(item.article):
             result.hits += 1
         else:
-            result.misses.append({"question": item.question, "want": [want_doc, item.article],
-                                  "got": [top.doc_id, top.label] if top else None})
+            result.misses.append(
+                {
+                    "question": item.question,
+                    "want": [want_doc, item.article],
+                    "got": [top.doc_id, top.label] if top else None,
+                }
+            )
     return result

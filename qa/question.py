@@ -54,7 +54,9 @@ class Cue:
 
     def asked(self, zh: str, original: str) -> bool:
         """``zh``: the Simplified search key of the question; ``original``: its NFKC lower-case text."""
-        if self.ask_pattern is not None and (self.ask_pattern.search(zh) or self.ask_pattern.search(original)):
+        if self.ask_pattern is not None and (
+            self.ask_pattern.search(zh) or self.ask_pattern.search(original)
+        ):
             return True
         return any(a in zh or (a.isascii() and re.search(rf"\b{re.escape(a)}\b", original)) for a in self.ask)
 
@@ -118,7 +120,9 @@ def load_names(path: Path = NAMES_PATH) -> tuple[str, ...]:
     for table, content in data.items():
         if not isinstance(content, dict) or set(content) != {"names"}:
             raise ConfigError(f'{path}: [{table}] must hold exactly names = ["…", …]')
-        names.update(search_key(n) for n in string_list(path, content["names"], f"[{table}] names") if n.strip())
+        names.update(
+            search_key(n) for n in string_list(path, content["names"], f"[{table}] names") if n.strip()
+        )
     return tuple(sorted(names, key=len, reverse=True))
 
 
@@ -179,7 +183,9 @@ class Question:
     concepts: tuple[Concept, ...]
     cues: tuple[tuple[str, re.Pattern[str]], ...]  # answer types asked for
     spanning: bool  # asks about several documents ("各地…")
-    counted: re.Pattern[str] | None = None  # a count question: a number right before what is counted (三大专场)
+    counted: re.Pattern[str] | None = (
+        None  # a count question: a number right before what is counted (三大专场)
+    )
     names: tuple[str, ...] = ()  # places and platforms it names (qa/names.toml)
 
     @property
@@ -360,7 +366,9 @@ def analyse_forms(forms: QueryForms, stats: TermStats, lexicon: AnswerLexicon | 
 _NUMBER = r"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百千万亿]+)"
 
 
-def _counted(concepts: list[Concept], cues: tuple[tuple[str, re.Pattern[str]], ...], lex: AnswerLexicon) -> re.Pattern[str] | None:
+def _counted(
+    concepts: list[Concept], cues: tuple[tuple[str, re.Pattern[str]], ...], lex: AnswerLexicon
+) -> re.Pattern[str] | None:
     """For a question asking how many: a number followed, within three characters, by one of its words."""
     if not any(name in COUNT_CUES for name, _ in cues):
         return None

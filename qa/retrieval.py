@@ -21,7 +21,9 @@ if TYPE_CHECKING:
     from policykb.index.store import KnowledgeBase
 
 _lock = threading.Lock()
-_stats: weakref.WeakKeyDictionary[KnowledgeBase, tuple[int | None, TermStats]] = weakref.WeakKeyDictionary()  # kb → (generation, TermStats)
+_stats: weakref.WeakKeyDictionary[KnowledgeBase, tuple[int | None, TermStats]] = (
+    weakref.WeakKeyDictionary()
+)  # kb → (generation, TermStats)
 
 
 def query_forms(kb: KnowledgeBase, question: str) -> QueryForms:

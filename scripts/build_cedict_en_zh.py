@@ -42,11 +42,14 @@ _SKIP_SENSE = re.compile(
     r"^(?:old |archaic |erhua |japanese |korean |euphemistic |ancient )?variant of|^surname |^see |^see also"
     r"|^used in |^cl:|^abbr\. (?:for|of|to)|^also written|^also pr\.|^also called|^pr\. |^classifier for"
     r"|^\(onom\.\)|^\(old\)|^\(archaic\)|^\(classical\)|^\(arch\.\)|^\(old\.\)",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 # Senses kept but ranked below plain ones.
-_MINOR = re.compile(r"\((?:tw|taiwan|dialect|slang|literary|fig\.|derog\.|vulgar|cantonese|internet slang"
-                    r"|old|archaic|loanword|coll\.|math\.|chemistry|physics|medicine|zoology|botany)\b",
-                    re.IGNORECASE)
+_MINOR = re.compile(
+    r"\((?:tw|taiwan|dialect|slang|literary|fig\.|derog\.|vulgar|cantonese|internet slang"
+    r"|old|archaic|loanword|coll\.|math\.|chemistry|physics|medicine|zoology|botany)\b",
+    re.IGNORECASE,
+)
 _PAREN = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
 _PINYIN_REF = re.compile(r"[\u3400-\u9fff|]+\[[^\]]*\]")
 _LEAD = re.compile(r"^(?:to |a |an |the |one's |sb's |sth )+")
@@ -140,8 +143,10 @@ def build(text: str) -> tuple[dict[str, list[str]], set[str], dict[str, str]]:
             english.add(key)
             if score > scores[key].get(simp, -math.inf):
                 scores[key][simp] = score
-    ranked = {k: [w for w, _ in sorted(v.items(), key=lambda kv: (-kv[1], kv[0]))][:MAX_CANDIDATES]
-              for k, v in scores.items()}
+    ranked = {
+        k: [w for w, _ in sorted(v.items(), key=lambda kv: (-kv[1], kv[0]))][:MAX_CANDIDATES]
+        for k, v in scores.items()
+    }
     return ranked, english, meta
 
 
@@ -151,8 +156,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("-o", "--out", type=Path, default=OUT)
     args = ap.parse_args(argv)
     ranked, english, meta = build(read_cedict(args.source))
-    header = HEADER.format(date=meta.get("date", "?")[:10], entries=meta.get("entries", "?"),
-                           max_words=MAX_KEY_WORDS, max_cands=MAX_CANDIDATES)
+    header = HEADER.format(
+        date=meta.get("date", "?")[:10],
+        entries=meta.get("entries", "?"),
+        max_words=MAX_KEY_WORDS,
+        max_cands=MAX_CANDIDATES,
+    )
     lines = [f"{k}\t{' '.join(v)}" + ("" if k in english else "\tname") for k, v in sorted(ranked.items())]
     args.out.write_text(header + "\n".join(lines) + "\n", encoding="utf-8")
     print(f"{args.out}: {len(lines)} keys, {args.out.stat().st_size / 1e6:.2f} MB", file=sys.stderr)

@@ -20,7 +20,9 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
 
     skipped = terminalreporter.stats.get("skipped", [])
     if os.environ.get("POLICYKB_NO_SKIPS") == "1" and skipped:
-        terminalreporter.write_line(f"POLICYKB_NO_SKIPS: {len(skipped)} skipped test(s) fail this run:", red=True)
+        terminalreporter.write_line(
+            f"POLICYKB_NO_SKIPS: {len(skipped)} skipped test(s) fail this run:", red=True
+        )
         for report in skipped:
             terminalreporter.write_line(f"  {report.nodeid}: {report.longrepr[2] if report.longrepr else ''}")
 

@@ -13,11 +13,19 @@ CONFTEST = Path(__file__).with_name("conftest.py")
 
 def run(tmp_path: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
     shutil.copy(CONFTEST, tmp_path / "conftest.py")
-    (tmp_path / "test_x.py").write_text("import pytest\n\ndef test_a():\n    pytest.skip('no model')\n\n"
-                                        "def test_b():\n    pass\n", encoding="utf-8")
-    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
-                          capture_output=True, text=True, timeout=120, check=False, cwd=tmp_path,
-                          env={**os.environ, **env})
+    (tmp_path / "test_x.py").write_text(
+        "import pytest\n\ndef test_a():\n    pytest.skip('no model')\n\ndef test_b():\n    pass\n",
+        encoding="utf-8",
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=tmp_path,
+        env={**os.environ, **env},
+    )
 
 
 def test_a_skip_fails_the_run_under_ci(tmp_path):

@@ -7,16 +7,25 @@ import pytest
 from policykb.config import Settings
 from policykb.errors import ConfigError
 
-ALLOWED = ("allowed keys: api_token, corpus, embedding_batch_size, embedding_model, home, llm_api_key, "
-           "llm_base_url, llm_model, max_clause_chars, milvus_uri, ui_password, vector_store, writer_wait_seconds")
+ALLOWED = (
+    "allowed keys: api_token, corpus, embedding_batch_size, embedding_model, home, llm_api_key, "
+    "llm_base_url, llm_model, max_clause_chars, milvus_uri, ui_password, vector_store, writer_wait_seconds"
+)
 
 
-@pytest.mark.parametrize("env, value, problem", [
-    ("POLICYKB_MAX_CLAUSE_CHARS", "0", "max_clause_chars: Input should be greater than 0"),
-    ("POLICYKB_EMBEDDING_BATCH_SIZE", "-4", "embedding_batch_size: Input should be greater than 0"),
-    ("POLICYKB_WRITER_WAIT_SECONDS", "-1", "writer_wait_seconds: Input should be greater than or equal to 0"),
-    ("POLICYKB_VECTOR_STORE", "faisss", "vector_store: Input should be 'faiss' or 'milvus'"),
-])
+@pytest.mark.parametrize(
+    "env, value, problem",
+    [
+        ("POLICYKB_MAX_CLAUSE_CHARS", "0", "max_clause_chars: Input should be greater than 0"),
+        ("POLICYKB_EMBEDDING_BATCH_SIZE", "-4", "embedding_batch_size: Input should be greater than 0"),
+        (
+            "POLICYKB_WRITER_WAIT_SECONDS",
+            "-1",
+            "writer_wait_seconds: Input should be greater than or equal to 0",
+        ),
+        ("POLICYKB_VECTOR_STORE", "faisss", "vector_store: Input should be 'faiss' or 'milvus'"),
+    ],
+)
 def test_a_value_that_cannot_work_is_an_error(monkeypatch, env, value, problem):
     monkeypatch.setenv(env, value)
     with pytest.raises(ConfigError) as exc:

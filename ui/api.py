@@ -57,8 +57,15 @@ def _filters(f: FilterFields) -> Filters:
     from policykb.index.filters import Filters
 
     try:
-        return Filters(region=f.region, issuer=f.issuer, platform=f.platform, doc_type=f.doc_type, doc_id=f.doc,
-                       date_from=f.date_from, date_to=f.date_to)
+        return Filters(
+            region=f.region,
+            issuer=f.issuer,
+            platform=f.platform,
+            doc_type=f.doc_type,
+            doc_id=f.doc,
+            date_from=f.date_from,
+            date_to=f.date_to,
+        )
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from exc
 
@@ -66,8 +73,11 @@ def _filters(f: FilterFields) -> Filters:
 def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None) -> FastAPI:
     """The app over the knowledge base at ``settings.home`` (or the given ``kb``, for tests)."""
     settings = settings or Settings.load()
-    app = FastAPI(title="policykb", version="1",
-                  description="Cited answers from Chinese e-commerce notices: search clauses, ask questions.")
+    app = FastAPI(
+        title="policykb",
+        version="1",
+        description="Cited answers from Chinese e-commerce notices: search clauses, ask questions.",
+    )
     state: dict[str, Any] = {"kb": kb}
     lock = threading.Lock()
 
@@ -87,15 +97,19 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
             return
         given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
         if not hmac.compare_digest(given.encode(), token.encode()):
-            raise HTTPException(401, "a valid 'Authorization: Bearer <token>' header is needed",
-                                headers={"WWW-Authenticate": "Bearer"})
+            raise HTTPException(
+                401,
+                "a valid 'Authorization: Bearer <token>' header is needed",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
 
     @app.middleware("http")
     async def cap_body(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         length = request.headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
-            return JSONResponse({"detail": f"request body of {length} bytes is over the limit of {MAX_BODY}"},
-                                status_code=413)
+            return JSONResponse(
+                {"detail": f"request body of {length} bytes is over the limit of {MAX_BODY}"}, status_code=413
+            )
         return await call_next(request)
 
     @app.exception_handler(PolicyKBError)
@@ -114,24 +128,48 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
     @app.get("/readyz")
     def readyz() -> dict[Any, Any]:
         kb = knowledge_base()
-        return with_stale(kb, {"ready": True, "generation": kb.generation, "documents": len(kb.documents()),
-                               "clauses": len(kb.clauses())})
+        return with_stale(
+            kb,
+            {
+                "ready": True,
+                "generation": kb.generation,
+                "documents": len(kb.documents()),
+                "clauses": len(kb.clauses()),
+            },
+        )
 
     v1 = [Depends(authorised)]
 
     @app.get("/v1/search", dependencies=v1)
-    def search(request: Request, q: Annotated[str, Query(min_length=1, max_length=1000)],
-               k: Annotated[int, Query(ge=1, le=100)] = 10, region: str | None = None, issuer: str | None = None,
-               platform: str | None = None, doc: str | None = None, doc_type: str | None = None,
-               date_from: str | None = None, date_to: str | None = None) -> dict[Any, Any]:
+    def search(
+        request: Request,
+        q: Annotated[str, Query(min_length=1, max_length=1000)],
+        k: Annotated[int, Query(ge=1, le=100)] = 10,
+        region: str | None = None,
+        issuer: str | None = None,
+        platform: str | None = None,
+        doc: str | None = None,
+        doc_type: str | None = None,
+        date_from: str | None = None,
+        date_to: str | None = None,
+    ) -> dict[Any, Any]:
         from policykb.ui.cli import hit_dict
 
         unknown = sorted(set(request.query_params) - SEARCH_PARAMS)
         if unknown:
-            raise HTTPException(422, f"unknown parameters {unknown}; allowed: {', '.join(sorted(SEARCH_PARAMS))}")
+            raise HTTPException(
+                422, f"unknown parameters {unknown}; allowed: {', '.join(sorted(SEARCH_PARAMS))}"
+            )
         kb = knowledge_base()
-        filters = FilterFields(region=region, issuer=issuer, platform=platform, doc=doc, doc_type=doc_type,
-                               date_from=date_from, date_to=date_to)
+        filters = FilterFields(
+            region=region,
+            issuer=issuer,
+            platform=platform,
+            doc=doc,
+            doc_type=doc_type,
+            date_from=date_from,
+            date_to=date_to,
+        )
         hits = kb.search(q, k=k, filters=_filters(filters))
         return with_stale(kb, {"query": q, "hits": [hit_dict(h) for h in hits]})
 
@@ -152,8 +190,10 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
         doc = kb.document(doc_id)
         if doc is None:
             raise HTTPException(404, f"no document {doc_id!r}")
-        outline = [{"clause_id": c.clause_id, "label": c.label, "section_path": list(c.section_path)}
-                   for c in kb.clauses(doc_id)]
+        outline = [
+            {"clause_id": c.clause_id, "label": c.label, "section_path": list(c.section_path)}
+            for c in kb.clauses(doc_id)
+        ]
         versions = [{"version": v.number, "replaced": v.replaced} for v in kb.versions(doc_id)]
         return {**doc.to_dict(), "outline": outline, "versions": versions}
 
@@ -166,7 +206,13 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
         c = kb.clause(clause_id)
         if c is None:
             raise HTTPException(404, f"no clause {clause_id!r}")
-        around = [n.to_dict() for n in kb.neighbours(clause_id, before=1, after=1) if n.clause_id != clause_id]
-        return {**c.to_dict(), "neighbours": around, "references": [reference_dict(r) for r in resolve(kb, c)]}
+        around = [
+            n.to_dict() for n in kb.neighbours(clause_id, before=1, after=1) if n.clause_id != clause_id
+        ]
+        return {
+            **c.to_dict(),
+            "neighbours": around,
+            "references": [reference_dict(r) for r in resolve(kb, c)],
+        }
 
     return app

@@ -52,26 +52,35 @@ def main() -> None:
     page = st.session_state["page"]
     if page == ASK:
         from policykb.ui.app_ask import ask_page
+
         ask_page(knowledge_base)  # draws the chat box before waiting for the knowledge base
     elif page == SEARCH:
         from policykb.ui.app_search import search_page
+
         search_page(knowledge_base())
     elif page == DOCUMENTS:
         from policykb.ui.app_documents import documents_page
+
         documents_page(knowledge_base())
     elif page == BASKET:
         from policykb.ui.app_basket import basket_page
+
         basket_page()
     elif page == UPLOAD:
         from policykb.ui.app_upload import upload_page
+
         upload_page(knowledge_base())
     kb = knowledge_base()
     if kb.stale:
-        banner.warning(f"知识库最新版本（第 {kb.stale['current']} 代）已损坏，当前显示的是较旧的第 {kb.stale['serving']} 代；"
-                       f"请运行 `policykb repair`。/ The newest generation ({kb.stale['current']}) is damaged; showing "
-                       f"generation {kb.stale['serving']}. Run `policykb repair`.")
-    stats.text(f"{len(kb.documents())} 份文档 documents · {len(kb.clauses())} 条款 clauses\n"
-               f"摘录 basket: {len(basket())}")
+        banner.warning(
+            f"知识库最新版本（第 {kb.stale['current']} 代）已损坏，当前显示的是较旧的第 {kb.stale['serving']} 代；"
+            f"请运行 `policykb repair`。/ The newest generation ({kb.stale['current']}) is damaged; showing "
+            f"generation {kb.stale['serving']}. Run `policykb repair`."
+        )
+    stats.text(
+        f"{len(kb.documents())} 份文档 documents · {len(kb.clauses())} 条款 clauses\n"
+        f"摘录 basket: {len(basket())}"
+    )
 
 
 main()

@@ -32,7 +32,7 @@ def answer_markdown(text: str, cited: set[int], turn: int) -> str:
         out, pos = [], 0
         for m in MARKER.finditer(line):
             if int(m[1]) in cited:
-                out += [md_escape(line[pos:m.start()]), f" [\\[{m[1]}\\]](#{anchor(turn, int(m[1]))}) "]
+                out += [md_escape(line[pos : m.start()]), f" [\\[{m[1]}\\]](#{anchor(turn, int(m[1]))}) "]
                 pos = m.end()
         out.append(md_escape(line[pos:]))
         lines.append("".join(out))
@@ -89,9 +89,14 @@ def show_turn(kb: KnowledgeBase, turn: int, question: str, result: dict[str, Any
 
 def show_citation(kb: KnowledgeBase, c: dict[str, Any], key: str) -> None:
     m = c.get("metadata") or {}
-    facts = [("文档 Document", c.get("title")), ("发布 Issuer", m.get("issuer")), ("日期 Date", m.get("date")),
-             ("章节 Section", " > ".join(c.get("section_path") or [])), ("条款 Label", c.get("label")),
-             ("时效 Time", c.get("time_note"))]
+    facts = [
+        ("文档 Document", c.get("title")),
+        ("发布 Issuer", m.get("issuer")),
+        ("日期 Date", m.get("date")),
+        ("章节 Section", " > ".join(c.get("section_path") or [])),
+        ("条款 Label", c.get("label")),
+        ("时效 Time", c.get("time_note")),
+    ]
     st.text("\n".join(f"{k}: {v}" for k, v in facts if v))
     st.text(c["text"])
     around = [n for n in kb.neighbours(c["clause_id"], before=1, after=1) if n.clause_id != c["clause_id"]]
@@ -104,6 +109,10 @@ def show_citation(kb: KnowledgeBase, c: dict[str, Any], key: str) -> None:
         st.caption("本条引用的条款 / articles this clause refers to")
         for i, r in enumerate(refs):
             st.text(f"{r['label']} {r['text']}".strip())
-            st.button(f"在文档中查看{r['label']} / open {r['label']}", key=f"ref-{key}-{i}",
-                      on_click=go_to_document, args=(r["doc_id"], r["clause_id"]))
+            st.button(
+                f"在文档中查看{r['label']} / open {r['label']}",
+                key=f"ref-{key}-{i}",
+                on_click=go_to_document,
+                args=(r["doc_id"], r["clause_id"]),
+            )
     clause_actions(c, key)

@@ -48,8 +48,13 @@ def basket_page() -> None:
             st.text_input("备注 / note", key=key, on_change=_note, args=(i, key))
             a, b, c = st.columns(3)
             a.button("上移 / up", key=f"up-{e['clause_id']}", disabled=i == 0, on_click=_move, args=(i, -1))
-            b.button("下移 / down", key=f"down-{e['clause_id']}", disabled=i == len(items) - 1,
-                     on_click=_move, args=(i, 1))
+            b.button(
+                "下移 / down",
+                key=f"down-{e['clause_id']}",
+                disabled=i == len(items) - 1,
+                on_click=_move,
+                args=(i, 1),
+            )
             c.button("移除 / remove", key=f"rm-{e['clause_id']}", on_click=_remove, args=(i,))
     export(items)
 
@@ -70,5 +75,10 @@ def export(items: list[dict[str, Any]]) -> None:
         except (PolicyKBError, ValueError, OSError) as exc:  # one broken format must not take the page down
             col.error(f"{fmt}: {exc}")
             continue
-        col.download_button(LABELS.get(fmt, fmt.upper()), data, file_name=f"policykb-excerpts.{ext.lstrip('.')}",
-                            mime=mime, key=f"dl-{fmt}")
+        col.download_button(
+            LABELS.get(fmt, fmt.upper()),
+            data,
+            file_name=f"policykb-excerpts.{ext.lstrip('.')}",
+            mime=mime,
+            key=f"dl-{fmt}",
+        )

@@ -124,6 +124,7 @@ def short_heading(c: dict[str, Any], n: int | None = None, width: int = 28) -> s
 
 # -- navigation ---------------------------------------------------------------------------------
 
+
 def go_to_document(doc_id: str, clause_id: str | None = None) -> None:
     """A button callback: show ``doc_id`` in the document view with ``clause_id`` highlighted."""
     st.session_state["page"] = DOCUMENTS
@@ -132,6 +133,7 @@ def go_to_document(doc_id: str, clause_id: str | None = None) -> None:
 
 
 # -- the basket: an ordered list of excerpts (a clause dict plus an optional "note") ---------------
+
 
 def basket() -> list[dict[str, Any]]:
     return cast(list[dict[str, Any]], st.session_state.setdefault("basket", []))
@@ -152,7 +154,16 @@ def clause_actions(c: dict[str, Any], key: str) -> None:
     """The two buttons every shown clause has: add to basket, open in document."""
     left, right = st.columns(2)
     added = in_basket(c["clause_id"])
-    left.button("已在摘录中 / in basket" if added else "加入摘录 / add to basket", key=f"add-{key}",
-                disabled=added, on_click=add_to_basket, args=(c,))
-    right.button("在文档中查看 / open in document", key=f"open-{key}", on_click=go_to_document,
-                 args=(c["doc_id"], c["clause_id"]))
+    left.button(
+        "已在摘录中 / in basket" if added else "加入摘录 / add to basket",
+        key=f"add-{key}",
+        disabled=added,
+        on_click=add_to_basket,
+        args=(c,),
+    )
+    right.button(
+        "在文档中查看 / open in document",
+        key=f"open-{key}",
+        on_click=go_to_document,
+        args=(c["doc_id"], c["clause_id"]),
+    )

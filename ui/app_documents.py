@@ -16,16 +16,26 @@ def documents_page(kb: KnowledgeBase) -> None:
     if not docs:
         st.info("知识库为空 / The knowledge base is empty: add a notice first.")
         return
-    rows = [{"doc_id": d.doc_id, "标题 title": d.title, "发布 issuer": d.metadata.issuer or "",
-             "地区 region": d.metadata.region or "", "平台 platform": d.metadata.platform or "",
-             "日期 date": d.metadata.date or "", "类型 type": d.metadata.doc_type or "",
-             "条款 clauses": d.n_clauses} for d in docs]
+    rows = [
+        {
+            "doc_id": d.doc_id,
+            "标题 title": d.title,
+            "发布 issuer": d.metadata.issuer or "",
+            "地区 region": d.metadata.region or "",
+            "平台 platform": d.metadata.platform or "",
+            "日期 date": d.metadata.date or "",
+            "类型 type": d.metadata.doc_type or "",
+            "条款 clauses": d.n_clauses,
+        }
+        for d in docs
+    ]
     st.dataframe(rows, hide_index=True, use_container_width=True)
     titles = {d.doc_id: d.title for d in docs}
     if st.session_state.get("doc_id") not in titles:
         st.session_state["doc_id"] = docs[0].doc_id
-    doc_id = st.selectbox("打开文档 / open a document", list(titles), key="doc_id",
-                          format_func=lambda i: f"{titles[i]} ({i})")
+    doc_id = st.selectbox(
+        "打开文档 / open a document", list(titles), key="doc_id", format_func=lambda i: f"{titles[i]} ({i})"
+    )
     show_document(kb, doc_id)
 
 
@@ -47,10 +57,17 @@ def show_document(kb: KnowledgeBase, doc_id: str) -> None:
     doc, clauses = kb.document(doc_id), kb.clauses(doc_id)
     assert doc is not None  # doc_id is one of kb.documents()
     m = doc.metadata
-    facts = [("标题 Title", doc.title), ("发布 Issuer", m.issuer), ("地区 Region", m.region),
-             ("平台 Platform", m.platform), ("日期 Date", m.date), ("类型 Type", m.doc_type),
-             ("有效期 Valid", " – ".join(v for v in (doc.valid_from, doc.valid_to) if v)),
-             ("来源 Source", doc.source_path), ("条款 Clauses", str(len(clauses)))]
+    facts = [
+        ("标题 Title", doc.title),
+        ("发布 Issuer", m.issuer),
+        ("地区 Region", m.region),
+        ("平台 Platform", m.platform),
+        ("日期 Date", m.date),
+        ("类型 Type", m.doc_type),
+        ("有效期 Valid", " – ".join(v for v in (doc.valid_from, doc.valid_to) if v)),
+        ("来源 Source", doc.source_path),
+        ("条款 Clauses", str(len(clauses))),
+    ]
     st.text("\n".join(f"{k}: {v}" for k, v in facts if v))
     focus = st.session_state.get("focus_clause")
     focused = next((c for c in clauses if c.clause_id == focus), None)
@@ -58,7 +75,9 @@ def show_document(kb: KnowledgeBase, doc_id: str) -> None:
         st.info("引用的条款 / the cited clause (marked ▶ below)")
         st.text(f"{' > '.join(focused.section_path)} {focused.label}\n{focused.text}".strip())
     two = any(c.original != c.text for c in clauses)
-    show_original = two and st.checkbox("并排显示原文 / show the original text beside", value=True, key="show_orig")
+    show_original = two and st.checkbox(
+        "并排显示原文 / show the original text beside", value=True, key="show_orig"
+    )
     with st.expander("目录 Outline", expanded=False):
         st.text(outline(clauses) or "（无章节 / no sections）")
     st.subheader("正文 Text")

@@ -67,8 +67,12 @@ def save_uploads(files: Sequence[Upload], folder: Path) -> list[str]:
 NEW_DOCUMENT = "（新文档）/ a new document"
 
 
-def ingest_uploads(kb: KnowledgeBase, files: Sequence[Upload], replace: str | None = None,
-                   on_wait: Callable[[float], object] | None = None) -> tuple[str, bool]:
+def ingest_uploads(
+    kb: KnowledgeBase,
+    files: Sequence[Upload],
+    replace: str | None = None,
+    on_wait: Callable[[float], object] | None = None,
+) -> tuple[str, bool]:
     """Uploads (objects with ``.name`` and ``.getvalue()``) → the shared knowledge base; (report, added?).
     ``replace``: the doc_id the one uploaded file is a new version of (the old version is kept)."""
     from policykb.ui.ingesting import format_report, ingest_paths
@@ -77,8 +81,11 @@ def ingest_uploads(kb: KnowledgeBase, files: Sequence[Upload], replace: str | No
     try:
         problems = save_uploads(files, folder)
         paths = sorted(folder.iterdir())
-        report = ingest_paths(kb, paths, max_chars=settings().max_clause_chars, replace=replace,
-                              on_wait=on_wait) if paths else None
+        report = (
+            ingest_paths(kb, paths, max_chars=settings().max_clause_chars, replace=replace, on_wait=on_wait)
+            if paths
+            else None
+        )
         text = format_report(report) if report else ""
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -89,24 +96,40 @@ def ingest_uploads(kb: KnowledgeBase, files: Sequence[Upload], replace: str | No
 def upload_page(kb: KnowledgeBase) -> None:
     st.header("添加通知 Add a notice")
     st.text(f"支持 / accepted: {', '.join('.' + t for t in TYPES)} · 每个文件不超过 20 MB / up to 20 MB each")
-    files = st.file_uploader("选择文件 / choose files", type=list(TYPES), accept_multiple_files=True,
-                             key=f"uploader-{st.session_state.get('upload_round', 0)}")
-    target = st.selectbox("上传的是哪份通知的新版本？/ a new version of", [NEW_DOCUMENT, *(d.doc_id for d in kb.documents())],
-                          key="replace_doc", help="选择后，原版本会保留，可查看变更 / the earlier version is kept")
+    files = st.file_uploader(
+        "选择文件 / choose files",
+        type=list(TYPES),
+        accept_multiple_files=True,
+        key=f"uploader-{st.session_state.get('upload_round', 0)}",
+    )
+    target = st.selectbox(
+        "上传的是哪份通知的新版本？/ a new version of",
+        [NEW_DOCUMENT, *(d.doc_id for d in kb.documents())],
+        key="replace_doc",
+        help="选择后，原版本会保留，可查看变更 / the earlier version is kept",
+    )
     replace = None if target == NEW_DOCUMENT else target
     if replace and files and len(files) != 1:
         st.warning("新版本一次只能上传一个文件 / upload one file for a new version")
     elif files and st.button("导入 / ingest", key="ingest"):
         waiting = st.empty()
         with st.spinner("导入中 / ingesting…"):
-            text, ok = ingest_uploads(kb, files, replace, on_wait=lambda s: waiting.info(
-                f"另一个导入正在进行，排队等待中… / {waiting_message(s)}"))
+            text, ok = ingest_uploads(
+                kb,
+                files,
+                replace,
+                on_wait=lambda s: waiting.info(f"另一个导入正在进行，排队等待中… / {waiting_message(s)}"),
+            )
         waiting.empty()
-        st.session_state.update(upload_report=text, upload_ok=ok,
-                                upload_round=st.session_state.get("upload_round", 0) + 1)
+        st.session_state.update(
+            upload_report=text, upload_ok=ok, upload_round=st.session_state.get("upload_round", 0) + 1
+        )
         st.rerun()
     report = st.session_state.get("upload_report")
     if report:
         (st.success if st.session_state.get("upload_ok") else st.warning)(
-            "导入完成 / ingested" if st.session_state.get("upload_ok") else "没有导入任何文件 / nothing was added")
+            "导入完成 / ingested"
+            if st.session_state.get("upload_ok")
+            else "没有导入任何文件 / nothing was added"
+        )
         st.code(report, language=None)

@@ -1,10 +1,10 @@
 """The `policykb` console script: one command, verb subcommands.
 
-    policykb ingest [PATH...]            notices → clauses in the knowledge base (default: corpus/)
-    policykb docs [--json]               the documents in the knowledge base
-    policykb clauses [--doc ID] [--json] every clause, one JSON object a line with --json
-    policykb search QUERY [--k N] [filters] [--json] | --queries FILE|-
-    policykb ui [--port N]               the Streamlit app on the bundled corpus
+policykb ingest [PATH...]            notices → clauses in the knowledge base (default: corpus/)
+policykb docs [--json]               the documents in the knowledge base
+policykb clauses [--doc ID] [--json] every clause, one JSON object a line with --json
+policykb search QUERY [--k N] [filters] [--json] | --queries FILE|-
+policykb ui [--port N]               the Streamlit app on the bundled corpus
 """
 
 from __future__ import annotations
@@ -36,7 +36,12 @@ if TYPE_CHECKING:
     from policykb.index.store import KnowledgeBase
     from policykb.ingest.record import Clause
 
-PLUGIN_COMMANDS: tuple[str, ...] = ("cmd_eval", "cmd_ask", "cmd_export", "cmd_calibrate")  # modules in ui/ with register()
+PLUGIN_COMMANDS: tuple[str, ...] = (
+    "cmd_eval",
+    "cmd_ask",
+    "cmd_export",
+    "cmd_calibrate",
+)  # modules in ui/ with register()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,16 +66,20 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("ingest", help="add notices (files or folders) to the knowledge base")
     s.add_argument("paths", nargs="*", type=Path, help="files or folders (default: the bundled corpus/)")
     s.add_argument("--json", action="store_true", help="print the report as JSON")
-    s.add_argument("--replace", metavar="DOC_ID",
-                   help="the one file given is a new version of this document (the old version is kept)")
+    s.add_argument(
+        "--replace",
+        metavar="DOC_ID",
+        help="the one file given is a new version of this document (the old version is kept)",
+    )
     s.set_defaults(func=cmd_ingest)
 
     s = sub.add_parser("docs", help="list the documents", parents=[output_parser()])
     s.add_argument("--versions", action="store_true", help="also list the earlier versions of each document")
     s.set_defaults(func=cmd_docs)
 
-    s = sub.add_parser("check", help="verify every file of the knowledge base and report",
-                       parents=[output_parser()])
+    s = sub.add_parser(
+        "check", help="verify every file of the knowledge base and report", parents=[output_parser()]
+    )
     s.set_defaults(func=cmd_check)
 
     s = sub.add_parser("repair", help="rebuild a damaged knowledge base from its stored clauses")
@@ -87,7 +96,9 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="one JSON object a line")
     s.set_defaults(func=cmd_clauses)
 
-    s = sub.add_parser("search", help="find clauses", parents=[queries_parser(), filter_parser(), output_parser()])
+    s = sub.add_parser(
+        "search", help="find clauses", parents=[queries_parser(), filter_parser(), output_parser()]
+    )
     s.add_argument("query", nargs="?")
     s.add_argument("--mode", choices=("hybrid", "bm25", "dense"), default="hybrid")
     s.set_defaults(func=cmd_search)
@@ -98,16 +109,22 @@ def _parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("serve", help="start the REST API (OpenAPI at /docs)")
     s.add_argument("--port", type=int, default=8000)
-    s.add_argument("--host", default=LOOPBACK,
-                   help=f"address to listen on (default {LOOPBACK}: this machine only); any other needs an API "
-                        "token (POLICYKB_API_TOKEN or api_token in config.toml)")
+    s.add_argument(
+        "--host",
+        default=LOOPBACK,
+        help=f"address to listen on (default {LOOPBACK}: this machine only); any other needs an API "
+        "token (POLICYKB_API_TOKEN or api_token in config.toml)",
+    )
     s.set_defaults(func=cmd_serve)
 
     s = sub.add_parser("ui", help="start the Streamlit app")
     s.add_argument("--port", type=int, default=8501)
-    s.add_argument("--host", default=LOOPBACK,
-                   help=f"address to listen on (default {LOOPBACK}: this machine only); any other needs a "
-                        "password (POLICYKB_UI_PASSWORD or ui_password in config.toml), which the app asks for")
+    s.add_argument(
+        "--host",
+        default=LOOPBACK,
+        help=f"address to listen on (default {LOOPBACK}: this machine only); any other needs a "
+        "password (POLICYKB_UI_PASSWORD or ui_password in config.toml), which the app asks for",
+    )
     s.add_argument("--headless", action="store_true", help="do not open a browser")
     s.set_defaults(func=cmd_ui)
     return p
@@ -115,12 +132,14 @@ def _parser() -> argparse.ArgumentParser:
 
 # -- ingest, docs, clauses ---------------------------------------------------------------------
 
+
 def _settings() -> Settings:
     return Settings.load()
 
 
 def _kb(settings: Settings | None = None) -> KnowledgeBase:
     from policykb.index.store import KnowledgeBase
+
     return KnowledgeBase.open(settings or _settings())
 
 
@@ -139,8 +158,13 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print(f"policykb: {exc}", file=sys.stderr)
         kb, message = KnowledgeBase.recover(settings)
         print(f"policykb: {message}", file=sys.stderr)
-    report = ingest_paths(kb, paths, max_chars=settings.max_clause_chars, replace=args.replace,
-                          on_wait=lambda s: print(f"policykb: {waiting_message(s)}", file=sys.stderr, flush=True))
+    report = ingest_paths(
+        kb,
+        paths,
+        max_chars=settings.max_clause_chars,
+        replace=args.replace,
+        on_wait=lambda s: print(f"policykb: {waiting_message(s)}", file=sys.stderr, flush=True),
+    )
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False))
     else:
@@ -155,15 +179,26 @@ def cmd_docs(args: argparse.Namespace) -> int:
         if args.json:
             d = doc.to_dict()
             if args.versions:
-                d["versions"] = [{"version": v.number, "replaced": v.replaced, "sha256": v.document.sha256,
-                                  "source_path": v.document.source_path, "n_clauses": len(v.clauses)}
-                                 for v in versions]
+                d["versions"] = [
+                    {
+                        "version": v.number,
+                        "replaced": v.replaced,
+                        "sha256": v.document.sha256,
+                        "source_path": v.document.source_path,
+                        "n_clauses": len(v.clauses),
+                    }
+                    for v in versions
+                ]
             print(json.dumps(d, ensure_ascii=False))
             continue
         m = doc.metadata
-        print(f"{doc.doc_id:<36} {doc.n_clauses:>4} clauses  {m.date or '':<10}  {m.issuer or '':<12} {doc.title}")
+        print(
+            f"{doc.doc_id:<36} {doc.n_clauses:>4} clauses  {m.date or '':<10}  {m.issuer or '':<12} {doc.title}"
+        )
         for v in versions:
-            print(f"  version {v.number:<3} {len(v.clauses):>4} clauses  replaced {v.replaced}  {v.document.source_path}")
+            print(
+                f"  version {v.number:<3} {len(v.clauses):>4} clauses  replaced {v.replaced}  {v.document.source_path}"
+            )
     return EXIT_OK
 
 
@@ -176,16 +211,39 @@ def cmd_check(args: argparse.Namespace) -> int:
     settings = _settings()
     home = Path(settings.home)
     current = disk.read_current(home)
-    numbers = sorted(set(disk.generation_numbers(home)) | ({current} if current is not None else set()),
-                     reverse=True)
+    numbers = sorted(
+        set(disk.generation_numbers(home)) | ({current} if current is not None else set()), reverse=True
+    )
     model = embedder_name(settings)
-    checks = [check_generation(home, n, n == current,
-                               lambda n: load_generation(home, n, model=model, settings=settings)) for n in numbers]
+    checks = [
+        check_generation(
+            home, n, n == current, lambda n: load_generation(home, n, model=model, settings=settings)
+        )
+        for n in numbers
+    ]
     if args.json:
-        print(json.dumps({"home": str(home), "current": current, "generations": [
-            {"number": c.number, "current": c.current, "ok": c.problem is None, "problem": c.problem,
-             "files": [{"name": f.name, "ok": f.problem is None, "problem": f.problem} for f in c.files]}
-            for c in checks]}, ensure_ascii=False))
+        print(
+            json.dumps(
+                {
+                    "home": str(home),
+                    "current": current,
+                    "generations": [
+                        {
+                            "number": c.number,
+                            "current": c.current,
+                            "ok": c.problem is None,
+                            "problem": c.problem,
+                            "files": [
+                                {"name": f.name, "ok": f.problem is None, "problem": f.problem}
+                                for f in c.files
+                            ],
+                        }
+                        for c in checks
+                    ],
+                },
+                ensure_ascii=False,
+            )
+        )
     else:
         if not checks:
             print(f"{home}: no knowledge base yet (run `policykb ingest`)")
@@ -233,18 +291,27 @@ def _repair_from_sources(kb: KnowledgeBase, settings: Settings, problem: str) ->
     damaged, serving = kb.stale["current"], kb.stale["serving"]
     files, missing = restorable(Path(settings.home), damaged, {d.doc_id: d for d in kb.documents()})
     if missing:
-        print(f"policykb repair: {problem}\ncannot restore from the original files either: {'; '.join(missing)}. "
-              "Nothing was deleted", file=sys.stderr)
+        print(
+            f"policykb repair: {problem}\ncannot restore from the original files either: {'; '.join(missing)}. "
+            "Nothing was deleted",
+            file=sys.stderr,
+        )
         return EXIT_FAIL
     with kb.writer(give_up_damaged=True) as w:
         for doc_id, path in files:
             entry = load_manifest(path.parent).get(path.name)  # as ingest read it: metadata from the folder
-            result = ingest_file(path, ManifestEntry(doc_id, path.name, entry.values if entry else {}),
-                                 display_path=str(path), max_chars=settings.max_clause_chars)
+            result = ingest_file(
+                path,
+                ManifestEntry(doc_id, path.name, entry.values if entry else {}),
+                display_path=str(path),
+                max_chars=settings.max_clause_chars,
+            )
             w.upsert(result.document, result.clauses, PIPELINE_VERSION)
     names = ", ".join(doc_id for doc_id, _ in files) or "none"
-    print(f"generation {damaged} could not be rebuilt from its own files; generation {kb.generation} is generation "
-          f"{serving} plus the documents only it held, ingested again from their original files: {names}")
+    print(
+        f"generation {damaged} could not be rebuilt from its own files; generation {kb.generation} is generation "
+        f"{serving} plus the documents only it held, ingested again from their original files: {names}"
+    )
     return EXIT_OK
 
 
@@ -262,14 +329,23 @@ def cmd_diff(args: argparse.Namespace) -> int:
     chosen = next((v for v in versions if v.number == args.version), None) if args.version else versions[-1]
     if chosen is None:
         known = ", ".join(str(v.number) for v in versions)
-        print(f"policykb: {args.doc_id} has no version {args.version}; earlier versions: {known}", file=sys.stderr)
+        print(
+            f"policykb: {args.doc_id} has no version {args.version}; earlier versions: {known}",
+            file=sys.stderr,
+        )
         return EXIT_FAIL
     changes = what_changed(chosen.clauses, kb.clauses(args.doc_id))
     if args.json:
-        print(json.dumps({"doc_id": args.doc_id, "version": chosen.number, **changes.to_dict()}, ensure_ascii=False))
+        print(
+            json.dumps(
+                {"doc_id": args.doc_id, "version": chosen.number, **changes.to_dict()}, ensure_ascii=False
+            )
+        )
         return EXIT_OK
-    print(f"{args.doc_id}: version {chosen.number} (replaced {chosen.replaced}) → now: {len(changes.added)} added, "
-          f"{len(changes.removed)} removed, {len(changes.changed)} changed, {changes.unchanged} unchanged")
+    print(
+        f"{args.doc_id}: version {chosen.number} (replaced {chosen.replaced}) → now: {len(changes.added)} added, "
+        f"{len(changes.removed)} removed, {len(changes.changed)} changed, {changes.unchanged} unchanged"
+    )
     for c in changes.added:
         print(f"+ {_where(c)}  {c.text}")
     for c in changes.removed:
@@ -299,6 +375,7 @@ def cmd_clauses(args: argparse.Namespace) -> int:
 
 
 # -- search ------------------------------------------------------------------------------------
+
 
 def hit_dict(hit: Hit) -> dict[str, Any]:
     return {"rank": hit.rank, "score": round(float(hit.score), 6), **hit.clause.to_dict()}
@@ -356,8 +433,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = _settings()
     if not is_loopback(args.host) and not settings.api_token:
-        print(f"policykb serve: --host {args.host} lets other machines in; set an API token first "
-              "(POLICYKB_API_TOKEN or api_token in $POLICYKB_HOME/config.toml), or leave --host out", file=sys.stderr)
+        print(
+            f"policykb serve: --host {args.host} lets other machines in; set an API token first "
+            "(POLICYKB_API_TOKEN or api_token in $POLICYKB_HOME/config.toml), or leave --host out",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning")
     return EXIT_OK
@@ -366,13 +446,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_ui(args: argparse.Namespace) -> int:
     settings = _settings()
     if not is_loopback(args.host) and not settings.ui_password:
-        print(f"policykb ui: --host {args.host} lets other machines in; set a password first "
-              "(POLICYKB_UI_PASSWORD or ui_password in $POLICYKB_HOME/config.toml), or leave --host out",
-              file=sys.stderr)
+        print(
+            f"policykb ui: --host {args.host} lets other machines in; set a password first "
+            "(POLICYKB_UI_PASSWORD or ui_password in $POLICYKB_HOME/config.toml), or leave --host out",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     kb = _kb(settings)
     if not kb.documents():
         from policykb.ui.ingesting import format_report, ingest_paths
+
         print(format_report(ingest_paths(kb, [settings.corpus], max_chars=settings.max_clause_chars)))
     # Streamlit runs in this process (stopping `policykb ui` stops the server; nothing is left
     # behind), and the app's knowledge-base loader starts now, while the server boots and before any
@@ -383,8 +466,18 @@ def cmd_ui(args: argparse.Namespace) -> int:
 
     start_loading()
     app = Path(__file__).with_name("app.py")
-    argv = ["run", str(app), "--server.port", str(args.port), "--server.address", args.host,
-            "--browser.gatherUsageStats", "false", "--server.maxUploadSize", "20"]
+    argv = [
+        "run",
+        str(app),
+        "--server.port",
+        str(args.port),
+        "--server.address",
+        args.host,
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.maxUploadSize",
+        "20",
+    ]
     if args.headless:
         argv += ["--server.headless", "true"]
     return streamlit_cli.main.main(args=argv, prog_name="streamlit", standalone_mode=False) or EXIT_OK

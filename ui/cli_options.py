@@ -35,8 +35,12 @@ class Subcommands(Protocol):
 def queries_parser(*, k: int = 10, k_help: str = "how many clauses") -> argparse.ArgumentParser:
     """``--queries FILE`` (many queries in one process) and ``--k N``, whose default is given in its help."""
     p = argparse.ArgumentParser(add_help=False)
-    p.add_argument("--queries", metavar="FILE", help="a file of queries (JSONL with a 'q' field, or plain "
-                   "lines); '-' reads standard input; one result a line")
+    p.add_argument(
+        "--queries",
+        metavar="FILE",
+        help="a file of queries (JSONL with a 'q' field, or plain "
+        "lines); '-' reads standard input; one result a line",
+    )
     p.add_argument("--k", type=int, default=k, help=f"{k_help} (default {k})")
     return p
 
@@ -62,9 +66,17 @@ def output_parser() -> argparse.ArgumentParser:
 def filters_from_args(args: argparse.Namespace) -> Filters:
     """The ``Filters`` of the options ``filter_parser`` adds; a malformed date exits with its message."""
     from policykb.index.filters import Filters
+
     try:
-        return Filters(region=args.region, issuer=args.issuer, platform=args.platform, doc_type=args.doc_type,
-                       doc_id=args.doc_id, date_from=args.date_from, date_to=args.date_to)
+        return Filters(
+            region=args.region,
+            issuer=args.issuer,
+            platform=args.platform,
+            doc_type=args.doc_type,
+            doc_id=args.doc_id,
+            date_from=args.date_from,
+            date_to=args.date_to,
+        )
     except ValueError as exc:
         raise SystemExit(f"policykb: {exc}") from exc
 
@@ -91,5 +103,8 @@ def read_queries(source: str) -> Iterator[str]:
 def warn_if_stale(kb: KnowledgeBase) -> None:
     if kb.stale:
         s = kb.stale
-        print(f"policykb: warning: serving generation {s['serving']}, not the newest ({s['current']}: {s['reason']}); "
-              f"run `policykb repair`", file=sys.stderr)
+        print(
+            f"policykb: warning: serving generation {s['serving']}, not the newest ({s['current']}: {s['reason']}); "
+            f"run `policykb repair`",
+            file=sys.stderr,
+        )

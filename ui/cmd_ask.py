@@ -39,8 +39,11 @@ def register(sub: Subcommands) -> None:
         "ask",
         help="answer a question, quoting and citing the clauses (or say none answers it)",
         # --k means "clauses read" here, and reads more by default
-        parents=[queries_parser(k=DEPTH, k_help="how many clauses to retrieve and read"), filter_parser(),
-                 output_parser()],
+        parents=[
+            queries_parser(k=DEPTH, k_help="how many clauses to retrieve and read"),
+            filter_parser(),
+            output_parser(),
+        ],
     )
     s.add_argument("question", nargs="?")
     s.add_argument(

@@ -1,8 +1,8 @@
 """``policykb calibrate``: refit the abstention model from the team's question set (``qa/calibrate.py``).
 
-    policykb calibrate                         # fit on the fit part, report validation, write qa/abstain.toml
-    policykb calibrate --dry-run               # print only
-    policykb calibrate --set-home /tmp/qs      # keep (and reuse) the question set's knowledge base there
+policykb calibrate                         # fit on the fit part, report validation, write qa/abstain.toml
+policykb calibrate --dry-run               # print only
+policykb calibrate --set-home /tmp/qs      # keep (and reuse) the question set's knowledge base there
 """
 
 from __future__ import annotations
@@ -21,10 +21,20 @@ def register(sub: Subcommands) -> None:
     from policykb.qa.evaluation import QUESTION_SET
 
     s = sub.add_parser("calibrate", help="refit the abstention model from the question set")
-    s.add_argument("--questions", type=Path, default=QUESTION_SET, metavar="DIR",
-                   help="folder with split.toml and questions/*.jsonl (default: tests/data/eval)")
-    s.add_argument("--set-home", type=Path, default=None, metavar="DIR",
-                   help="knowledge base of the set's documents (built when empty; default: a temporary one)")
+    s.add_argument(
+        "--questions",
+        type=Path,
+        default=QUESTION_SET,
+        metavar="DIR",
+        help="folder with split.toml and questions/*.jsonl (default: tests/data/eval)",
+    )
+    s.add_argument(
+        "--set-home",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="knowledge base of the set's documents (built when empty; default: a temporary one)",
+    )
     s.add_argument("--out", type=Path, default=ABSTAIN_PATH, help=f"where to write (default: {ABSTAIN_PATH})")
     s.add_argument("--dry-run", action="store_true", help="print the fit and the curves, write nothing")
     s.set_defaults(func=cmd_calibrate)

@@ -44,24 +44,46 @@ if TYPE_CHECKING:
     from policykb.index.store import KnowledgeBase
     from policykb.qa.evaluation import Question
 
-KB_MODES: tuple[tuple[Mode, str], ...] = (("hybrid", "policykb hybrid"), ("bm25", "BM25 only"), ("dense", "dense only"))
+KB_MODES: tuple[tuple[Mode, str], ...] = (
+    ("hybrid", "policykb hybrid"),
+    ("bm25", "BM25 only"),
+    ("dense", "dense only"),
+)
 
 
 def register(sub: Subcommands) -> None:
     """``policykb eval`` (it takes no search filters)."""
     s = sub.add_parser("eval", help="score retrieval on a labelled question set (and LawBench)")
-    s.add_argument("--questions", type=Path, default=DEV_QUESTIONS, metavar="FILE",
-                   help="JSONL questions with evidence (default: tests/data/eval/dev_questions.jsonl)")
+    s.add_argument(
+        "--questions",
+        type=Path,
+        default=DEV_QUESTIONS,
+        metavar="FILE",
+        help="JSONL questions with evidence (default: tests/data/eval/dev_questions.jsonl)",
+    )
     s.add_argument("--k", type=int, default=10, help="units retrieved per question; MRR and nDCG at k (≥ 5)")
-    s.add_argument("--lawbench", default=str(LAWBENCH_SUBSET), metavar="FILE",
-                   help="LawBench 1-1 subset JSONL (default: the bundled one; 'none' skips it)")
+    s.add_argument(
+        "--lawbench",
+        default=str(LAWBENCH_SUBSET),
+        metavar="FILE",
+        help="LawBench 1-1 subset JSONL (default: the bundled one; 'none' skips it)",
+    )
     s.add_argument("--json", action="store_true", help="print the numbers as one JSON object")
-    s.add_argument("--parts", default="dev,fit,validation", metavar="LIST",
-                   help="which question sets to score, comma-separated: dev (the bundled corpus' development "
-                        "questions), fit and validation (the team's set, split by document; a knowledge base "
-                        "of its 30 documents is built for them); ignored with --questions")
-    s.add_argument("--set-home", type=Path, default=None, metavar="DIR",
-                   help="keep (and reuse) the fit/validation knowledge base there (default: a temporary one)")
+    s.add_argument(
+        "--parts",
+        default="dev,fit,validation",
+        metavar="LIST",
+        help="which question sets to score, comma-separated: dev (the bundled corpus' development "
+        "questions), fit and validation (the team's set, split by document; a knowledge base "
+        "of its 30 documents is built for them); ignored with --questions",
+    )
+    s.add_argument(
+        "--set-home",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="keep (and reuse) the fit/validation knowledge base there (default: a temporary one)",
+    )
     s.set_defaults(func=cmd_eval)
 
 
@@ -76,26 +98,38 @@ class EvalReport:
     parts: list[PartReport] = field(default_factory=list)  # fit / validation of the team's set, when run
 
     def to_dict(self) -> dict[str, Any]:
-        return {"questions": self.questions, "home": self.home,
-                "pipelines": {s.name: s.to_dict() for s in self.scores},
-                "lawbench": self.lawbench.to_dict() if self.lawbench else None, "answers": self.answers,
-                "notes": self.notes, "parts": {p.name: p.to_dict() for p in self.parts}}
+        return {
+            "questions": self.questions,
+            "home": self.home,
+            "pipelines": {s.name: s.to_dict() for s in self.scores},
+            "lawbench": self.lawbench.to_dict() if self.lawbench else None,
+            "answers": self.answers,
+            "notes": self.notes,
+            "parts": {p.name: p.to_dict() for p in self.parts},
+        }
 
     def format(self) -> str:
         lines = []
         if self.parts:
             dev = [PartReport("dev", self.scores, self.answers)] if self.scores and self.answers else []
-            lines += [("Side by side (dev: bundled corpus; fit/validation: the team's set over 30 documents, "
-                       "split by document, nothing tuned on validation):"),
-                      format_side_by_side(dev + self.parts), ""]
+            lines += [
+                (
+                    "Side by side (dev: bundled corpus; fit/validation: the team's set over 30 documents, "
+                    "split by document, nothing tuned on validation):"
+                ),
+                format_side_by_side(dev + self.parts),
+                "",
+            ]
             for p in self.parts:
                 lines += [f"== {p.name} ==", format_table(p.scores), format_answers(p.answers), ""]
             lines.append("== dev ==" if dev else "")
         lines += [format_table(self.scores), ""] if self.scores else []
         if self.lawbench is not None:
             lb = self.lawbench
-            lines.append(f"LawBench 1-1 article recitation ({lb.n} questions; a separate KB of the laws): "
-                         f"hit@1 = {lb.hit_at_1:.3f} ({lb.hits}/{lb.n})")
+            lines.append(
+                f"LawBench 1-1 article recitation ({lb.n} questions; a separate KB of the laws): "
+                f"hit@1 = {lb.hit_at_1:.3f} ({lb.hits}/{lb.n})"
+            )
             lines += [f"  miss: {m['question']} want {m['want']} got {m['got']}" for m in lb.misses]
             lines.append("")
         if self.answers is not None:
@@ -118,17 +152,21 @@ class PartReport:
 
 
 SUMMARY_ROWS = (("recall_1", "R@1"), ("recall_5", "R@5"), ("mrr", "MRR"), ("ndcg", "nDCG@10"))
-ANSWER_ROWS = (("abstention_accuracy", "'none' questions that abstain"),
-               ("false_abstention_rate", "answerable questions that abstain"),
-               ("evidence_in_citations", "citations hold the evidence"),
-               ("faithfulness", "sentences verbatim in a cited clause"),
-               ("answer_ms_median", "answer step, median ms"))
+ANSWER_ROWS = (
+    ("abstention_accuracy", "'none' questions that abstain"),
+    ("false_abstention_rate", "answerable questions that abstain"),
+    ("evidence_in_citations", "citations hold the evidence"),
+    ("faithfulness", "sentences verbatim in a cited clause"),
+    ("answer_ms_median", "answer step, median ms"),
+)
 
 
 def format_side_by_side(parts: list[PartReport]) -> str:
     """dev | fit | validation in columns: each pipeline's R@1, R@5, MRR, nDCG@10 overall and per language,
     then the answers."""
-    heads = [f"{p.name} ({p.answers['answerable_questions']}+{p.answers['none_questions']} none)" for p in parts]
+    heads = [
+        f"{p.name} ({p.answers['answerable_questions']}+{p.answers['none_questions']} none)" for p in parts
+    ]
     width = max(12, *(len(h) for h in heads))
     lines = [f"{'':<34}" + "".join(f"{h:>{width + 2}}" for h in heads)]
 
@@ -141,16 +179,27 @@ def format_side_by_side(parts: list[PartReport]) -> str:
     for i, name in enumerate(s.name for s in parts[0].scores):
         scores = [p.scores[i] for p in parts]
         for key, label in SUMMARY_ROWS:
-            row(f"{name} {label}" if key == "recall_1" else f"{'':>{len(name)}} {label}",
-                [cell(getattr(sc, key)) for sc in scores])
+            row(
+                f"{name} {label}" if key == "recall_1" else f"{'':>{len(name)}} {label}",
+                [cell(getattr(sc, key)) for sc in scores],
+            )
         if i == 0:
             for lang in LANGUAGES:
-                row(f"  {lang}: R@1 / R@5 / MRR",
-                    [f"{cell(b.get('recall_1'))} {cell(b.get('recall_5'))} {cell(b.get('mrr'))}"
-                     if (b := sc.by_lang.get(lang)) else "—" for sc in scores])
+                row(
+                    f"  {lang}: R@1 / R@5 / MRR",
+                    [
+                        f"{cell(b.get('recall_1'))} {cell(b.get('recall_5'))} {cell(b.get('mrr'))}"
+                        if (b := sc.by_lang.get(lang))
+                        else "—"
+                        for sc in scores
+                    ],
+                )
     lines.append("")
     for key, label in ANSWER_ROWS:
-        row(label, [f"{p.answers[key]}" if key.endswith("_ms_median") else cell(p.answers[key]) for p in parts])
+        row(
+            label,
+            [f"{p.answers[key]}" if key.endswith("_ms_median") else cell(p.answers[key]) for p in parts],
+        )
     return "\n".join(lines)
 
 
@@ -178,16 +227,19 @@ def format_answers(m: dict[str, Any]) -> str:
     abstained_none = round((m["abstention_accuracy"] or 0) * m["none_questions"])
     hits = round((m["evidence_in_citations"] or 0) * m["answerable_questions"])
     faithful = round((m["faithfulness"] or 0) * m["answer_sentences"])
-    return (f"Answers (policykb ask, extractive; {m['questions']} questions):\n"
-            f"  'none' questions that abstain      {share(abstained_none, m['none_questions'], 'abstention_accuracy')}\n"
-            f"  answerable questions that abstain  {m['false_abstentions']}/{m['answerable_questions']}\n"
-            f"  citations contain the evidence     {share(hits, m['answerable_questions'], 'evidence_in_citations')}\n"
-            f"  faithfulness (sentences verbatim)  {share(faithful, m['answer_sentences'], 'faithfulness')}\n"
-            f"  answer step, median                {m['answer_ms_median']} ms (search {m['search_ms_median']} ms)")
+    return (
+        f"Answers (policykb ask, extractive; {m['questions']} questions):\n"
+        f"  'none' questions that abstain      {share(abstained_none, m['none_questions'], 'abstention_accuracy')}\n"
+        f"  answerable questions that abstain  {m['false_abstentions']}/{m['answerable_questions']}\n"
+        f"  citations contain the evidence     {share(hits, m['answerable_questions'], 'evidence_in_citations')}\n"
+        f"  faithfulness (sentences verbatim)  {share(faithful, m['answer_sentences'], 'faithfulness')}\n"
+        f"  answer step, median                {m['answer_ms_median']} ms (search {m['search_ms_median']} ms)"
+    )
 
 
-def open_kb(settings: Settings, *, embedder: Embedder | None = None, notes: list[str] | None = None
-            ) -> KnowledgeBase:
+def open_kb(
+    settings: Settings, *, embedder: Embedder | None = None, notes: list[str] | None = None
+) -> KnowledgeBase:
     """The knowledge base at ``settings.home``; the bundled corpus is ingested first when it is empty."""
     from policykb.index.store import KnowledgeBase
     from policykb.ui.ingesting import format_report, ingest_paths
@@ -201,8 +253,9 @@ def open_kb(settings: Settings, *, embedder: Embedder | None = None, notes: list
     return kb
 
 
-def open_set_kb(settings: Settings, documents: Iterable[Path], home: Path | None, *,
-                embedder: Embedder | None = None) -> KnowledgeBase:
+def open_set_kb(
+    settings: Settings, documents: Iterable[Path], home: Path | None, *, embedder: Embedder | None = None
+) -> KnowledgeBase:
     """A knowledge base holding every document of the question set: at ``home`` (built there when it is
     empty, reused otherwise), or in a temporary folder removed at exit."""
     import atexit
@@ -253,8 +306,15 @@ def run_lawbench(path: Path, settings: Settings, embedder: Embedder | None) -> L
         return hit_at_1(kb, items)
 
 
-def run(settings: Settings, *, questions: Path = DEV_QUESTIONS, lawbench: Path | None = LAWBENCH_SUBSET,
-        k: int = 10, kb: KnowledgeBase | None = None, baseline: bool = True) -> EvalReport:
+def run(
+    settings: Settings,
+    *,
+    questions: Path = DEV_QUESTIONS,
+    lawbench: Path | None = LAWBENCH_SUBSET,
+    k: int = 10,
+    kb: KnowledgeBase | None = None,
+    baseline: bool = True,
+) -> EvalReport:
     """Every pipeline on ``questions`` (and LawBench unless ``lawbench`` is None) in one process;
     ``baseline=False`` leaves out the LlamaIndex baseline (the quality test does not need it)."""
     from policykb.qa.baselines import naive_llamaindex_pipeline
@@ -273,8 +333,15 @@ def run(settings: Settings, *, questions: Path = DEV_QUESTIONS, lawbench: Path |
     return report
 
 
-def run_set(settings: Settings, *, parts: list[str], set_home: Path | None, k: int = 10,
-            baseline: bool = True, folder: Path | None = None) -> list[PartReport]:
+def run_set(
+    settings: Settings,
+    *,
+    parts: list[str],
+    set_home: Path | None,
+    k: int = 10,
+    baseline: bool = True,
+    folder: Path | None = None,
+) -> list[PartReport]:
     """The team's question set: ``parts`` among fit, validation, on one knowledge base of its documents."""
     from policykb.qa.baselines import naive_llamaindex_pipeline
     from policykb.qa.evaluation import QUESTION_SET, kb_pipeline, load_question_set, score_pipeline
@@ -306,7 +373,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     parts = [p.strip() for p in args.parts.split(",") if p.strip()]
     unknown = set(parts) - {"dev", "fit", "validation"}
     if unknown:
-        print(f"policykb eval: unknown parts {sorted(unknown)}; allowed: dev, fit, validation", file=sys.stderr)
+        print(
+            f"policykb eval: unknown parts {sorted(unknown)}; allowed: dev, fit, validation", file=sys.stderr
+        )
         return EXIT_USAGE
     settings = Settings.load()
     if args.questions != DEV_QUESTIONS:

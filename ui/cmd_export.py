@@ -30,8 +30,11 @@ SEARCH_K = 10
 
 def register(sub: Subcommands) -> None:
     # The shared filters, not --queries or --json; what to export and --k stay first in --help.
-    s = sub.add_parser("export", help="write clauses with their references to a docx/md/csv/json file",
-                       parents=[_source_parser(), filter_parser()])
+    s = sub.add_parser(
+        "export",
+        help="write clauses with their references to a docx/md/csv/json file",
+        parents=[_source_parser(), filter_parser()],
+    )
     s.add_argument(
         "--format",
         dest="fmt",

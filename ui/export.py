@@ -102,7 +102,7 @@ def csv_safe(cell: str) -> str:
     (＝SUM…), after spaces, ideographic spaces or DEL, or that starts with tab/CR, gets a leading quote."""
     skipped = _SKIPPED.match(cell)
     assert skipped is not None  # the pattern also matches nothing
-    first = unicodedata.normalize("NFKC", cell[skipped.end():][:1])
+    first = unicodedata.normalize("NFKC", cell[skipped.end() :][:1])
     return "'" + cell if cell.startswith(FORMULA_STARTS) or (first and first in "=+-@") else cell
 
 

@@ -64,8 +64,13 @@ class IngestReport:
 
     def to_dict(self) -> dict[str, Any]:
         files = [{**vars(f), "dates": [asdict(d) for d in f.dates]} for f in self.files]
-        return {"files": files, "documents": self.documents, "clauses": self.clauses,
-                "counts": dict(self.counts), "error": self.error}
+        return {
+            "files": files,
+            "documents": self.documents,
+            "clauses": self.clauses,
+            "counts": dict(self.counts),
+            "error": self.error,
+        }
 
 
 def discover(paths: list[Path]) -> tuple[list[tuple[Path, Path]], list[FileOutcome]]:
@@ -117,8 +122,14 @@ def waiting_message(seconds: float) -> str:
     return f"waiting for another ingest to finish… ({seconds:.0f} s)"
 
 
-def ingest_paths(kb: KnowledgeBase, paths: list[Path], *, max_chars: int, replace: str | None = None,
-                 on_wait: Callable[[float], object] | None = None) -> IngestReport:
+def ingest_paths(
+    kb: KnowledgeBase,
+    paths: list[Path],
+    *,
+    max_chars: int,
+    replace: str | None = None,
+    on_wait: Callable[[float], object] | None = None,
+) -> IngestReport:
     """``replace``: the doc_id the (single) file is a new version of; ``on_wait(seconds)``: called while
     another writer holds the knowledge base (see ``KnowledgeBase.writer``)."""
     report = IngestReport()
@@ -150,8 +161,14 @@ def ingest_paths(kb: KnowledgeBase, paths: list[Path], *, max_chars: int, replac
     return report
 
 
-def _one(w: Writer, f: Path, folder: Path, manifests: dict[Path, dict[str, ManifestEntry]], max_chars: int,
-         replace: str | None = None) -> FileOutcome:
+def _one(
+    w: Writer,
+    f: Path,
+    folder: Path,
+    manifests: dict[Path, dict[str, ManifestEntry]],
+    max_chars: int,
+    replace: str | None = None,
+) -> FileOutcome:
     display = _display(f)
     try:
         if folder not in manifests:
@@ -161,7 +178,9 @@ def _one(w: Writer, f: Path, folder: Path, manifests: dict[Path, dict[str, Manif
         if mode == "duplicate":
             return FileOutcome(str(f), "duplicate", target, len(w.clauses.get(target, [])), reason=note)
         values = entry.values if entry else {}
-        result = ingest_file(f, ManifestEntry(target, f.name, values), display_path=display, max_chars=max_chars)
+        result = ingest_file(
+            f, ManifestEntry(target, f.name, values), display_path=display, max_chars=max_chars
+        )
     except ConfigError as exc:
         return FileOutcome(str(f), "skipped", reason=str(exc))
     except PolicyKBError as exc:
@@ -170,23 +189,37 @@ def _one(w: Writer, f: Path, folder: Path, manifests: dict[Path, dict[str, Manif
         return FileOutcome(str(f), "skipped", reason=f"cannot read: {exc.strerror or exc}")
     doc = result.document
     if not result.clauses:
-        return FileOutcome(str(f), "skipped", doc.doc_id, reason="no clauses found (no text?)",
-                           warnings=doc.warnings)
+        return FileOutcome(
+            str(f), "skipped", doc.doc_id, reason="no clauses found (no text?)", warnings=doc.warnings
+        )
     if mode == "update" and w.is_unchanged(doc.doc_id, doc.sha256, PIPELINE_VERSION):
         return FileOutcome(str(f), "unchanged", doc.doc_id, doc.n_clauses)
     if mode == "version":
         number = w.new_version(doc, result.clauses, PIPELINE_VERSION)
-        status, note = "new version", f"version {number}; the earlier one is kept (policykb diff {doc.doc_id})"
+        status, note = (
+            "new version",
+            f"version {number}; the earlier one is kept (policykb diff {doc.doc_id})",
+        )
     else:
         w.upsert(doc, result.clauses, PIPELINE_VERSION)
         status = "updated" if mode == "update" else "added"
     removed = Counter(r.reason for r in result.removals)
-    return FileOutcome(str(f), status, doc.doc_id, len(result.clauses), reason=note, guessed=doc.guessed,
-                       warnings=doc.warnings, removed=dict(removed), dates=result.dates)
+    return FileOutcome(
+        str(f),
+        status,
+        doc.doc_id,
+        len(result.clauses),
+        reason=note,
+        guessed=doc.guessed,
+        warnings=doc.warnings,
+        removed=dict(removed),
+        dates=result.dates,
+    )
 
 
-def _identity(w: Writer, f: Path, display: str, entry: ManifestEntry | None,
-              replace: str | None) -> tuple[str, str, str | None]:
+def _identity(
+    w: Writer, f: Path, display: str, entry: ManifestEntry | None, replace: str | None
+) -> tuple[str, str, str | None]:
     """(doc_id, mode, note) for file ``f``: mode "update" (same bytes as that document: re-processed only
     if the pipeline changed), "version" (a new version of that document), "add" or "duplicate"."""
     sha = file_sha256(f)
@@ -205,8 +238,10 @@ def _identity(w: Writer, f: Path, display: str, entry: ManifestEntry | None,
     doc_id = w.free_id(base_id)
     note = None
     if doc_id != base_id:
-        note = (f"another document is stored as {base_id}; this file is added as {doc_id} "
-                f"(to make it a new version instead: policykb ingest FILE --replace {base_id})")
+        note = (
+            f"another document is stored as {base_id}; this file is added as {doc_id} "
+            f"(to make it a new version instead: policykb ingest FILE --replace {base_id})"
+        )
     return doc_id, "add", note
 
 
@@ -277,8 +312,10 @@ def format_report(report: IngestReport) -> str:
         return f"error: {report.error}"
     c = report.counts
     summary = ", ".join(f"{c[k]} {k}" for k in STATUSES if c[k])
-    lines.append(f"files: {len(report.files)} ({summary or 'none'}); knowledge base: {report.documents} documents, "
-                 f"{report.clauses} clauses")
+    lines.append(
+        f"files: {len(report.files)} ({summary or 'none'}); knowledge base: {report.documents} documents, "
+        f"{report.clauses} clauses"
+    )
     if report.error:
         lines.append(f"error: {report.error}")
     return "\n".join(lines)

@@ -30,7 +30,9 @@ def wait_healthy(url: str, proc: subprocess.Popen, log: Path, timeout: float = 6
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            pytest.fail(f"policykb ui exited with {proc.returncode}:\n{log.read_text(errors='replace')[-3000:]}")
+            pytest.fail(
+                f"policykb ui exited with {proc.returncode}:\n{log.read_text(errors='replace')[-3000:]}"
+            )
         if healthy(url, timeout=2):
             return
         time.sleep(0.5)
@@ -68,7 +70,9 @@ def server(tmp_path_factory):
 @pytest.fixture(scope="module")
 def browser():
     if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
-        pytest.fail("Debian chromium is not installed: run scripts/setup.sh --test (apt-get install chromium)")
+        pytest.fail(
+            "Debian chromium is not installed: run scripts/setup.sh --test (apt-get install chromium)"
+        )
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -106,9 +110,10 @@ def settle(page) -> None:
     """Wait until Streamlit has finished the current rerun: no stale elements, no skeletons left."""
     page.wait_for_timeout(300)
     page.wait_for_function(
-        "() => !document.querySelector('[data-stale=\"true\"], [data-testid=\"stSkeleton\"]')"
-        " && !document.querySelector('[data-testid=\"stStatusWidget\"] [data-testid=\"stSpinner\"]')",
-        timeout=60_000)
+        '() => !document.querySelector(\'[data-stale="true"], [data-testid="stSkeleton"]\')'
+        ' && !document.querySelector(\'[data-testid="stStatusWidget"] [data-testid="stSpinner"]\')',
+        timeout=60_000,
+    )
     page.wait_for_timeout(300)
 
 
@@ -158,6 +163,7 @@ def test_ask_cite_basket_export_docx(server, page, shots, tmp_path):
     dl.value.save_as(target)
 
     import docx
+
     d = docx.Document(str(target))
     parts = [p.text for p in d.paragraphs] + [c.text for t in d.tables for r in t.rows for c in r.cells]
     text = "\n".join(parts)

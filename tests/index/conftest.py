@@ -43,5 +43,3 @@ def kb(settings, embedder) -> KnowledgeBase:
     kb = KnowledgeBase.open(settings, embedder=embedder)
     fill(kb)
     return kb
-
-

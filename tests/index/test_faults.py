@@ -27,12 +27,23 @@ from policykb.index.store import KnowledgeBase
 FILES = ("documents.json", "clauses.jsonl", "ids.json", "tokens.jsonl")
 POINTS = [
     *(f"{when}:{name}" for name in FILES for when in ("before", "inside", "after")),
-    "before:bm25", "after:bm25",
-    "before:vectors.faiss", "inside:vectors.faiss", "after:vectors.faiss",
-    "before:versions.jsonl", "inside:versions.jsonl", "after:versions.jsonl",
-    "before:manifest.json", "inside:manifest.json", "after:manifest.json",
-    "before:rename", "after:rename",
-    "before:CURRENT", "inside:CURRENT", "after:CURRENT", "replaced:CURRENT",
+    "before:bm25",
+    "after:bm25",
+    "before:vectors.faiss",
+    "inside:vectors.faiss",
+    "after:vectors.faiss",
+    "before:versions.jsonl",
+    "inside:versions.jsonl",
+    "after:versions.jsonl",
+    "before:manifest.json",
+    "inside:manifest.json",
+    "after:manifest.json",
+    "before:rename",
+    "after:rename",
+    "before:CURRENT",
+    "inside:CURRENT",
+    "after:CURRENT",
+    "replaced:CURRENT",
     "prune:1",
 ]
 PUBLISHED = ("replaced:CURRENT", "prune:1")  # CURRENT already names the new generation
@@ -87,8 +98,14 @@ def before(home) -> dict[str, list[str]]:
 
 def save(home: Path, **env: str) -> subprocess.CompletedProcess:
     script = SAVE.format(tests=str(Path(__file__).parent))
-    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False,
-                          env={**os.environ, **env})
+    return subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, **env},
+    )
 
 
 def test_the_points_are_every_step_of_a_save(home, before):
@@ -109,7 +126,8 @@ def test_kill_at_every_point_of_a_save_loses_nothing(home, before, point):
         [old] = kb.versions("sz")
         assert [c.to_json() for c in old.clauses] == before["sz"]  # replaced, and kept
         assert {d: c for d, c in now.items() if d not in ("sz", "crash")} == {
-            d: c for d, c in before.items() if d != "sz"}
+            d: c for d, c in before.items() if d != "sz"
+        }
     else:
         assert kb.generation == 2 and now == before
     with kb.writer() as w:  # the next writer cleans up after the dead one and carries on
@@ -124,13 +142,29 @@ def generation_files(home: Path, number: int) -> list[str]:
 
 def test_every_file_of_a_generation_is_flipped_below(home, before):
     assert save(home).returncode == 0
-    assert set(generation_files(home, 3)) == {*FILES, "vectors.faiss", "versions.jsonl", "bm25/data.csc.index.npy",
-                                               "bm25/indices.csc.index.npy", "bm25/indptr.csc.index.npy",
-                                               "bm25/params.index.json", "bm25/vocab.index.json"}
+    assert set(generation_files(home, 3)) == {
+        *FILES,
+        "vectors.faiss",
+        "versions.jsonl",
+        "bm25/data.csc.index.npy",
+        "bm25/indices.csc.index.npy",
+        "bm25/indptr.csc.index.npy",
+        "bm25/params.index.json",
+        "bm25/vocab.index.json",
+    }
 
 
-FLIPPABLE = [*FILES, "vectors.faiss", "versions.jsonl", "bm25/data.csc.index.npy", "bm25/indices.csc.index.npy",
-             "bm25/indptr.csc.index.npy", "bm25/params.index.json", "bm25/vocab.index.json", "manifest.json"]
+FLIPPABLE = [
+    *FILES,
+    "vectors.faiss",
+    "versions.jsonl",
+    "bm25/data.csc.index.npy",
+    "bm25/indices.csc.index.npy",
+    "bm25/indptr.csc.index.npy",
+    "bm25/params.index.json",
+    "bm25/vocab.index.json",
+    "manifest.json",
+]
 # The knowledge itself, and the manifest that vouches for it: with one of these damaged the generation cannot
 # be rebuilt from its own files, and the loss is named instead. The rest is derived from them.
 KNOWLEDGE = ("documents.json", "clauses.jsonl", "versions.jsonl", "manifest.json")
@@ -145,7 +179,10 @@ def test_a_flipped_bit_in_any_file_is_detected_and_repaired_or_named(home, befor
     data[len(data) // 2] ^= 0x01
     path.write_bytes(bytes(data))
     kb = open_kb()
-    assert kb.stale is not None and (kb.stale["current"], kb.stale["serving"]) == (3, 2)  # visible, not silent
+    assert kb.stale is not None and (kb.stale["current"], kb.stale["serving"]) == (
+        3,
+        2,
+    )  # visible, not silent
     assert state(kb) == before  # the previous generation, intact
     doc, clauses = make_doc("later", "之后的通知", kb.document("ecl").metadata, [("", [], "之后写入。")])
     if name in KNOWLEDGE:

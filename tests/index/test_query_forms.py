@@ -32,23 +32,28 @@ DICTIONARY = frozenset({"dictionary"})
 
 @pytest.fixture(scope="module")
 def vocab() -> Vocabulary:
-    return Vocabulary.from_texts(["腾讯微视平台", "抖音电商", "清远时尚专场",
-                                  "企业注册账号须选择QQ号而非微信"])
+    return Vocabulary.from_texts(
+        ["腾讯微视平台", "抖音电商", "清远时尚专场", "企业注册账号须选择QQ号而非微信"]
+    )
 
 
 # ------------------------------------------------------------------------------------------ language
 
-@pytest.mark.parametrize(("query", "lang"), [
-    ("腾讯微视专场活动由谁主办？", "zh"),
-    ("宣傳「低價秒殺」「免單返現」卻不兌現屬於什麼違規？", "zh-hant"),
-    ("What does Weishi charge?", "en"),
-    ("Weishi 收费吗", "zh"),           # mixed, mostly Chinese
-    ("Weishi 收費嗎", "zh-hant"),
-    ("What does 微视 charge?", "en"),  # mixed, mostly English
-    ("乾隆", "zh"),                    # t2s keeps 乾 here: Simplified input is unchanged
-    ("", "zh"),
-    ("2020", "zh"),
-])
+
+@pytest.mark.parametrize(
+    ("query", "lang"),
+    [
+        ("腾讯微视专场活动由谁主办？", "zh"),
+        ("宣傳「低價秒殺」「免單返現」卻不兌現屬於什麼違規？", "zh-hant"),
+        ("What does Weishi charge?", "en"),
+        ("Weishi 收费吗", "zh"),  # mixed, mostly Chinese
+        ("Weishi 收費嗎", "zh-hant"),
+        ("What does 微视 charge?", "en"),  # mixed, mostly English
+        ("乾隆", "zh"),  # t2s keeps 乾 here: Simplified input is unchanged
+        ("", "zh"),
+        ("2020", "zh"),
+    ],
+)
 def test_detect_language(query, lang):
     assert detect_language(query) == lang
     assert expand_query(query).lang == lang
@@ -81,6 +86,7 @@ def test_query_forms_is_frozen():
 
 
 # ------------------------------------------------------------------------------------- pinyin names
+
 
 def test_vocabulary_keys_corpus_words_by_toneless_pinyin():
     v = Vocabulary.from_texts(["腾讯微视平台", "抖音电商"])
@@ -124,11 +130,17 @@ def test_more_frequent_homophone_wins():
 
 
 def test_vocabulary_from_clauses_reads_text_title_and_metadata():
-    clause = Clause.create(doc_id="sz", title="腾讯微视专场活动指引", label="2.", section_path=["活动报名"],
-                           text="平台对本次活动不收取费用。", original="平台对本次活动不收取费用。",
-                           source=Source(path="corpus/sz.txt", start=0, end=13),
-                           metadata=Metadata(issuer="深圳市商务局", region="深圳市", platform="腾讯微视"),
-                           seq=0)
+    clause = Clause.create(
+        doc_id="sz",
+        title="腾讯微视专场活动指引",
+        label="2.",
+        section_path=["活动报名"],
+        text="平台对本次活动不收取费用。",
+        original="平台对本次活动不收取费用。",
+        source=Source(path="corpus/sz.txt", start=0, end=13),
+        metadata=Metadata(issuer="深圳市商务局", region="深圳市", platform="腾讯微视"),
+        seq=0,
+    )
     v = Vocabulary.from_clauses([clause])
     assert all(w in v for w in ("费用", "微视", "深圳", "商务局", "报名", "指引"))
     assert expand_query("Shenzhen Weishi", v, sources=PINYIN).zh == "深圳 微视"
@@ -143,11 +155,15 @@ def test_vocabulary_counts_repeated_text_and_skips_empty():
 
 # ------------------------------------------------------------------------------------------ glossary
 
+
 def test_english_question_is_rendered_in_chinese(vocab):
     forms = expand_query("Can a company register a Weishi account with WeChat?", vocab)
-    assert forms == QueryForms(original="Can a company register a Weishi account with WeChat?",
-                               zh="企业 注册 微视 账号 微信", lang="en",
-                               terms=("企业", "公司", "注册", "报名", "微视", "账号", "账户", "微信"))
+    assert forms == QueryForms(
+        original="Can a company register a Weishi account with WeChat?",
+        zh="企业 注册 微视 账号 微信",
+        lang="en",
+        terms=("企业", "公司", "注册", "报名", "微视", "账号", "账户", "微信"),
+    )
 
 
 def test_event_question(vocab):
@@ -167,10 +183,10 @@ def test_glossary_phrases_beat_single_words():
 
 def test_glossary_beats_pinyin_and_pinyin_beats_dictionary():
     v = Vocabulary.from_texts(["我们的平台"])
-    assert expand_query("women", v).zh == "女性"          # glossary, not the corpus word 我们
+    assert expand_query("women", v).zh == "女性"  # glossary, not the corpus word 我们
     v = Vocabulary.from_texts(["腾讯微视平台"])
-    assert expand_query("Weishi", v).zh == "微视"          # corpus pinyin
-    assert expand_query("Weishi").zh == "尉氏"             # without a corpus: CC-CEDICT's place name
+    assert expand_query("Weishi", v).zh == "微视"  # corpus pinyin
+    assert expand_query("Weishi").zh == "尉氏"  # without a corpus: CC-CEDICT's place name
 
 
 def test_first_rendering_present_in_the_corpus_goes_into_zh():
@@ -183,7 +199,7 @@ def test_first_rendering_present_in_the_corpus_goes_into_zh():
 def test_inflected_forms_find_their_base_form():
     assert expand_query("fees").zh == "费用"
     assert expand_query("registered").zh == "注册"
-    assert expand_query("products").zh == "商品"        # not CC-CEDICT's "products" → 用品
+    assert expand_query("products").zh == "商品"  # not CC-CEDICT's "products" → 用品
     assert expand_query("subsidies").zh == "补贴"
 
 
@@ -215,6 +231,7 @@ def test_full_width_latin_is_read_as_english(vocab):
 
 # --------------------------------------------------------------------------------------- CC-CEDICT
 
+
 def test_dictionary_fallback_for_a_word_the_glossary_lacks():
     lex = default_lexicon()
     assert ("umbrella",) not in lex.glossary
@@ -239,6 +256,7 @@ def test_cedict_map_carries_attribution_and_licence():
 
 
 # ------------------------------------------------------------------------------------ glossary data
+
 
 def test_packaged_glossary_is_well_formed():
     data = tomllib.loads(GLOSSARY_PATH.read_text(encoding="utf-8"))
@@ -275,11 +293,13 @@ def test_glossary_loader_rejects_bad_values_and_tables(tmp_path):
 def test_custom_lexicon_is_used(tmp_path):
     toml = '[stopwords]\nwords = ["the"]\n[en.a]\n"widget" = ["小部件", "部件"]\n'
     lex = Lexicon.load(_write(tmp_path, toml), cedict_path=None)
-    assert expand_query("the widget", lexicon=lex) == QueryForms("the widget", "小部件", "en",
-                                                                 ("小部件", "部件"))
+    assert expand_query("the widget", lexicon=lex) == QueryForms(
+        "the widget", "小部件", "en", ("小部件", "部件")
+    )
 
 
 # ------------------------------------------------------------------------------------------ general
+
 
 def test_module_doctests():
     assert doctest.testmod(query_forms).failed == 0

@@ -28,7 +28,13 @@ def model() -> SentenceTransformerEmbedder:
 
 
 def test_vectors_are_normalised_and_in_input_order(model):
-    texts = ["电子商务经营者应当依法办理市场主体登记。", "短", "直播间不得虚假宣传，" * 20, "平台内经营者", "七日无理由退货"]
+    texts = [
+        "电子商务经营者应当依法办理市场主体登记。",
+        "短",
+        "直播间不得虚假宣传，" * 20,
+        "平台内经营者",
+        "七日无理由退货",
+    ]
     together = model.encode(texts)  # length-bucketed batches of 4
     alone = np.stack([model.encode([t])[0] for t in texts])
     assert together.shape == (5, model.dim) and together.dtype == np.float32
@@ -44,8 +50,13 @@ def test_query_vectors_are_cached_and_read_only(model):
 
 
 def test_paraphrase_is_closer_than_an_unrelated_text(model):
-    q, near, far = model.encode(["平台能不能对商家的定价设置不合理的限制", "平台不得对平台内经营者的交易价格进行不合理限制",
-                                 "本法自二〇一九年一月一日起施行"])
+    q, near, far = model.encode(
+        [
+            "平台能不能对商家的定价设置不合理的限制",
+            "平台不得对平台内经营者的交易价格进行不合理限制",
+            "本法自二〇一九年一月一日起施行",
+        ]
+    )
     assert q @ near > q @ far
 
 

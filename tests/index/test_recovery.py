@@ -21,8 +21,12 @@ from policykb.ui.ingesting import ingest_paths
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO / "corpus"
 POLICYKB = Path(sys.executable).with_name("policykb")
-SEEDS = ["douyin-gov-media-rules-2023", "qingyuan-livestream-festival-2021", "shanghai-livestream-measures-2020",
-         "shenzhen-weishi-2020"]
+SEEDS = [
+    "douyin-gov-media-rules-2023",
+    "qingyuan-livestream-festival-2021",
+    "shanghai-livestream-measures-2020",
+    "shenzhen-weishi-2020",
+]
 
 
 @pytest.fixture(autouse=True)
@@ -33,8 +37,9 @@ def home(tmp_path, monkeypatch):
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(POLICYKB), *args], capture_output=True, text=True, env=os.environ, timeout=300,
-                          check=False)
+    return subprocess.run(
+        [str(POLICYKB), *args], capture_output=True, text=True, env=os.environ, timeout=300, check=False
+    )
 
 
 def kb() -> KnowledgeBase:
@@ -43,8 +48,9 @@ def kb() -> KnowledgeBase:
 
 def two_generations(tmp_path) -> tuple[Path, dict[str, list[str]]]:
     """Generation 1: two seeds; generation 2: all four. Returns a new notice file and gen 2's clauses."""
-    ingest_paths(kb(), [CORPUS / "shenzhen_weishi_2020.txt", CORPUS / "douyin_gov_media_rules_2023.txt"],
-                 max_chars=360)
+    ingest_paths(
+        kb(), [CORPUS / "shenzhen_weishi_2020.txt", CORPUS / "douyin_gov_media_rules_2023.txt"], max_chars=360
+    )
     ingest_paths(kb(), [CORPUS], max_chars=360)
     new = tmp_path / "one.txt"
     new.write_text("第一条 平台应当公示规则。\n", encoding="utf-8")
@@ -101,8 +107,10 @@ def test_when_the_clauses_are_damaged_too_nothing_is_deleted_and_the_loss_is_nam
     flip(gen2 / "clauses.jsonl")
     out = cli("ingest", str(new))
     assert out.returncode == 1
-    assert "cannot be rebuilt from its own files; 2 document(s) it held are not in the generation served: " \
-           "qingyuan-livestream-festival-2021 (" in out.stdout
+    assert (
+        "cannot be rebuilt from its own files; 2 document(s) it held are not in the generation served: "
+        "qingyuan-livestream-festival-2021 (" in out.stdout
+    )
     assert "Nothing was deleted" in out.stdout
     assert disk.generation_numbers(home) == [1, 2] and disk.read_current(home) == 2
 
@@ -138,7 +146,8 @@ def test_repair_restores_from_the_original_files_what_the_damaged_clauses_held(t
     assert out.stdout.strip() == (
         "generation 2 could not be rebuilt from its own files; generation 3 is generation 1 plus the documents only "
         "it held, ingested again from their original files: qingyuan-livestream-festival-2021, "
-        "shanghai-livestream-measures-2020")
+        "shanghai-livestream-measures-2020"
+    )
     k = kb()
     assert k.stale is None and {d: [c.to_json() for c in k.clauses(d)] for d in SEEDS} == before
 
@@ -156,6 +165,9 @@ def test_repair_from_files_refuses_when_a_file_is_gone(tmp_path, home):
     (inbox / "qingyuan_livestream_festival_2021.txt").unlink()
     out = cli("repair")
     assert out.returncode == 1
-    assert "cannot restore from the original files either: qingyuan-livestream-festival-2021: its file " in out.stderr
+    assert (
+        "cannot restore from the original files either: qingyuan-livestream-festival-2021: its file "
+        in out.stderr
+    )
     assert out.stderr.rstrip().endswith("Nothing was deleted")
     assert disk.generation_numbers(home) == [1, 2]

@@ -73,8 +73,9 @@ CRASH = textwrap.dedent("""
 @pytest.mark.parametrize("point", ["before-manifest", "inside-vectors", "before-current"])
 def test_kill_during_save_leaves_the_previous_generation(kb, settings, home, point):
     script = CRASH.format(tests=str(Path(__file__).parent))
-    proc = subprocess.run([sys.executable, "-c", script, point], capture_output=True, text=True, timeout=120,
-                          check=False)
+    proc = subprocess.run(
+        [sys.executable, "-c", script, point], capture_output=True, text=True, timeout=120, check=False
+    )
     assert proc.returncode == 9, proc.stderr
     again = KnowledgeBase.open(settings, embedder=FakeEmbedder())
     assert again.generation == 1
@@ -100,8 +101,10 @@ def test_disk_full_keeps_the_old_index(kb, settings, home, monkeypatch):
     doc, clauses = extra_doc(kb)
     with pytest.raises(IndexWriteError) as exc, kb.writer() as w:
         w.upsert(doc, clauses, PIPELINE)
-    assert str(exc.value) == (f"could not save the knowledge base at {home}: [Errno 28] No space left on device; "
-                              "generation 1 is still live")
+    assert str(exc.value) == (
+        f"could not save the knowledge base at {home}: [Errno 28] No space left on device; "
+        "generation 1 is still live"
+    )
     assert kb.generation == 1 and kb.document("extra0") is None
     assert list((home / "generations").iterdir()) == [gen_dir(home)]
     monkeypatch.undo()
@@ -123,22 +126,30 @@ def test_disk_full_while_replacing_current(kb, settings, home, monkeypatch):
 
 # --- damaged files ---------------------------------------------------------------------------------------
 
+
 def test_flipped_byte_in_vectors_is_rejected_by_checksum(kb, settings, home):
     path = gen_dir(home) / "vectors.faiss"
     data = bytearray(path.read_bytes())
     data[-100] ^= 0x01
     path.write_bytes(bytes(data))
-    assert open_error(settings) == f"{path}: SHA-256 does not match the manifest (the file is corrupt); {REBUILD}"
+    assert (
+        open_error(settings)
+        == f"{path}: SHA-256 does not match the manifest (the file is corrupt); {REBUILD}"
+    )
 
 
-@pytest.mark.parametrize("name", ["clauses.jsonl", "ids.json", "documents.json", "tokens.jsonl",
-                                  "bm25/data.csc.index.npy"])
+@pytest.mark.parametrize(
+    "name", ["clauses.jsonl", "ids.json", "documents.json", "tokens.jsonl", "bm25/data.csc.index.npy"]
+)
 def test_flipped_byte_in_any_file_is_rejected(kb, settings, home, name):
     path = gen_dir(home) / name
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0x20
     path.write_bytes(bytes(data))
-    assert open_error(settings) == f"{path}: SHA-256 does not match the manifest (the file is corrupt); {REBUILD}"
+    assert (
+        open_error(settings)
+        == f"{path}: SHA-256 does not match the manifest (the file is corrupt); {REBUILD}"
+    )
 
 
 def test_empty_file(kb, settings, home):
@@ -152,8 +163,9 @@ def test_truncated_file(kb, settings, home):
     path = gen_dir(home) / "vectors.faiss"
     size = path.stat().st_size
     path.write_bytes(path.read_bytes()[:100])
-    assert open_error(settings) == (f"{path}: file is 100 bytes, the manifest says {size} (truncated or "
-                                    f"incomplete); {REBUILD}")
+    assert open_error(settings) == (
+        f"{path}: file is 100 bytes, the manifest says {size} (truncated or incomplete); {REBUILD}"
+    )
 
 
 def test_missing_file(kb, settings, home):
@@ -165,8 +177,9 @@ def test_missing_file(kb, settings, home):
 def test_missing_manifest(kb, settings, home):
     path = gen_dir(home) / "manifest.json"
     path.unlink()
-    assert open_error(settings) == (f"{path}: manifest is missing (the generation was not completely written); "
-                                    f"{REBUILD}")
+    assert open_error(settings) == (
+        f"{path}: manifest is missing (the generation was not completely written); {REBUILD}"
+    )
 
 
 def test_garbage_manifest(kb, settings, home):
@@ -179,13 +192,22 @@ def test_garbage_manifest(kb, settings, home):
 def test_wrong_magic_vectors_never_reach_faiss(kb, settings, home):
     path = gen_dir(home) / "vectors.faiss"
     rewrite(path, b"JUNK" + path.read_bytes()[4:])  # passes the checksum: a foreign file, not a corrupt one
-    assert open_error(settings) == (f"{path}: could not be read (ValueError: not a FAISS IndexIDMap2 "
-                                    f"file (starts with b'JUNK', expected b'IxM2')); {REBUILD}")
+    assert open_error(settings) == (
+        f"{path}: could not be read (ValueError: not a FAISS IndexIDMap2 "
+        f"file (starts with b'JUNK', expected b'IxM2')); {REBUILD}"
+    )
 
 
-@pytest.mark.parametrize("name, named", [("bm25/data.csc.index.npy", "bm25"), ("bm25/vocab.index.json", "bm25"),
-                                         ("clauses.jsonl", "clauses.jsonl"), ("ids.json", "ids.json"),
-                                         ("documents.json", "documents.json")])
+@pytest.mark.parametrize(
+    "name, named",
+    [
+        ("bm25/data.csc.index.npy", "bm25"),
+        ("bm25/vocab.index.json", "bm25"),
+        ("clauses.jsonl", "clauses.jsonl"),
+        ("ids.json", "ids.json"),
+        ("documents.json", "documents.json"),
+    ],
+)
 def test_wrong_content_with_matching_checksum_is_a_handled_error(kb, settings, home, name, named):
     rewrite(gen_dir(home) / name, b"\x00garbage\xff" * 3)
     message = open_error(settings)
@@ -222,13 +244,15 @@ def test_missing_current_uses_the_newest_complete_generation(kb, settings, home)
 
 # --- stores that disagree --------------------------------------------------------------------------------
 
+
 def test_clause_count_mismatch(kb, settings, home):
     path = gen_dir(home) / "clauses.jsonl"
     lines = path.read_text().splitlines(keepends=True)
     rewrite(path, "".join(lines[:-1]).encode())
     assert open_error(settings, IndexMismatchError) == (
         f"knowledge base generation at {gen_dir(home)} is inconsistent: row counts differ (clauses.jsonl has 15, "
-        f"ids.json has 16, vectors.faiss has 16, bm25 has 16; the manifest says 16); {REBUILD}")
+        f"ids.json has 16, vectors.faiss has 16, bm25 has 16; the manifest says 16); {REBUILD}"
+    )
 
 
 def test_vectors_of_other_clauses(kb, settings, home):
@@ -237,7 +261,8 @@ def test_vectors_of_other_clauses(kb, settings, home):
     rewrite(gen_dir(home) / "vectors.faiss", store.save())
     assert open_error(settings, IndexMismatchError) == (
         f"knowledge base generation at {gen_dir(home)} is inconsistent: vectors.faiss holds vectors for other "
-        f"clauses than clauses.jsonl; {REBUILD}")
+        f"clauses than clauses.jsonl; {REBUILD}"
+    )
 
 
 def test_vector_dimension_mismatch(kb, settings, home):
@@ -247,7 +272,8 @@ def test_vector_dimension_mismatch(kb, settings, home):
     rewrite(gen_dir(home) / "vectors.faiss", store.save())
     assert open_error(settings, IndexMismatchError) == (
         f"knowledge base generation at {gen_dir(home)} is inconsistent: vectors.faiss has dimension 32, "
-        f"the manifest says 64; {REBUILD}")
+        f"the manifest says 64; {REBUILD}"
+    )
 
 
 def test_reordered_ids(kb, settings, home):
@@ -258,14 +284,16 @@ def test_reordered_ids(kb, settings, home):
     rewrite(path, json.dumps(ids).encode())
     assert open_error(settings, IndexMismatchError) == (
         f"knowledge base generation at {gen_dir(home)} is inconsistent: ids.json does not list the clauses "
-        f"of clauses.jsonl in order; {REBUILD}")
+        f"of clauses.jsonl in order; {REBUILD}"
+    )
 
 
 def test_model_name_mismatch(kb, settings, home):
     other = settings.model_copy(update={"embedding_model": Path("models/bge-small-zh")})
     assert open_error(other, IndexMismatchError) == (
         f"knowledge base at {home} was built with embedding model 'fake-64' but the configured model is "
-        f"'bge-small-zh'; {REBUILD}")
+        f"'bge-small-zh'; {REBUILD}"
+    )
 
 
 def test_embedder_dimension_mismatch(kb, settings, home):
@@ -276,10 +304,12 @@ def test_embedder_dimension_mismatch(kb, settings, home):
 
     assert open_error(settings, IndexMismatchError, embedder=SameNameOtherDim()) == (
         f"knowledge base at {home} was built with embedding model 'fake-64' (dim 64) but the configured model "
-        f"is 'fake-64' (dim 32); {REBUILD}")
+        f"is 'fake-64' (dim 32); {REBUILD}"
+    )
 
 
 # --- writers, readers, stale files -----------------------------------------------------------------------
+
 
 def test_second_writer_is_refused_while_searches_continue(kb, settings, home):
     entered, release = threading.Event(), threading.Event()
@@ -297,8 +327,10 @@ def test_second_writer_is_refused_while_searches_continue(kb, settings, home):
         other = KnowledgeBase.open(settings, embedder=FakeEmbedder())  # readers take no lock
         with pytest.raises(LockBusyError) as exc, other.writer(wait=0.2):
             pass
-        assert str(exc.value) == (f"another process is still writing to the knowledge base at {home} after 0 s; "
-                                  "nothing was changed, try again when it is done (or raise writer_wait_seconds)")
+        assert str(exc.value) == (
+            f"another process is still writing to the knowledge base at {home} after 0 s; "
+            "nothing was changed, try again when it is done (or raise writer_wait_seconds)"
+        )
         assert kb.search("电子商务法第三十五条")[0].clause.label == "第三十五条"
         assert other.search("直播间虚假宣传", mode="bm25")[0].clause.doc_id == "dy"
     finally:
@@ -355,13 +387,21 @@ def test_searches_during_a_commit_see_old_or_new(kb):
 
 
 def test_lock_busy_in_another_process(kb, settings, home):
-    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
         import fcntl, os, sys, time
-        fd = os.open({str(home / 'lock')!r}, os.O_RDWR)
+        fd = os.open({str(home / "lock")!r}, os.O_RDWR)
         fcntl.flock(fd, fcntl.LOCK_EX)
         print("locked", flush=True)
         time.sleep(30)
-    """)], stdout=subprocess.PIPE, text=True)
+    """),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "locked"
         with pytest.raises(LockBusyError), kb.writer(wait=0.1):
@@ -402,23 +442,28 @@ def test_unsafe_manifest_path(kb, settings, home):
     assert open_error(settings) == f"{manifest_path}: lists an unsafe file name '../../etc/passwd'; {REBUILD}"
 
 
-@pytest.mark.parametrize("edit", [('"fusion": "zscore"', '"fusion": "zscorm"'),
-                                  ('"bm25_weight": 0.6', '"bm25_weight": 0.9')])
+@pytest.mark.parametrize(
+    "edit", [('"fusion": "zscore"', '"fusion": "zscorm"'), ('"bm25_weight": 0.6', '"bm25_weight": 0.9')]
+)
 def test_an_edited_manifest_is_refused_by_its_seal(kb, settings, home, edit):
     path = gen_dir(home) / "manifest.json"
     text = path.read_text()
     assert edit[0] in text
     path.write_text(text.replace(*edit))
-    assert open_error(settings) == (f"{path}: does not match the checksum CURRENT sealed it with (it was changed "
-                                    f"after it was written); {REBUILD}")
+    assert open_error(settings) == (
+        f"{path}: does not match the checksum CURRENT sealed it with (it was changed "
+        f"after it was written); {REBUILD}"
+    )
 
 
 def test_an_unknown_search_setting_is_an_error_not_a_default(kb, settings, home):
     path = gen_dir(home) / "manifest.json"
     path.write_text(path.read_text().replace('"fusion": "zscore"', '"fusion": "zscorm"'))
     reseal(gen_dir(home))
-    assert open_error(settings) == (f"{path}: could not be read (ValueError: search fusion 'zscorm' is not "
-                                    f"known; allowed: zscore, rrf); {REBUILD}")
+    assert open_error(settings) == (
+        f"{path}: could not be read (ValueError: search fusion 'zscorm' is not "
+        f"known; allowed: zscore, rrf); {REBUILD}"
+    )
 
 
 def test_a_home_written_before_seals_still_opens_and_is_sealed_by_its_next_save(kb, settings, home):

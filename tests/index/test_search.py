@@ -15,35 +15,41 @@ def first(kb, query, **kw):
     return hits[0]
 
 
-@pytest.mark.parametrize("query, doc_id, label", [
-    ("电子商务平台经营者对平台内经营者进行不合理限制", "ecl", "第三十五条"),
-    ("经营者应当办理市场主体登记吗", "ecl", "第十条"),
-    ("活动由谁主办", "sz", "一、"),
-    ("短视频拍多长时间", "sz", "3.1.2"),
-    ("直播间虚假宣传", "dy", "1."),
-])
+@pytest.mark.parametrize(
+    "query, doc_id, label",
+    [
+        ("电子商务平台经营者对平台内经营者进行不合理限制", "ecl", "第三十五条"),
+        ("经营者应当办理市场主体登记吗", "ecl", "第十条"),
+        ("活动由谁主办", "sz", "一、"),
+        ("短视频拍多长时间", "sz", "3.1.2"),
+        ("直播间虚假宣传", "dy", "1."),
+    ],
+)
 def test_search_finds_the_clause(kb, query, doc_id, label):
     assert first(kb, query).clause == by_label(kb, doc_id, label)
 
 
-@pytest.mark.parametrize("query, doc_id, label", [
-    ("第三十五条的内容", "ecl", "第三十五条"),  # sh's 第35条 is ranked after it, both are named
-    ("电子商务法第三十五条", "ecl", "第三十五条"),
-    ("《电子商务法》第三十五条", "ecl", "第三十五条"),
-    ("《中华人民共和国电子商务法》第35条", "ecl", "第三十五条"),
-    ("民法商法电子商务法第三十五条的内容是什么？", "ecl", "第三十五条"),
-    ("上海市促进电子商务发展规定第三十五条", "sh", "第35条"),
-    ("电子商务法第102条", "ecl", "第一百零二条"),
-    ("第 7-1 條", "tw", "第 7-1 條"),
-    ("消費者保護法第七條之一", "tw", "第 7-1 條"),
-    ("消费者保护法第七条", "tw", "第 7 條"),
-    ("消费者权益保护法第七条", "crl", "第七条"),
-    ("3.1.2", "sz", "3.1.2"),
-    ("（十二）", "sz", "（十二）"),
-    ("(十二)是什么", "sz", "（十二）"),
-    ("电子商务法第二章", "ecl", "第九条"),
-    ("电子商务法第二章第十条", "ecl", "第十条"),
-])
+@pytest.mark.parametrize(
+    "query, doc_id, label",
+    [
+        ("第三十五条的内容", "ecl", "第三十五条"),  # sh's 第35条 is ranked after it, both are named
+        ("电子商务法第三十五条", "ecl", "第三十五条"),
+        ("《电子商务法》第三十五条", "ecl", "第三十五条"),
+        ("《中华人民共和国电子商务法》第35条", "ecl", "第三十五条"),
+        ("民法商法电子商务法第三十五条的内容是什么？", "ecl", "第三十五条"),
+        ("上海市促进电子商务发展规定第三十五条", "sh", "第35条"),
+        ("电子商务法第102条", "ecl", "第一百零二条"),
+        ("第 7-1 條", "tw", "第 7-1 條"),
+        ("消費者保護法第七條之一", "tw", "第 7-1 條"),
+        ("消费者保护法第七条", "tw", "第 7 條"),
+        ("消费者权益保护法第七条", "crl", "第七条"),
+        ("3.1.2", "sz", "3.1.2"),
+        ("（十二）", "sz", "（十二）"),
+        ("(十二)是什么", "sz", "（十二）"),
+        ("电子商务法第二章", "ecl", "第九条"),
+        ("电子商务法第二章第十条", "ecl", "第十条"),
+    ],
+)
 def test_reference_goes_first(kb, query, doc_id, label):
     hit = first(kb, query)
     assert hit.clause == by_label(kb, doc_id, label)
@@ -52,11 +58,33 @@ def test_reference_goes_first(kb, query, doc_id, label):
 
 def test_the_part_of_a_named_article_that_holds_the_rest_of_the_question_goes_first(settings, embedder):
     kb = KnowledgeBase.open(settings, embedder=embedder)
-    fill(kb, [make_doc("tw", "消費者保護法", TW_META, [
-        ("第 1 條", [], "为保护消费者权益，促进国民消费生活安全，提升国民消费生活品质，特制定本法。"),
-        ("第 2 條", [], "本法所用名词如下：一、企业经营者：指以设计、生产、制造、输入、经销商品为营业者。"),
-        ("第 2 條", [], "十、通讯交易：指企业经营者以广播、电视、电话、网际网路或其他类似之方法，为消费者所订立之契约。"),
-    ])])
+    fill(
+        kb,
+        [
+            make_doc(
+                "tw",
+                "消費者保護法",
+                TW_META,
+                [
+                    (
+                        "第 1 條",
+                        [],
+                        "为保护消费者权益，促进国民消费生活安全，提升国民消费生活品质，特制定本法。",
+                    ),
+                    (
+                        "第 2 條",
+                        [],
+                        "本法所用名词如下：一、企业经营者：指以设计、生产、制造、输入、经销商品为营业者。",
+                    ),
+                    (
+                        "第 2 條",
+                        [],
+                        "十、通讯交易：指企业经营者以广播、电视、电话、网际网路或其他类似之方法，为消费者所订立之契约。",
+                    ),
+                ],
+            )
+        ],
+    )
     head, later = [c for c in kb.clauses("tw") if c.label == "第 2 條"]
     assert first(kb, "消费者保护法第二条对通讯交易是怎么定义的？").clause == later  # the part with 通讯交易
     assert first(kb, "消费者保护法第二条").clause == head  # nothing else asked: the head, in reading order
@@ -75,12 +103,15 @@ def test_reference_to_a_law_not_in_the_index_is_not_a_reference_hit(kb):
     assert not any("reference" in h.signals for h in hits)
 
 
-@pytest.mark.parametrize("query, doc_id, label", [
-    ("人民群众利益", "dy", "1."),  # stored with the Kangxi radical ⼈
-    ("⼈民群众", "dy", "1."),
-    ("电子商务活动公示营业执照", "dy", "2."),  # stored with a zero-width space inside 电子商务
-    ("電子商務活動公示營業執照", "dy", "2."),
-])
+@pytest.mark.parametrize(
+    "query, doc_id, label",
+    [
+        ("人民群众利益", "dy", "1."),  # stored with the Kangxi radical ⼈
+        ("⼈民群众", "dy", "1."),
+        ("电子商务活动公示营业执照", "dy", "2."),  # stored with a zero-width space inside 电子商务
+        ("電子商務活動公示營業執照", "dy", "2."),
+    ],
+)
 def test_normalised_forms_match_in_bm25(kb, query, doc_id, label):
     assert first(kb, query, mode="bm25").clause == by_label(kb, doc_id, label)
 
@@ -101,21 +132,24 @@ def test_traditional_query_finds_simplified_text(kb):
     assert first(kb, "平臺內經營者不合理限制").clause == by_label(kb, "ecl", "第三十五条")
 
 
-@pytest.mark.parametrize("filters, docs", [
-    (Filters(region="深圳"), {"sz"}),
-    (Filters(region=["上海", "深圳"]), {"sh", "sz"}),
-    (Filters(issuer="全国人民代表大会常务委员会"), {"ecl", "crl"}),
-    (Filters(platform="抖音"), {"dy"}),
-    (Filters(doc_type="law"), {"ecl", "tw", "crl"}),
-    (Filters(doc_id="tw"), {"tw"}),
-    (Filters(region="臺灣"), {"tw"}),  # filter values are compared by search key
-    (Filters(date_from="2021-01-01"), {"sh", "sz", "dy"}),
-    (Filters(date_to="2015"), {"tw", "crl"}),
-    (Filters(date_from="2021-11-30", date_to="2021-11-30"), {"sh"}),  # "2021-11" covers the whole month
-    (Filters(date_from="2023-06"), set()),
-    (Filters(doc_type="law", region="全国", date_from="2018"), {"ecl"}),
-    (Filters(region="火星"), set()),
-])
+@pytest.mark.parametrize(
+    "filters, docs",
+    [
+        (Filters(region="深圳"), {"sz"}),
+        (Filters(region=["上海", "深圳"]), {"sh", "sz"}),
+        (Filters(issuer="全国人民代表大会常务委员会"), {"ecl", "crl"}),
+        (Filters(platform="抖音"), {"dy"}),
+        (Filters(doc_type="law"), {"ecl", "tw", "crl"}),
+        (Filters(doc_id="tw"), {"tw"}),
+        (Filters(region="臺灣"), {"tw"}),  # filter values are compared by search key
+        (Filters(date_from="2021-01-01"), {"sh", "sz", "dy"}),
+        (Filters(date_to="2015"), {"tw", "crl"}),
+        (Filters(date_from="2021-11-30", date_to="2021-11-30"), {"sh"}),  # "2021-11" covers the whole month
+        (Filters(date_from="2023-06"), set()),
+        (Filters(doc_type="law", region="全国", date_from="2018"), {"ecl"}),
+        (Filters(region="火星"), set()),
+    ],
+)
 def test_filters_apply_before_ranking(kb, filters, docs):
     for mode in ("hybrid", "bm25", "dense"):
         hits = kb.search("电子商务经营者 第三十五条", k=50, filters=filters, mode=mode)
@@ -130,11 +164,14 @@ def test_filters_restrict_reference_hits(kb):
     assert {h.clause.doc_id for h in hits} == {"sh"}
 
 
-@pytest.mark.parametrize("bad, message", [
-    ("2023/05/01", "date '2023/05/01' is not a date; use yyyy-mm-dd, yyyy-mm or yyyy"),
-    ("2023-13", "date '2023-13' has no month 13; use yyyy-mm-dd, yyyy-mm or yyyy"),
-    ("2023-02-30", "date '2023-02-30' has no day 30; use yyyy-mm-dd, yyyy-mm or yyyy"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ("2023/05/01", "date '2023/05/01' is not a date; use yyyy-mm-dd, yyyy-mm or yyyy"),
+        ("2023-13", "date '2023-13' has no month 13; use yyyy-mm-dd, yyyy-mm or yyyy"),
+        ("2023-02-30", "date '2023-02-30' has no day 30; use yyyy-mm-dd, yyyy-mm or yyyy"),
+    ],
+)
 def test_bad_filter_date_is_rejected(bad, message):
     with pytest.raises(ValueError) as exc:
         Filters(date_from=bad)
@@ -190,8 +227,13 @@ def test_llama_index_retriever(kb):
 def test_short_law_names_name_their_documents():
     from policykb.index.references import ReferenceIndex
 
-    titles = {"ecl": "中华人民共和国电子商务法", "crl": "中华人民共和国消费者权益保护法",
-              "pen": "侵害消费者权益行为处罚办法", "hz": "杭州市跨境电子商务促进条例", "pm": "明码标价和禁止价格欺诈规定"}
+    titles = {
+        "ecl": "中华人民共和国电子商务法",
+        "crl": "中华人民共和国消费者权益保护法",
+        "pen": "侵害消费者权益行为处罚办法",
+        "hz": "杭州市跨境电子商务促进条例",
+        "pm": "明码标价和禁止价格欺诈规定",
+    }
     refs = ReferenceIndex([], titles)
     assert refs.documents_named("电商法") == {"ecl"}
     assert refs.documents_named("消法") == refs.documents_named("消保法") == {"crl"}  # not 处罚办法
@@ -205,7 +247,10 @@ def test_short_law_names_name_their_documents():
 def test_article_n_of_a_notice_numbered_with_list_items_is_its_item_n():
     from policykb.index.references import ReferenceIndex, parse_references
 
-    titles = {"ip": "最高人民法院关于涉网络知识产权侵权纠纷几个法律适用问题的批复", "ecl": "中华人民共和国电子商务法"}
+    titles = {
+        "ip": "最高人民法院关于涉网络知识产权侵权纠纷几个法律适用问题的批复",
+        "ecl": "中华人民共和国电子商务法",
+    }
     rows = [(0, "ip", "五、", []), (1, "ip", "六、", []), (2, "ecl", "第六条", []), (3, "ecl", "第七条", [])]
     refs = ReferenceIndex(rows, titles)
     # the 批复 has no 第六条: its 六、 is meant; a comma may stand between the name and the number

@@ -14,7 +14,7 @@ def test_reading_order_and_lookups(kb):
     assert [d.doc_id for d in kb.documents()] == [spec[0] for spec in CORPUS]
     ecl = kb.clauses("ecl")
     assert [c.seq for c in ecl] == list(range(len(ecl)))
-    assert kb.clauses()[:len(ecl)] == ecl
+    assert kb.clauses()[: len(ecl)] == ecl
     assert kb.document("ecl").title == "中华人民共和国电子商务法"
     assert kb.document("nope") is None
     assert kb.clause(ecl[2].clause_id) == ecl[2]
@@ -45,9 +45,17 @@ def test_manifest_records_build(kb, home):
     assert manifest["model"] == {"name": "fake-64", "dim": 64}
     assert manifest["counts"] == {"documents": 6, "clauses": 16, "vectors": 16}
     assert manifest["search_params"]["rrf_k"] == 60
-    assert {"faiss-cpu", "bm25s", "sentence-transformers", "torch", "numpy", "policykb"} <= set(manifest["versions"])
-    assert {"clauses.jsonl", "documents.json", "ids.json", "vectors.faiss", "tokens.jsonl",
-            "bm25/params.index.json"} <= set(manifest["files"])
+    assert {"faiss-cpu", "bm25s", "sentence-transformers", "torch", "numpy", "policykb"} <= set(
+        manifest["versions"]
+    )
+    assert {
+        "clauses.jsonl",
+        "documents.json",
+        "ids.json",
+        "vectors.faiss",
+        "tokens.jsonl",
+        "bm25/params.index.json",
+    } <= set(manifest["files"])
     assert all(len(f["sha256"]) == 64 and f["size"] > 0 for f in manifest["files"].values())
     current = (home / "CURRENT").read_text().splitlines()
     assert current[0] == "1" and current[1] == f"1 {disk.manifest_sha(home / 'generations' / '1')}"
@@ -55,9 +63,14 @@ def test_manifest_records_build(kb, home):
 
 def test_upsert_replaces_the_documents_clauses(kb):
     old = kb.clauses("sz")
-    doc, clauses = make_doc("sz", "关于举办腾讯微视直播电商专场活动的通知", old[0].metadata, [
-        ("一、", ["一、活动主办"], "本专场活动由市商务局主办，腾讯微视与快手共同承办。"),
-    ])
+    doc, clauses = make_doc(
+        "sz",
+        "关于举办腾讯微视直播电商专场活动的通知",
+        old[0].metadata,
+        [
+            ("一、", ["一、活动主办"], "本专场活动由市商务局主办，腾讯微视与快手共同承办。"),
+        ],
+    )
     with kb.writer() as w:
         w.upsert(doc, clauses, PIPELINE)
     assert kb.generation == 2
@@ -101,8 +114,10 @@ def test_unchanged_clauses_are_not_embedded_again(kb, settings, embedder):
     fresh = FakeEmbedder()
     kb2 = KnowledgeBase.open(settings, embedder=fresh)
     doc, clauses = docs[0]
-    changed = [clauses[0].__class__.create(**{**clauses[0].identity_fields(), "text": "改过的条文。", "seq": 0}),
-               *clauses[1:]]
+    changed = [
+        clauses[0].__class__.create(**{**clauses[0].identity_fields(), "text": "改过的条文。", "seq": 0}),
+        *clauses[1:],
+    ]
     with kb2.writer() as w:
         w.upsert(doc, changed, "test-3")
     assert fresh.calls == 1
@@ -137,8 +152,9 @@ def test_exception_in_writer_writes_nothing(kb, home):
 def test_old_generations_are_pruned_keeping_the_previous(kb, home):
     for i in range(3):
         with kb.writer() as w:
-            doc, clauses = make_doc(f"extra{i}", f"补充通知{i}", kb.document("sz").metadata,
-                                    [("", [], f"第{i}个补充说明。")])
+            doc, clauses = make_doc(
+                f"extra{i}", f"补充通知{i}", kb.document("sz").metadata, [("", [], f"第{i}个补充说明。")]
+            )
             w.upsert(doc, clauses, PIPELINE)
     assert kb.generation == 4
     assert disk.generation_numbers(home) == [3, 4]
@@ -186,8 +202,9 @@ def test_real_model_setting_without_the_model_says_how_to_fix(settings, tmp_path
 
     with pytest.raises(ConfigError) as exc, kb.writer() as w:
         w.upsert(doc, clauses, PIPELINE)
-    assert str(exc.value) == (f"embedding model not found at {missing}; run scripts/setup.sh "
-                              "or set POLICYKB_EMBEDDING_MODEL")
+    assert str(exc.value) == (
+        f"embedding model not found at {missing}; run scripts/setup.sh or set POLICYKB_EMBEDDING_MODEL"
+    )
 
 
 def test_document_without_clauses_round_trips(settings):

@@ -87,14 +87,19 @@ def lost_text(result: IngestResult) -> list[tuple[int, str]]:
     """Runs of visible characters that are in no clause, no heading and no removal: (offset, text)."""
     in_clause, elsewhere = counts(result)
     text = result.text
-    lost = [i for i, ch in enumerate(text)
-            if not ch.isspace() and unicodedata.category(ch) != "Cf" and not in_clause[i] and not elsewhere[i]]
+    lost = [
+        i
+        for i, ch in enumerate(text)
+        if not ch.isspace() and unicodedata.category(ch) != "Cf" and not in_clause[i] and not elsewhere[i]
+    ]
     return _runs(text, lost)
 
 
 def overlapping_clauses(result: IngestResult) -> list[tuple[str, str]]:
     """Pairs of clauses whose source spans share a character: (clause_id, clause_id)."""
-    spans = sorted((c.source.start, c.source.end, c.clause_id) for c in result.clauses if c.source.end > c.source.start)
+    spans = sorted(
+        (c.source.start, c.source.end, c.clause_id) for c in result.clauses if c.source.end > c.source.start
+    )
     return [(a[2], b[2]) for a, b in itertools.pairwise(spans) if b[0] < a[1]]
 
 
@@ -108,7 +113,7 @@ def assert_no_text_lost(result: IngestResult) -> None:
         assert 0 <= s <= e <= n
     for r in result.removals:
         assert 0 <= r.start <= r.end <= n
-        assert is_subsequence(r.text, result.text[r.start:r.end]), r
+        assert is_subsequence(r.text, result.text[r.start : r.end]), r
 
 
 def is_subsequence(small: str, big: str) -> bool:

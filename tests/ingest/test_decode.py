@@ -75,12 +75,17 @@ def test_short_gbk_that_is_also_valid_utf8(data_dir):
 
 def test_short_gbk_title(data_dir):
     d = decode_text((data_dir / "encodings" / "short_gbk_gonggao.txt").read_bytes(), path="t.txt")
-    assert (d.text, d.encoding, d.confidence, d.warnings) == ("关于开展直播电商活动的公告", "gb18030", 0.88,
-                                                              ())
+    assert (d.text, d.encoding, d.confidence, d.warnings) == (
+        "关于开展直播电商活动的公告",
+        "gb18030",
+        0.88,
+        (),
+    )
 
 
-@pytest.mark.parametrize("word", ["通知", "公告", "规定", "条例", "附件", "深圳", "直播", "电商", "第一条",
-                                  "办法"])
+@pytest.mark.parametrize(
+    "word", ["通知", "公告", "规定", "条例", "附件", "深圳", "直播", "电商", "第一条", "办法"]
+)
 def test_short_gbk_words(word):
     assert decode_text(word.encode("gbk"), path="w.txt").text == word
 
@@ -155,8 +160,9 @@ def test_control_characters_are_binary():
 def test_random_high_bytes_are_not_text():
     with pytest.raises(InvalidFileError) as exc:
         decode_text(bytes(range(0x80, 0x100)) * 20, path="b.txt")
-    assert str(exc.value) == ("b.txt: not text in a known encoding "
-                              "(tried utf-8, gb18030, big5, cp950, big5hkscs)")
+    assert str(exc.value) == (
+        "b.txt: not text in a known encoding (tried utf-8, gb18030, big5, cp950, big5hkscs)"
+    )
 
 
 def test_one_bad_byte_is_replaced_and_reported():
@@ -217,8 +223,9 @@ def test_any_bytes_decode_or_raise_an_ingest_error(data):
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.text(alphabet=st.characters(codec="gb18030", exclude_categories=("Cc", "Cs")), min_size=8,
-               max_size=80))
+@given(
+    st.text(alphabet=st.characters(codec="gb18030", exclude_categories=("Cc", "Cs")), min_size=8, max_size=80)
+)
 def test_text_round_trips_through_utf8(text):
     # Valid UTF-8 with several multi-byte characters is never re-read as a legacy codec.
     data = text.encode("utf-8")

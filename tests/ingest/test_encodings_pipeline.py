@@ -21,8 +21,10 @@ def ingest_as(path: Path, doc_id: str = "doc"):
 
 
 def clause_view(result) -> list[tuple]:
-    return [(c.clause_id, c.label, c.section_path, c.text, c.original, c.source.start, c.source.end, c.part)
-            for c in result.clauses]
+    return [
+        (c.clause_id, c.label, c.section_path, c.text, c.original, c.source.start, c.source.end, c.part)
+        for c in result.clauses
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -30,20 +32,30 @@ def shenzhen_utf8():
     return ingest_as(ENCODINGS / "shenzhen.utf8.txt")
 
 
-@pytest.mark.parametrize("name, encoding", [("shenzhen.gbk.txt", "gb18030"), ("shenzhen.gb18030.txt", "gb18030"),
-                                            ("shenzhen.utf8bom.txt", "utf-8-sig"), ("shenzhen.utf8.txt", "utf-8")])
+@pytest.mark.parametrize(
+    "name, encoding",
+    [
+        ("shenzhen.gbk.txt", "gb18030"),
+        ("shenzhen.gb18030.txt", "gb18030"),
+        ("shenzhen.utf8bom.txt", "utf-8-sig"),
+        ("shenzhen.utf8.txt", "utf-8"),
+    ],
+)
 def test_shenzhen_in_every_encoding_gives_the_same_clauses(name, encoding, shenzhen_utf8):
     r = ingest_as(ENCODINGS / name)
     assert r.document.encoding == encoding
     assert r.document.warnings == ()
     assert len(r.clauses) == 22
     assert clause_view(r) == clause_view(shenzhen_utf8)
-    assert [(c.label, c.section_path, c.text) for c in r.clauses] == \
-           [(c.label, c.section_path, c.text) for c in shenzhen_utf8.clauses]
+    assert [(c.label, c.section_path, c.text) for c in r.clauses] == [
+        (c.label, c.section_path, c.text) for c in shenzhen_utf8.clauses
+    ]
 
 
 def test_utf8_copy_is_the_seed(shenzhen_utf8):
-    assert (ENCODINGS / "shenzhen.utf8.txt").read_bytes() == (CORPUS / "shenzhen_weishi_2020.txt").read_bytes()
+    assert (ENCODINGS / "shenzhen.utf8.txt").read_bytes() == (
+        CORPUS / "shenzhen_weishi_2020.txt"
+    ).read_bytes()
     assert shenzhen_utf8.text == (CORPUS / "shenzhen_weishi_2020.txt").read_text(encoding="utf-8")
 
 
@@ -60,15 +72,23 @@ def test_big5_traditional_act_equals_its_utf8_copy():
     assert (big5.document.encoding, utf8.document.encoding) == ("big5", "utf-8")
     assert clause_view(big5) == clause_view(utf8)
     assert (ENCODINGS / "tw_esign.big5.md").read_bytes().decode("gb18030")  # the trap: no error
-    assert list(dict.fromkeys(c.label for c in big5.clauses if c.label))[:3] == ["第 1 條", "第 2 條", "第 3 條"]
+    assert list(dict.fromkeys(c.label for c in big5.clauses if c.label))[:3] == [
+        "第 1 條",
+        "第 2 條",
+        "第 3 條",
+    ]
     assert big5.clauses[1].text.startswith("为推动电子签章之普及运用")
 
 
 def test_big5_and_the_external_copy_agree():
-    assert (ENCODINGS / "tw_esign.utf8.md").read_bytes() == (EXTERNAL / "tw_electronic_signatures_act.md").read_bytes()
+    assert (ENCODINGS / "tw_esign.utf8.md").read_bytes() == (
+        EXTERNAL / "tw_electronic_signatures_act.md"
+    ).read_bytes()
 
 
-@pytest.mark.parametrize("name, text", [("short_gbk.txt", "通知"), ("short_gbk_gonggao.txt", "关于开展直播电商活动的公告")])
+@pytest.mark.parametrize(
+    "name, text", [("short_gbk.txt", "通知"), ("short_gbk_gonggao.txt", "关于开展直播电商活动的公告")]
+)
 def test_short_gbk_is_decoded_as_gbk(name, text):
     r = ingest_as(ENCODINGS / name)
     assert r.document.encoding == "gb18030"
@@ -88,7 +108,7 @@ def test_rare_characters_survive():
     assert first.original == "关于“裏”字、扩展B区字“𠀀”和扩展A区字“䶮”的测试行：本通知自发布之日起施行。"
     assert first.text == "关于“里”字、扩展B区字“𠀀”和扩展A区字“䶮”的测试行：本通知自发布之日起施行。"
     assert (article.label, article.text) == ("第一条", "普通文本，用于混排测试。")
-    assert r.text[first.source.start:first.source.end] == first.original
+    assert r.text[first.source.start : first.source.end] == first.original
     assert_no_text_lost(r)
 
 
@@ -113,5 +133,6 @@ def test_crlf_line_ends_give_the_same_clause_texts(tmp_path):
     src = CORPUS / "shenzhen_weishi_2020.txt"
     f = tmp_path / "crlf.txt"
     f.write_bytes(src.read_bytes().replace(b"\n", b"\r\n"))
-    assert [(c.label, c.section_path, c.text) for c in ingest_as(f).clauses] == \
-           [(c.label, c.section_path, c.text) for c in ingest_as(src).clauses]
+    assert [(c.label, c.section_path, c.text) for c in ingest_as(f).clauses] == [
+        (c.label, c.section_path, c.text) for c in ingest_as(src).clauses
+    ]

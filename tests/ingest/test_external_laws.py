@@ -33,10 +33,10 @@ def chapter_of(name: str) -> dict[str, tuple[str, str | None]]:
     order = e["articles"]
     out: dict[str, tuple[str, str | None]] = {}
     for ch in e["chapters"]:
-        for a in order[order.index(ch["first_article"]):order.index(ch["last_article"]) + 1]:
+        for a in order[order.index(ch["first_article"]) : order.index(ch["last_article"]) + 1]:
             out[a] = (ch["heading"], None)
         for sec in ch.get("sections", []):
-            for a in order[order.index(sec["first_article"]):order.index(sec["last_article"]) + 1]:
+            for a in order[order.index(sec["first_article"]) : order.index(sec["last_article"]) + 1]:
                 out[a] = (ch["heading"], sec["heading"])
     return out
 
@@ -76,7 +76,9 @@ def test_law_articles_are_under_their_chapter(name):
             assert len(c.section_path) == (2 if section else 1), (c.label, c.section_path)
 
 
-@pytest.mark.parametrize("name", [n for n in LAWS if not EXPECTED[n]["chapters"] and EXPECTED[n]["n_articles"]])
+@pytest.mark.parametrize(
+    "name", [n for n in LAWS if not EXPECTED[n]["chapters"] and EXPECTED[n]["n_articles"]]
+)
 def test_law_without_chapters_has_flat_articles(name):
     for c in ingest_law(name).clauses:
         if c.label:
@@ -161,10 +163,16 @@ def test_law_title_is_the_document_title(name):
 # -- external2: article counts read by hand in tests/data/external2/SOURCES.md ---------------------------
 EXTERNAL2 = Path(__file__).parents[1] / "data" / "external2"
 EXTERNAL2_ARTICLES = {
-    "online_7day_returns_2020.md": 38, "online_transaction_supervision_2021.md": 56,
-    "internet_advertising_measures_2023.md": 32, "consumer_rights_implementing_regulation_2024.md": 53,
-    "price_law_1997.md": 48, "express_delivery_regulation_2019.md": 48, "electronic_signature_law_2019.md": 36,
-    "data_security_law_2021.md": 55, "trademark_law_2019.md": 73, "anti_monopoly_law_2022.md": 70,
+    "online_7day_returns_2020.md": 38,
+    "online_transaction_supervision_2021.md": 56,
+    "internet_advertising_measures_2023.md": 32,
+    "consumer_rights_implementing_regulation_2024.md": 53,
+    "price_law_1997.md": 48,
+    "express_delivery_regulation_2019.md": 48,
+    "electronic_signature_law_2019.md": 36,
+    "data_security_law_2021.md": 55,
+    "trademark_law_2019.md": 73,
+    "anti_monopoly_law_2022.md": 70,
     "tw_multi_level_marketing_act.md": 41,
 }
 

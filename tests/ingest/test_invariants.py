@@ -36,12 +36,16 @@ from policykb.ingest.numbering import int_to_cn
 from policykb.ingest.pipeline import ingest_text
 
 EXAMPLES = int(os.environ.get("POLICYKB_HYPOTHESIS_EXAMPLES", "150"))
-PROPERTY = settings(max_examples=EXAMPLES, deadline=None,
-                    derandomize=os.environ.get("POLICYKB_HYPOTHESIS_RANDOM") is None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+PROPERTY = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=os.environ.get("POLICYKB_HYPOTHESIS_RANDOM") is None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 # --- the real documents ----------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("name", SEEDS)
 def test_seed_same_input_same_ids(name):
@@ -69,18 +73,54 @@ def test_real_documents_split_honestly(name, max_chars):
 
 # --- the generator -----------------------------------------------------------------------------------------
 
-SUBJECTS = [("平台经营者", "平臺經營者"), ("电子商务经营者", "電子商務經營者"), ("直播间运营者", "直播間運營者"),
-            ("消费者", "消費者"), ("主播", "主播"), ("商家", "商家"), ("网络服务提供者", "網路服務提供者")]
+SUBJECTS = [
+    ("平台经营者", "平臺經營者"),
+    ("电子商务经营者", "電子商務經營者"),
+    ("直播间运营者", "直播間運營者"),
+    ("消费者", "消費者"),
+    ("主播", "主播"),
+    ("商家", "商家"),
+    ("网络服务提供者", "網路服務提供者"),
+]
 VERBS = [("应当", "應當"), ("不得", "不得"), ("可以", "可以"), ("必须", "必須"), ("有权", "有權")]
-OBJECTS = [("公示营业执照信息", "公示營業執照資訊"), ("虚构交易", "虛構交易"), ("保护个人信息", "保護個人資訊"),
-           ("如实标明商品价格", "如實標明商品價格"), ("提供售后服务", "提供售後服務"), ("遵守相关法律法规", "遵守相關法律法規"),
-           ("发布虚假广告", "發布虛假廣告"), ("建立投诉举报机制", "建立投訴舉報機制"), ("处理消费纠纷", "處理消費糾紛")]
-TITLES = [("总则", "總則"), ("一般规定", "一般規定"), ("监督管理", "監督管理"), ("法律责任", "法律責任"), ("附则", "附則"),
-          ("活动报名", "活動報名"), ("注意事项", "注意事項"), ("平台责任", "平臺責任"), ("消费者权益", "消費者權益")]
+OBJECTS = [
+    ("公示营业执照信息", "公示營業執照資訊"),
+    ("虚构交易", "虛構交易"),
+    ("保护个人信息", "保護個人資訊"),
+    ("如实标明商品价格", "如實標明商品價格"),
+    ("提供售后服务", "提供售後服務"),
+    ("遵守相关法律法规", "遵守相關法律法規"),
+    ("发布虚假广告", "發布虛假廣告"),
+    ("建立投诉举报机制", "建立投訴舉報機制"),
+    ("处理消费纠纷", "處理消費糾紛"),
+]
+TITLES = [
+    ("总则", "總則"),
+    ("一般规定", "一般規定"),
+    ("监督管理", "監督管理"),
+    ("法律责任", "法律責任"),
+    ("附则", "附則"),
+    ("活动报名", "活動報名"),
+    ("注意事项", "注意事項"),
+    ("平台责任", "平臺責任"),
+    ("消费者权益", "消費者權益"),
+]
 CELLS = ["直播专场", "乡村振兴", "顺盈广场", "电商产业园", "时尚科技城", "启动仪式", "人才培训"]
 PINYIN_SYLLABLES = ["fèi", "yàn", "chǎng", "dòng", "guī", "wù", "guān", "nèi", "jīng", "yíng", "shì", "zhǔn"]
-DEBRIS = ["阅读:1234", "閱讀：56", "发表评论", "發表評論", "微信号：shopabc123", "首页>新闻中心>通知公告", "幕思城>電商行情>抖音小店",
-          "页: [1] [2]", "分享到：朋友圈", "<!-- 广告 -->", "更多资讯请关注本站", "浏览次数: 99"]
+DEBRIS = [
+    "阅读:1234",
+    "閱讀：56",
+    "发表评论",
+    "發表評論",
+    "微信号：shopabc123",
+    "首页>新闻中心>通知公告",
+    "幕思城>電商行情>抖音小店",
+    "页: [1] [2]",
+    "分享到：朋友圈",
+    "<!-- 广告 -->",
+    "更多资讯请关注本站",
+    "浏览次数: 99",
+]
 
 
 @dataclass
@@ -100,7 +140,11 @@ def sentences(draw, traditional: bool) -> tuple[str, str]:
     k = 1 if traditional else 0
     parts = []
     for _ in range(draw(st.integers(2, 3))):
-        s, v, o = draw(st.sampled_from(SUBJECTS)), draw(st.sampled_from(VERBS)), draw(st.sampled_from(OBJECTS))
+        s, v, o = (
+            draw(st.sampled_from(SUBJECTS)),
+            draw(st.sampled_from(VERBS)),
+            draw(st.sampled_from(OBJECTS)),
+        )
         parts.append(s[k] + v[k] + o[k])
     plain = "，".join(parts) + "。"
     written = plain
@@ -131,8 +175,27 @@ def documents(draw) -> Doc:
     if draw(st.booleans()):
         doc.lines += ["关于规范网络直播营销活动的通知", ""]
     for _ in range(draw(st.integers(1, 14))):
-        block = draw(st.sampled_from(["chapter", "section", "article", "cn_dun", "cn_paren", "ar_dot", "decimal",
-                                      "ar_paren", "para", "para", "trad", "debris", "table", "inline", "markdown"]))
+        block = draw(
+            st.sampled_from(
+                [
+                    "chapter",
+                    "section",
+                    "article",
+                    "cn_dun",
+                    "cn_paren",
+                    "ar_dot",
+                    "decimal",
+                    "ar_paren",
+                    "para",
+                    "para",
+                    "trad",
+                    "debris",
+                    "table",
+                    "inline",
+                    "markdown",
+                ]
+            )
+        )
         trad = draw(st.booleans())
         k = 1 if trad else 0
         title = draw(st.sampled_from(TITLES))[k]
@@ -147,8 +210,13 @@ def documents(draw) -> Doc:
             doc.sentences.append(simple)
         elif block in ("cn_dun", "cn_paren", "ar_dot", "decimal", "ar_paren"):
             n = nxt(block)
-            label = {"cn_dun": f"{int_to_cn(n)}、", "cn_paren": f"（{int_to_cn(n)}）", "ar_dot": f"{n}.{gap}",
-                     "decimal": f"{counters.get('ar_dot', 0) or 1}.{n}{gap}", "ar_paren": f"({n})"}[block]
+            label = {
+                "cn_dun": f"{int_to_cn(n)}、",
+                "cn_paren": f"（{int_to_cn(n)}）",
+                "ar_dot": f"{n}.{gap}",
+                "decimal": f"{counters.get('ar_dot', 0) or 1}.{n}{gap}",
+                "ar_paren": f"({n})",
+            }[block]
             if draw(st.booleans()):  # a short heading-like item
                 doc.lines.append(f"{label}{title}")
             else:
@@ -195,6 +263,7 @@ def ingest(doc: Doc, **kw):
 
 # --- properties --------------------------------------------------------------------------------------------
 
+
 @PROPERTY
 @given(documents())
 def test_generated_document_loses_no_text(doc):
@@ -223,7 +292,18 @@ def test_generated_clauses_are_clean(doc):
         assert PINYIN.search(c.text) is None and PINYIN.search(c.original) is None
         assert t2s(c.text) == c.text
         assert c.text == c.text.strip() and c.text
-        for debris in ("阅读", "閱讀", "发表评论", "發表評論", "shopabc123", ">", "[1]", "分享到", "<!--", "浏览次数"):
+        for debris in (
+            "阅读",
+            "閱讀",
+            "发表评论",
+            "發表評論",
+            "shopabc123",
+            ">",
+            "[1]",
+            "分享到",
+            "<!--",
+            "浏览次数",
+        ):
             assert debris not in c.text
         for h in c.section_path:
             assert t2s(h) == h and PINYIN.search(h) is None
@@ -253,7 +333,7 @@ def check_split(whole, small, max_chars: int) -> None:
     while k < len(small.clauses):
         c = small.clauses[k]
         n = c.part[1] if c.part else 1
-        groups.append(small.clauses[k:k + n])
+        groups.append(small.clauses[k : k + n])
         k += n
     assert len(groups) == len(whole.clauses)
     for big, parts in zip(whole.clauses, groups):
@@ -272,6 +352,7 @@ def check_split(whole, small, max_chars: int) -> None:
 
 
 # --- a few hand-made cases the generator makes rarely ---------------------------------------------------------
+
 
 def test_long_article_is_split_at_sentence_ends():
     sentence = "平台经营者应当公示营业执照信息，并及时更新。"

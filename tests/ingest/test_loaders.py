@@ -46,6 +46,7 @@ def law_text(data_dir) -> str:
 
 # --- text files ------------------------------------------------------------------------------------
 
+
 def test_txt_gbk(tmp_path, shenzhen):
     f = tmp_path / "sz.txt"
     f.write_bytes(shenzhen.encode("gbk"))
@@ -146,10 +147,14 @@ def test_50mb_single_line_loads_in_bounded_time(tmp_path, codec, shenzhen):
     # A guard against a hang (quadratic scoring, backtracking), not a benchmark: it takes about a second.
     assert time.monotonic() - started < 60
     assert (doc.encoding, len(doc.text.encode(codec)), "\n" in doc.text) == (
-        "utf-8" if codec == "utf-8" else "gb18030", len(data), False)
+        "utf-8" if codec == "utf-8" else "gb18030",
+        len(data),
+        False,
+    )
 
 
 # --- names and paths -------------------------------------------------------------------------------
+
 
 def test_dot_dot_path_is_just_a_path(tmp_path, monkeypatch):
     (tmp_path / "x.txt").write_bytes("通知".encode("gbk"))
@@ -166,8 +171,18 @@ def test_dot_dot_path_that_does_not_exist(tmp_path, monkeypatch):
     assert message(exc) == "../../no-such-dir/x.txt: no such file"
 
 
-@pytest.mark.parametrize("name", ["-rf.txt", "with space.txt", "new\nline.txt", "通知（2020）.txt", "..txt",
-                                  os.fsdecode(b"\xff\xfe.txt"), "'; DROP TABLE x;--.md"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "-rf.txt",
+        "with space.txt",
+        "new\nline.txt",
+        "通知（2020）.txt",
+        "..txt",
+        os.fsdecode(b"\xff\xfe.txt"),
+        "'; DROP TABLE x;--.md",
+    ],
+)
 def test_weird_names(tmp_path, name):
     f = tmp_path / name
     f.write_bytes("公告".encode())
@@ -198,9 +213,16 @@ def test_fifo_is_not_opened(tmp_path):
     assert message(exc) == f"{f}: not a regular file"
 
 
-@pytest.mark.parametrize("name, found", [("setup.exe", "'.exe'"), ("old.doc", "'.doc'"),
-                                         ("README", "no extension"),
-                                         ("notice.pdf.zip", "'.zip'"), ("x.txt.", "no extension")])
+@pytest.mark.parametrize(
+    "name, found",
+    [
+        ("setup.exe", "'.exe'"),
+        ("old.doc", "'.doc'"),
+        ("README", "no extension"),
+        ("notice.pdf.zip", "'.zip'"),
+        ("x.txt.", "no extension"),
+    ],
+)
 def test_unsupported_extension(tmp_path, name, found):
     f = tmp_path / name
     f.write_bytes(b"anything")
@@ -210,6 +232,7 @@ def test_unsupported_extension(tmp_path, name, found):
 
 
 # --- PDF -------------------------------------------------------------------------------------------
+
 
 def test_pdf_pages_headers_and_page_numbers(tmp_path, make_pdf, pdf_tools, shenzhen):
     f = make_pdf(shenzhen, tmp_path / "sz.pdf")
@@ -229,8 +252,9 @@ def test_pdf_cjk_has_no_spurious_spaces(tmp_path, make_pdf, law_text):
     assert all(" " not in ln for ln in doc.text.split("\n") if ln.startswith("第") and "条" not in ln[:8])
 
 
-@pytest.mark.parametrize("footer", ["第 {n} 页", "第{n}页 共{total}页", "{n}/{total}", "{n}", "— {n} —",
-                                    "Page {n} of {total}"])
+@pytest.mark.parametrize(
+    "footer", ["第 {n} 页", "第{n}页 共{total}页", "{n}/{total}", "{n}", "— {n} —", "Page {n} of {total}"]
+)
 def test_pdf_page_number_styles(tmp_path, make_pdf, pdf_tools, law_text, footer):
     doc = load(make_pdf(law_text, tmp_path / "p.pdf", header=None, footer=footer))
     assert doc.text == "\n".join(pdf_tools.expected_pages(law_text))
@@ -361,8 +385,9 @@ def test_pdf_time_limit(tmp_path, make_pdf):
     f = make_pdf("通知", tmp_path / "slow.pdf")
     with pytest.raises(TooLargeError) as exc:
         load(f, pdf_timeout_s=0.01)  # less than the child process needs to start
-    assert message(exc) == (f"{f}: PDF parsing took longer than the limit of 0.01 s "
-                            "(a decompression bomb or a malformed file?)")
+    assert message(exc) == (
+        f"{f}: PDF parsing took longer than the limit of 0.01 s (a decompression bomb or a malformed file?)"
+    )
 
 
 def _page_objects(pdf: bytes) -> list[int]:
@@ -416,9 +441,11 @@ def test_missing_page_object_is_reported(tmp_path, make_pdf, pdf_tools, law_text
 
 
 def test_strip_page_furniture():
-    pages = ["深圳市商务局文件\n第一条 甲。\n第二条 乙。\n- 1 -",
-             "深圳市商务局文件\n第三条 丙。\n第 2 页 共 3 页",
-             "深圳市商务局文件\n第四条 丁。\n3"]
+    pages = [
+        "深圳市商务局文件\n第一条 甲。\n第二条 乙。\n- 1 -",
+        "深圳市商务局文件\n第三条 丙。\n第 2 页 共 3 页",
+        "深圳市商务局文件\n第四条 丁。\n3",
+    ]
     assert strip_page_furniture(pages) == ["第一条 甲。\n第二条 乙。", "第三条 丙。", "第四条 丁。"]
 
 
@@ -443,6 +470,7 @@ def test_join_pages():
 
 # --- DOCX ------------------------------------------------------------------------------------------
 
+
 def _docx_bytes(build) -> bytes:
     document = docx.Document()
     build(document)
@@ -464,12 +492,15 @@ def test_docx_paragraphs_and_tables_in_order(tmp_path):
         table.cell(0, 1).text = "安排"
         d.add_paragraph("")
         d.add_paragraph("特此通知。")
+
     f = tmp_path / "n.docx"
     f.write_bytes(_docx_bytes(build))
     doc = load(f)
     assert (doc.kind, doc.pages, doc.encoding, doc.warnings) == ("docx", None, None, ())
-    assert doc.text == ("关于开展直播电商活动的通知\n各区商务主管部门：\n序号 | 安排\n1 | 10月23日 | 开幕式\n"
-                        "2 | 10月24日 | 直播带货\n\n特此通知。")
+    assert doc.text == (
+        "关于开展直播电商活动的通知\n各区商务主管部门：\n序号 | 安排\n1 | 10月23日 | 开幕式\n"
+        "2 | 10月24日 | 直播带货\n\n特此通知。"
+    )
 
 
 def test_docx_nested_table_and_multi_paragraph_cell(tmp_path):
@@ -482,6 +513,7 @@ def test_docx_nested_table_and_multi_paragraph_cell(tmp_path):
         inner = cell.add_table(rows=1, cols=2)
         inner.cell(0, 0).text = "清城区"
         inner.cell(0, 1).text = "清新区"
+
     f = tmp_path / "t.docx"
     f.write_bytes(_docx_bytes(build))
     assert load(f).text == "地点 | 顺盈时代广场 各县电商产业园 清城区 | 清新区"
@@ -496,14 +528,21 @@ def test_docx_tracked_changes_fields_and_content_controls(tmp_path):
     def build(d):
         p = d.add_paragraph("第一条 活动")
         p._p.append(parse_xml(f'<w:ins {W_NS} w:id="1" w:author="a"><w:r><w:t>不收取</w:t></w:r></w:ins>'))
-        p._p.append(parse_xml(f'<w:del {W_NS} w:id="2" w:author="a"><w:r><w:delText>收取</w:delText></w:r>'
-                              '</w:del>'))
-        p._p.append(parse_xml(f'<w:smartTag {W_NS} w:uri="u" w:element="e"><w:r><w:t>费用</w:t></w:r>'
-                              '</w:smartTag>'))
-        p._p.append(parse_xml(f'<w:r {W_NS}><w:tab/><w:t>。</w:t><w:br/><w:t>（二）</w:t></w:r>'))
-        d.element.body.insert(len(d.element.body) - 1, parse_xml(
-            f'<w:sdt {W_NS}><w:sdtPr/><w:sdtContent><w:p><w:r><w:t>第二条 控件内的段落。</w:t></w:r></w:p>'
-            '</w:sdtContent></w:sdt>'))
+        p._p.append(
+            parse_xml(f'<w:del {W_NS} w:id="2" w:author="a"><w:r><w:delText>收取</w:delText></w:r></w:del>')
+        )
+        p._p.append(
+            parse_xml(f'<w:smartTag {W_NS} w:uri="u" w:element="e"><w:r><w:t>费用</w:t></w:r></w:smartTag>')
+        )
+        p._p.append(parse_xml(f"<w:r {W_NS}><w:tab/><w:t>。</w:t><w:br/><w:t>（二）</w:t></w:r>"))
+        d.element.body.insert(
+            len(d.element.body) - 1,
+            parse_xml(
+                f"<w:sdt {W_NS}><w:sdtPr/><w:sdtContent><w:p><w:r><w:t>第二条 控件内的段落。</w:t></w:r></w:p>"
+                "</w:sdtContent></w:sdt>"
+            ),
+        )
+
     f = tmp_path / "tracked.docx"
     f.write_bytes(_docx_bytes(build))
     assert load(f).text == "第一条 活动不收取费用\t。\n（二）\n第二条 控件内的段落。"
@@ -515,6 +554,7 @@ def test_docx_vertically_merged_cell_is_empty_below(tmp_path):
         table.cell(0, 0).merge(table.cell(1, 0)).text = "开幕式"
         table.cell(0, 1).text = "10月23日"
         table.cell(1, 1).text = "10月24日"
+
     f = tmp_path / "vmerge.docx"
     f.write_bytes(_docx_bytes(build))
     assert load(f).text == "开幕式 | 10月23日\n | 10月24日"
@@ -553,8 +593,9 @@ def test_docx_zip_without_a_document(tmp_path):
     f.write_bytes(buf.getvalue())
     with pytest.raises(InvalidFileError) as exc:
         load(f)
-    assert message(exc) == (f"{f}: corrupted DOCX (KeyError: \"There is no item named '[Content_Types].xml' "
-                            "in the archive\")")
+    assert message(exc) == (
+        f"{f}: corrupted DOCX (KeyError: \"There is no item named '[Content_Types].xml' in the archive\")"
+    )
 
 
 def test_docx_broken_xml(tmp_path):
@@ -623,9 +664,11 @@ PAGE = """<!DOCTYPE html>
 <footer>版权所有 清远市人民政府</footer>
 </body></html>"""
 
-PAGE_TEXT = ("关于举办直播节系列活动的通知\n发布日期：2021-10-15\n各县（市、区）商务主管部门：\n"
-             "为推动直播电商发展，现将有关事项 通知如下。\n一、活动时间\n10月23日至11月14日。\n"
-             "序号 | 项目\n1 | 开幕式\n　　特此通知。")
+PAGE_TEXT = (
+    "关于举办直播节系列活动的通知\n发布日期：2021-10-15\n各县（市、区）商务主管部门：\n"
+    "为推动直播电商发展，现将有关事项 通知如下。\n一、活动时间\n10月23日至11月14日。\n"
+    "序号 | 项目\n1 | 开幕式\n　　特此通知。"
+)
 
 
 def test_html_article_with_meta_charset(tmp_path):
@@ -646,8 +689,11 @@ def test_html_wrong_declared_charset(tmp_path):
     f = tmp_path / "n.html"
     f.write_bytes(PAGE.format().replace("gb2312", "utf-8").encode("gbk"))
     doc = load(f)
-    assert (doc.text, doc.encoding, doc.warnings) == (PAGE_TEXT, "gb18030",
-                                                      ("declared charset utf-8 does not decode the file",))
+    assert (doc.text, doc.encoding, doc.warnings) == (
+        PAGE_TEXT,
+        "gb18030",
+        ("declared charset utf-8 does not decode the file",),
+    )
 
 
 SITE = """<html><body>
@@ -666,10 +712,13 @@ TITLE = "上海市商务委员会关于促进本市直播电商创新发展若�
 
 
 def test_html_without_semantic_tags_picks_the_text_block():
-    body = ("<p>各区商务主管部门：</p>"
-            "<p>为贯彻落实国家关于发展数字经济的部署，推动直播电商创新发展，制定以下措施。</p>")
+    body = (
+        "<p>各区商务主管部门：</p>"
+        "<p>为贯彻落实国家关于发展数字经济的部署，推动直播电商创新发展，制定以下措施。</p>"
+    )
     assert html_main_text(SITE.format(body=body)) == (
-        f"{TITLE}\n各区商务主管部门：\n为贯彻落实国家关于发展数字经济的部署，推动直播电商创新发展，制定以下措施。")
+        f"{TITLE}\n各区商务主管部门：\n为贯彻落实国家关于发展数字经济的部署，推动直播电商创新发展，制定以下措施。"
+    )
 
 
 def test_html_long_text_block_keeps_the_title_beside_it(law_text):
@@ -716,9 +765,15 @@ def test_html_with_no_text(tmp_path):
 
 def test_every_failure_is_an_ingest_error(tmp_path):
     """A batch catches IngestError: nothing here may raise anything else."""
-    bad = {"a.txt": b"\x00\x01", "b.pdf": b"%PDF-1.4\n" + bytes(range(256)) * 8 + b"\n%%EOF",
-           "c.docx": b"PK\x03\x04junk",
-           "d.html": bytes(range(0x80, 0x100)) * 4, "e.md": b"", "f.htm": b"\xff\xfe", "g.pdf": b"%PDF-"}
+    bad = {
+        "a.txt": b"\x00\x01",
+        "b.pdf": b"%PDF-1.4\n" + bytes(range(256)) * 8 + b"\n%%EOF",
+        "c.docx": b"PK\x03\x04junk",
+        "d.html": bytes(range(0x80, 0x100)) * 4,
+        "e.md": b"",
+        "f.htm": b"\xff\xfe",
+        "g.pdf": b"%PDF-",
+    }
     for name, data in bad.items():
         (tmp_path / name).write_bytes(data)
         with pytest.raises(IngestError):
@@ -726,20 +781,21 @@ def test_every_failure_is_an_ingest_error(tmp_path):
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.text(alphabet=st.sampled_from(list("<>/=\"' abpdivtrtdscriptarticle通知第一条　\n&;!-")),
-               max_size=200))
+@given(
+    st.text(alphabet=st.sampled_from(list("<>/=\"' abpdivtrtdscriptarticle通知第一条　\n&;!-")), max_size=200)
+)
 def test_any_markup_gives_lines(markup):
     for line in html_main_text(markup).split("\n"):
         assert line == line.strip(" ")
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.text(alphabet=st.sampled_from(list("深圳第页共条 -—/0123456789\n")), max_size=40),
-                max_size=6))
+@given(
+    st.lists(st.text(alphabet=st.sampled_from(list("深圳第页共条 -—/0123456789\n")), max_size=40), max_size=6)
+)
 def test_furniture_removal_only_removes_edge_lines(pages):
     for before, after in zip(pages, strip_page_furniture(pages), strict=True):
         assert after in before
-
 
 
 @pytest.mark.parametrize("name", ["secret.pdf", "secret.txt"])

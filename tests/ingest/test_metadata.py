@@ -41,13 +41,16 @@ def test_notice_signature_gives_issuer_and_date():
     r = ingest_text(NOTICE, source_path="notice.txt", doc_id="notice")
     d = r.document
     assert d.title == "关于开展2020年直播电商促消费活动的通知"
-    assert d.metadata == Metadata(issuer="深圳市商务局", region="深圳市", platform=None, date="2020-03-16",
-                                  doc_type="notice")
+    assert d.metadata == Metadata(
+        issuer="深圳市商务局", region="深圳市", platform=None, date="2020-03-16", doc_type="notice"
+    )
     assert d.guessed == ("date", "doc_type", "issuer", "region", "title")
 
 
 def test_manifest_values_win_and_are_not_listed_as_guessed():
-    entry = ManifestEntry("n", "notice.txt", {"title": "给定标题", "issuer": "上海市商务委员会", "date": "2020-12-04"})
+    entry = ManifestEntry(
+        "n", "notice.txt", {"title": "给定标题", "issuer": "上海市商务委员会", "date": "2020-12-04"}
+    )
     d = ingest_text(NOTICE, source_path="notice.txt", doc_id="n", entry=entry).document
     assert (d.title, d.metadata.issuer, d.metadata.date) == ("给定标题", "上海市商务委员会", "2020-12-04")
     assert d.metadata.region == "深圳市"  # not in the entry: still guessed
@@ -70,10 +73,23 @@ def test_shenzhen_without_a_manifest(tmp_path):
     d = ingest_file(f).document
     assert d.doc_id == "shenzhen-weishi-2020"
     assert d.title == "深圳市商务局关于印发“2020深圳线上购物节——腾讯微视专场活动”指引的通知"
-    assert d.metadata == Metadata(issuer="深圳市商务局", region="深圳市", platform="腾讯微视", date="2020-03-16",
-                                  doc_type="notice")
-    assert d.guessed == ("date", "doc_type", "issuer", "platform", "region", "title", "valid_from", "valid_to")
-    assert (d.valid_from, d.valid_to) == ("2020-03-01", "2020-06-30")  # "今年3月至6月期间", as the manifest says
+    assert d.metadata == Metadata(
+        issuer="深圳市商务局", region="深圳市", platform="腾讯微视", date="2020-03-16", doc_type="notice"
+    )
+    assert d.guessed == (
+        "date",
+        "doc_type",
+        "issuer",
+        "platform",
+        "region",
+        "title",
+        "valid_from",
+        "valid_to",
+    )
+    assert (d.valid_from, d.valid_to) == (
+        "2020-03-01",
+        "2020-06-30",
+    )  # "今年3月至6月期间", as the manifest says
 
 
 @pytest.mark.parametrize("name", LAWS)
@@ -82,7 +98,9 @@ def test_law_title_issuer_and_date(name):
     d = ingest_law(name).document
     assert d.title == t2s(e["title"])
     assert d.metadata.issuer == e["issuer"]
-    if e["date"] is None:  # only the effective date is stated ("本规定自…起施行"): that is the best date there is
+    if (
+        e["date"] is None
+    ):  # only the effective date is stated ("本规定自…起施行"): that is the best date there is
         assert d.metadata.date == iso(e["effective_date"])
     elif re.fullmatch(r"\d{8}", e["date"]):  # 修正日期：20150617
         assert d.metadata.date == f"{e['date'][:4]}-{e['date'][4:6]}-{e['date'][6:]}"
@@ -93,7 +111,10 @@ def test_law_title_issuer_and_date(name):
 
 def test_effective_date_is_not_the_date_when_another_is_stated():
     d = ingest_law("price_marking_anti_fraud_2022.md").document
-    assert (d.metadata.date, EXPECTED["price_marking_anti_fraud_2022.md"]["effective_date"]) == ("2022-04-14", "2022年7月1日")
+    assert (d.metadata.date, EXPECTED["price_marking_anti_fraud_2022.md"]["effective_date"]) == (
+        "2022-04-14",
+        "2022年7月1日",
+    )
 
 
 def test_region_only_from_a_place_name():
@@ -103,17 +124,24 @@ def test_region_only_from_a_place_name():
     assert (d.metadata.issuer, d.metadata.region) == ("杭州市人民代表大会常务委员会", "杭州市")
 
 
-@pytest.mark.parametrize("name, doc_type", [
-    ("ecommerce_law_2018.md", "law"), ("spc_online_ip_infringement_reply_2020.md", "judicial_reply"),
-    ("spc_online_consumption_disputes_2022.md", "judicial_interpretation"),
-    ("zhejiang_ecommerce_regulation_2021.md", "regulation"), ("tw_electronic_signatures_act.md", "law"),
-])
+@pytest.mark.parametrize(
+    "name, doc_type",
+    [
+        ("ecommerce_law_2018.md", "law"),
+        ("spc_online_ip_infringement_reply_2020.md", "judicial_reply"),
+        ("spc_online_consumption_disputes_2022.md", "judicial_interpretation"),
+        ("zhejiang_ecommerce_regulation_2021.md", "regulation"),
+        ("tw_electronic_signatures_act.md", "law"),
+    ],
+)
 def test_doc_type_from_the_title(name, doc_type):
     assert ingest_law(name).document.metadata.doc_type == doc_type
 
 
 def test_title_field_of_a_header_block():
-    found, guessed = guess(["法規名稱：消費者保護法", "修正日期：20150617"], ["法規名稱：消費者保護法"], "fallback")
+    found, guessed = guess(
+        ["法規名稱：消費者保護法", "修正日期：20150617"], ["法規名稱：消費者保護法"], "fallback"
+    )
     assert (found["title"], found["date"]) == ("消费者保护法", "2015-06-17")
     assert guessed == ["date", "doc_type", "title"]
 
@@ -132,6 +160,7 @@ def test_platform_needs_three_mentions():
 
 # --- the manifest and doc ids ------------------------------------------------------------------------------------
 
+
 def test_corpus_manifest_has_every_seed():
     entries = load_manifest(CORPUS)
     assert sorted(entries) == sorted(p.name for p in CORPUS.glob("*.txt"))
@@ -143,19 +172,24 @@ def test_no_manifest_is_an_empty_manifest(tmp_path):
 
 
 def test_manifest_with_an_unknown_key(tmp_path):
-    (tmp_path / "manifest.toml").write_text('[[document]]\ndoc_id = "a"\nfile = "a.txt"\nauthor = "x"\n',
-                                            encoding="utf-8")
+    (tmp_path / "manifest.toml").write_text(
+        '[[document]]\ndoc_id = "a"\nfile = "a.txt"\nauthor = "x"\n', encoding="utf-8"
+    )
     with pytest.raises(ConfigError) as exc:
         load_manifest(tmp_path)
-    assert str(exc.value) == (f"{tmp_path / 'manifest.toml'}: document #1: needs doc_id and file; unknown keys "
-                              f"['author']; allowed: {sorted(ALLOWED_KEYS)}")
+    assert str(exc.value) == (
+        f"{tmp_path / 'manifest.toml'}: document #1: needs doc_id and file; unknown keys "
+        f"['author']; allowed: {sorted(ALLOWED_KEYS)}"
+    )
 
 
 def test_manifest_without_doc_id(tmp_path):
     (tmp_path / "manifest.toml").write_text('[[document]]\nfile = "a.txt"\n', encoding="utf-8")
     with pytest.raises(ConfigError) as exc:
         load_manifest(tmp_path)
-    assert str(exc.value).startswith(f"{tmp_path / 'manifest.toml'}: document #1: needs doc_id and file; unknown keys []")
+    assert str(exc.value).startswith(
+        f"{tmp_path / 'manifest.toml'}: document #1: needs doc_id and file; unknown keys []"
+    )
 
 
 def test_manifest_that_is_not_toml(tmp_path):
@@ -165,20 +199,35 @@ def test_manifest_that_is_not_toml(tmp_path):
     assert str(exc.value).startswith(f"{tmp_path / 'manifest.toml'}: not valid TOML (")
 
 
-@pytest.mark.parametrize("name, doc_id", [("shenzhen_weishi_2020.txt", "shenzhen-weishi-2020"),
-                                          ("通知（2020）.txt", "通知-2020"), ("../../x.txt", "x"),
-                                          ("Ｆｕｌｌ　Width.md", "full-width"), ("..txt", "document"),
-                                          ("-rf.txt", "rf")])
+@pytest.mark.parametrize(
+    "name, doc_id",
+    [
+        ("shenzhen_weishi_2020.txt", "shenzhen-weishi-2020"),
+        ("通知（2020）.txt", "通知-2020"),
+        ("../../x.txt", "x"),
+        ("Ｆｕｌｌ　Width.md", "full-width"),
+        ("..txt", "document"),
+        ("-rf.txt", "rf"),
+    ],
+)
 def test_doc_id_for(name, doc_id):
     assert doc_id_for(Path(name)) == doc_id
 
 
-@pytest.mark.parametrize("title_lines, title", [
-    (["【文件名称】网络购买商品七日无理由退货暂行办法", "【颁布机构】国家工商行政管理总局令第90号"], "网络购买商品七日无理由退货暂行办法"),
-    (["【法律名称】中华人民共和国消费者权益保护法实施条例"], "中华人民共和国消费者权益保护法实施条例"),
-    (["国务院关于促进综合保税区", "高水平开放高质量发展的若干意见", "国发〔2019〕3号"],
-     "国务院关于促进综合保税区高水平开放高质量发展的若干意见"),
-])
+@pytest.mark.parametrize(
+    "title_lines, title",
+    [
+        (
+            ["【文件名称】网络购买商品七日无理由退货暂行办法", "【颁布机构】国家工商行政管理总局令第90号"],
+            "网络购买商品七日无理由退货暂行办法",
+        ),
+        (["【法律名称】中华人民共和国消费者权益保护法实施条例"], "中华人民共和国消费者权益保护法实施条例"),
+        (
+            ["国务院关于促进综合保税区", "高水平开放高质量发展的若干意见", "国发〔2019〕3号"],
+            "国务院关于促进综合保税区高水平开放高质量发展的若干意见",
+        ),
+    ],
+)
 def test_guessed_title_drops_field_labels_and_joins_a_broken_title(title_lines, title):
     assert guess(title_lines, title_lines, "fallback")[0]["title"] == title
 

@@ -18,8 +18,12 @@ from policykb.ingest.pipeline import ingest_file
 NOTO_CFF = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"  # read through pdfium (loaders.py)
 HEADER = "深圳市商务局文件"
 
-SOURCES = [CORPUS / "shenzhen_weishi_2020.txt", CORPUS / "shanghai_livestream_measures_2020.txt",
-           EXTERNAL / "ecommerce_law_2018.md", EXTERNAL / "tw_electronic_signatures_act.md"]
+SOURCES = [
+    CORPUS / "shenzhen_weishi_2020.txt",
+    CORPUS / "shanghai_livestream_measures_2020.txt",
+    EXTERNAL / "ecommerce_law_2018.md",
+    EXTERNAL / "tw_electronic_signatures_act.md",
+]
 
 
 @pytest.fixture(scope="module")
@@ -31,6 +35,7 @@ def pdf_cache(tmp_path_factory) -> dict:
 def both(make_pdf, pdf_cache):
     """``both(src, font=None)`` → (text result, PDF result) for ``src`` and the PDF made from it (made once
     per module), ingested with the same manifest entry."""
+
     def run(src: Path, font: str | None = None):
         key = (src, font)
         if key not in pdf_cache:
@@ -39,6 +44,7 @@ def both(make_pdf, pdf_cache):
             pdf = make_pdf(src.read_text(encoding="utf-8"), out, font=font)
             pdf_cache[key] = (ingest_file(src, entry), ingest_file(pdf, entry))
         return pdf_cache[key]
+
     return run
 
 
@@ -85,9 +91,31 @@ def test_shenzhen_pdf_pages_and_citations(both, pdf_tools):
     assert pdf.document.metadata == text.document.metadata
     [fee] = [c for c in pdf.clauses if "不收取费用" in c.text]
     assert fee.label == "2." and fee.source.page == 2
-    assert pdf.text[fee.source.start:fee.source.end].startswith("2. 腾讯微视平台对本次活动不收取费用")
-    assert [c.source.page for c in pdf.clauses] == [1, 1, 1, 1, 1, 2, 2, 2, 3, 3, 3, 3, 3, 3, 4, 4, 4, 4, 4, 4,
-                                                     4, 4]
+    assert pdf.text[fee.source.start : fee.source.end].startswith("2. 腾讯微视平台对本次活动不收取费用")
+    assert [c.source.page for c in pdf.clauses] == [
+        1,
+        1,
+        1,
+        1,
+        1,
+        2,
+        2,
+        2,
+        3,
+        3,
+        3,
+        3,
+        3,
+        3,
+        4,
+        4,
+        4,
+        4,
+        4,
+        4,
+        4,
+        4,
+    ]
 
 
 def test_running_header_and_page_numbers_are_in_no_clause(both):

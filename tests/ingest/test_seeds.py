@@ -21,6 +21,7 @@ def by_label(result, label: str):
 
 # --- every seed ----------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("name", SEEDS)
 def test_seed_loses_no_text(name):
     assert_no_text_lost(ingest_seed(name))
@@ -48,12 +49,15 @@ def test_seed_clauses_in_reading_order(name):
     assert starts == sorted(starts)
 
 
-@pytest.mark.parametrize("name, n_clauses", [
-    ("shanghai_livestream_measures_2020.txt", 21),
-    ("douyin_gov_media_rules_2023.txt", 44),
-    ("shenzhen_weishi_2020.txt", 22),
-    ("qingyuan_livestream_festival_2021.txt", 41),
-])
+@pytest.mark.parametrize(
+    "name, n_clauses",
+    [
+        ("shanghai_livestream_measures_2020.txt", 21),
+        ("douyin_gov_media_rules_2023.txt", 44),
+        ("shenzhen_weishi_2020.txt", 22),
+        ("qingyuan_livestream_festival_2021.txt", 41),
+    ],
+)
 def test_seed_clause_counts(name, n_clauses):
     assert len(ingest_seed(name).clauses) == n_clauses
 
@@ -61,8 +65,12 @@ def test_seed_clause_counts(name, n_clauses):
 # --- Shanghai: 18 measures run together on one line --------------------------------------------------------
 
 SH = "shanghai_livestream_measures_2020.txt"
-SH_PARTS = {"一、": "一、支持直播电商主体做大做强", "二、": "二、促进直播电商与各行业融合发展",
-            "三、": "三、营造多元化商业应用场景", "四、": "四、优化保障措施"}
+SH_PARTS = {
+    "一、": "一、支持直播电商主体做大做强",
+    "二、": "二、促进直播电商与各行业融合发展",
+    "三、": "三、营造多元化商业应用场景",
+    "四、": "四、优化保障措施",
+}
 
 
 def sh_part(n: int) -> str:
@@ -88,7 +96,9 @@ def test_shanghai_measure_texts_start_with_their_titles_and_stop_at_the_next():
     assert first.text.startswith("打造具有全国影响力的直播电商平台发挥上海电子商务发展的规模效应")
     assert first.text.endswith("在智慧商业、线上线下融合创新、人工智能、大数据应用等方面形成示范引领。")
     assert by_label(r, "(四)")[0].text.endswith("云转播等现代技术在直播领域的应用。")  # not "二、促进…"
-    assert last.text.endswith("鼓励各区结合自身发展定位,因地制宜出台区域支持直播电商发展政策。")  # not "解读…"
+    assert last.text.endswith(
+        "鼓励各区结合自身发展定位,因地制宜出台区域支持直播电商发展政策。"
+    )  # not "解读…"
 
 
 def test_shanghai_intro_and_commentary():
@@ -104,15 +114,39 @@ def test_shanghai_intro_and_commentary():
 def test_shanghai_pagination_is_removed():
     r = ingest_seed(SH)
     assert [(x.reason, x.text) for x in r.removals] == [("pagination", "页:"), ("pagination", "[1]")]
-    assert r.text[r.headings[0][0]:r.headings[0][1]] == "直播电商政策扶持一览:上海篇(二)"  # the title line
+    assert r.text[r.headings[0][0] : r.headings[0][1]] == "直播电商政策扶持一览:上海篇(二)"  # the title line
 
 
 # --- Douyin: Traditional web article with pinyin, mojibake and site debris --------------------------------
 
 DY = "douyin_gov_media_rules_2023.txt"
-DY_CHAPTERS = {"1": "第一章 概述", "2": "第二章 账号管理规则", "3": "第三章 内容发布规范", "4": "第四章 违规处理"}
-DY_DECIMALS = ["1.1", "1.2", "1.3", "2.1", "2.2", "2.3", "2.4", "3.1", "3.1.1", "3.1.2", "3.1.3", "3.1.4",
-               "3.1.5", "3.2", "3.2.1", "3.2.2", "3.2.3", "4.1", "4.2"]
+DY_CHAPTERS = {
+    "1": "第一章 概述",
+    "2": "第二章 账号管理规则",
+    "3": "第三章 内容发布规范",
+    "4": "第四章 违规处理",
+}
+DY_DECIMALS = [
+    "1.1",
+    "1.2",
+    "1.3",
+    "2.1",
+    "2.2",
+    "2.3",
+    "2.4",
+    "3.1",
+    "3.1.1",
+    "3.1.2",
+    "3.1.3",
+    "3.1.4",
+    "3.1.5",
+    "3.2",
+    "3.2.1",
+    "3.2.2",
+    "3.2.3",
+    "4.1",
+    "4.2",
+]
 DY_RULE = "抖音电商政务媒体相关内容宣传规范"
 
 
@@ -136,8 +170,14 @@ def test_douyin_clause_is_under_its_chapter(label):
 def test_douyin_numbered_cases_under_3_1_5_and_3_2_2():
     r = ingest_seed(DY)
     paren = [(c.label, c.section_path[-1].split(" ")[0]) for c in r.clauses if c.label.startswith("(")]
-    assert paren == [("(1)", "3.1.5"), ("(2)", "3.1.5"), ("(3)", "3.1.5"),
-                     ("(1)", "3.2.2"), ("(2)", "3.2.2"), ("(3)", "3.2.2")]
+    assert paren == [
+        ("(1)", "3.1.5"),
+        ("(2)", "3.1.5"),
+        ("(3)", "3.1.5"),
+        ("(1)", "3.2.2"),
+        ("(2)", "3.2.2"),
+        ("(3)", "3.2.2"),
+    ]
 
 
 def test_douyin_clause_text_is_simplified_without_annotations():
@@ -152,8 +192,25 @@ def test_douyin_clause_text_is_simplified_without_annotations():
         assert t2s(c.text) == c.text
 
 
-@pytest.mark.parametrize("debris", ["幕思城", "阅读:", "閱讀", "发表评论", "發表評論", "微信号", "微信號", "msc496",
-                                    "加我微信", ">", "登录", "注册", "666", "2023-08-27|23:07"])
+@pytest.mark.parametrize(
+    "debris",
+    [
+        "幕思城",
+        "阅读:",
+        "閱讀",
+        "发表评论",
+        "發表評論",
+        "微信号",
+        "微信號",
+        "msc496",
+        "加我微信",
+        ">",
+        "登录",
+        "注册",
+        "666",
+        "2023-08-27|23:07",
+    ],
+)
 def test_douyin_no_site_debris_in_any_clause(debris):
     for c in ingest_seed(DY).clauses:
         for s in (c.text, c.original):
@@ -165,15 +222,26 @@ def test_douyin_debris_is_reported_as_removed():
     reasons = {}
     for x in r.removals:
         reasons[x.reason] = reasons.get(x.reason, 0) + 1
-    assert reasons == {"pinyin annotation": 681, "mojibake": 4, "breadcrumb": 1, "publish line / view counter": 1,
-                       "advertisement with WeChat id": 4, "pagination": 1, "comment prompt": 2}
+    assert reasons == {
+        "pinyin annotation": 681,
+        "mojibake": 4,
+        "breadcrumb": 1,
+        "publish line / view counter": 1,
+        "advertisement with WeChat id": 4,
+        "pagination": 1,
+        "comment prompt": 2,
+    }
 
 
 def test_douyin_mojibake_is_removed_and_reported():
     r = ingest_seed(DY)
     mojibake = [x for x in r.removals if x.reason == "mojibake"]
-    assert [x.text for x in mojibake] == ["?zāi)軇?chuàng)", "?!叭\ue090蚺d", "?yōu)橄\ue386M(fèi)",
-                                          "?;蛘\ue47f畽C(jī)"]
+    assert [x.text for x in mojibake] == [
+        "?zāi)軇?chuàng)",
+        "?!叭\ue090蚺d",
+        "?yōu)橄\ue386M(fèi)",
+        "?;蛘\ue47f畽C(jī)",
+    ]
     assert [(x.start, x.end) for x in mojibake] == [(553, 567), (587, 593), (2160, 2173), (5926, 5936)]
     for c in r.clauses:
         assert "?" not in c.text and "\ue090" not in c.text
@@ -197,18 +265,27 @@ SZ_PROC = "二、腾讯微视线上购物节总体业务流程简述"
 def test_shenzhen_attachment_structure():
     r = ingest_seed(SZ)
     got = [(c.label, c.section_path) for c in r.clauses if c.section_path[:1] == (SZ_ATT,)]
+
     def step(s: str) -> tuple[str, str, str]:
         return (SZ_ATT, SZ_PROC, s)
 
     assert got == [
         ("一、", (SZ_ATT,)),
-        ("1.", step("（一）活动报名。")), ("2.", step("（一）活动报名。")), ("3.", step("（一）活动报名。")),
+        ("1.", step("（一）活动报名。")),
+        ("2.", step("（一）活动报名。")),
+        ("3.", step("（一）活动报名。")),
         ("（二）", (SZ_ATT, SZ_PROC)),
-        ("1.", step("（三）内容生产和账号运营。")), ("2.", step("（三）内容生产和账号运营。")),
-        ("1.", step("（四）电商流程。")), ("2.", step("（四）电商流程。")), ("3.", step("（四）电商流程。")),
-        ("1.", step("（五）平台扶持政策。")), ("2.", step("（五）平台扶持政策。")),
+        ("1.", step("（三）内容生产和账号运营。")),
+        ("2.", step("（三）内容生产和账号运营。")),
+        ("1.", step("（四）电商流程。")),
+        ("2.", step("（四）电商流程。")),
+        ("3.", step("（四）电商流程。")),
+        ("1.", step("（五）平台扶持政策。")),
+        ("2.", step("（五）平台扶持政策。")),
         ("三、", (SZ_ATT,)),
-        ("1.", (SZ_ATT, "三、注意事项")), ("2.", (SZ_ATT, "三、注意事项")), ("3.", (SZ_ATT, "三、注意事项")),
+        ("1.", (SZ_ATT, "三、注意事项")),
+        ("2.", (SZ_ATT, "三、注意事项")),
+        ("3.", (SZ_ATT, "三、注意事项")),
         ("四、", (SZ_ATT,)),
     ]
 
@@ -217,7 +294,7 @@ def test_shenzhen_no_fee_item():
     r = ingest_seed(SZ)
     [c] = [c for c in r.clauses if c.label == "2." and c.section_path[-1] == "（一）活动报名。"]
     assert c.text == "腾讯微视平台对本次活动不收取费用，企业在第三方平台产生的费用按第三方平台规定执行。"
-    assert r.text[c.source.start:c.source.end] == "2. " + c.text
+    assert r.text[c.source.start : c.source.end] == "2. " + c.text
 
 
 def test_shenzhen_parts_with_a_body_are_clauses():
@@ -258,7 +335,9 @@ def test_qingyuan_schedule_table_is_four_readable_rows():
         "序号：3；时间：10月26日-10月27日；项目：“直播业态”人才培训；地点：金创产业园一场；中大时尚科技城一场",
         "序号：4；时间：11月11日；项目：时尚清远专场；地点：广清中大时尚科技城",
     ]
-    assert all(c.section_path == (QY_PLAN,) and c.label == "" for c in r.clauses if c.text.startswith("序号："))
+    assert all(
+        c.section_path == (QY_PLAN,) and c.label == "" for c in r.clauses if c.text.startswith("序号：")
+    )
 
 
 @pytest.mark.parametrize("cell", ["序号", "时间", "1", "10月23日", "启动仪式专场", "广清中大时尚科技城", "4"])
@@ -269,10 +348,17 @@ def test_qingyuan_never_a_clause_per_cell(cell):
 def test_qingyuan_parts_one_to_four_are_clauses_five_is_a_heading():
     r = ingest_seed(QY)
     top = [(c.label, c.text.split("\n")[0]) for c in r.clauses if c.label.endswith("、")]
-    second_part = ("直播活动分为活动预热、直播活动、后续推广三部分，联合知名直播平台、品牌企业、清远商家、网红主播，"
-                   "协同合作、相互赋能，助力清远产品宣传推广，推动活动圆满完成。")
-    assert top == [("一、", "活动主题"), ("二、", "活动时间和地点"), ("三、", "活动形式"), ("三、", second_part),
-                   ("四、", "活动组织结构")]
+    second_part = (
+        "直播活动分为活动预热、直播活动、后续推广三部分，联合知名直播平台、品牌企业、清远商家、网红主播，"
+        "协同合作、相互赋能，助力清远产品宣传推广，推动活动圆满完成。"
+    )
+    assert top == [
+        ("一、", "活动主题"),
+        ("二、", "活动时间和地点"),
+        ("三、", "活动形式"),
+        ("三、", second_part),
+        ("四、", "活动组织结构"),
+    ]
     assert [c.part for c in by_label(r, "三、")] == [(1, 2), (2, 2)]
     assert all(c.section_path == () for c in r.clauses if c.label.endswith("、"))
     assert {c.section_path[0] for c in r.clauses if c.section_path} == {QY_PLAN}
@@ -281,24 +367,34 @@ def test_qingyuan_parts_one_to_four_are_clauses_five_is_a_heading():
 def test_qingyuan_sub_plans_are_under_part_five():
     r = ingest_seed(QY)
     subs = sorted({c.section_path[1] for c in r.clauses if len(c.section_path) > 1})
-    assert subs == sorted([
-        "（一）“粤贸全国，云上清远”直播节——启动仪式+趣摆摊惠生活专场",
-        "（二）“粤贸全国，云上清远”直播节——趣摆摊惠生活专场",
-        "（三）“粤贸全国，云上清远”直播节——乡村振兴专场",
-        "（四）“粤贸全国，云上清远”直播节——“直播业态”抖音电商培训班",
-        QY_FASHION,
-    ])
+    assert subs == sorted(
+        [
+            "（一）“粤贸全国，云上清远”直播节——启动仪式+趣摆摊惠生活专场",
+            "（二）“粤贸全国，云上清远”直播节——趣摆摊惠生活专场",
+            "（三）“粤贸全国，云上清远”直播节——乡村振兴专场",
+            "（四）“粤贸全国，云上清远”直播节——“直播业态”抖音电商培训班",
+            QY_FASHION,
+        ]
+    )
     [first] = by_label(r, "（一）")
     assert first.section_path == (QY_PLAN,)
-    assert first.text == "“粤贸全国，云上清远”直播节——启动仪式+趣摆摊惠生活专场\n活动时间：10月23日-10月29日（7天）"
+    assert (
+        first.text
+        == "“粤贸全国，云上清远”直播节——启动仪式+趣摆摊惠生活专场\n活动时间：10月23日-10月29日（7天）"
+    )
 
 
 def test_qingyuan_fashion_items():
     r = ingest_seed(QY)
     items = [c for c in r.clauses if c.section_path == (QY_PLAN, QY_FASHION) and c.label]
-    expected = [("1.", None, "时间：11月11日"), ("2.", None, "活动地点：广清中大时尚科技城"),
-                ("3.", (1, 2), "活动形式：春丰天集是抖音"), ("3.", (2, 2), "N个品牌企业直播间——"),
-                ("4.", None, "直播及数据统计平台：全网"), ("5.", None, "数据统计要求：由各个县（")]
+    expected = [
+        ("1.", None, "时间：11月11日"),
+        ("2.", None, "活动地点：广清中大时尚科技城"),
+        ("3.", (1, 2), "活动形式：春丰天集是抖音"),
+        ("3.", (2, 2), "N个品牌企业直播间——"),
+        ("4.", None, "直播及数据统计平台：全网"),
+        ("5.", None, "数据统计要求：由各个县（"),
+    ]
     assert [(c.label, c.part) for c in items] == [(label, part) for label, part, _ in expected]
     assert all(c.text.startswith(start) for c, (_, _, start) in zip(items, expected))
     assert items[0].text == "时间：11月11日"

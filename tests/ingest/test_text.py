@@ -18,8 +18,19 @@ def test_module_doctests():
     assert doctest.testmod(text).failed == 0
 
 
-@pytest.mark.parametrize("ch, cjk", [("人", True), ("㐀", True), ("\uf900", True), ("𠀀", True), ("a", False),
-                                     ("。", False), ("⼈", False), ("", False)])
+@pytest.mark.parametrize(
+    "ch, cjk",
+    [
+        ("人", True),
+        ("㐀", True),
+        ("\uf900", True),
+        ("𠀀", True),
+        ("a", False),
+        ("。", False),
+        ("⼈", False),
+        ("", False),
+    ],
+)
 def test_is_cjk(ch, cjk):
     assert is_cjk(ch) is cjk
 
@@ -32,10 +43,17 @@ def test_a_line_that_starts_with_a_question_mark_is_read():
 def test_long_clauses_are_cut_where_answers_end_sentences():
     # A closing quote or bracket after the end mark stays with its sentence, in both splitters.
     body = "按《规则》执行。》平台“不收费！”企业自愿参加；【完】"
-    assert [s.text for s in split_sentences(body)] == ["按《规则》执行。》", "平台“不收费！”", "企业自愿参加；",
-                                                      "【完】"]
-    assert [p.text for p in split_long(MText.of(body), 12)] == ["按《规则》执行。》", "平台“不收费！”",
-                                                               "企业自愿参加；【完】"]
+    assert [s.text for s in split_sentences(body)] == [
+        "按《规则》执行。》",
+        "平台“不收费！”",
+        "企业自愿参加；",
+        "【完】",
+    ]
+    assert [p.text for p in split_long(MText.of(body), 12)] == [
+        "按《规则》执行。》",
+        "平台“不收费！”",
+        "企业自愿参加；【完】",
+    ]
 
 
 def test_heading_and_highlight_keys():
@@ -45,14 +63,21 @@ def test_heading_and_highlight_keys():
 
 # --- radicals (tests/README.md row 19) ----------------------------------------------------------------------
 
-@pytest.mark.parametrize("raw, shown", [
-    ("为⼈⺠服务", "为人民服务"),  # Kangxi ⼈ U+2F08 (NFKC folds it), supplement ⺠ U+2EA0 (NFKC does not)
-    ("⻓期有效，⻔店⻢上开业", "长期有效，门店马上开业"),
-    ("⻛险⻜⾏", "风险飞行"),  # ⾏ U+2F8F folds to 行
-    ("⾧期", "长期"),  # Kangxi ⾧ folds to the Traditional 長, then t2s: fold first, convert after
-    ("\uf900", "岂"),  # compatibility ideograph U+F900 (豈), then simplified
-    ("⺮", "竹"),
-])
+
+@pytest.mark.parametrize(
+    "raw, shown",
+    [
+        (
+            "为⼈⺠服务",
+            "为人民服务",
+        ),  # Kangxi ⼈ U+2F08 (NFKC folds it), supplement ⺠ U+2EA0 (NFKC does not)
+        ("⻓期有效，⻔店⻢上开业", "长期有效，门店马上开业"),
+        ("⻛险⻜⾏", "风险飞行"),  # ⾏ U+2F8F folds to 行
+        ("⾧期", "长期"),  # Kangxi ⾧ folds to the Traditional 長, then t2s: fold first, convert after
+        ("\uf900", "岂"),  # compatibility ideograph U+F900 (豈), then simplified
+        ("⺮", "竹"),
+    ],
+)
 def test_display_text_unifies_radicals_then_simplifies(raw, shown):
     assert text.display_text(raw) == shown
     assert text.search_key(raw) == text.search_key(shown)

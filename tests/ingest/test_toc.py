@@ -17,8 +17,9 @@ def test_toc_adds_no_clause_and_keeps_paths():
     text = LAW.read_text(encoding="utf-8")
     plain = ingest_text(text, source_path="law.md", doc_id="law")
     with_toc = ingest_text(_with_toc(text), source_path="law.md", doc_id="law")
-    assert [(c.label, c.section_path, c.text) for c in with_toc.clauses] == \
-        [(c.label, c.section_path, c.text) for c in plain.clauses]
+    assert [(c.label, c.section_path, c.text) for c in with_toc.clauses] == [
+        (c.label, c.section_path, c.text) for c in plain.clauses
+    ]
     assert len({c.label for c in with_toc.clauses if c.label.endswith("条")}) == 89
 
 

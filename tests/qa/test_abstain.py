@@ -46,13 +46,29 @@ def concepts(question, stats=FLAT, lang="zh", zh=None, terms=()):
     return [(c.word, c.optional) for c in q.concepts], q
 
 
-@pytest.mark.parametrize("question, expected", [
-    ("微视收费吗？", [("微视", False), ("收费", False)]),
-    ("企业在微视开店前需要满足什么要求？",
-     [("企业", False), ("微视", False), ("开店", False), ("前", True), ("需要", True), ("满足", False), ("要求", True)]),
-    ("上海对直播电商实行怎样的监管？", [("上海", False), ("直播", False), ("电商", False), ("实行", True), ("监管", False)]),
-    ("清远直播节一共有几个专场？", [("清远", False), ("直播", False), ("节", True), ("专场", False)]),
-])
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        ("微视收费吗？", [("微视", False), ("收费", False)]),
+        (
+            "企业在微视开店前需要满足什么要求？",
+            [
+                ("企业", False),
+                ("微视", False),
+                ("开店", False),
+                ("前", True),
+                ("需要", True),
+                ("满足", False),
+                ("要求", True),
+            ],
+        ),
+        (
+            "上海对直播电商实行怎样的监管？",
+            [("上海", False), ("直播", False), ("电商", False), ("实行", True), ("监管", False)],
+        ),
+        ("清远直播节一共有几个专场？", [("清远", False), ("直播", False), ("节", True), ("专场", False)]),
+    ],
+)
 def test_question_words_go_light_verbs_are_optional(question, expected):
     assert concepts(question)[0] == expected
 
@@ -65,14 +81,20 @@ def test_a_function_character_glued_to_a_word_is_cut_off(kb):
 def test_synonyms_come_from_the_lexicon_and_the_glossary(kb):
     q = analyse(kb, "违反规则会被怎样处理？")
     assert {c.word: c.alternatives for c in q.concepts if not c.optional} == {
-        "违反": ("违反", "违规", "不符合", "违背"), "规则": ("规则",), "处理": ("处理", "处罚", "处置", "处理措施")}
+        "违反": ("违反", "违规", "不符合", "违背"),
+        "规则": ("规则",),
+        "处理": ("处理", "处罚", "处置", "处理措施"),
+    }
     q = analyse(kb, "拼多多退货要运费吗")
     assert ("退货", "退款", "售后") in [c.alternatives[:3] for c in q.concepts]  # index/data/glossary.toml
 
 
 def test_english_renderings_of_one_word_are_one_concept():
     _, q = concepts("Does Weishi charge fees?", lang="en", zh="微视 费用", terms=("微视", "费用", "收费"))
-    assert [(c.word, c.alternatives[:2]) for c in q.concepts] == [("微视", ("微视",)), ("费用", ("费用", "收费"))]
+    assert [(c.word, c.alternatives[:2]) for c in q.concepts] == [
+        ("微视", ("微视",)),
+        ("费用", ("费用", "收费")),
+    ]
 
 
 def test_answer_types_and_spanning():
@@ -82,37 +104,55 @@ def test_answer_types_and_spanning():
     assert concepts("各地对农产品直播带货有什么支持？")[1].spanning
     assert not concepts("上海对农产品直播带货有什么支持？")[1].spanning
     _, q = concepts("When is the fashion session?", lang="en", zh="时间 时尚 专场")
-    assert [name for name, _ in q.cues] == ["when"] and [c.optional for c in q.concepts] == [True, False, False]
+    assert [name for name, _ in q.cues] == ["when"] and [c.optional for c in q.concepts] == [
+        True,
+        False,
+        False,
+    ]
 
 
-@pytest.mark.parametrize("question, lang, expected", [
-    ("精神损害赔偿金最高可以要多少？", "zh", ["count", "money", "limit"]),  # 多少 near 赔偿金: an amount of money
-    ("需要提供多少担保金？", "zh", ["count", "money"]),
-    ("最高人民法院的批复讲了什么？", "zh", []),  # 最高 of 最高人民法院 asks no bound
-    ("跨境电商零售进口的退税率是多少？", "zh", ["count", "rate"]),
-    ("When a business cannot pay both, which comes first?", "en", []),  # a condition, not a time
-    ("When did the regulation take effect?", "en", ["when"]),
-    ("How much is the fee for the training?", "en", ["count", "money"]),
-    ("What VAT rate applies?", "en", ["rate"]),
-    ("深圳线上购物节在哪几个月里举办？", "zh", ["count", "period"]),  # months, not a place (在哪)
-])
+@pytest.mark.parametrize(
+    "question, lang, expected",
+    [
+        (
+            "精神损害赔偿金最高可以要多少？",
+            "zh",
+            ["count", "money", "limit"],
+        ),  # 多少 near 赔偿金: an amount of money
+        ("需要提供多少担保金？", "zh", ["count", "money"]),
+        ("最高人民法院的批复讲了什么？", "zh", []),  # 最高 of 最高人民法院 asks no bound
+        ("跨境电商零售进口的退税率是多少？", "zh", ["count", "rate"]),
+        ("When a business cannot pay both, which comes first?", "en", []),  # a condition, not a time
+        ("When did the regulation take effect?", "en", ["when"]),
+        ("How much is the fee for the training?", "en", ["count", "money"]),
+        ("What VAT rate applies?", "en", ["rate"]),
+        ("深圳线上购物节在哪几个月里举办？", "zh", ["count", "period"]),  # months, not a place (在哪)
+    ],
+)
 def test_answer_types_asked_for(question, lang, expected):
     assert [name for name, _ in concepts(question, lang=lang)[1].cues] == expected
 
 
-@pytest.mark.parametrize("cue, sentence, met", [
-    ("period", "自接到申请之日起四十五日内作出决定", True),  # Chinese numerals and 日
-    ("period", "建议30秒左右为佳", True),  # a length
-    ("period", "每年进行一次合规审计", True),  # how often
-    ("period", "应当及时处理", False),
-    ("count", "包括生成合成类、个性化推送类、排序精选类等算法技术", True),  # an enumeration answers 哪几类
-    ("count", "增加赔偿的金额为价款的三倍", True),
-    ("money", "并处上一年度销售额百分之一以上百分之十以下的罚款", True),
-    ("money", "全年投入近4亿元", True),
-    ("money", "依法承担赔偿责任", False),
-    ("who", "由经营者承担有关瑕疵的举证责任", True),
-    ("who", "发生争议的，可以协商解决", False),
-])
+@pytest.mark.parametrize(
+    "cue, sentence, met",
+    [
+        ("period", "自接到申请之日起四十五日内作出决定", True),  # Chinese numerals and 日
+        ("period", "建议30秒左右为佳", True),  # a length
+        ("period", "每年进行一次合规审计", True),  # how often
+        ("period", "应当及时处理", False),
+        (
+            "count",
+            "包括生成合成类、个性化推送类、排序精选类等算法技术",
+            True,
+        ),  # an enumeration answers 哪几类
+        ("count", "增加赔偿的金额为价款的三倍", True),
+        ("money", "并处上一年度销售额百分之一以上百分之十以下的罚款", True),
+        ("money", "全年投入近4亿元", True),
+        ("money", "依法承担赔偿责任", False),
+        ("who", "由经营者承担有关瑕疵的举证责任", True),
+        ("who", "发生争议的，可以协商解决", False),
+    ],
+)
 def test_what_meets_an_answer_type(cue, sentence, met):
     pattern = next(c.pattern for c in AnswerLexicon.load().cues if c.name == cue)
     assert bool(pattern.search(sentence)) is met
@@ -122,16 +162,24 @@ def test_places_and_platforms_a_question_names():
     assert names_in("广州市直播电商人才补贴是多少") == ("广州市",)
     assert names_in("拼多多和抖音的退货规则") == ("拼多多", "抖音")
     assert names_in("在大陆用电子签名签的合约") == ()  # 大陆 and 台湾 name no notice's region
-    assert names_in("白银价格") == () and names_in("白银市的补贴") == ("白银市",)  # an everyday word is no place
+    assert names_in("白银价格") == () and names_in("白银市的补贴") == (
+        "白银市",
+    )  # an everyday word is no place
     assert len(load_names()) > 600
 
 
-@pytest.mark.parametrize("content, message", [
-    ("[places]\nnames = ['广州']\n[people]\nnames = []\n", r"unknown tables \['people'\]; allowed: \[places\], \[platforms\]"),
-    ("[places]\nlist = ['广州']\n", r"\[places\] must hold exactly names = "),
-    ("[places]\nnames = '广州'\n", r"\[places\] names must be a list of strings"),
-    ("[places\n", "cannot read the place and platform names"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (
+            "[places]\nnames = ['广州']\n[people]\nnames = []\n",
+            r"unknown tables \['people'\]; allowed: \[places\], \[platforms\]",
+        ),
+        ("[places]\nlist = ['广州']\n", r"\[places\] must hold exactly names = "),
+        ("[places]\nnames = '广州'\n", r"\[places\] names must be a list of strings"),
+        ("[places\n", "cannot read the place and platform names"),
+    ],
+)
 def test_a_bad_names_file_is_a_config_error(tmp_path, content, message):
     path = tmp_path / "names.toml"
     path.write_text(content, encoding="utf-8")
@@ -141,12 +189,22 @@ def test_a_bad_names_file_is_a_config_error(tmp_path, content, message):
 
 def test_coverage_weighs_words_the_notices_never_use_most():
     stats = TermStats(100, lambda word: {"直播": 60, "电商": 70, "人才": 5}.get(word, 0))
-    q = analyse_forms(QueryForms("广州市直播电商人才补贴是多少？", "广州市直播电商人才补贴是多少？", "zh", ()), stats)
+    q = analyse_forms(
+        QueryForms("广州市直播电商人才补贴是多少？", "广州市直播电商人才补贴是多少？", "zh", ()), stats
+    )
     weights = {c.word: round(c.weight, 3) for c in q.concepts}
-    assert weights == {"广州市": 5.308, "直播": 0.512, "电商": 0.36, "人才": 2.91, "补贴": 5.308}  # ln(101 / (df + .5))
+    assert weights == {
+        "广州市": 5.308,
+        "直播": 0.512,
+        "电商": 0.36,
+        "人才": 2.91,
+        "补贴": 5.308,
+    }  # ln(101 / (df + .5))
     text = "加强直播电商人才培训"
     assert round(q.coverage(text, partial=False), 3) == 0.263  # (直播 + 电商 + 人才) / all
-    assert q.coverage("广州直播", partial=True) > q.coverage("广州直播", partial=False)  # 广州 is part of 广州市
+    assert q.coverage("广州直播", partial=True) > q.coverage(
+        "广州直播", partial=False
+    )  # 广州 is part of 广州市
 
 
 def test_abbreviations_and_context_count(kb):
@@ -156,6 +214,7 @@ def test_abbreviations_and_context_count(kb):
 
 
 # --- features and rule ----------------------------------------------------------------------------------
+
 
 def test_features_of_an_answered_and_an_unanswered_question(kb):
     q = analyse(kb, "微视收费吗？")
@@ -170,10 +229,13 @@ def test_features_of_an_answered_and_an_unanswered_question(kb):
     assert set(f.to_dict()) == {*SIGNALS, "best_clause_id", "elsewhere"}
 
 
-@pytest.mark.parametrize("question, elsewhere, why", [
-    ("快手直播带货收费吗？", ("快手",), "the question is about 快手; no clause found is"),
-    ("广州市直播电商人才补贴是多少？", ("广州市",), "the question is about 广州市; no clause found is"),
-])
+@pytest.mark.parametrize(
+    "question, elsewhere, why",
+    [
+        ("快手直播带货收费吗？", ("快手",), "the question is about 快手; no clause found is"),
+        ("广州市直播电商人才补贴是多少？", ("广州市",), "the question is about 广州市; no clause found is"),
+    ],
+)
 def test_a_question_about_a_place_or_platform_no_notice_found_is_about_abstains(kb, question, elsewhere, why):
     f = features(analyse(kb, question), kb.search(question, k=30), 10)
     assert (f.name_missing, f.elsewhere) == (1.0, elsewhere)
@@ -195,9 +257,13 @@ def test_a_question_naming_a_clause_has_the_reference_feature(kb):
     assert f.reference == 1.0
 
 
-@pytest.mark.parametrize("coverage, expected", [
-    (0.49, (True, "p(answered) 0.40 < 0.50")), (0.5, (False, "p(answered) 0.50 ≥ 0.50")),
-])
+@pytest.mark.parametrize(
+    "coverage, expected",
+    [
+        (0.49, (True, "p(answered) 0.40 < 0.50")),
+        (0.5, (False, "p(answered) 0.50 ≥ 0.50")),
+    ],
+)
 def test_rule_threshold(coverage, expected):
     assert RULE.abstains(Features(coverage=coverage, content=1.0)) == expected
 
@@ -247,7 +313,9 @@ def test_out_of_fold_never_scores_a_document_with_a_model_that_saw_it():
     answerable = [True] * 10 + [False] * 10
     groups = ["a"] * 10 + ["b"] * 10
     flipped = [Features(coverage=0.9)] * 10 + [Features(coverage=0.1)] * 10
-    probs = out_of_fold(feats + flipped, answerable + [not a for a in answerable], groups + ["c"] * 10 + ["d"] * 10)
+    probs = out_of_fold(
+        feats + flipped, answerable + [not a for a in answerable], groups + ["c"] * 10 + ["d"] * 10
+    )
     assert len(probs) == 40 and all(0 <= p <= 1 for p in probs)
     in_sample = train(feats + flipped, answerable + [not a for a in answerable])
     assert in_sample.probability(Features(coverage=0.9)) == pytest.approx(0.5, abs=0.05)
@@ -279,16 +347,25 @@ def test_recorded_data_hash_is_the_hash_of_the_question_set():
     assert data["fit"]["data_hash"] == data_hash(QUESTION_SET)
 
 
-@pytest.mark.parametrize("content, message", [
-    ("[model\n", "not valid|cannot read"),
-    ("[model]\nthreshold = 0.5\n", "needs exactly these keys"),
-    ("[model]\nnames=['coverage']\nmean=[0]\nscale=[1]\ncoef=[1]\nintercept=0\nthreshold=1.5\nwindow=10\nembedding_model=''\n",
-     r"must be a number in \[0, 1\]"),
-    ("[model]\nnames=['size']\nmean=[0]\nscale=[1]\ncoef=[1]\nintercept=0\nthreshold=0.5\nwindow=10\nembedding_model=''\n",
-     r"unknown features \['size'\]; known: coverage, partial"),
-    ("[model]\nnames=['coverage']\nmean=[0, 1]\nscale=[1]\ncoef=[1]\nintercept=0\nthreshold=0.5\nwindow=10\nembedding_model=''\n",
-     "one value per feature"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("[model\n", "not valid|cannot read"),
+        ("[model]\nthreshold = 0.5\n", "needs exactly these keys"),
+        (
+            "[model]\nnames=['coverage']\nmean=[0]\nscale=[1]\ncoef=[1]\nintercept=0\nthreshold=1.5\nwindow=10\nembedding_model=''\n",
+            r"must be a number in \[0, 1\]",
+        ),
+        (
+            "[model]\nnames=['size']\nmean=[0]\nscale=[1]\ncoef=[1]\nintercept=0\nthreshold=0.5\nwindow=10\nembedding_model=''\n",
+            r"unknown features \['size'\]; known: coverage, partial",
+        ),
+        (
+            "[model]\nnames=['coverage']\nmean=[0, 1]\nscale=[1]\ncoef=[1]\nintercept=0\nthreshold=0.5\nwindow=10\nembedding_model=''\n",
+            "one value per feature",
+        ),
+    ],
+)
 def test_a_bad_model_file_is_a_config_error(tmp_path, content, message):
     path = tmp_path / "abstain.toml"
     path.write_text(content, encoding="utf-8")

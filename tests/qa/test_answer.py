@@ -33,7 +33,12 @@ def test_fee_question_is_answered_with_the_clause_quoted_and_cited(kb):
     assert [(s.text, s.citations) for s in a.sentences] == [(FEE, (1,))]
     c = a.citations[0]
     assert (c.n, c.clause, c.clause.metadata.issuer, c.clause.metadata.date, c.section) == (
-        1, clause_of(kb, "sz-weishi", "2."), "深圳市商务局", "2020-03-16", "二、业务流程 > （一）活动报名。 > 2.")
+        1,
+        clause_of(kb, "sz-weishi", "2."),
+        "深圳市商务局",
+        "2020-03-16",
+        "二、业务流程 > （一）活动报名。 > 2.",
+    )
     assert c.clause.title == "深圳市商务局关于印发腾讯微视专场活动指引的通知"
     assert c.note == SZ_NOTE and c.time_bound
     assert (c.valid_from, c.valid_to) == ("2020-03-01", "2020-06-30")
@@ -42,15 +47,27 @@ def test_fee_question_is_answered_with_the_clause_quoted_and_cited(kb):
 
 def test_two_sentences_of_one_clause_share_one_number(kb):
     a = ask(kb, "微视账号注册有什么要求？")
-    assert a.text == "在腾讯微视注册企业官方账号。[1] 要求所有企业注册账号时必须选择 QQ 号注册，而非微信号注册。[1]"
+    assert (
+        a.text
+        == "在腾讯微视注册企业官方账号。[1] 要求所有企业注册账号时必须选择 QQ 号注册，而非微信号注册。[1]"
+    )
     assert len(a.citations) == 1 and a.citations[0].clause == clause_of(kb, "sz-weishi", "（二）")
 
 
-@pytest.mark.parametrize("question", [
-    "微视收费吗？", "微视账号注册有什么要求？", "各地对农产品直播带货有什么支持？", "Does Weishi charge fees?",
-    "創作者賬號違規會被怎樣處理？", "时尚清远专场什么时候举办？", "清远直播节由谁主办？", "上海对直播电商实行怎样的监管？",
-    "微视短视频拍多长时间？",
-])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "微视收费吗？",
+        "微视账号注册有什么要求？",
+        "各地对农产品直播带货有什么支持？",
+        "Does Weishi charge fees?",
+        "創作者賬號違規會被怎樣處理？",
+        "时尚清远专场什么时候举办？",
+        "清远直播节由谁主办？",
+        "上海对直播电商实行怎样的监管？",
+        "微视短视频拍多长时间？",
+    ],
+)
 def test_every_sentence_is_verbatim_from_a_clause_it_cites(kb, question):
     a = ask(kb, question)
     assert not a.abstained and a.sentences
@@ -58,7 +75,7 @@ def test_every_sentence_is_verbatim_from_a_clause_it_cites(kb, question):
     for s in a.sentences:
         assert s.citations, s
         assert all(s.text in texts[n] for n in s.citations)
-        assert texts[s.citations[0]][s.start:s.end] == s.text
+        assert texts[s.citations[0]][s.start : s.end] == s.text
         assert s.text + "".join(f"[{n}]" for n in s.citations) in a.text
     assert faithful_sentences(a) == (len(a.sentences), len(a.sentences))
     assert [c.n for c in a.citations] == list(range(1, len(a.citations) + 1))
@@ -68,15 +85,21 @@ COVERAGE_TOO_LOW = "p(answered)"
 NO_WORD_IN_TOP = "no word of the question occurs in the top clauses"
 
 
-@pytest.mark.parametrize("question, message, rule", [
-    ("微视的佣金比例是多少？", NO_CLAUSE["zh"], COVERAGE_TOO_LOW),
-    # Every clause found is from a notice of another platform or region than the one asked about.
-    ("淘宝直播的佣金比例是多少？", NO_CLAUSE["zh"], "the question is about 淘宝; no clause found is"),
-    ("How do I apply for a business license in Hong Kong?", "The knowledge base has no clause on this.",
-     "the question is about 香港; no clause found is"),
-    # None of 京东/退货/政策 is in the top clauses of this small corpus: the stricter rule fires first.
-    ("京東的退貨政策是什麼？", "知識庫中沒有回答這個問題的條款。", NO_WORD_IN_TOP),
-])
+@pytest.mark.parametrize(
+    "question, message, rule",
+    [
+        ("微视的佣金比例是多少？", NO_CLAUSE["zh"], COVERAGE_TOO_LOW),
+        # Every clause found is from a notice of another platform or region than the one asked about.
+        ("淘宝直播的佣金比例是多少？", NO_CLAUSE["zh"], "the question is about 淘宝; no clause found is"),
+        (
+            "How do I apply for a business license in Hong Kong?",
+            "The knowledge base has no clause on this.",
+            "the question is about 香港; no clause found is",
+        ),
+        # None of 京东/退货/政策 is in the top clauses of this small corpus: the stricter rule fires first.
+        ("京東的退貨政策是什麼？", "知識庫中沒有回答這個問題的條款。", NO_WORD_IN_TOP),
+    ],
+)
 def test_unanswered_question_abstains_and_offers_related_reading(kb, question, message, rule):
     a = ask(kb, question)
     assert a.abstained and a.text == message
@@ -99,7 +122,9 @@ def test_the_question_is_prepared_once_by_search_and_reused(kb, monkeypatch):
     monkeypatch.setattr(SearchIndex, "prepare", lambda self, q: calls.append(q) or prepare(self, q))
     found = kb.retrieve("Does Weishi charge fees?", k=5)
     assert found.query.lang == "en" and "微视" in found.query.zh
-    assert [h.clause.clause_id for h in found.hits] == [h.clause.clause_id for h in kb.search("Does Weishi charge fees?", k=5)]
+    assert [h.clause.clause_id for h in found.hits] == [
+        h.clause.clause_id for h in kb.search("Does Weishi charge fees?", k=5)
+    ]
     calls.clear()
     a = answer(kb, "微视收费吗？")
     assert not a.abstained and calls == ["微视收费吗？"]  # search prepared it; the answerer read those forms
@@ -116,15 +141,18 @@ def test_question_spanning_documents_is_grouped_by_document(kb):
         "广东省清远市 · 清远市人民政府：\n"
         "以各县（市、区）农产品、服装等为带货产品，采用线下摆摊+线上直播下单相结合的方式，助力乡村振兴。[1]\n"
         "广东省深圳市 · 深圳市商务局：\n"
-        "如有从事三农产品销售的企业，请特别说明，平台有特殊政策予以支持。[2]")
+        "如有从事三农产品销售的企业，请特别说明，平台有特殊政策予以支持。[2]"
+    )
     assert [(g.doc_id, g.sentences) for g in a.groups] == [("qy-festival", (0,)), ("sz-weishi", (1,))]
     assert [c.note for c in a.citations] == [QY_NOTE, SZ_NOTE]
 
 
 def test_english_question_gets_an_english_lead_and_chinese_quotes(kb):
     a = ask(kb, "Does Weishi charge fees?")
-    assert a.lead == ("Answered by 深圳市商务局 《深圳市商务局关于印发腾讯微视专场活动指引的通知》 (2020-03-16), "
-                      "section 二、业务流程 > （一）活动报名。 > 2. [1]; quoted in Chinese below.")
+    assert a.lead == (
+        "Answered by 深圳市商务局 《深圳市商务局关于印发腾讯微视专场活动指引的通知》 (2020-03-16), "
+        "section 二、业务流程 > （一）活动报名。 > 2. [1]; quoted in Chinese below."
+    )
     assert a.text == a.lead + "\n" + FEE + "[1]"
     assert a.citations[0].note == "time-bound notice, valid 2020-03-01 to 2020-06-30 (ended)"
 
@@ -132,9 +160,14 @@ def test_english_question_gets_an_english_lead_and_chinese_quotes(kb):
 def test_traditional_question_shows_the_original_wording_alongside(kb):
     a = ask(kb, "創作者賬號違規會被怎樣處理？")
     assert a.lang == "zh-hant"
-    assert a.text == "创作者账号,不符合上述第二章相关规则的,平台有权采取以下处理措施:[1] 重置个人信息、公示警告、扣除信用分。[1]"
-    assert [s.original for s in a.sentences] == ["創作者賬號,不符合上述第二章相關規則的,平台有權採取以下處理措施:",
-                                                 "重置個人信息、公示警告、扣除信用分。"]
+    assert (
+        a.text
+        == "创作者账号,不符合上述第二章相关规则的,平台有权采取以下处理措施:[1] 重置个人信息、公示警告、扣除信用分。[1]"
+    )
+    assert [s.original for s in a.sentences] == [
+        "創作者賬號,不符合上述第二章相關規則的,平台有權採取以下處理措施:",
+        "重置個人信息、公示警告、扣除信用分。",
+    ]
     assert a.citations[0].note is None  # a platform rule without a validity period
 
 
@@ -171,13 +204,44 @@ def test_to_dict_is_json_with_the_cli_fields(kb):
     json.dumps(d, ensure_ascii=False)
     assert list(d)[:5] == ["question", "answer", "abstained", "citations", "related"]
     c = d["citations"][0]
-    assert {k: c[k] for k in ("n", "doc_id", "issuer", "date", "section", "label", "text", "time_bound",
-                              "time_note", "valid_from", "valid_to")} == {
-        "n": 1, "doc_id": "sz-weishi", "issuer": "深圳市商务局", "date": "2020-03-16",
-        "section": "二、业务流程 > （一）活动报名。 > 2.", "label": "2.", "text": FEE, "time_bound": True,
-        "time_note": SZ_NOTE, "valid_from": "2020-03-01", "valid_to": "2020-06-30"}
-    assert d["sentences"] == [{"text": FEE, "citations": [1], "clause_id": c["clause_id"], "start": 0,
-                               "end": len(FEE), "original": None}]
+    assert {
+        k: c[k]
+        for k in (
+            "n",
+            "doc_id",
+            "issuer",
+            "date",
+            "section",
+            "label",
+            "text",
+            "time_bound",
+            "time_note",
+            "valid_from",
+            "valid_to",
+        )
+    } == {
+        "n": 1,
+        "doc_id": "sz-weishi",
+        "issuer": "深圳市商务局",
+        "date": "2020-03-16",
+        "section": "二、业务流程 > （一）活动报名。 > 2.",
+        "label": "2.",
+        "text": FEE,
+        "time_bound": True,
+        "time_note": SZ_NOTE,
+        "valid_from": "2020-03-01",
+        "valid_to": "2020-06-30",
+    }
+    assert d["sentences"] == [
+        {
+            "text": FEE,
+            "citations": [1],
+            "clause_id": c["clause_id"],
+            "start": 0,
+            "end": len(FEE),
+            "original": None,
+        }
+    ]
 
 
 def test_unknown_mode_is_an_error(kb):
@@ -187,12 +251,18 @@ def test_unknown_mode_is_an_error(kb):
 
 # --- small pieces ---------------------------------------------------------------------------------------
 
+
 def test_sentences_are_spans_and_table_rows_stay_whole():
     text = "一、 简介\n平台不收取费用。企业自愿参加；“报名”免费！序号：1；时间：10月23日"
     spans = split_sentences(text)
-    assert [s.text for s in spans] == ["一、 简介", "平台不收取费用。", "企业自愿参加；", "“报名”免费！",
-                                       "序号：1；时间：10月23日"]
-    assert all(text[s.start:s.end] == s.text for s in spans)
+    assert [s.text for s in spans] == [
+        "一、 简介",
+        "平台不收取费用。",
+        "企业自愿参加；",
+        "“报名”免费！",
+        "序号：1；时间：10月23日",
+    ]
+    assert all(text[s.start : s.end] == s.text for s in spans)
 
 
 def test_comparison_key_follows_the_evidence_rule():
@@ -205,12 +275,21 @@ def test_validity_notes():
 
     from policykb.ingest.record import Metadata
 
-    assert validity_note(Metadata(doc_type="event_plan"), None, None, lang="zh") == "活动方案（仅适用于该活动）"
-    assert validity_note(Metadata(doc_type="notice"), None, "2030-01-01", lang="en",
-                         today=date(2024, 1, 1)) == "time-bound notice, valid until 2030-01-01"
-    assert validity_note(Metadata(doc_type="event"), "2020-01-01", None, lang="zh") == "活动通知，自 2020-01-01 起施行"
+    assert (
+        validity_note(Metadata(doc_type="event_plan"), None, None, lang="zh") == "活动方案（仅适用于该活动）"
+    )
+    assert (
+        validity_note(Metadata(doc_type="notice"), None, "2030-01-01", lang="en", today=date(2024, 1, 1))
+        == "time-bound notice, valid until 2030-01-01"
+    )
+    assert (
+        validity_note(Metadata(doc_type="event"), "2020-01-01", None, lang="zh")
+        == "活动通知，自 2020-01-01 起施行"
+    )
     assert validity_note(Metadata(doc_type="law"), "2019-01-01", None, lang="zh") == "自 2019-01-01 起施行"
-    assert validity_note(Metadata(doc_type="law"), "2019-01-01", None, lang="en") == "in force from 2019-01-01"
+    assert (
+        validity_note(Metadata(doc_type="law"), "2019-01-01", None, lang="en") == "in force from 2019-01-01"
+    )
 
 
 def test_answer_metrics_count_abstentions_evidence_and_faithfulness(kb):
@@ -223,11 +302,24 @@ def test_answer_metrics_count_abstentions_evidence_and_faithfulness(kb):
     answers = [ask(kb, q["q"]) for q in questions]
     m = answer_metrics(answers, questions)
     rows = m.pop("per_question")
-    assert m == {"questions": 4, "none_questions": 1, "abstention_accuracy": 1.0, "answerable_questions": 3,
-                 "false_abstentions": 1, "false_abstention_rate": 0.3333, "evidence_in_citations": 0.3333,
-                 "evidence_in_citations_answered": 0.5, "faithfulness": 1.0, "answer_sentences": 3}
+    assert m == {
+        "questions": 4,
+        "none_questions": 1,
+        "abstention_accuracy": 1.0,
+        "answerable_questions": 3,
+        "false_abstentions": 1,
+        "false_abstention_rate": 0.3333,
+        "evidence_in_citations": 0.3333,
+        "evidence_in_citations_answered": 0.5,
+        "faithfulness": 1.0,
+        "answer_sentences": 3,
+    }
     assert [(r["id"], r["evidence_cited"], r["correct_abstention"]) for r in rows] == [
-        ("a", True, True), ("b", False, True), ("c", None, True), ("d", False, False)]
+        ("a", True, True),
+        ("b", False, True),
+        ("c", None, True),
+        ("d", False, False),
+    ]
     assert evidence_cited(answers[0], ["不收取费用"]) and not evidence_cited(answers[0], [])
     with pytest.raises(ValueError, match="1 answers for 4 questions"):
         answer_metrics(answers[:1], questions)

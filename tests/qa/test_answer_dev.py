@@ -13,8 +13,10 @@ from policykb.qa.answer import answer
 from policykb.qa.evaluation import DEV_QUESTIONS
 from policykb.qa.metrics import answer_metrics
 
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(not DEFAULT_MODEL_DIR.is_dir(),
-                                                   reason="m3e-small not unpacked (scripts/setup.sh)")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not DEFAULT_MODEL_DIR.is_dir(), reason="m3e-small not unpacked (scripts/setup.sh)"),
+]
 
 FEE = "腾讯微视平台对本次活动不收取费用，企业在第三方平台产生的费用按第三方平台规定执行。"
 
@@ -24,8 +26,9 @@ def kb(tmp_path_factory):
     from policykb.index.store import KnowledgeBase
     from policykb.ui.ingesting import ingest_paths
 
-    settings = Settings.load(home=tmp_path_factory.mktemp("home"), embedding_model=DEFAULT_MODEL_DIR,
-                             corpus=DEFAULT_CORPUS)
+    settings = Settings.load(
+        home=tmp_path_factory.mktemp("home"), embedding_model=DEFAULT_MODEL_DIR, corpus=DEFAULT_CORPUS
+    )
     kb = KnowledgeBase.open(settings)
     report = ingest_paths(kb, [DEFAULT_CORPUS], max_chars=settings.max_clause_chars)
     assert report.error is None
@@ -34,7 +37,9 @@ def kb(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def dev(kb):
-    questions = [json.loads(line) for line in DEV_QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    questions = [
+        json.loads(line) for line in DEV_QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
     return questions, [answer(kb, q["q"]) for q in questions]
 
 
@@ -54,7 +59,11 @@ def test_fee_question(kb):
     assert a.sentences[0].text == FEE and a.sentences[0].citations == (1,)
     c = a.citations[0]
     assert (c.clause.doc_id, c.clause.metadata.issuer, c.clause.metadata.date, c.clause.label) == (
-        "shenzhen-weishi-2020", "深圳市商务局", "2020-03-16", "2.")
+        "shenzhen-weishi-2020",
+        "深圳市商务局",
+        "2020-03-16",
+        "2.",
+    )
     assert c.section.endswith("（一）活动报名。 > 2.")
     assert c.note.startswith("时效性通知，有效期 2020-03-01 至 2020-06-30")
 

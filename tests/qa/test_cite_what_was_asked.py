@@ -62,7 +62,9 @@ def test_a_penalty_clause_brings_the_rule_it_enforces(law_kb):
     assert resolve(law_kb, article(law_kb, "第八条")) == ()
 
 
-@pytest.mark.parametrize("question", ["示例电子商务法第三十二条规定了什么？", "电商法第32条", "第三十二条讲什么"])
+@pytest.mark.parametrize(
+    "question", ["示例电子商务法第三十二条规定了什么？", "电商法第32条", "第三十二条讲什么"]
+)
 def test_a_question_naming_an_article_cites_that_article_first(law_kb, question):
     a = answer(law_kb, question, rule=RULE)
     assert not a.abstained
@@ -77,11 +79,15 @@ def test_references_are_in_the_json_of_the_citation(law_kb):
     c = a.to_dict()["citations"][0]
     assert c["label"] == "第三十条"
     assert [(r["label"], r["text"]) for r in c["references"]] == [
-        ("第十二条", "电子商务经营者从事经营活动，依法需要取得相关行政许可的，应当依法取得行政许可。")]
+        ("第十二条", "电子商务经营者从事经营活动，依法需要取得相关行政许可的，应当依法取得行政许可。")
+    ]
 
 
 def test_ask_prints_the_referenced_article_under_its_citation(law_kb):
     from policykb.ui.cmd_ask import format_answer
 
     text = format_answer(answer(law_kb, "示例电子商务法第三十条怎么罚？", rule=RULE))
-    assert "    ↳ 所引 第十二条：电子商务经营者从事经营活动，依法需要取得相关行政许可的，应当依法取得行政许可。" in text.splitlines()
+    assert (
+        "    ↳ 所引 第十二条：电子商务经营者从事经营活动，依法需要取得相关行政许可的，应当依法取得行政许可。"
+        in text.splitlines()
+    )

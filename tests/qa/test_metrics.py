@@ -20,15 +20,18 @@ from policykb.qa.evaluation import (
 )
 
 
-@pytest.mark.parametrize("text, key", [
-    ("消費(fèi)者體驗(yàn)", "消费者体验"),               # t2s and pinyin annotations
-    ("建议 30 秒左右为佳。", "建议30秒左右为佳"),          # spaces and punctuation dropped
-    ("必须选择 QQ 号注册", "必须选择QQ号注册"),           # letters kept, case kept
-    ("承办单位：各县（市、区）人民政府", "承办单位各县市区人民政府"),
-    ("第 3.1.2 条", "第3.1.2条"),                       # '.' kept
-    ("共包含三大专场直播活动+一场培训", "共包含三大专场直播活动一场培训"),
-    ("(fèi)", ""),
-])
+@pytest.mark.parametrize(
+    "text, key",
+    [
+        ("消費(fèi)者體驗(yàn)", "消费者体验"),  # t2s and pinyin annotations
+        ("建议 30 秒左右为佳。", "建议30秒左右为佳"),  # spaces and punctuation dropped
+        ("必须选择 QQ 号注册", "必须选择QQ号注册"),  # letters kept, case kept
+        ("承办单位：各县（市、区）人民政府", "承办单位各县市区人民政府"),
+        ("第 3.1.2 条", "第3.1.2条"),  # '.' kept
+        ("共包含三大专场直播活动+一场培训", "共包含三大专场直播活动一场培训"),
+        ("(fèi)", ""),
+    ],
+)
 def test_evidence_key(text, key):
     assert evidence_key(text) == key
 
@@ -52,7 +55,7 @@ def test_rank_recall_mrr():
 
 def test_ndcg_binary():
     assert ndcg_at([True], 1) == 1.0
-    assert ndcg_at([False, True], 1) == round(1 / math.log2(3), 4)          # 0.6309
+    assert ndcg_at([False, True], 1) == round(1 / math.log2(3), 4)  # 0.6309
     # two relevant units in the collection, found at ranks 1 and 3
     assert ndcg_at([True, False, True], 2) == round((1 + 0.5) / (1 + 1 / math.log2(3)), 4)
     # a relevant unit beyond k does not count; nothing relevant anywhere gives 0
@@ -72,10 +75,14 @@ def test_score_pipeline_per_language_and_exclusions():
         Question("a", "收费吗", "zh", "sz", ("活动免费",)),
         Question("b", "拍多久", "zh-hant", "sz", ("时长 30 秒",)),
         Question("c", "WeChat?", "en", "sz", ("QQ注册",)),
-        Question("x", "香港执照", "en", "none", ()),              # excluded: the corpus cannot answer it
+        Question("x", "香港执照", "en", "none", ()),  # excluded: the corpus cannot answer it
     ]
-    rankings = {"收费吗": [units[0], units[3]], "拍多久": [units[3], units[1]],
-                "WeChat?": [units[3], units[0]], "香港执照": [units[3]]}
+    rankings = {
+        "收费吗": [units[0], units[3]],
+        "拍多久": [units[3], units[1]],
+        "WeChat?": [units[3], units[0]],
+        "香港执照": [units[3]],
+    }
     s = score_pipeline(_pipeline(rankings, units), questions)
     assert s.n == 3
     assert (s.recall_1, s.recall_5) == (0.3333, 0.6667)
@@ -90,8 +97,10 @@ def test_score_pipeline_per_language_and_exclusions():
 
 def test_load_questions(tmp_path):
     f = tmp_path / "q.jsonl"
-    rows = [{"id": "1", "q": "问", "lang": "zh", "doc": "sz", "evidence": ["证据"]},
-            {"id": "2", "q": "无", "lang": "en", "doc": "none", "evidence": []}]
+    rows = [
+        {"id": "1", "q": "问", "lang": "zh", "doc": "sz", "evidence": ["证据"]},
+        {"id": "2", "q": "无", "lang": "en", "doc": "none", "evidence": []},
+    ]
     f.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n\n", encoding="utf-8")
     qs = load_questions(f)
     assert [q.answerable for q in qs] == [True, False]

@@ -70,28 +70,47 @@ def test_documents_and_clauses(client, kb):
     assert client.get("/openapi.json").json()["info"]["title"] == "policykb"
 
 
-@pytest.mark.parametrize("request_, status, detail", [
-    (("get", "/v1/documents/nosuch", {}), 404, "no document 'nosuch'"),
-    (("get", "/v1/clauses/nosuch", {}), 404, "no clause 'nosuch'"),
-    (("get", "/v1/search", {"params": {"q": "x", "colour": "red"}}), 422,
-     "unknown parameters ['colour']; allowed: date_from, date_to, doc, doc_type, issuer, k, platform, q, region"),
-    (("get", "/v1/search", {"params": {"q": "x", "date_from": "yesterday"}}), 422,
-     "date 'yesterday' is not a date; use yyyy-mm-dd, yyyy-mm or yyyy"),
-    (("post", "/v1/ask", {"content": b"x" * (MAX_BODY + 1), "headers": {"content-type": "application/json"}}), 413,
-     f"request body of {MAX_BODY + 1} bytes is over the limit of {MAX_BODY}"),
-])
+@pytest.mark.parametrize(
+    "request_, status, detail",
+    [
+        (("get", "/v1/documents/nosuch", {}), 404, "no document 'nosuch'"),
+        (("get", "/v1/clauses/nosuch", {}), 404, "no clause 'nosuch'"),
+        (
+            ("get", "/v1/search", {"params": {"q": "x", "colour": "red"}}),
+            422,
+            "unknown parameters ['colour']; allowed: date_from, date_to, doc, doc_type, issuer, k, platform, q, region",
+        ),
+        (
+            ("get", "/v1/search", {"params": {"q": "x", "date_from": "yesterday"}}),
+            422,
+            "date 'yesterday' is not a date; use yyyy-mm-dd, yyyy-mm or yyyy",
+        ),
+        (
+            (
+                "post",
+                "/v1/ask",
+                {"content": b"x" * (MAX_BODY + 1), "headers": {"content-type": "application/json"}},
+            ),
+            413,
+            f"request body of {MAX_BODY + 1} bytes is over the limit of {MAX_BODY}",
+        ),
+    ],
+)
 def test_bad_requests_get_a_status_and_a_message(client, request_, status, detail):
     method, url, kw = request_
     r = getattr(client, method)(url, **kw)
     assert (r.status_code, r.json()["detail"]) == (status, detail)
 
 
-@pytest.mark.parametrize("kw, field", [
-    ({"content": b"{bad", "headers": {"content-type": "application/json"}}, "json_invalid"),
-    ({"json": {"question": ""}}, "string_too_short"),
-    ({"json": {"question": "x", "k": 0}}, "greater_than_equal"),
-    ({"json": {"question": "x", "colour": "red"}}, "extra_forbidden"),
-])
+@pytest.mark.parametrize(
+    "kw, field",
+    [
+        ({"content": b"{bad", "headers": {"content-type": "application/json"}}, "json_invalid"),
+        ({"json": {"question": ""}}, "string_too_short"),
+        ({"json": {"question": "x", "k": 0}}, "greater_than_equal"),
+        ({"json": {"question": "x", "colour": "red"}}, "extra_forbidden"),
+    ],
+)
 def test_malformed_json_and_bad_fields_are_422_naming_them(client, kw, field):
     r = client.post("/v1/ask", **kw)
     assert r.status_code == 422 and r.json()["detail"][0]["type"] == field

@@ -23,11 +23,15 @@ from policykb.ui.ingesting import ingest_paths
 APP = str(Path(__file__).parents[2] / "ui" / "app.py")
 XSS = "<img src=x onerror=alert(1)>"
 FEES = "一、收费\n1. 平台对本次活动不收取费用。" + XSS + "\n2. 企业需注册账号。\n3. 报名截止后不再受理。\n"
-RULES = ("第一条 为规范网络直播营销活动，制定本办法。\n第二条 直播间运营者不得进行虚假宣传。\n"
-         "第三条 平台應當建立投訴舉報機制，收取費用應當公示。\n")
+RULES = (
+    "第一条 为规范网络直播营销活动，制定本办法。\n第二条 直播间运营者不得进行虚假宣传。\n"
+    "第三条 平台應當建立投訴舉報機制，收取費用應當公示。\n"
+)
 
-PENALTY = ("直播处罚办法\n第一条 为规范直播营销，制定本办法。\n第二条 直播间运营者不得虚构交易。\n"
-           "第三条 平台应当公示规则。\n第四条 违反本办法第二条规定的，处一万元以下罚款。\n")
+PENALTY = (
+    "直播处罚办法\n第一条 为规范直播营销，制定本办法。\n第二条 直播间运营者不得虚构交易。\n"
+    "第三条 平台应当公示规则。\n第四条 违反本办法第二条规定的，处一万元以下罚款。\n"
+)
 
 
 @pytest.fixture()
@@ -38,8 +42,9 @@ def kb_home(tmp_path, monkeypatch):
     (tmp_path / "live_rules.txt").write_text(RULES, encoding="utf-8")
     settings = Settings.load()
     kb = KnowledgeBase.open(settings)
-    report = ingest_paths(kb, [tmp_path / "fees_notice.txt", tmp_path / "live_rules.txt"],
-                          max_chars=settings.max_clause_chars)
+    report = ingest_paths(
+        kb, [tmp_path / "fees_notice.txt", tmp_path / "live_rules.txt"], max_chars=settings.max_clause_chars
+    )
     assert report.documents == 2, report
     st.cache_resource.clear()  # the app's knowledge base is per process: never one from another test's home
     return kb
@@ -83,6 +88,7 @@ def ask(at: AppTest, question: str) -> AppTest:
 
 
 # -- Ask ---------------------------------------------------------------------------------------
+
 
 def test_ask_answers_with_numbered_citations_in_expanders(kb_home):
     at = ask(app(), "活动收费吗")
@@ -146,6 +152,7 @@ def test_citation_shows_the_article_it_refers_to_and_opens_it(kb_home):
 
 # -- Search ------------------------------------------------------------------------------------
 
+
 def test_search_highlights_escaped_text_and_counts(kb_home):
     at = go(app(), SEARCH)
     at.text_input(key="search_q").input("收取費用").run()  # Traditional query, Simplified text
@@ -177,6 +184,7 @@ def test_search_result_goes_to_basket_and_export(kb_home):
 
 # -- Documents ---------------------------------------------------------------------------------
 
+
 def test_documents_list_outline_and_original_beside(kb_home):
     at = go(app(), DOCUMENTS)
     assert at.dataframe
@@ -192,6 +200,7 @@ def test_documents_list_outline_and_original_beside(kb_home):
 
 
 # -- Basket ------------------------------------------------------------------------------------
+
 
 def test_basket_reorder_note_remove_and_export(kb_home):
     at = ask(app(), "活动收费吗")
@@ -212,6 +221,7 @@ def test_basket_reorder_note_remove_and_export(kb_home):
     assert [e["clause_id"] for e in at.session_state["basket"]] == [ids[0]]
 
     from policykb.ui.export import FORMATS, Excerpt
+
     excerpts = [Excerpt.from_clause(e, note=e["note"]) for e in at.session_state["basket"]]
     data = {fmt: f.export(excerpts, redact=True) for fmt, f in FORMATS.items()}
     assert data["docx"][:2] == b"PK"
@@ -229,6 +239,7 @@ def test_sessions_do_not_share_a_basket(kb_home):
 
 # -- Add a notice ------------------------------------------------------------------------------
 
+
 def upload(name: str, data: bytes) -> SimpleNamespace:
     return SimpleNamespace(name=name, getvalue=io.BytesIO(data).getvalue)
 
@@ -241,8 +252,9 @@ def test_upload_page_renders(kb_home):
 def test_upload_of_a_bad_file_reports_why(kb_home):
     from policykb.ui.app_upload import ingest_uploads
 
-    text, ok = ingest_uploads(kb_home, [upload("../../etc/passwd.pdf", b"just text, not a PDF"),
-                                        upload("empty.txt", b"")])
+    text, ok = ingest_uploads(
+        kb_home, [upload("../../etc/passwd.pdf", b"just text, not a PDF"), upload("empty.txt", b"")]
+    )
     assert not ok
     assert "passwd.pdf" in text and "skipped" in text and "empty" in text
     assert "../" not in text
@@ -252,7 +264,9 @@ def test_upload_of_a_bad_file_reports_why(kb_home):
 def test_upload_adds_a_notice_to_the_shared_kb(kb_home):
     from policykb.ui.app_upload import ingest_uploads
 
-    text, ok = ingest_uploads(kb_home, [upload("新通知.txt", "一、总则\n1. 主播应当如实介绍商品。\n".encode())])
+    text, ok = ingest_uploads(
+        kb_home, [upload("新通知.txt", "一、总则\n1. 主播应当如实介绍商品。\n".encode())]
+    )
     assert ok and "added" in text
     assert len(kb_home.documents()) == 3
 
@@ -270,8 +284,9 @@ def test_an_upload_named_like_a_notice_never_replaces_it(kb_home):
 def test_an_upload_chosen_as_a_new_version_keeps_the_old_one(kb_home):
     from policykb.ui.app_upload import ingest_uploads
 
-    text, ok = ingest_uploads(kb_home, [upload("fees_v2.txt", "一、收费\n1. 平台不收取费用。\n".encode())],
-                              replace="fees-notice")
+    text, ok = ingest_uploads(
+        kb_home, [upload("fees_v2.txt", "一、收费\n1. 平台不收取费用。\n".encode())], replace="fees-notice"
+    )
     assert ok and "new version" in text
     kb_home.reload()
     assert [v.number for v in kb_home.versions("fees-notice")] == [1]
@@ -280,7 +295,11 @@ def test_an_upload_chosen_as_a_new_version_keeps_the_old_one(kb_home):
 
 def test_upload_page_offers_new_document_or_new_version(kb_home):
     at = go(app(), UPLOAD)
-    assert at.selectbox(key="replace_doc").options == ["（新文档）/ a new document", "fees-notice", "live-rules"]
+    assert at.selectbox(key="replace_doc").options == [
+        "（新文档）/ a new document",
+        "fees-notice",
+        "live-rules",
+    ]
 
 
 def test_safe_name_never_leaves_the_folder():

@@ -26,8 +26,12 @@ REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO / "corpus"
 DATA = REPO / "tests" / "data"
 POLICYKB = Path(sys.executable).with_name("policykb")
-SZ, SH, QY, DY = ("shenzhen_weishi_2020.txt", "shanghai_livestream_measures_2020.txt",
-                  "qingyuan_livestream_festival_2021.txt", "douyin_gov_media_rules_2023.txt")
+SZ, SH, QY, DY = (
+    "shenzhen_weishi_2020.txt",
+    "shanghai_livestream_measures_2020.txt",
+    "qingyuan_livestream_festival_2021.txt",
+    "douyin_gov_media_rules_2023.txt",
+)
 BASE_DOCS = ["shanghai-livestream-measures-2020", "shenzhen-weishi-2020"]
 
 
@@ -39,8 +43,11 @@ def _pdf_tools():
 
 
 PDF = _pdf_tools()
-LAW_TEXT = "\n".join(ln for ln in (DATA / "external" / "ecommerce_law_2018.md").read_text(encoding="utf-8").splitlines()
-                     if ln.strip())[:6000]
+LAW_TEXT = "\n".join(
+    ln
+    for ln in (DATA / "external" / "ecommerce_law_2018.md").read_text(encoding="utf-8").splitlines()
+    if ln.strip()
+)[:6000]
 
 
 @pytest.fixture(autouse=True)
@@ -59,8 +66,10 @@ def batch(paths: list[Path]):
 def snapshot() -> dict[str, list[str]]:
     """Every document and its clauses as the JSON the knowledge base serves."""
     kb = open_kb()
-    return {d.doc_id: [json.dumps(d.to_dict(), ensure_ascii=False)] + [c.to_json() for c in kb.clauses(d.doc_id)]
-            for d in kb.documents()}
+    return {
+        d.doc_id: [json.dumps(d.to_dict(), ensure_ascii=False)] + [c.to_json() for c in kb.clauses(d.doc_id)]
+        for d in kb.documents()
+    }
 
 
 def outcomes(report) -> list[tuple]:
@@ -85,12 +94,15 @@ def assert_base_untouched(before: dict[str, list[str]]) -> None:
 
 # --- bad files ------------------------------------------------------------------------------------------------
 
+
 def _corrupt_page_two(pdf: bytes) -> bytes:
     """Overwrite page 2's content stream with 0xFF bytes of the same length (the xref stays right)."""
     data = bytearray(pdf)
     page = [int(n) for n in re.findall(rb"\n(\d+) 0 obj\n<<\n/Contents \d+ 0 R\n/Parent", pdf)][1]
     start = data.index(b"\n%d 0 obj\n" % page) + 1
-    contents = int(re.search(rb"/Contents (\d+) 0 R", bytes(data[start:data.index(b"endobj", start)])).group(1))
+    contents = int(
+        re.search(rb"/Contents (\d+) 0 R", bytes(data[start : data.index(b"endobj", start)])).group(1)
+    )
     start = data.index(b"\n%d 0 obj\n" % contents) + 1
     s = data.index(b"stream\n", start) + len(b"stream\n")
     e = data.index(b"endstream", s)
@@ -126,6 +138,7 @@ def _encrypted(path: Path) -> None:
 
 def _blank_pdf(path: Path) -> None:
     from fpdf import FPDF
+
     pdf = FPDF()
     pdf.add_page()
     pdf.add_page()
@@ -138,27 +151,50 @@ def _sparse(path: Path, size: int) -> None:
 
 
 BAD = {  # RELIABILITY item: (file name, how to make it, the reason the report gives)
-    "8 decompression bomb": ("bomb.pdf", lambda p: PDF.bomb_pdf(p, inflated_bytes=2 * 2**30),
-                             "PDF parsing exceeded the memory limit of 1024 MB (a decompression bomb?)"),
-    "11 truncated PDF": ("cut.pdf", lambda p: p.write_bytes(PDF.make_pdf(LAW_TEXT, p.with_suffix(".tmp")).read_bytes()
-                                                            [:20000]),
-                         "truncated PDF: no %%EOF marker in the last 1024 bytes"),
-    "11 ZIP renamed .pdf": ("archive.pdf", lambda p: p.write_bytes(_zip()),
-                            "a ZIP archive (e.g. a DOCX) renamed .pdf, not a PDF"),
-    "11 not a PDF at all": ("fake.pdf", lambda p: p.write_text("hello world, this is not a PDF", encoding="utf-8"),
-                            "not a PDF: no %PDF- header (starts with b'hello wo')"),
+    "8 decompression bomb": (
+        "bomb.pdf",
+        lambda p: PDF.bomb_pdf(p, inflated_bytes=2 * 2**30),
+        "PDF parsing exceeded the memory limit of 1024 MB (a decompression bomb?)",
+    ),
+    "11 truncated PDF": (
+        "cut.pdf",
+        lambda p: p.write_bytes(PDF.make_pdf(LAW_TEXT, p.with_suffix(".tmp")).read_bytes()[:20000]),
+        "truncated PDF: no %%EOF marker in the last 1024 bytes",
+    ),
+    "11 ZIP renamed .pdf": (
+        "archive.pdf",
+        lambda p: p.write_bytes(_zip()),
+        "a ZIP archive (e.g. a DOCX) renamed .pdf, not a PDF",
+    ),
+    "11 not a PDF at all": (
+        "fake.pdf",
+        lambda p: p.write_text("hello world, this is not a PDF", encoding="utf-8"),
+        "not a PDF: no %PDF- header (starts with b'hello wo')",
+    ),
     "11 encrypted PDF": ("locked.pdf", _encrypted, "encrypted PDF: a password is needed to read it"),
     "12 scanned PDF": ("scan.pdf", lambda p: PDF.image_only_pdf(p, pages=2), "no text layer — needs OCR"),
     "12 blank PDF": ("blank.pdf", _blank_pdf, "no text on any of the 2 pages, and no images"),
     "15 empty file": ("empty.txt", lambda p: p.write_bytes(b""), "empty file (0 bytes)"),
-    "15 whitespace only": ("blank.md", lambda p: p.write_bytes(" \r\n\t\n　\n".encode()),
-                           "no text (only whitespace)"),
-    "15 binary file": ("photo.txt", lambda p: p.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256))),
-                       "binary data, not text"),
-    "15 over the size limit": ("huge.txt", lambda p: p.write_bytes(b"a" * (50 * 2**20 + 1)),
-                               "file is 52428801 bytes; the limit is 52428800 bytes"),
-    "15 3 GiB sparse file": ("sparse.txt", lambda p: _sparse(p, 3 * 2**30),
-                             "file is 3221225472 bytes; the limit is 52428800 bytes"),
+    "15 whitespace only": (
+        "blank.md",
+        lambda p: p.write_bytes(" \r\n\t\n　\n".encode()),
+        "no text (only whitespace)",
+    ),
+    "15 binary file": (
+        "photo.txt",
+        lambda p: p.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256))),
+        "binary data, not text",
+    ),
+    "15 over the size limit": (
+        "huge.txt",
+        lambda p: p.write_bytes(b"a" * (50 * 2**20 + 1)),
+        "file is 52428801 bytes; the limit is 52428800 bytes",
+    ),
+    "15 3 GiB sparse file": (
+        "sparse.txt",
+        lambda p: _sparse(p, 3 * 2**30),
+        "file is 3221225472 bytes; the limit is 52428800 bytes",
+    ),
 }
 
 
@@ -190,15 +226,22 @@ def test_unsupported_file_given_by_name(tmp_path, base):
     f = tmp_path / "setup.exe"
     f.write_bytes(b"MZ\x90\x00")
     report = batch([f, CORPUS / QY])
-    assert outcomes(report)[0] == ("setup.exe", "skipped", f"unsupported file type ('.exe'); allowed: {ALLOWED}")
+    assert outcomes(report)[0] == (
+        "setup.exe",
+        "skipped",
+        f"unsupported file type ('.exe'); allowed: {ALLOWED}",
+    )
     assert outcomes(report)[1][1] == "added"
     assert_base_untouched(base)
 
 
-@pytest.mark.parametrize("kind, name, warning", [
-    ("9 corrupt content stream", "corrupt.pdf", "page 2: no text"),
-    ("10 broken xref", "xref.pdf", "pdf reports 9 pages, extracted 8"),
-])
+@pytest.mark.parametrize(
+    "kind, name, warning",
+    [
+        ("9 corrupt content stream", "corrupt.pdf", "page 2: no text"),
+        ("10 broken xref", "xref.pdf", "pdf reports 9 pages, extracted 8"),
+    ],
+)
 def test_damaged_pdf_is_ingested_with_a_warning(tmp_path, base, kind, name, warning):
     good = PDF.make_pdf(LAW_TEXT, tmp_path / "ok.pdf", lines_per_page=20).read_bytes()
     f = tmp_path / name
@@ -217,6 +260,7 @@ def test_damaged_pdf_is_ingested_with_a_warning(tmp_path, base, kind, name, warn
 
 # --- encodings and Chinese text at the batch level (RELIABILITY 13, 14, 16, 17) -------------------------------
 
+
 def kb_texts(doc_id: str) -> list[tuple[str, str]]:
     return [(c.label, c.text) for c in open_kb().clauses(doc_id)]
 
@@ -224,24 +268,47 @@ def kb_texts(doc_id: str) -> list[tuple[str, str]]:
 def test_big5_gb18030_gbk_and_bom_copies_give_the_same_clauses(tmp_path, base):
     folder = tmp_path / "enc"
     folder.mkdir()
-    for name in ("shenzhen.gbk.txt", "shenzhen.gb18030.txt", "shenzhen.utf8bom.txt", "shenzhen.utf8.txt",
-                 "tw_esign.big5.md", "tw_esign.utf8.md"):
+    for name in (
+        "shenzhen.gbk.txt",
+        "shenzhen.gb18030.txt",
+        "shenzhen.utf8bom.txt",
+        "shenzhen.utf8.txt",
+        "tw_esign.big5.md",
+        "tw_esign.utf8.md",
+    ):
         shutil.copy(DATA / "encodings" / name, folder / name)
     report = batch([folder])
     # GB18030 writes these characters exactly as GBK does: that copy is the same bytes, a duplicate.
     assert [(Path(f.path).name, f.status, f.warnings) for f in report.files] == [
-        ("shenzhen.gb18030.txt", "added", ()), ("shenzhen.gbk.txt", "duplicate", ()),
-        ("shenzhen.utf8.txt", "duplicate", ()), ("shenzhen.utf8bom.txt", "added", ()),
-        ("tw_esign.big5.md", "added", ()), ("tw_esign.utf8.md", "added", ())]
+        ("shenzhen.gb18030.txt", "added", ()),
+        ("shenzhen.gbk.txt", "duplicate", ()),
+        ("shenzhen.utf8.txt", "duplicate", ()),
+        ("shenzhen.utf8bom.txt", "added", ()),
+        ("tw_esign.big5.md", "added", ()),
+        ("tw_esign.utf8.md", "added", ()),
+    ]
     assert report.files[1].reason == "same content as shenzhen-gb18030; not added twice"
-    assert report.files[2].reason == "same content as shenzhen-weishi-2020; not added twice"  # the seed itself
+    assert (
+        report.files[2].reason == "same content as shenzhen-weishi-2020; not added twice"
+    )  # the seed itself
     kb = open_kb()
-    view = {d: [(c.label, c.section_path, c.text) for c in kb.clauses(d)] for d in
-            ("shenzhen-gb18030", "shenzhen-utf8bom", "shenzhen-weishi-2020", "tw-esign-big5", "tw-esign-utf8")}
+    view = {
+        d: [(c.label, c.section_path, c.text) for c in kb.clauses(d)]
+        for d in (
+            "shenzhen-gb18030",
+            "shenzhen-utf8bom",
+            "shenzhen-weishi-2020",
+            "tw-esign-big5",
+            "tw-esign-utf8",
+        )
+    }
     assert view["shenzhen-gb18030"] == view["shenzhen-utf8bom"] == view["shenzhen-weishi-2020"]
     assert view["tw-esign-big5"] == view["tw-esign-utf8"]
     assert [kb.document(d).encoding for d in ("shenzhen-gb18030", "shenzhen-utf8bom", "tw-esign-big5")] == [
-        "gb18030", "utf-8-sig", "big5"]
+        "gb18030",
+        "utf-8-sig",
+        "big5",
+    ]
     assert_base_untouched(base)
 
 
@@ -273,19 +340,32 @@ def test_rare_characters_and_bom(tmp_path):
 
 def test_opencc_golden_cases_in_the_knowledge_base(tmp_path):
     f = tmp_path / "tw.txt"
-    f.write_text("第一條 乾隆年間之規範。\n第二條 防止乾燥。\n第三條 消費者應瞭解商品。\n"
-                 "第四條 行政程序應依法執行。\n第五條 简体文本保持不变。\n", encoding="utf-8")
+    f.write_text(
+        "第一條 乾隆年間之規範。\n第二條 防止乾燥。\n第三條 消費者應瞭解商品。\n"
+        "第四條 行政程序應依法執行。\n第五條 简体文本保持不变。\n",
+        encoding="utf-8",
+    )
     batch([f])
-    assert kb_texts("tw") == [("第一條", "乾隆年间之规范。"), ("第二條", "防止干燥。"), ("第三條", "消费者应了解商品。"),
-                              ("第四條", "行政程序应依法执行。"), ("第五條", "简体文本保持不变。")]
+    assert kb_texts("tw") == [
+        ("第一條", "乾隆年间之规范。"),
+        ("第二條", "防止干燥。"),
+        ("第三條", "消费者应了解商品。"),
+        ("第四條", "行政程序应依法执行。"),
+        ("第五條", "简体文本保持不变。"),
+    ]
 
 
 def test_hard_wrapped_phrase_in_the_knowledge_base(tmp_path):
     width = 20
     text = "第一條　本規範所稱消費者，係指為消費目的而購買、使用商品或接受服務者。企業經營者應確保其提供之商品或服務，符合當時科技或專業水準"
-    text += "商" * ((width - 1 - len(text)) % width) + "乾隆年間之商業規範，亦可作為瞭解歷史之參考資料，以供行政程序執行時參考並妥善保存。"
-    lines = [text[i:i + width] for i in range(0, len(text), width)]
-    assert len(lines) >= 6 and any(a.endswith("乾") and b.startswith("隆") for a, b in itertools.pairwise(lines))
+    text += (
+        "商" * ((width - 1 - len(text)) % width)
+        + "乾隆年間之商業規範，亦可作為瞭解歷史之參考資料，以供行政程序執行時參考並妥善保存。"
+    )
+    lines = [text[i : i + width] for i in range(0, len(text), width)]
+    assert len(lines) >= 6 and any(
+        a.endswith("乾") and b.startswith("隆") for a, b in itertools.pairwise(lines)
+    )
     f = tmp_path / "wrapped.txt"
     f.write_text("\n".join(lines) + "\n", encoding="big5")
     batch([f])
@@ -295,13 +375,17 @@ def test_hard_wrapped_phrase_in_the_knowledge_base(tmp_path):
 
 # --- paths (RELIABILITY 15) -------------------------------------------------------------------------------------
 
+
 def test_dot_dot_path_is_ingested_and_cited_without_dots(tmp_path, monkeypatch):
     (tmp_path / "x.txt").write_bytes((CORPUS / SZ).read_bytes())
     work = tmp_path / "a" / "b"
     work.mkdir(parents=True)
     monkeypatch.chdir(work)
     report = batch([Path("../../x.txt"), Path("../../missing.txt")])
-    assert outcomes(report) == [("missing.txt", "skipped", "no such file or folder"), ("x.txt", "added", None)]
+    assert outcomes(report) == [
+        ("missing.txt", "skipped", "no such file or folder"),
+        ("x.txt", "added", None),
+    ]
     assert report.files[0].path == "../../missing.txt"
     assert "  skipped    ../../missing.txt: no such file or folder" in format_report(report).splitlines()
     sources = {c.source.path for c in open_kb().clauses("x")}
@@ -311,8 +395,8 @@ def test_dot_dot_path_is_ingested_and_cited_without_dots(tmp_path, monkeypatch):
 @pytest.mark.slow
 def test_50_mb_single_line_file(tmp_path, base):
     line = "".join((CORPUS / SZ).read_text(encoding="utf-8").split()).encode("utf-8")
-    data = (line * (50 * 10**6 // len(line) + 1))[:50 * 10**6]
-    data = data[:len(data.decode("utf-8", errors="ignore").encode("utf-8"))]
+    data = (line * (50 * 10**6 // len(line) + 1))[: 50 * 10**6]
+    data = data[: len(data.decode("utf-8", errors="ignore").encode("utf-8"))]
     folder = tmp_path / "big"
     folder.mkdir()
     (folder / "a_one_line.txt").write_bytes(data)
@@ -328,12 +412,16 @@ def test_50_mb_single_line_file(tmp_path, base):
 
 # --- re-ingesting ----------------------------------------------------------------------------------------------
 
+
 def test_unchanged_file_is_a_no_op(base):
     kb = open_kb()
     generation = kb.generation
     report = batch([CORPUS / SZ, CORPUS / SH])
     assert [(f.status, f.clauses) for f in report.files] == [("unchanged", 22), ("unchanged", 21)]
-    assert format_report(report).splitlines()[-1] == "files: 2 (2 unchanged); knowledge base: 2 documents, 43 clauses"
+    assert (
+        format_report(report).splitlines()[-1]
+        == "files: 2 (2 unchanged); knowledge base: 2 documents, 43 clauses"
+    )
     assert open_kb().generation == generation  # nothing written
     assert_base_untouched(base)
 
@@ -350,16 +438,23 @@ def test_file_ingested_by_an_older_pipeline_is_ingested_again(monkeypatch):
 
 def test_changed_file_replaces_its_old_clauses(tmp_path, base):
     f = tmp_path / "notice.txt"
-    f.write_text("第一条 平台经营者应当公示营业执照信息。\n第二条 平台经营者不得虚构交易。\n第三条 本办法自公布之日起施行。\n",
-                 encoding="utf-8")
+    f.write_text(
+        "第一条 平台经营者应当公示营业执照信息。\n第二条 平台经营者不得虚构交易。\n第三条 本办法自公布之日起施行。\n",
+        encoding="utf-8",
+    )
     assert outcomes(batch([f])) == [("notice.txt", "added", None)]
     old_ids = {c.clause_id for c in open_kb().clauses("notice")}
     assert len(old_ids) == 3
-    f.write_text("第一条 平台经营者应当公示营业执照信息。\n第二条 平台经营者应当建立投诉举报机制。\n", encoding="utf-8")
+    f.write_text(
+        "第一条 平台经营者应当公示营业执照信息。\n第二条 平台经营者应当建立投诉举报机制。\n", encoding="utf-8"
+    )
     report = batch([f])  # the very file the document was made from, changed: its new version
     assert [(o.status, o.clauses) for o in report.files] == [("new version", 2)]
     new = open_kb().clauses("notice")
-    assert [(c.label, c.text) for c in new] == [("第一条", "平台经营者应当公示营业执照信息。"), ("第二条", "平台经营者应当建立投诉举报机制。")]
+    assert [(c.label, c.text) for c in new] == [
+        ("第一条", "平台经营者应当公示营业执照信息。"),
+        ("第二条", "平台经营者应当建立投诉举报机制。"),
+    ]
     gone = old_ids - {c.clause_id for c in new}
     assert len(gone) == 2  # 第一条 is the same clause (same text, same id); the other two are gone
     assert all(open_kb().clause(clause_id) is None for clause_id in gone)
@@ -369,44 +464,71 @@ def test_changed_file_replaces_its_old_clauses(tmp_path, base):
 
 def test_new_file_without_manifest_gets_guessed_metadata(tmp_path):
     f = tmp_path / "notice.txt"
-    f.write_text("关于开展直播电商促消费活动的通知\n\n各区商务主管部门：\n\n为促进消费，我局定于今年举办直播电商促消费活动。\n\n"
-                 "深圳市商务局\n\n2020 年 3 月 16 日\n", encoding="utf-8")
+    f.write_text(
+        "关于开展直播电商促消费活动的通知\n\n各区商务主管部门：\n\n为促进消费，我局定于今年举办直播电商促消费活动。\n\n"
+        "深圳市商务局\n\n2020 年 3 月 16 日\n",
+        encoding="utf-8",
+    )
     report = batch([f])
     [outcome] = report.files
     assert outcome.guessed == ("date", "doc_type", "issuer", "region", "title")
-    assert "             guessed from the text: date, doc_type, issuer, region, title" in format_report(report).splitlines()
+    assert (
+        "             guessed from the text: date, doc_type, issuer, region, title"
+        in format_report(report).splitlines()
+    )
     doc = open_kb().document("notice")
-    assert (doc.metadata.issuer, doc.metadata.date, doc.title) == ("深圳市商务局", "2020-03-16", "关于开展直播电商促消费活动的通知")
+    assert (doc.metadata.issuer, doc.metadata.date, doc.title) == (
+        "深圳市商务局",
+        "2020-03-16",
+        "关于开展直播电商促消费活动的通知",
+    )
 
 
 def test_dates_read_from_the_text_are_reported_with_where_they_came_from(tmp_path):
     f = tmp_path / "notice.txt"
     said = "我局定于今年4月至6月期间举办直播电商促消费活动"
-    f.write_text(f"关于开展直播电商促消费活动的通知\n\n各区商务主管部门：\n\n为促进消费，{said}。\n\n"
-                 "深圳市商务局\n\n2020 年 3 月 16 日\n", encoding="utf-8")
+    f.write_text(
+        f"关于开展直播电商促消费活动的通知\n\n各区商务主管部门：\n\n为促进消费，{said}。\n\n"
+        "深圳市商务局\n\n2020 年 3 月 16 日\n",
+        encoding="utf-8",
+    )
     report = batch([f])
     [outcome] = report.files
     assert outcome.guessed == ("date", "doc_type", "issuer", "region", "title", "valid_from", "valid_to")
     start = f.read_text(encoding="utf-8").index("为促进消费")
     lines = format_report(report).splitlines()
-    k = lines.index("             guessed from the text: date, doc_type, issuer, region, title, valid_from, valid_to")
-    assert lines[k + 1] == (f"             valid_from 2020-04-01, valid_to 2020-06-30 from the text (event period, "
-                            f"chars {start}–{start + len('为促进消费，' + said)}): {said}")
+    k = lines.index(
+        "             guessed from the text: date, doc_type, issuer, region, title, valid_from, valid_to"
+    )
+    assert lines[k + 1] == (
+        f"             valid_from 2020-04-01, valid_to 2020-06-30 from the text (event period, "
+        f"chars {start}–{start + len('为促进消费，' + said)}): {said}"
+    )
     doc = open_kb().document("notice")
     assert (doc.valid_from, doc.valid_to) == ("2020-04-01", "2020-06-30")
     [as_json] = json.loads(json.dumps(report.to_dict()))["files"]
     assert [(d["field"], d["value"], d["rule"], d["phrase"]) for d in as_json["dates"]] == [
-        ("valid_from", "2020-04-01", "event", said), ("valid_to", "2020-06-30", "event", said)]
+        ("valid_from", "2020-04-01", "event", said),
+        ("valid_to", "2020-06-30", "event", said),
+    ]
 
 
 def test_removals_are_counted_in_the_report(tmp_path):
     report = batch([CORPUS / DY])
     [outcome] = report.files
-    assert outcome.removed == {"pinyin annotation": 681, "mojibake": 4, "breadcrumb": 1, "publish line / view counter": 1,
-                               "advertisement with WeChat id": 4, "pagination": 1, "comment prompt": 2}
-    assert ("             removed (not in any clause): advertisement with WeChat id 4, breadcrumb 1, comment prompt 2, "
-            "mojibake 4, pagination 1, pinyin annotation 681, publish line / view counter 1"
-            ) in format_report(report).splitlines()
+    assert outcome.removed == {
+        "pinyin annotation": 681,
+        "mojibake": 4,
+        "breadcrumb": 1,
+        "publish line / view counter": 1,
+        "advertisement with WeChat id": 4,
+        "pagination": 1,
+        "comment prompt": 2,
+    }
+    assert (
+        "             removed (not in any clause): advertisement with WeChat id 4, breadcrumb 1, comment prompt 2, "
+        "mojibake 4, pagination 1, pinyin annotation 681, publish line / view counter 1"
+    ) in format_report(report).splitlines()
 
 
 def test_nothing_to_do(tmp_path):
@@ -419,9 +541,17 @@ def test_nothing_to_do(tmp_path):
 
 # --- the CLI ---------------------------------------------------------------------------------------------------
 
+
 def cli(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
-    return subprocess.run([str(POLICYKB), *args], cwd=cwd, capture_output=True, text=True, timeout=600, check=False,
-                          env={**os.environ, "POLICYKB_EMBEDDING_MODEL": "fake"})
+    return subprocess.run(
+        [str(POLICYKB), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        env={**os.environ, "POLICYKB_EMBEDDING_MODEL": "fake"},
+    )
 
 
 def cli_clauses(doc_id: str) -> str:
@@ -436,13 +566,20 @@ def test_cli_ingest_default_corpus_then_unchanged():
     lines = first.stdout.splitlines()
     assert lines[-1] == "files: 5 (4 added, 1 skipped); knowledge base: 4 documents, 128 clauses"
     assert [ln for ln in lines if ln.startswith("  skipped")] == [
-        f"  skipped    {CORPUS / 'README.md'}: folder documentation (README, LICENSE, CHANGELOG, SOURCES), not a notice"]
+        f"  skipped    {CORPUS / 'README.md'}: folder documentation (README, LICENSE, CHANGELOG, SOURCES), not a notice"
+    ]
     assert [ln.split()[:3] for ln in lines if ln.startswith("  added")] == [
-        ["added", "douyin-gov-media-rules-2023", "44"], ["added", "qingyuan-livestream-festival-2021", "41"],
-        ["added", "shanghai-livestream-measures-2020", "21"], ["added", "shenzhen-weishi-2020", "22"]]
+        ["added", "douyin-gov-media-rules-2023", "44"],
+        ["added", "qingyuan-livestream-festival-2021", "41"],
+        ["added", "shanghai-livestream-measures-2020", "21"],
+        ["added", "shenzhen-weishi-2020", "22"],
+    ]
     again = cli("ingest")
     assert again.returncode == 0
-    assert again.stdout.splitlines()[-1] == "files: 5 (4 unchanged, 1 skipped); knowledge base: 4 documents, 128 clauses"
+    assert (
+        again.stdout.splitlines()[-1]
+        == "files: 5 (4 unchanged, 1 skipped); knowledge base: 4 documents, 128 clauses"
+    )
     assert all(" unchanged " in ln for ln in again.stdout.splitlines()[:-1] if "README" not in ln)
 
 
@@ -459,8 +596,14 @@ def test_cli_batch_with_every_bad_file(tmp_path):
     for path, reason in bad:
         assert f"  skipped    {path}: {reason}" in lines
     assert f"  skipped    {tmp_path / 'missing.txt'}: no such file or folder" in lines
-    assert any(ln.startswith("  added       z-new ") and ln.endswith(f"41 clauses  {folder / 'z_new.txt'}") for ln in lines)
-    assert lines[-1] == f"files: {len(bad) + 2} (1 added, {len(bad) + 1} skipped); knowledge base: 3 documents, 84 clauses"
+    assert any(
+        ln.startswith("  added       z-new ") and ln.endswith(f"41 clauses  {folder / 'z_new.txt'}")
+        for ln in lines
+    )
+    assert (
+        lines[-1]
+        == f"files: {len(bad) + 2} (1 added, {len(bad) + 1} skipped); knowledge base: 3 documents, 84 clauses"
+    )
     assert {d: cli_clauses(d) for d in BASE_DOCS} == before
 
 
@@ -500,16 +643,24 @@ def test_cli_json_report_and_dot_dot_path(tmp_path):
     assert out.returncode == 0, out.stderr
     report = json.loads(out.stdout)
     assert [(f["path"], f["status"], f["reason"]) for f in report["files"]] == [
-        ("../../x.txt", "added", None), ("../../empty.txt", "skipped", "empty file (0 bytes)")]
+        ("../../x.txt", "added", None),
+        ("../../empty.txt", "skipped", "empty file (0 bytes)"),
+    ]
     assert (report["counts"], report["documents"], report["clauses"], report["error"]) == (
-        {"added": 1, "skipped": 1}, 1, 22, None)
+        {"added": 1, "skipped": 1},
+        1,
+        22,
+        None,
+    )
     sources = {json.loads(ln)["source"]["path"] for ln in cli_clauses("x").splitlines()}
     assert sources == {str(tmp_path / "x.txt")}
 
 
 def test_cli_changed_file_is_replaced(tmp_path):
     f = tmp_path / "rule.txt"
-    f.write_text("第一条 平台经营者应当公示营业执照信息。\n第二条 平台经营者不得虚构交易。\n", encoding="utf-8")
+    f.write_text(
+        "第一条 平台经营者应当公示营业执照信息。\n第二条 平台经营者不得虚构交易。\n", encoding="utf-8"
+    )
     assert cli("ingest", str(f)).returncode == 0
     old = {json.loads(ln)["clause_id"] for ln in cli_clauses("rule").splitlines()}
     f.write_text("第一条 平台经营者应当建立投诉举报机制。\n", encoding="utf-8")
@@ -530,15 +681,24 @@ def test_cli_tricky_but_readable_files(tmp_path):
     (folder / "xref.pdf").write_bytes(_drop_page_three(good))
     shutil.copy(DATA / "encodings" / "tw_esign.big5.md", folder / "big5.md")
     shutil.copy(DATA / "encodings" / "short_gbk.txt", folder / "short.txt")
-    (folder / "rare.txt").write_bytes(b"\xef\xbb\xbf" + (DATA / "encodings" / "mixed_rare.utf8.txt").read_bytes())
-    (folder / "tw.txt").write_text("第一條 乾隆年間之規範。\n第二條 行政程序應依法執行，防止乾燥，瞭解商品。\n", encoding="utf-8")
+    (folder / "rare.txt").write_bytes(
+        b"\xef\xbb\xbf" + (DATA / "encodings" / "mixed_rare.utf8.txt").read_bytes()
+    )
+    (folder / "tw.txt").write_text(
+        "第一條 乾隆年間之規範。\n第二條 行政程序應依法執行，防止乾燥，瞭解商品。\n", encoding="utf-8"
+    )
     out = cli("ingest", str(folder))
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
     assert lines[-1].startswith("files: 6 (6 added); knowledge base: 6 documents, ")
-    n_clauses = sum(len(cli_clauses(d).splitlines()) for d in ("corrupt", "xref", "big5", "short", "rare", "tw"))
+    n_clauses = sum(
+        len(cli_clauses(d).splitlines()) for d in ("corrupt", "xref", "big5", "short", "rare", "tw")
+    )
     assert lines[-1].endswith(f" {n_clauses} clauses")
-    for name, warning in (("corrupt.pdf", "page 2: no text"), ("xref.pdf", "pdf reports 9 pages, extracted 8")):
+    for name, warning in (
+        ("corrupt.pdf", "page 2: no text"),
+        ("xref.pdf", "pdf reports 9 pages, extracted 8"),
+    ):
         k = next(i for i, ln in enumerate(lines) if ln.endswith(str(folder / name)))
         assert lines[k + 2] == f"             warning: {warning}"  # after "guessed from the text: …"
 

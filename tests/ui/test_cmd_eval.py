@@ -39,11 +39,14 @@ def test_eval_table(capsys):
     assert "faithfulness (sentences verbatim)" in out
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["eval", "--k", "3"], "--k must be at least 5"),
-    (["eval", "--questions", "missing.jsonl"], "no questions file"),
-    (["eval", "--lawbench", "missing.jsonl"], "no LawBench file"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["eval", "--k", "3"], "--k must be at least 5"),
+        (["eval", "--questions", "missing.jsonl"], "no questions file"),
+        (["eval", "--lawbench", "missing.jsonl"], "no LawBench file"),
+    ],
+)
 def test_usage_errors(argv, message, capsys):
     assert main(argv) == 2
     assert message in capsys.readouterr().err

@@ -248,7 +248,9 @@ def test_csv_neutralises_formula_cells(text):
     assert rows[1][CSV_COLUMNS.index("note")] == "'" + text
 
 
-@pytest.mark.parametrize("text", ["\x7f=1+1", "＝SUM(A1:A2)", "\u3000=1+1", "　＋1", " -2+3", "﹦1+1", "＠SUM(A1)"])
+@pytest.mark.parametrize(
+    "text", ["\x7f=1+1", "＝SUM(A1:A2)", "\u3000=1+1", "　＋1", " -2+3", "﹦1+1", "＠SUM(A1)"]
+)
 def test_csv_neutralises_formulas_behind_del_spaces_and_full_width_signs(text):
     assert csv_rows(to_csv([ex(clause(text))]))[1][CSV_COLUMNS.index("text")] == "'" + text
 

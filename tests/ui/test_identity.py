@@ -43,8 +43,9 @@ def rows(report):
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(POLICYKB), *args], capture_output=True, text=True, env=os.environ, timeout=300,
-                          check=False)
+    return subprocess.run(
+        [str(POLICYKB), *args], capture_output=True, text=True, env=os.environ, timeout=300, check=False
+    )
 
 
 def test_a_same_named_file_is_a_new_document_not_a_replacement(tmp_path):
@@ -57,7 +58,8 @@ def test_a_same_named_file_is_a_new_document_not_a_replacement(tmp_path):
     assert rows(report) == [(SZ.name, "added", "shenzhen-weishi-2020-2", 1)]
     assert report.files[0].reason == (
         "another document is stored as shenzhen-weishi-2020; this file is added as shenzhen-weishi-2020-2 "
-        "(to make it a new version instead: policykb ingest FILE --replace shenzhen-weishi-2020)")
+        "(to make it a new version instead: policykb ingest FILE --replace shenzhen-weishi-2020)"
+    )
     assert [c.to_json() for c in kb().clauses("shenzhen-weishi-2020")] == before  # 22 clauses, byte-identical
     assert len(before) == 22
 
@@ -65,7 +67,9 @@ def test_a_same_named_file_is_a_new_document_not_a_replacement(tmp_path):
 def test_two_files_with_one_name_in_one_batch_are_two_documents(tmp_path):
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
-    (tmp_path / "a" / "notice.txt").write_text("第一条 甲方应当公示。\n第二条 乙方不得虚构交易。\n", encoding="utf-8")
+    (tmp_path / "a" / "notice.txt").write_text(
+        "第一条 甲方应当公示。\n第二条 乙方不得虚构交易。\n", encoding="utf-8"
+    )
     (tmp_path / "b" / "notice.txt").write_text("第一条 平台应当建立投诉机制。\n", encoding="utf-8")
     report = batch([tmp_path / "a" / "notice.txt", tmp_path / "b" / "notice.txt"])
     assert rows(report) == [("notice.txt", "added", "notice", 2), ("notice.txt", "added", "notice-2", 1)]
@@ -80,7 +84,10 @@ def test_exact_duplicate_content_is_reported_not_added_twice(tmp_path):
     assert rows(report) == [("copy_of_weishi.txt", "duplicate", "shenzhen-weishi-2020", 22)]
     assert report.files[0].reason == "same content as shenzhen-weishi-2020; not added twice"
     assert [d.doc_id for d in kb().documents()] == ["shenzhen-weishi-2020"]
-    assert format_report(report).splitlines()[-1] == "files: 1 (1 duplicate); knowledge base: 1 documents, 22 clauses"
+    assert (
+        format_report(report).splitlines()[-1]
+        == "files: 1 (1 duplicate); knowledge base: 1 documents, 22 clauses"
+    )
 
 
 def write_rule(path: Path, *articles: str) -> Path:
@@ -91,7 +98,12 @@ def write_rule(path: Path, *articles: str) -> Path:
 def test_a_new_version_keeps_the_old_one_and_says_what_changed(tmp_path):
     write_rule(tmp_path / "rule.txt", "平台应当公示规则。", "商家不得虚构交易。")
     batch([tmp_path / "rule.txt"])
-    v2 = write_rule(tmp_path / "rule_v2.txt", "平台应当公示规则。", "商家不得虚构交易或者刷单。", "本规则自发布之日起施行。")
+    v2 = write_rule(
+        tmp_path / "rule_v2.txt",
+        "平台应当公示规则。",
+        "商家不得虚构交易或者刷单。",
+        "本规则自发布之日起施行。",
+    )
     report = batch([v2], replace="rule")
     assert rows(report) == [("rule_v2.txt", "new version", "rule", 3)]
     assert report.files[0].reason == "version 2; the earlier one is kept (policykb diff rule)"
@@ -99,8 +111,12 @@ def test_a_new_version_keeps_the_old_one_and_says_what_changed(tmp_path):
     assert (old.number, [c.text for c in old.clauses]) == (1, ["平台应当公示规则。", "商家不得虚构交易。"])
     out = cli("diff", "rule")
     assert out.returncode == 0, out.stderr
-    assert out.stdout.splitlines()[1:] == ["+ 第三条  本规则自发布之日起施行。", "~ 第二条", "    was: 商家不得虚构交易。",
-                                           "    now: 商家不得虚构交易或者刷单。"]
+    assert out.stdout.splitlines()[1:] == [
+        "+ 第三条  本规则自发布之日起施行。",
+        "~ 第二条",
+        "    was: 商家不得虚构交易。",
+        "    now: 商家不得虚构交易或者刷单。",
+    ]
     d = json.loads(cli("diff", "rule", "--json").stdout)
     assert (len(d["added"]), len(d["removed"]), len(d["changed"]), d["unchanged"]) == (1, 0, 1, 1)
     docs = cli("docs", "--versions").stdout.splitlines()
@@ -127,10 +143,13 @@ def test_a_damaged_versions_file_is_detected(tmp_path, home):
     assert "versions.jsonl" in out.stderr or "versions.jsonl" in out.stdout
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--replace", "nosuch"], "--replace nosuch: no such document (policykb docs lists them)"),
-    (["EXTRA", "--replace", "rule"], "--replace rule takes exactly one file, not 2"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--replace", "nosuch"], "--replace nosuch: no such document (policykb docs lists them)"),
+        (["EXTRA", "--replace", "rule"], "--replace rule takes exactly one file, not 2"),
+    ],
+)
 def test_replace_needs_one_file_and_a_stored_document(tmp_path, argv, message):
     f = write_rule(tmp_path / "rule.txt", "平台应当公示规则。")
     batch([f])
@@ -141,6 +160,7 @@ def test_replace_needs_one_file_and_a_stored_document(tmp_path, argv, message):
 
 
 # -- folder ingest ----------------------------------------------------------------------------------------
+
 
 def test_folder_ingest_follows_no_link_and_lists_what_it_leaves_out(tmp_path):
     inbox = tmp_path / "inbox"
@@ -171,10 +191,12 @@ def test_a_newline_in_a_file_name_cannot_forge_a_report_line(tmp_path):
     text = format_report(batch([f]))
     assert "x\\nfiles: 0 (none)\\n.txt" in text
     assert [ln for ln in text.splitlines() if ln.startswith("files:")] == [
-        "files: 1 (1 added); knowledge base: 1 documents, 1 clauses"]
+        "files: 1 (1 added); knowledge base: 1 documents, 1 clauses"
+    ]
 
 
 # -- who can reach the app ----------------------------------------------------------------------------------
+
 
 def test_ui_listens_on_loopback_unless_told_otherwise_with_a_password(monkeypatch):
     import streamlit.web.cli as streamlit_cli
@@ -183,7 +205,9 @@ def test_ui_listens_on_loopback_unless_told_otherwise_with_a_password(monkeypatc
 
     seen: list[list[str]] = []
     monkeypatch.setattr(streamlit_cli.main, "main", lambda args, **kw: seen.append(args) or 0)
-    monkeypatch.setattr(policykb_cli, "_kb", lambda settings=None: type("KB", (), {"documents": lambda self: [1]})())
+    monkeypatch.setattr(
+        policykb_cli, "_kb", lambda settings=None: type("KB", (), {"documents": lambda self: [1]})()
+    )
     monkeypatch.delenv("POLICYKB_UI_PASSWORD", raising=False)
     assert policykb_cli.main(["ui", "--headless"]) == 0
     assert seen[-1][seen[-1].index("--server.address") + 1] == "127.0.0.1"
@@ -195,12 +219,22 @@ def test_ui_listens_on_loopback_unless_told_otherwise_with_a_password(monkeypatc
 
 # -- writers queue; a batch that could not be saved says so ------------------------------------------------
 
+
 def test_cli_ingest_waits_for_another_writer_with_progress(tmp_path):
     f = write_rule(tmp_path / "rule.txt", "平台应当公示规则。")
-    holder = subprocess.Popen([sys.executable, "-c", (
-        "import sys, time; from pathlib import Path; from policykb.index import disk\n"
-        f"with disk.exclusive_lock(Path({str(os.environ['POLICYKB_HOME'])!r})):\n"
-        "    print('locked', flush=True); time.sleep(2)\n")], stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            (
+                "import sys, time; from pathlib import Path; from policykb.index import disk\n"
+                f"with disk.exclusive_lock(Path({str(os.environ['POLICYKB_HOME'])!r})):\n"
+                "    print('locked', flush=True); time.sleep(2)\n"
+            ),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "locked"
         out = cli("ingest", str(f))
@@ -218,15 +252,19 @@ def test_a_refused_writer_prints_the_reason_not_an_empty_report(tmp_path, monkey
     f = write_rule(tmp_path / "rule.txt", "平台应当公示规则。")
 
     def busy(self, **kw):
-        raise LockBusyError("another process is still writing to the knowledge base at X after 300 s; nothing "
-                            "was changed, try again when it is done (or raise writer_wait_seconds)")
+        raise LockBusyError(
+            "another process is still writing to the knowledge base at X after 300 s; nothing "
+            "was changed, try again when it is done (or raise writer_wait_seconds)"
+        )
 
     monkeypatch.setattr(KB, "writer", busy)
     report = batch([f])
     assert [(Path(x.path).name, x.status) for x in report.files] == []
-    assert format_report(report) == ("error: another process is still writing to the knowledge base at X after "
-                                     "300 s; nothing was changed, try again when it is done (or raise "
-                                     "writer_wait_seconds)")
+    assert format_report(report) == (
+        "error: another process is still writing to the knowledge base at X after "
+        "300 s; nothing was changed, try again when it is done (or raise "
+        "writer_wait_seconds)"
+    )
 
 
 def test_a_full_disk_reports_nothing_as_added(tmp_path, monkeypatch):

@@ -39,8 +39,15 @@ def new_pdf(font: str | None = None) -> FPDF:
     return pdf
 
 
-def make_pdf(text: str, path: Path, *, header: str | None = "深圳市商务局文件", lines_per_page: int = 30,
-             footer: str | None = "- {n} -", font: str | None = None) -> Path:
+def make_pdf(
+    text: str,
+    path: Path,
+    *,
+    header: str | None = "深圳市商务局文件",
+    lines_per_page: int = 30,
+    footer: str | None = "- {n} -",
+    font: str | None = None,
+) -> Path:
     """Lay ``text`` out ``lines_per_page`` lines a page (long lines wrapped to the page width), with
     ``header`` on top of every page and ``footer`` (``{n}`` = page number, ``{total}`` = pages) at the bottom.
 
@@ -69,7 +76,7 @@ def make_pdf(text: str, path: Path, *, header: str | None = "深圳市商务局�
 def paginate(text: str, lines_per_page: int, pdf: FPDF | None = None) -> list[list[str]]:
     pdf = pdf or new_pdf()
     wrapped = [part for line in text.split("\n") for part in _wrap(line, pdf, 168)]
-    return [wrapped[i:i + lines_per_page] for i in range(0, len(wrapped), lines_per_page)] or [[]]
+    return [wrapped[i : i + lines_per_page] for i in range(0, len(wrapped), lines_per_page)] or [[]]
 
 
 def expected_pages(text: str, lines_per_page: int = 30) -> list[str]:
