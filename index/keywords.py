@@ -17,87 +17,28 @@ from typing import Any
 
 import numpy as np
 
+from policykb.errors import ConfigError
 from policykb.ingest.text import search_key
+from policykb.tomlfile import read_toml, string_list
 
-# Function words and question words: frequent in questions, useless as evidence.
-STOPWORDS = frozenset(
-    [
-        "的",
-        "了",
-        "和",
-        "与",
-        "及",
-        "或",
-        "在",
-        "是",
-        "为",
-        "对",
-        "等",
-        "之",
-        "其",
-        "该",
-        "以",
-        "于",
-        "由",
-        "将",
-        "被",
-        "把",
-        "并",
-        "而",
-        "且",
-        "也",
-        "都",
-        "就",
-        "个",
-        "这",
-        "那",
-        "吗",
-        "呢",
-        "吧",
-        "啊",
-        "呀",
-        "什么",
-        "如何",
-        "怎么",
-        "怎样",
-        "哪些",
-        "哪个",
-        "哪里",
-        "多少",
-        "是否",
-        "请问",
-        "一下",
-        "我",
-        "我们",
-        "你",
-        "你们",
-        "他们",
-        "它",
-        "有关",
-        "关于",
-        "内容",
-        "问题",
-        "a",
-        "an",
-        "the",
-        "of",
-        "to",
-        "in",
-        "on",
-        "for",
-        "and",
-        "or",
-        "is",
-        "are",
-        "was",
-        "be",
-        "what",
-        "which",
-        "how",
-        "does",
-        "do",
-    ]
-)
+STOPWORDS_PATH = Path(__file__).resolve().parent / "data" / "stopwords.toml"
+
+
+def load_stopwords(path: Path = STOPWORDS_PATH) -> dict[str, frozenset[str]]:
+    """``{"search": …, "english": …}`` from ``path`` (see its header for what each list is for)."""
+    data = read_toml(path, "the stop words", allowed={"search", "english"})
+    out = {}
+    for name in ("search", "english"):
+        table = data.get(name, {})
+        if not isinstance(table, dict) or set(table) != {"words"}:
+            raise ConfigError(f'{path}: [{name}] must hold exactly words = ["…", …]')
+        out[name] = frozenset(string_list(path, table["words"], f"[{name}] words"))
+    return out
+
+
+_STOPWORDS = load_stopwords()
+STOPWORDS = _STOPWORDS["search"]  # function and question words: no evidence (BM25, question concepts)
+ENGLISH_STOPWORDS = _STOPWORDS["english"]  # English words an English question is rendered without
 
 
 def _is_noise(token: str) -> bool:

@@ -33,8 +33,9 @@ import jieba
 from pypinyin import Style, lazy_pinyin
 
 from policykb.errors import ConfigError
+from policykb.index.keywords import ENGLISH_STOPWORDS
 from policykb.ingest.text import CJK, to_simplified
-from policykb.tomlfile import read_toml, string_list
+from policykb.tomlfile import read_toml
 
 if TYPE_CHECKING:
     from policykb.ingest.record import Clause
@@ -165,8 +166,15 @@ class Lexicon:
     max_phrase: int
 
     @classmethod
-    def load(cls, glossary_path: Path = GLOSSARY_PATH, cedict_path: Path | None = CEDICT_PATH) -> Lexicon:
-        glossary, stopwords, colloquial = _read_glossary(glossary_path)
+    def load(
+        cls,
+        glossary_path: Path = GLOSSARY_PATH,
+        cedict_path: Path | None = CEDICT_PATH,
+        stopwords: frozenset[str] = ENGLISH_STOPWORDS,
+    ) -> Lexicon:
+        """``stopwords``: English words an English question is rendered without (``data/stopwords.toml``)."""
+        glossary, colloquial = _read_glossary(glossary_path)
+        stopwords = frozenset(w.lower().replace("'", "") for w in stopwords)
         dictionary, names = _read_cedict(cedict_path) if cedict_path else ({}, frozenset())
         longest = max((len(k) for keys in (glossary, dictionary) for k in keys), default=1)
         return cls(
@@ -200,14 +208,12 @@ def _english_key(phrase: str) -> tuple[str, ...]:
 Glossary = dict[tuple[str, ...], tuple[str, ...]]
 
 
-def _read_glossary(path: Path) -> tuple[Glossary, frozenset[str], dict[str, tuple[str, ...]]]:
-    """(English key → Chinese, stop words, colloquial Chinese → formal) from the glossary TOML."""
-    data = read_toml(path, "the query glossary", allowed={"en", "zh", "stopwords"})
+def _read_glossary(path: Path) -> tuple[Glossary, dict[str, tuple[str, ...]]]:
+    """(English key → Chinese, colloquial Chinese → formal) from the glossary TOML."""
+    data = read_toml(path, "the query glossary", allowed={"en", "zh"})
     en = {_english_key(k): v for k, v in _read_section(path, data, "en", _english_key).items()}
     zh = _read_section(path, data, "zh", str)
-    words = string_list(path, data.get("stopwords", {}).get("words", []), "[stopwords] words")
-    stop = frozenset(w.lower().replace("'", "") for w in words)
-    return en, stop, zh
+    return en, zh
 
 
 def _read_section(

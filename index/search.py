@@ -1,5 +1,7 @@
 """Hybrid search over one generation: clauses named by reference first, then BM25 and dense results fused
-with weighted Reciprocal Rank Fusion. Filters become a row mask before either signal ranks anything.
+— by default as a weighted sum of each signal's standardised scores (``fusion = "zscore"``; weighted
+Reciprocal Rank Fusion, ``"rrf"``, is the alternative). Filters become a row mask before either signal ranks
+anything.
 
 Modes: ``hybrid`` (references + fusion; ``Hit.score`` is the fused score, plus 1 for a reference hit),
 ``bm25`` and ``dense`` (one signal alone, ``Hit.score`` is its raw score) — the last two exist so the

@@ -291,11 +291,25 @@ def test_glossary_loader_rejects_bad_values_and_tables(tmp_path):
 
 
 def test_custom_lexicon_is_used(tmp_path):
-    toml = '[stopwords]\nwords = ["the"]\n[en.a]\n"widget" = ["小部件", "部件"]\n'
-    lex = Lexicon.load(_write(tmp_path, toml), cedict_path=None)
+    toml = '[en.a]\n"widget" = ["小部件", "部件"]\n'
+    lex = Lexicon.load(_write(tmp_path, toml), cedict_path=None, stopwords=frozenset({"The"}))
     assert expand_query("the widget", lexicon=lex) == QueryForms(
         "the widget", "小部件", "en", ("小部件", "部件")
     )
+
+
+def test_stop_words_are_one_file_for_every_stage(tmp_path):
+    from policykb.index.keywords import ENGLISH_STOPWORDS, STOPWORDS, load_stopwords, tokenize
+
+    assert {"的", "什么", "the"} <= STOPWORDS and {"tell", "please", "the"} <= ENGLISH_STOPWORDS
+    assert tokenize("微视的费用是什么") == ["微视", "费用"]  # search stop words leave the BM25 tokens
+    assert "please" in default_lexicon().stopwords  # the English ones leave a rendered English question
+    with pytest.raises(ConfigError, match="unknown tables"):  # a glossary holds no stop words any more
+        Lexicon.load(_write(tmp_path, '[stopwords]\nwords = ["the"]\n'), cedict_path=None)
+    bad = tmp_path / "stopwords.toml"
+    bad.write_text('[search]\nwords = "的"\n[english]\nwords = []\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"\[search\] words must be a list of strings"):
+        load_stopwords(bad)
 
 
 # ------------------------------------------------------------------------------------------ general
