@@ -1,8 +1,9 @@
 """Metadata filters, applied before ranking: a filter becomes a boolean row mask, and both the keyword
 and the vector search only ever consider the rows it lets through.
 
-Value fields match exactly after ``search_key`` (so 深圳 matches 深圳 and Traditional matches Simplified);
-several values mean "any of". Dates are intervals: a clause dated "2023-05" lies in May 2023, and a
+Value fields are compared after ``search_key`` (Traditional matches Simplified); region, issuer and platform
+match a part of the stored name (深圳 matches 广东省深圳市, 广东 its cities too, 微视 matches 腾讯微视), doc_type
+and doc_id match exactly; several values mean "any of". Dates are intervals: a clause dated "2023-05" lies in May 2023, and a
 filter from "2023" starts on 2023-01-01. Clauses without a date are excluded by a date filter.
 
 >>> Filters(region="深圳", date_from="2023").describe()
@@ -21,6 +22,7 @@ from policykb.ingest.record import Clause
 from policykb.ingest.text import search_key
 
 VALUE_FIELDS = ("region", "issuer", "platform", "doc_type", "doc_id")
+PARTIAL_FIELDS = ("region", "issuer", "platform")  # names people shorten: 深圳 for 广东省深圳市
 _DATE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
 
 
@@ -121,7 +123,12 @@ class FilterIndex:
             wanted = filters.values(name)
             if wanted is None:
                 continue
-            codes = [self.vocab[name][k] for v in wanted if (k := search_key(v)) in self.vocab[name]]
+            keys = [k for v in wanted if (k := search_key(v))]
+            vocab = self.vocab[name]
+            if name in PARTIAL_FIELDS:
+                codes = [code for stored, code in vocab.items() if any(k in stored for k in keys)]
+            else:
+                codes = [vocab[k] for k in keys if k in vocab]
             keep &= np.isin(self.codes[name], np.asarray(codes, dtype=np.int32))
         if filters.date_from or filters.date_to:
             keep &= self.date_lo >= 0

@@ -148,6 +148,12 @@ def test_traditional_query_finds_simplified_text(kb):
         (Filters(date_from="2023-06"), set()),
         (Filters(doc_type="law", region="全国", date_from="2018"), {"ecl"}),
         (Filters(region="火星"), set()),
+        # region, issuer and platform match a part of the name people shorten; doc_type and doc_id do not
+        (Filters(platform="微视"), {"sz"}),  # 腾讯微视
+        (Filters(issuer="人大常委会"), set()),  # a part, not an abbreviation
+        (Filters(issuer="常务委员会"), {"ecl", "crl", "sh"}),
+        (Filters(doc_type="la"), set()),
+        (Filters(doc_id="t"), set()),
     ],
 )
 def test_filters_apply_before_ranking(kb, filters, docs):

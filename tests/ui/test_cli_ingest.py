@@ -711,3 +711,16 @@ def test_cli_tricky_but_readable_files(tmp_path):
     assert texts("big5")[1].startswith("为推动电子签章之普及运用")
     corrupt = [json.loads(ln) for ln in cli_clauses("corrupt").splitlines()]
     assert 2 not in {c["source"]["page"] for c in corrupt}
+
+
+def test_cli_region_filter_matches_the_short_name():
+    assert cli("ingest").returncode == 0
+    out = cli("search", "直播", "--region", "深圳", "--k", "50", "--json")  # stored as 广东省深圳市
+    assert out.returncode == 0, out.stderr
+    hits = json.loads(out.stdout)["hits"]
+    assert hits and {h["metadata"]["region"] for h in hits} == {"广东省深圳市"}
+    out = cli("search", "直播", "--region", "广东", "--k", "50", "--json")  # the province: its cities
+    assert {h["metadata"]["region"] for h in json.loads(out.stdout)["hits"]} == {
+        "广东省深圳市",
+        "广东省清远市",
+    }
