@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import math
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -137,10 +138,18 @@ def _settings() -> Settings:
     return Settings.load()
 
 
-def _kb(settings: Settings | None = None) -> KnowledgeBase:
+def _kb(settings: Settings | None = None, *, verb: str | None = None) -> KnowledgeBase:
+    """The knowledge base; for ``verb``, a hint on standard error when it holds no document yet."""
     from policykb.index.store import KnowledgeBase
 
-    return KnowledgeBase.open(settings or _settings())
+    settings = settings or _settings()
+    kb = KnowledgeBase.open(settings)
+    if verb is not None and not kb.documents():
+        print(
+            f"policykb {verb}: the knowledge base at {settings.home} has no documents; run `policykb ingest`",
+            file=sys.stderr,
+        )
+    return kb
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
@@ -173,7 +182,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
-    kb = _kb()
+    kb = _kb(verb="docs")
     for doc in kb.documents():
         versions = kb.versions(doc.doc_id) if args.versions else []
         if args.json:
@@ -360,7 +369,7 @@ def _where(c: Clause) -> str:
 
 
 def cmd_clauses(args: argparse.Namespace) -> int:
-    kb = _kb()
+    kb = _kb(verb="clauses")
     if args.doc and kb.document(args.doc) is None:
         known = ", ".join(d.doc_id for d in kb.documents()) or "none (run `policykb ingest`)"
         print(f"policykb: no document {args.doc!r}; documents: {known}", file=sys.stderr)
@@ -385,7 +394,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     if bool(args.query) == bool(args.queries):
         print("policykb search: give a QUERY or --queries FILE (not both)", file=sys.stderr)
         return EXIT_USAGE
-    kb = _kb()
+    kb = _kb(verb="search")
     warn_if_stale(kb)
     filters = filters_from_args(args)
     queries = read_queries(args.queries) if args.queries else [args.query]
@@ -401,12 +410,22 @@ def cmd_search(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def relevance(score: float) -> float:
+    """A hit's score on a 0–1 scale for people (the logistic of the fused score; a clause named by
+    reference, +1, is near 1). JSON output keeps the score itself.
+
+    >>> relevance(0.0), round(relevance(3.7), 2), round(relevance(-1.2), 2)
+    (0.5, 0.98, 0.23)
+    """
+    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, score))))
+
+
 def _print_hits(q: str, hits: list[Hit]) -> None:
     print(f"{len(hits)} clauses for {q!r}")
     for h in hits:
         c = h.clause
         where = " > ".join(c.section_path)
-        print(f"{h.rank:>3}. [{c.doc_id}] {where} {c.label}  ({h.score:.3f})")
+        print(f"{h.rank:>3}. [{c.doc_id}] {where} {c.label}  (relevance {relevance(h.score):.2f})")
         print(f"     {c.text[:160]}".replace("\n", " "))
 
 

@@ -48,18 +48,22 @@ def queries_parser(*, k: int = 10, k_help: str = "how many clauses") -> argparse
 def filter_parser() -> argparse.ArgumentParser:
     """The metadata filters; ``filters_from_args`` turns them into a ``Filters``."""
     p = argparse.ArgumentParser(add_help=False)
-    for name in ("region", "issuer", "platform", "doc-type"):
-        p.add_argument(f"--{name}")
-    p.add_argument("--doc", dest="doc_id", help="only this document id")
-    p.add_argument("--date-from", help="yyyy[-mm[-dd]]")
-    p.add_argument("--date-to", help="yyyy[-mm[-dd]]")
+    p.add_argument("--region", help="region, or a part of its name: 深圳 (广东省深圳市), 广东, 上海, 全国")
+    p.add_argument("--issuer", help="issuing body, or a part of its name: 商务局, 国家市场监督管理总局")
+    p.add_argument("--platform", help="platform, or a part of its name: 抖音, 微视 (腾讯微视)")
+    p.add_argument(
+        "--doc-type", help="document type, exactly: law, regulation, notice, event_plan, platform_rule"
+    )
+    p.add_argument("--doc", dest="doc_id", help="only this document id (see `policykb docs`)")
+    p.add_argument("--date-from", help="notices dated on or after: yyyy[-mm[-dd]], e.g. 2021 or 2021-03")
+    p.add_argument("--date-to", help="notices dated on or before: yyyy[-mm[-dd]]")
     return p
 
 
 def output_parser() -> argparse.ArgumentParser:
     """``--json``: machine-readable output."""
     p = argparse.ArgumentParser(add_help=False)
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="machine-readable JSON (the records scripts read)")
     return p
 
 

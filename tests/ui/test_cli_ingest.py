@@ -724,3 +724,26 @@ def test_cli_region_filter_matches_the_short_name():
         "广东省深圳市",
         "广东省清远市",
     }
+
+
+def test_cli_on_an_empty_knowledge_base_says_to_ingest():
+    for verb in (["search", "微视"], ["docs"], ["clauses"]):
+        out = cli(*verb)
+        assert out.returncode == 0
+        home = os.environ["POLICYKB_HOME"]
+        assert out.stderr.splitlines()[-1] == (
+            f"policykb {verb[0]}: the knowledge base at {home} has no documents; run `policykb ingest`"
+        )
+
+
+def test_cli_search_shows_relevance_from_0_to_1_and_filter_help_has_examples():
+    assert cli("ingest").returncode == 0
+    out = cli("search", "微视收费", "--k", "3")
+    lines = [ln for ln in out.stdout.splitlines() if ln.startswith("  ")]
+    scores = [float(ln.rsplit("(relevance ", 1)[1].rstrip(")")) for ln in lines if "(relevance " in ln]
+    assert len(scores) == 3 and all(0 <= s <= 1 for s in scores) and scores == sorted(scores, reverse=True)
+    help_text = " ".join(cli("search", "--help").stdout.split())
+    assert "--region REGION region, or a part of its name: 深圳 (广东省深圳市), 广东, 上海, 全国" in help_text
+    assert (
+        "--date-from DATE_FROM notices dated on or after: yyyy[-mm[-dd]], e.g. 2021 or 2021-03" in help_text
+    )
