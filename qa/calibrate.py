@@ -12,8 +12,9 @@ Procedure:
    answerable = 1, "none" = 0.
 3. The operating point is chosen on the fit part from *out-of-fold* probabilities (folds by document, so a
    document's questions are never scored by a model that saw them): the threshold of least cost,
-   cost = 2 × (unanswerable answered) + 1 × (answerable abstained), midpoint of the widest least-cost
-   interval.
+   cost = 2 × (unanswerable answered) + 1 × (answerable abstained); of the thresholds within one bootstrap
+   standard error of the least cost (the fit cannot tell them apart) the lowest, answering most — needless
+   abstentions are what users met — in the middle of its widest gap.
 4. The **validation** part is only scored: its curve (share of "none" questions abstaining and of answerable
    questions abstaining at each threshold) is written beside the model, never used to choose it.
 
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
 
 DEV_NAME = "dev_questions.jsonl"  # the development set, on the seed notices (fit documents)
 NONE_COST = 2.0
+BOOTSTRAP = 200  # resamples for the standard error of the least cost (fit_threshold)
 L2 = 1.0
 FOLDS = 5
 WINDOW = 10
@@ -59,20 +61,43 @@ class Fit:
     high: float  # … and the lowest value at or above t
 
 
-def fit_threshold(points: Sequence[tuple[float, bool]], none_cost: float = NONE_COST) -> Fit:
-    """``points``: (score, is_unanswerable). Abstain when score < threshold; least cost, widest interval."""
+def fit_threshold(
+    points: Sequence[tuple[float, bool]], none_cost: float = NONE_COST, *, resamples: int = BOOTSTRAP
+) -> Fit:
+    """``points``: (score, is_unanswerable). Abstain when score < threshold.
+
+    The cost of a threshold is ``none_cost`` × unanswerable answered + 1 × answerable abstained. Its least
+    value is an estimate with an error: thresholds whose cost is within one standard error of it (from
+    ``resamples`` bootstrap resamples of the points, seeded) cannot be told apart by the fit, and of those the
+    lowest — the one answering most — is taken, because needless abstentions are what users met (the
+    one-standard-error rule, leaning towards answering). Within its stretch, the middle of the widest gap.
+    ``resamples=0``: the least cost alone.
+
+    >>> fit_threshold([(0.95, False), (0.55, True), (0.52, False), (0.5, False), (0.2, True)], resamples=0).threshold
+    0.35
+    """
     if not points:
         raise ValueError("no questions to fit the abstention threshold on")
     values = sorted({round(v, 6) for v, _ in points})
     edges = [values[0] - 0.02, *values, values[-1] + 0.02]
+    scores = np.array([v for v, _ in points])
+    none = np.array([n for _, n in points], dtype=bool)
 
-    def cost(t: float) -> float:
-        return sum(none_cost for v, none in points if v >= t and none) + sum(
-            1.0 for v, none in points if v < t and not none
-        )
+    def cost(t: float, rows: np.ndarray | slice = slice(None)) -> float:
+        s, n = scores[rows], none[rows]
+        return float(none_cost * np.sum((s >= t) & n) + np.sum((s < t) & ~n))
 
-    best = min(((cost((lo + hi) / 2), -(hi - lo), lo, hi) for lo, hi in itertools.pairwise(edges)))
-    c, _, low, high = best
+    gaps = [(cost((lo + hi) / 2), lo, hi) for lo, hi in itertools.pairwise(edges)]
+    c, best_lo, best_hi = min(gaps, key=lambda g: (g[0], -(g[2] - g[1])))
+    band = c
+    if resamples:
+        rng = np.random.default_rng(0)
+        t_best = (best_lo + best_hi) / 2
+        boot = [cost(t_best, rng.integers(0, len(points), len(points))) for _ in range(resamples)]
+        band = c + float(np.std(boot))
+    first = next(i for i, g in enumerate(gaps) if g[0] <= band)
+    stretch = list(itertools.takewhile(lambda g: g[0] <= band, gaps[first:]))
+    c, low, high = max(stretch, key=lambda g: g[2] - g[1])
     t = round((low + high) / 2, 2)
     if not low < t <= high:
         t = (low + high) / 2

@@ -33,7 +33,7 @@ from policykb.qa.abstain import (
     rule_for,
 )
 from policykb.qa.answer import analyse
-from policykb.qa.calibrate import data_hash, fit_logistic, fit_threshold, out_of_fold, train
+from policykb.qa.calibrate import Fit, data_hash, fit_logistic, fit_threshold, out_of_fold, train
 from policykb.qa.evaluation import QUESTION_SET
 from policykb.qa.question import AnswerLexicon, analyse_forms, load_names, names_in
 from policykb.qa.retrieval import TermStats
@@ -290,6 +290,20 @@ def test_fit_prefers_a_needless_abstention_to_an_invented_answer():
     # An unanswerable question scores above an answerable one: answering it costs 2, abstaining costs 1.
     f = fit_threshold([(0.9, False), (0.6, True), (0.5, False), (0.2, True)])
     assert f.cost == 1 and f.threshold == 0.75
+
+
+def test_fit_breaks_a_tie_between_separate_stretches_towards_answering():
+    # Answering the 0.55 "none" question costs 2, abstaining on the two answerable ones below it costs 2 too:
+    # the lower stretch (0.2, 0.5] wins over the wider upper one (0.55, 0.95].
+    f = fit_threshold([(0.95, False), (0.55, True), (0.52, False), (0.5, False), (0.2, True)])
+    assert (f.threshold, f.cost, f.low, f.high) == (0.35, 2, 0.2, 0.5)
+
+
+def test_fit_takes_the_lowest_threshold_within_one_standard_error_of_the_least_cost():
+    points = [(v, False) for v in (0.3, 0.6, 0.62, 0.64, 0.9, 0.91, 0.92, 0.93)]
+    points += [(v, True) for v in (0.1, 0.5, 0.65, 0.66)]
+    assert fit_threshold(points, resamples=0) == Fit(0.78, 4.0, 0.66, 0.9)  # the least cost alone
+    assert fit_threshold(points) == Fit(0.55, 5.0, 0.5, 0.6)  # one more cost, within the error: answers more
 
 
 def test_fit_needs_questions():
