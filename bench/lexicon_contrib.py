@@ -3,7 +3,7 @@
     .venv/bin/python bench/lexicon_contrib.py [--set-home DIR] [--parts fit,validation]
 
 Hybrid search R@1 / R@5 (answerable questions) with everything on, then with one part switched off at a
-time: the colloquial Chinese glossary ([zh.*]), the English glossary ([en.*]), CC-CEDICT, pinyin names
+time: the colloquial Chinese glossary ([zh.*], and each of its tables alone), the English glossary ([en.*]), CC-CEDICT, pinyin names
 from the corpus, and law-title short forms from the corpus (电商法 → 电子商务法). Prints a table; the
 difference to "all" is what the part adds. Report validation, decide on fit.
 """
@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import functools
+import tomllib
 from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,7 +21,7 @@ from unittest import mock
 
 from policykb.config import Settings
 from policykb.index import search as search_mod
-from policykb.index.query_forms import SOURCES, default_lexicon, expand_query
+from policykb.index.query_forms import GLOSSARY_PATH, SOURCES, default_lexicon, expand_query
 from policykb.index.references import ReferenceIndex
 from policykb.qa.evaluation import LANGUAGES, is_hit, load_question_set
 from policykb.ui.cmd_eval import open_set_kb
@@ -43,11 +44,25 @@ def everything():
     yield
 
 
+def zh_topics() -> dict[str, set[str]]:
+    """The phrases of each [zh.TOPIC] table of the glossary."""
+    data = tomllib.loads(GLOSSARY_PATH.read_text(encoding="utf-8"))
+    return {topic: set(entries) for topic, entries in data.get("zh", {}).items()}
+
+
+def without_topic(phrases: set[str]) -> Callable:
+    lex = default_lexicon()
+    kept = tuple((p, v) for p, v in lex.colloquial if p not in phrases)
+    return lambda: expansion(lexicon=dataclasses.replace(lex, colloquial=kept))
+
+
 def configs() -> dict[str, Callable]:
     lex = default_lexicon()
+    topics = {f"  − [zh.{t}]": without_topic(phrases) for t, phrases in zh_topics().items()}
     return {
         "all": everything,
         "− colloquial zh": lambda: expansion(lexicon=dataclasses.replace(lex, colloquial=())),
+        **topics,
         "− English glossary": lambda: expansion(sources=SOURCES - {"glossary"}),
         "− CC-CEDICT": lambda: expansion(sources=SOURCES - {"dictionary"}),
         "− pinyin names": lambda: expansion(sources=SOURCES - {"pinyin"}),
