@@ -20,7 +20,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -31,13 +31,19 @@ from policykb.config import Settings
 from policykb.errors import IndexError_, IndexIncompleteError, IndexMismatchError, IndexWriteError
 from policykb.index import disk
 from policykb.index.embed import Embedder, embedder_name, make_embedder
-from policykb.index.filters import VALUE_FIELDS, Filters
+from policykb.index.filters import VALUE_FIELDS, Filters, date_bounds
 from policykb.index.generation import Generation, load_generation, write_generation
 from policykb.index.keywords import KeywordIndex, clause_search_text, tokenize
 from policykb.index.repair import lost_message, salvage
 from policykb.index.search import Hit, Mode, PreparedQuery, Retrieval, SearchParams
 from policykb.index.vectors import clause_key, make_vector_store
-from policykb.ingest.record import Clause, Document
+from policykb.ingest.record import EDITABLE, METADATA_FIELDS, Clause, Document
+
+
+def _unknown_document(doc_id: str, documents: dict[str, Document]) -> str:
+    known = ", ".join(sorted(documents)) or "none (run `policykb ingest`)"
+    return f"no document {doc_id!r}; documents: {known}"
+
 
 log = logging.getLogger(__name__)
 
@@ -398,6 +404,47 @@ class KnowledgeBase:
         )
 
     # --- writing ---------------------------------------------------------------------------------------
+
+    def remove_document(self, doc_id: str) -> Document:
+        """Take ``doc_id`` and its clauses out of the knowledge base (a new generation: the one before it is
+        kept until the next write, and re-ingesting the file brings the document back). ``KeyError``
+        naming the known documents when there is no such document."""
+        with self.writer() as w:
+            doc = w.documents.get(doc_id)
+            if doc is None:
+                raise KeyError(_unknown_document(doc_id, w.documents))
+            w.remove(doc_id)
+        return doc
+
+    def edit_document(self, doc_id: str, changes: dict[str, str | None]) -> Document:
+        """Correct a document's ``EDITABLE`` fields (an empty value clears a metadata field); its clauses carry
+        the new title and metadata at once, and an edited field is no longer listed as guessed. ``ValueError``
+        names a field that cannot be edited or a malformed date; ``KeyError`` an unknown document."""
+        unknown = set(changes) - set(EDITABLE)
+        if unknown:
+            raise ValueError(f"cannot edit {sorted(unknown)}; editable: {', '.join(EDITABLE)}")
+        values = {k: (v.strip() or None) if isinstance(v, str) else None for k, v in changes.items()}
+        if "title" in values and not values["title"]:
+            raise ValueError("a document needs a title")
+        for name in ("date", "valid_from", "valid_to"):
+            if values.get(name):
+                date_bounds(str(values[name]))  # ValueError naming the malformed date
+        with self.writer() as w:
+            doc = w.documents.get(doc_id)
+            if doc is None:
+                raise KeyError(_unknown_document(doc_id, w.documents))
+            meta = replace(doc.metadata, **{k: v for k, v in values.items() if k in METADATA_FIELDS})
+            edited = replace(
+                doc,
+                title=values.get("title") or doc.title,
+                metadata=meta,
+                valid_from=values.get("valid_from", doc.valid_from),
+                valid_to=values.get("valid_to", doc.valid_to),
+                guessed=tuple(g for g in doc.guessed if g not in values),
+            )
+            clauses = [replace(c, title=edited.title, metadata=meta) for c in w.clauses.get(doc_id, [])]
+            w.upsert(edited, clauses, w.pipeline.get(doc_id, ""))
+        return edited
 
     @contextmanager
     def writer(

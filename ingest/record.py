@@ -39,6 +39,10 @@ class Metadata:
     doc_type: str | None = None  # e.g. notice, regulation, law, platform_rule, event_plan, digest
 
 
+METADATA_FIELDS = ("issuer", "region", "platform", "date", "doc_type")  # the fields of Metadata
+EDITABLE = ("title", *METADATA_FIELDS, "valid_from", "valid_to")  # what `policykb docs edit` can correct
+
+
 @dataclass(frozen=True, slots=True)
 class Clause:
     clause_id: str

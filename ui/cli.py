@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from policykb.config import Settings
 from policykb.errors import PolicyKBError
+from policykb.ingest.record import EDITABLE
 from policykb.ui.cli_options import (
     EXIT_FAIL,
     EXIT_OK,
@@ -74,8 +75,21 @@ def _parser() -> argparse.ArgumentParser:
     )
     s.set_defaults(func=cmd_ingest)
 
-    s = sub.add_parser("docs", help="list the documents", parents=[output_parser()])
+    s = sub.add_parser(
+        "docs",
+        help="list the documents; remove one (rm) or correct its metadata (edit)",
+        parents=[output_parser()],
+        description="policykb docs                      list the documents\n"
+        "policykb docs rm DOC_ID            remove a document and its clauses\n"
+        "policykb docs edit DOC_ID --title … --issuer … --region … --date … --valid-to …",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    s.add_argument("action", nargs="?", choices=("list", "rm", "edit"), default="list")
+    s.add_argument("doc_id", nargs="?", help="the document to remove or edit (see `policykb docs`)")
     s.add_argument("--versions", action="store_true", help="also list the earlier versions of each document")
+    for name in EDITABLE:
+        flag = "--" + name.replace("_", "-")
+        s.add_argument(flag, dest=f"set_{name}", metavar="VALUE", help=f"edit: the new {name} ('' clears it)")
     s.set_defaults(func=cmd_docs)
 
     s = sub.add_parser(
@@ -182,6 +196,45 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
+    changes = {name: v for name in EDITABLE if (v := getattr(args, f"set_{name}")) is not None}
+    if args.action == "list":
+        if args.doc_id or changes:
+            print(
+                "policykb docs: to change a document use `docs rm DOC_ID` or `docs edit DOC_ID --FIELD VALUE`",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
+        return _list_docs(args)
+    if not args.doc_id:
+        print(f"policykb docs {args.action}: which document? (policykb docs lists them)", file=sys.stderr)
+        return EXIT_USAGE
+    if args.action == "edit" and not changes:
+        print(f"policykb docs edit: nothing to change; fields: {', '.join(EDITABLE)}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.action == "rm" and changes:
+        print("policykb docs rm: takes no field options", file=sys.stderr)
+        return EXIT_USAGE
+    kb = _kb()
+    try:
+        if args.action == "rm":
+            doc = kb.remove_document(args.doc_id)
+            out = {"removed": doc.doc_id, "title": doc.title, "clauses": doc.n_clauses}
+            text = f"removed {doc.doc_id} ({doc.n_clauses} clauses): {doc.title}"
+        else:
+            doc = kb.edit_document(args.doc_id, changes)
+            out = {"edited": doc.doc_id, "changed": sorted(changes), "document": doc.to_dict()}
+            text = f"edited {doc.doc_id}: " + ", ".join(f"{k} = {changes[k] or '(cleared)'}" for k in changes)
+    except KeyError as exc:
+        print(f"policykb docs {args.action}: {exc.args[0]}", file=sys.stderr)
+        return EXIT_FAIL
+    except ValueError as exc:
+        print(f"policykb docs {args.action}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(json.dumps(out, ensure_ascii=False) if args.json else text)
+    return EXIT_OK
+
+
+def _list_docs(args: argparse.Namespace) -> int:
     kb = _kb(verb="docs")
     for doc in kb.documents():
         versions = kb.versions(doc.doc_id) if args.versions else []

@@ -7,6 +7,7 @@ from kbdata import CORPUS, PIPELINE, build_docs, fill, make_doc
 
 from policykb.index import disk
 from policykb.index.embed import FakeEmbedder
+from policykb.index.filters import Filters
 from policykb.index.store import KnowledgeBase
 
 
@@ -232,3 +233,28 @@ def test_warm_builds_the_vocabulary_and_loads_the_embedder(settings, kb):
     again = KnowledgeBase.open(settings)
     again.warm()
     assert again._embedder is not None
+
+
+def test_edit_document_reaches_its_clauses_and_search(kb):
+    before = {c.clause_id for c in kb.clauses("sz")}
+    doc = kb.edit_document("sz", {"title": "微视专场指引", "region": "广东省深圳市", "platform": ""})
+    assert (doc.title, doc.metadata.region, doc.metadata.platform) == ("微视专场指引", "广东省深圳市", None)
+    clauses = kb.clauses("sz")
+    assert {c.clause_id for c in clauses} == before  # the same clauses, ids kept
+    assert {(c.title, c.metadata.region, c.metadata.platform) for c in clauses} == {
+        ("微视专场指引", "广东省深圳市", None)
+    }
+    assert {h.clause.doc_id for h in kb.search("活动", k=50, filters=Filters(region="广东"))} == {"sz"}
+    with pytest.raises(ValueError, match=r"cannot edit \['sha256'\]; editable: title, issuer"):
+        kb.edit_document("sz", {"sha256": "x"})
+    with pytest.raises(KeyError, match="no document 'zz'; documents: crl, dy, ecl, sh, sz, tw"):
+        kb.edit_document("zz", {"title": "x"})
+
+
+def test_remove_document_writes_a_new_generation_and_keeps_the_one_before(kb, home):
+    served = disk.read_current(home)
+    doc = kb.remove_document("sz")
+    assert doc.doc_id == "sz" and kb.document("sz") is None and not kb.clauses("sz")
+    assert disk.read_current(home) == served + 1 and served in disk.generation_numbers(home)
+    with pytest.raises(KeyError, match="no document 'sz'"):
+        kb.remove_document("sz")

@@ -747,3 +747,59 @@ def test_cli_search_shows_relevance_from_0_to_1_and_filter_help_has_examples():
     assert (
         "--date-from DATE_FROM notices dated on or after: yyyy[-mm[-dd]], e.g. 2021 or 2021-03" in help_text
     )
+
+
+def test_cli_docs_rm_and_edit():
+    assert cli("ingest").returncode == 0
+    out = cli(
+        "docs",
+        "edit",
+        "shenzhen-weishi-2020",
+        "--title",
+        "腾讯微视专场活动指引",
+        "--region",
+        "",
+        "--valid-to",
+        "2020-07-31",
+    )
+    assert (out.returncode, out.stdout) == (
+        0,
+        "edited shenzhen-weishi-2020: title = 腾讯微视专场活动指引, region = (cleared), valid_to = 2020-07-31\n",
+    )
+    hit = json.loads(cli("search", "微视收费", "--k", "1", "--json").stdout)["hits"][0]
+    assert (
+        hit["title"] == "腾讯微视专场活动指引" and hit["metadata"]["region"] is None
+    )  # search sees it at once
+    assert "region" not in json.loads(cli("docs", "--json").stdout.splitlines()[3])["guessed"]
+    again = cli("ingest")  # the same file again: unchanged, the correction stays
+    assert "  unchanged   shenzhen-weishi-2020" in again.stdout
+    assert json.loads(cli("docs", "--json").stdout.splitlines()[3])["title"] == "腾讯微视专场活动指引"
+
+    out = cli("docs", "rm", "qingyuan-livestream-festival-2021")
+    assert (
+        out.stdout
+        == "removed qingyuan-livestream-festival-2021 (41 clauses): 2021年清远市“粤贸全国，云上清远”直播节系列活动实施方案\n"
+    )
+    assert all(
+        h["doc_id"] != "qingyuan-livestream-festival-2021"
+        for h in json.loads(cli("search", "清远直播节", "--k", "50", "--json").stdout)["hits"]
+    )
+    assert len(cli("docs").stdout.splitlines()) == 3
+
+    bad = cli("docs", "rm", "nope")
+    assert bad.returncode == 1 and bad.stderr == (
+        "policykb docs rm: no document 'nope'; documents: douyin-gov-media-rules-2023, "
+        "shanghai-livestream-measures-2020, shenzhen-weishi-2020\n"
+    )
+    bad = cli("docs", "edit", "shenzhen-weishi-2020", "--date", "2020-13")
+    assert bad.returncode == 2
+    assert (
+        bad.stderr == "policykb docs edit: date '2020-13' has no month 13; use yyyy-mm-dd, yyyy-mm or yyyy\n"
+    )
+    assert cli("docs", "edit", "shenzhen-weishi-2020").stderr == (
+        "policykb docs edit: nothing to change; fields: title, issuer, region, platform, date, doc_type, "
+        "valid_from, valid_to\n"
+    )
+    assert cli("docs", "edit", "shenzhen-weishi-2020", "--title", " ").stderr == (
+        "policykb docs edit: a document needs a title\n"
+    )
