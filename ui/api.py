@@ -4,8 +4,10 @@
     curl '127.0.0.1:8000/v1/search?q=微视收费吗&k=5'
     curl -X POST 127.0.0.1:8000/v1/ask -H 'content-type: application/json' -d '{"question": "微视收费吗？"}'
 
-Routes (read-only): ``GET /healthz``, ``GET /readyz``, ``GET /v1/search``, ``POST /v1/ask``,
-``GET /v1/documents``, ``GET /v1/documents/{doc_id}``, ``GET /v1/clauses/{clause_id}``.
+Routes: ``GET /healthz``, ``GET /readyz``, ``GET /v1/search``, ``POST /v1/ask``, ``GET /v1/documents``,
+``GET /v1/documents/{doc_id}``, ``GET /v1/clauses/{clause_id}``; and to change the knowledge base,
+``DELETE /v1/documents/{doc_id}`` and ``PATCH /v1/documents/{doc_id}`` (title and metadata), which need
+``api_token`` configured and given (403 without one configured).
 
 Bad requests get a status and a message, never a 500: a body over ``MAX_BODY`` → 413, malformed JSON or a bad
 parameter → 422 naming it, an unknown document or clause → 404. With ``api_token`` configured every
@@ -46,6 +48,20 @@ class FilterFields(BaseModel):
 
 
 SEARCH_PARAMS = {"q", "k", *FilterFields.model_fields}  # what GET /v1/search accepts
+
+
+class EditBody(BaseModel):
+    """The fields of a document ``PATCH`` may correct; those given are changed, null or "" clears one."""
+
+    model_config = ConfigDict(extra="forbid")
+    title: str | None = None
+    issuer: str | None = None
+    region: str | None = None
+    platform: str | None = None
+    date: str | None = None
+    doc_type: str | None = None
+    valid_from: str | None = None
+    valid_to: str | None = None
 
 
 class AskBody(FilterFields):
@@ -140,6 +156,14 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
 
     v1 = [Depends(authorised)]
 
+    def may_write(request: Request) -> None:
+        """Write routes need the token always: a knowledge base is never changed by whoever can reach it."""
+        if not settings.api_token:
+            raise HTTPException(403, "changing documents through the API needs api_token in the settings")
+        authorised(request)
+
+    write = [Depends(may_write)]
+
     @app.get("/v1/search", dependencies=v1)
     def search(
         request: Request,
@@ -196,6 +220,34 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
         ]
         versions = [{"version": v.number, "replaced": v.replaced} for v in kb.versions(doc_id)]
         return {**doc.to_dict(), "outline": outline, "versions": versions}
+
+    @app.delete("/v1/documents/{doc_id}", dependencies=write)
+    def remove_document(doc_id: str) -> dict[Any, Any]:
+        kb = knowledge_base()
+        try:
+            doc = kb.remove_document(doc_id)
+        except KeyError as exc:
+            raise HTTPException(404, exc.args[0]) from exc
+        return {
+            "removed": doc.doc_id,
+            "title": doc.title,
+            "clauses": doc.n_clauses,
+            "generation": kb.generation,
+        }
+
+    @app.patch("/v1/documents/{doc_id}", dependencies=write)
+    def edit_document(doc_id: str, body: EditBody) -> dict[Any, Any]:
+        changes = {name: getattr(body, name) for name in body.model_fields_set}
+        if not changes:
+            raise HTTPException(422, f"nothing to change; fields: {', '.join(EditBody.model_fields)}")
+        kb = knowledge_base()
+        try:
+            doc = kb.edit_document(doc_id, changes)
+        except KeyError as exc:
+            raise HTTPException(404, exc.args[0]) from exc
+        except ValueError as exc:
+            raise HTTPException(422, str(exc)) from exc
+        return {**doc.to_dict(), "changed": sorted(changes), "generation": kb.generation}
 
     @app.get("/v1/clauses/{clause_id}", dependencies=v1)
     def clause(clause_id: str) -> dict[Any, Any]:

@@ -185,3 +185,39 @@ def test_a_real_server_answers_concurrent_clients_during_an_ingest(kb):
     thread.join(10)
     assert errors == []  # 20 clients × 50 requests, every one answered
     assert seen_gens <= {1, 2} and (after["generation"], after["documents"]) == (2, 2)
+
+
+def test_documents_are_removed_and_edited_only_with_the_token(kb, monkeypatch):
+    assert TestClient(create_app()).delete("/v1/documents/shenzhen-weishi-2020").json() == {
+        "detail": "changing documents through the API needs api_token in the settings"
+    }
+    monkeypatch.setenv("POLICYKB_API_TOKEN", "s3cret")
+    c = TestClient(create_app())
+    auth = {"authorization": "Bearer s3cret"}
+    assert c.patch("/v1/documents/shenzhen-weishi-2020", json={"title": "x"}).status_code == 401
+    r = c.patch(
+        "/v1/documents/shenzhen-weishi-2020", json={"title": "微视专场指引", "region": None}, headers=auth
+    )
+    assert r.status_code == 200
+    d = r.json()
+    assert (d["title"], d["metadata"]["region"], d["changed"]) == ("微视专场指引", None, ["region", "title"])
+    hit = c.get("/v1/search", params={"q": "微视收费", "k": 1}, headers=auth).json()["hits"][0]
+    assert hit["title"] == "微视专场指引"
+    for body, status, detail in (
+        (
+            {},
+            422,
+            "nothing to change; fields: title, issuer, region, platform, date, doc_type, valid_from, valid_to",
+        ),
+        ({"date": "2020-13"}, 422, "date '2020-13' has no month 13; use yyyy-mm-dd, yyyy-mm or yyyy"),
+        ({"title": ""}, 422, "a document needs a title"),
+    ):
+        r = c.patch("/v1/documents/shenzhen-weishi-2020", json=body, headers=auth)
+        assert (r.status_code, r.json()["detail"]) == (status, detail)
+    r = c.patch("/v1/documents/shenzhen-weishi-2020", json={"sha256": "x"}, headers=auth)
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "sha256"]
+    r = c.delete("/v1/documents/nope", headers=auth)
+    assert (r.status_code, r.json()["detail"]) == (404, "no document 'nope'; documents: shenzhen-weishi-2020")
+    r = c.delete("/v1/documents/shenzhen-weishi-2020", headers=auth)
+    assert r.status_code == 200 and r.json()["removed"] == "shenzhen-weishi-2020"
+    assert c.get("/v1/documents", headers=auth).json() == {"documents": []}
