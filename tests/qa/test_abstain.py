@@ -85,8 +85,8 @@ def test_synonyms_come_from_the_lexicon_and_the_glossary(kb):
         "规则": ("规则",),
         "处理": ("处理", "处罚", "处置", "处理措施"),
     }
-    q = analyse(kb, "拼多多退货要运费吗")
-    assert ("退货", "退款", "售后") in [c.alternatives[:3] for c in q.concepts]  # index/data/glossary.toml
+    q = analyse(kb, "拼多多退钱要运费吗")
+    assert ("退钱", "退款") in [c.alternatives[:2] for c in q.concepts]  # index/data/glossary.toml
 
 
 def test_english_renderings_of_one_word_are_one_concept():
