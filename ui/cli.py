@@ -549,6 +549,8 @@ def cmd_ui(args: argparse.Namespace) -> int:
         "false",
         "--server.maxUploadSize",
         "20",
+        "--client.toolbarMode",
+        "viewer",  # no developer menu (rerun, clear cache, Deploy) for the people using the app
     ]
     if args.headless:
         argv += ["--server.headless", "true"]

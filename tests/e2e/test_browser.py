@@ -133,6 +133,9 @@ def click_until(page, button, expected, attempts: int = 3) -> None:
 
 def test_ask_cite_basket_export_docx(server, page, shots, tmp_path):
     open_app(page, server)
+    # Streamlit's developer toolbar is hidden from the people using the app
+    assert page.get_by_role("button", name="Deploy").count() == 0
+    assert page.locator('[data-testid="stAppDeployButton"]').count() == 0
     box = page.locator('[data-testid="stChatInputTextArea"]')
     box.fill("微视收费吗")
     box.press("Enter")
