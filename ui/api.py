@@ -4,7 +4,8 @@
     curl '127.0.0.1:8000/v1/search?q=微视收费吗&k=5'
     curl -X POST 127.0.0.1:8000/v1/ask -H 'content-type: application/json' -d '{"question": "微视收费吗？"}'
 
-Routes: ``GET /healthz``, ``GET /readyz``, ``GET /v1/search``, ``POST /v1/ask``, ``GET /v1/documents``,
+Routes: ``GET /healthz``, ``GET /readyz``, ``GET /metrics`` (Prometheus: requests and latencies by route,
+knowledge-base size), ``GET /v1/search``, ``POST /v1/ask``, ``GET /v1/documents``,
 ``GET /v1/documents/{doc_id}``, ``GET /v1/clauses/{clause_id}``; and to change the knowledge base,
 ``DELETE /v1/documents/{doc_id}`` and ``PATCH /v1/documents/{doc_id}`` (title and metadata), which need
 ``api_token`` configured and given (403 without one configured).
@@ -19,11 +20,12 @@ from __future__ import annotations
 
 import hmac
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Annotated, Any, cast
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from policykb.config import Settings
@@ -34,6 +36,52 @@ if TYPE_CHECKING:
     from policykb.index.store import KnowledgeBase
 
 MAX_BODY = 64 * 1024  # bytes: a question and its filters are far smaller
+BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)  # seconds, for /metrics
+
+
+class Metrics:
+    """Request counts and latencies by route, in the Prometheus text format (no client library needed)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.requests: dict[tuple[str, str, str], int] = {}  # (method, route, status) → count
+        self.latency: dict[str, list[float]] = {}  # route → [per-bucket counts…, sum, count]
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        with self._lock:
+            key = (method, route, str(status))
+            self.requests[key] = self.requests.get(key, 0) + 1
+            row = self.latency.setdefault(route, [0.0] * (len(BUCKETS) + 2))
+            for i, bound in enumerate(BUCKETS):
+                if seconds <= bound:
+                    row[i] += 1
+            row[-2] += seconds
+            row[-1] += 1
+
+    def render(self, gauges: dict[str, tuple[str, float]]) -> str:
+        """The exposition text; ``gauges``: name → (help, value)."""
+        out = [
+            "# HELP policykb_requests_total Requests served, by method, route and status.",
+            "# TYPE policykb_requests_total counter",
+        ]
+        with self._lock:
+            for (method, route, status), n in sorted(self.requests.items()):
+                out.append(
+                    f'policykb_requests_total{{method="{method}",route="{route}",status="{status}"}} {n}'
+                )
+            out += [
+                "# HELP policykb_request_seconds Time to answer a request, by route.",
+                "# TYPE policykb_request_seconds histogram",
+            ]
+            for route, row in sorted(self.latency.items()):
+                for bound, count in zip(BUCKETS, row):
+                    out.append(f'policykb_request_seconds_bucket{{route="{route}",le="{bound}"}} {int(count)}')
+                out.append(f'policykb_request_seconds_bucket{{route="{route}",le="+Inf"}} {int(row[-1])}')
+                out.append(f'policykb_request_seconds_sum{{route="{route}"}} {row[-2]:.6f}')
+                out.append(f'policykb_request_seconds_count{{route="{route}"}} {int(row[-1])}')
+        for name, (help_text, value) in gauges.items():
+            out += [f"# HELP {name} {help_text}", f"# TYPE {name} gauge", f"{name} {value:g}"]
+        return "\n".join(out) + "\n"
 
 
 class FilterFields(BaseModel):
@@ -96,6 +144,7 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
     )
     state: dict[str, Any] = {"kb": kb}
     lock = threading.Lock()
+    metrics = Metrics()
 
     def knowledge_base() -> KnowledgeBase:
         from policykb.index.store import KnowledgeBase
@@ -121,12 +170,20 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
 
     @app.middleware("http")
     async def cap_body(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        started = time.perf_counter()
         length = request.headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
-            return JSONResponse(
+            response: Response = JSONResponse(
                 {"detail": f"request body of {length} bytes is over the limit of {MAX_BODY}"}, status_code=413
             )
-        return await call_next(request)
+        else:
+            response = await call_next(request)
+        route = request.scope.get("route")
+        path = (
+            getattr(route, "path", None) or "(no route)"
+        )  # the template (/v1/documents/{doc_id}), never ids
+        metrics.observe(request.method, path, response.status_code, time.perf_counter() - started)
+        return response
 
     @app.exception_handler(PolicyKBError)
     async def knowledge_base_error(request: Request, exc: PolicyKBError) -> JSONResponse:
@@ -140,6 +197,17 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
     @app.get("/healthz")
     def healthz() -> dict[Any, Any]:
         return {"ok": True}
+
+    @app.get("/metrics", dependencies=[Depends(authorised)], response_class=PlainTextResponse)
+    def prometheus() -> str:
+        kb = knowledge_base()
+        return metrics.render(
+            {
+                "policykb_documents": ("Documents in the knowledge base.", len(kb.documents())),
+                "policykb_clauses": ("Clauses in the knowledge base.", len(kb.clauses())),
+                "policykb_generation": ("The generation served.", kb.generation or 0),
+            }
+        )
 
     @app.get("/readyz")
     def readyz() -> dict[Any, Any]:

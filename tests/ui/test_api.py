@@ -221,3 +221,28 @@ def test_documents_are_removed_and_edited_only_with_the_token(kb, monkeypatch):
     r = c.delete("/v1/documents/shenzhen-weishi-2020", headers=auth)
     assert r.status_code == 200 and r.json()["removed"] == "shenzhen-weishi-2020"
     assert c.get("/v1/documents", headers=auth).json() == {"documents": []}
+
+
+def test_metrics_count_requests_by_route_and_report_the_knowledge_base(client):
+    client.get("/v1/search", params={"q": "微视收费", "k": 3})
+    client.get("/v1/search", params={"q": "短视频", "k": 3})
+    client.get("/v1/documents/nope")
+    client.get("/v1/documents/shenzhen-weishi-2020")
+    r = client.get("/metrics")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
+    lines = r.text.splitlines()
+    assert 'policykb_requests_total{method="GET",route="/v1/search",status="200"} 2' in lines
+    # a route's template, never the id asked for (no unbounded label values)
+    assert 'policykb_requests_total{method="GET",route="/v1/documents/{doc_id}",status="404"} 1' in lines
+    assert 'policykb_requests_total{method="GET",route="/v1/documents/{doc_id}",status="200"} 1' in lines
+    assert 'policykb_request_seconds_count{route="/v1/search"} 2' in lines
+    assert 'policykb_request_seconds_bucket{route="/v1/search",le="+Inf"} 2' in lines
+    assert ["policykb_documents 1", "policykb_clauses 22"] == [
+        ln for ln in lines if ln.startswith(("policykb_documents ", "policykb_clauses "))
+    ]
+    buckets = [
+        int(ln.rsplit(" ", 1)[1])
+        for ln in lines
+        if ln.startswith('policykb_request_seconds_bucket{route="/v1/search"')
+    ]
+    assert buckets == sorted(buckets)  # cumulative
