@@ -75,7 +75,9 @@ class Metrics:
             ]
             for route, row in sorted(self.latency.items()):
                 for bound, count in zip(BUCKETS, row):
-                    out.append(f'policykb_request_seconds_bucket{{route="{route}",le="{bound}"}} {int(count)}')
+                    out.append(
+                        f'policykb_request_seconds_bucket{{route="{route}",le="{bound}"}} {int(count)}'
+                    )
                 out.append(f'policykb_request_seconds_bucket{{route="{route}",le="+Inf"}} {int(row[-1])}')
                 out.append(f'policykb_request_seconds_sum{{route="{route}"}} {row[-2]:.6f}')
                 out.append(f'policykb_request_seconds_count{{route="{route}"}} {int(row[-1])}')
