@@ -202,8 +202,6 @@ class SearchIndex:
         filters: Filters | None = None,
         mode: Mode = "hybrid",
     ) -> list[Hit]:
-        if mode in MODES and (k <= 0 or not self.clauses or not query.strip()):
-            return []  # nothing to prepare the query for
         return self.retrieve(query, embed_query, k=k, filters=filters, mode=mode).hits
 
     def retrieve(

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -40,7 +40,8 @@ from policykb.index.vectors import clause_key, make_vector_store
 from policykb.ingest.record import EDITABLE, METADATA_FIELDS, Clause, Document
 
 
-def _unknown_document(doc_id: str, documents: dict[str, Document]) -> str:
+def unknown_document(doc_id: str, documents: Iterable[str]) -> str:
+    """The message for a document id the knowledge base does not hold, naming the ones it does."""
     known = ", ".join(sorted(documents)) or "none (run `policykb ingest`)"
     return f"no document {doc_id!r}; documents: {known}"
 
@@ -412,7 +413,7 @@ class KnowledgeBase:
         with self.writer() as w:
             doc = w.documents.get(doc_id)
             if doc is None:
-                raise KeyError(_unknown_document(doc_id, w.documents))
+                raise KeyError(unknown_document(doc_id, w.documents))
             w.remove(doc_id)
         return doc
 
@@ -432,7 +433,7 @@ class KnowledgeBase:
         with self.writer() as w:
             doc = w.documents.get(doc_id)
             if doc is None:
-                raise KeyError(_unknown_document(doc_id, w.documents))
+                raise KeyError(unknown_document(doc_id, w.documents))
             meta = replace(doc.metadata, **{k: v for k, v in values.items() if k in METADATA_FIELDS})
             edited = replace(
                 doc,

@@ -25,6 +25,7 @@ from policykb.ui.cli_options import (
     EXIT_OK,
     EXIT_USAGE,
     Subcommands,
+    empty_message,
     filter_parser,
     filters_from_args,
     output_parser,
@@ -159,10 +160,7 @@ def _kb(settings: Settings | None = None, *, verb: str | None = None) -> Knowled
     settings = settings or _settings()
     kb = KnowledgeBase.open(settings)
     if verb is not None and not kb.documents():
-        print(
-            f"policykb {verb}: the knowledge base at {settings.home} has no documents; run `policykb ingest`",
-            file=sys.stderr,
-        )
+        print(empty_message(verb, settings.home), file=sys.stderr)
     return kb
 
 
@@ -424,8 +422,9 @@ def _where(c: Clause) -> str:
 def cmd_clauses(args: argparse.Namespace) -> int:
     kb = _kb(verb="clauses")
     if args.doc and kb.document(args.doc) is None:
-        known = ", ".join(d.doc_id for d in kb.documents()) or "none (run `policykb ingest`)"
-        print(f"policykb: no document {args.doc!r}; documents: {known}", file=sys.stderr)
+        from policykb.index.store import unknown_document
+
+        print(f"policykb: {unknown_document(args.doc, [d.doc_id for d in kb.documents()])}", file=sys.stderr)
         return EXIT_FAIL
     for clause in kb.clauses(args.doc):
         if args.json:

@@ -112,3 +112,8 @@ def warn_if_stale(kb: KnowledgeBase) -> None:
             f"run `policykb repair`",
             file=sys.stderr,
         )
+
+
+def empty_message(verb: str, home: object) -> str:
+    """What a verb says on a knowledge base with no document yet."""
+    return f"policykb {verb}: the knowledge base at {home} has no documents; run `policykb ingest`"

@@ -19,6 +19,7 @@ from policykb.ui.cli_options import (
     EXIT_OK,
     EXIT_USAGE,
     Subcommands,
+    empty_message,
     filter_parser,
     filters_from_args,
     output_parser,
@@ -76,10 +77,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     kb = KnowledgeBase.open(settings)
     warn_if_stale(kb)
     if not kb.documents():
-        print(
-            f"policykb ask: the knowledge base at {settings.home} has no documents; run `policykb ingest`",
-            file=sys.stderr,
-        )
+        print(empty_message("ask", settings.home), file=sys.stderr)
         return EXIT_FAIL
     questions = read_queries(args.queries) if args.queries else [args.question]
     for q in questions:

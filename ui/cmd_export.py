@@ -17,6 +17,7 @@ from policykb.ui.cli_options import (
     EXIT_OK,
     EXIT_USAGE,
     Subcommands,
+    empty_message,
     filter_parser,
     filters_from_args,
 )
@@ -103,10 +104,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     settings = Settings.load()
     kb = KnowledgeBase.open(settings)
     if not kb.documents():
-        print(
-            f"policykb export: the knowledge base at {settings.home} has no documents; run `policykb ingest`",
-            file=sys.stderr,
-        )
+        print(empty_message("export", settings.home), file=sys.stderr)
         return EXIT_FAIL
     if args.clause_ids:
         excerpts, missing = _from_ids(kb, args.clause_ids)
