@@ -14,7 +14,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from policykb.errors import ConfigError
 
@@ -47,7 +47,20 @@ class Settings(BaseModel):
     llm_api_key: str | None = None
     writer_wait_seconds: float = Field(300.0, ge=0)  # a second writer (ingest, upload) waits this long
     ui_password: str | None = None  # required by `policykb ui --host` other than loopback; asked by the app
-    api_token: str | None = None  # required by every /v1 route of `policykb serve` when set, and by --host
+    api_token: str | None = None  # a key for `policykb serve` given in the settings (besides `policykb keys`)
+    # With a key configured, reads (search, ask, documents, clauses) need one too unless this is true;
+    # writes (upload, edit, delete) always need one.
+    api_public_read: bool = False
+    api_rate_limit: int = Field(600, ge=0)  # requests a minute per key (or per client address); 0: no limit
+    api_cors_origins: list[str] = Field(default_factory=list)  # browser origins allowed to call the API
+
+    @field_validator("api_cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        """``POLICYKB_API_CORS_ORIGINS="https://a.example,https://b.example"`` → a list."""
+        if isinstance(value, str):
+            return [o.strip() for o in value.split(",") if o.strip()]
+        return value
 
     @classmethod
     def load(cls, **overrides: object) -> Settings:

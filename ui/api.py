@@ -7,35 +7,49 @@
 Routes: ``GET /healthz``, ``GET /readyz``, ``GET /metrics`` (Prometheus: requests and latencies by route,
 knowledge-base size), ``GET /v1/search``, ``POST /v1/ask``, ``GET /v1/documents``,
 ``GET /v1/documents/{doc_id}``, ``GET /v1/clauses/{clause_id}``; and to change the knowledge base,
-``DELETE /v1/documents/{doc_id}`` and ``PATCH /v1/documents/{doc_id}`` (title and metadata), which need
-``api_token`` configured and given (403 without one configured).
+``POST /v1/documents`` (multipart upload → the ingest report), ``PATCH /v1/documents/{doc_id}`` (title and
+metadata) and ``DELETE /v1/documents/{doc_id}``.
 
-Bad requests get a status and a message, never a 500: a body over ``MAX_BODY`` → 413, malformed JSON or a bad
-parameter → 422 naming it, an unknown document or clause → 404. With ``api_token`` configured every
-``/v1`` route needs ``Authorization: Bearer <token>`` (401 otherwise); ``policykb serve --host`` other than
-loopback requires it. Each request picks up a generation another process wrote (``KnowledgeBase.reload``).
+Access: keys are made with ``policykb keys add NAME`` and kept hashed in the home (``ui/api_keys.py``;
+``api_token`` in the settings is one more key). Write routes always need ``Authorization: Bearer <key>``
+(403 while no key exists, 401 without a valid one). Read routes are open while no key exists; once one does
+they need it too, unless ``api_public_read = true``. ``policykb serve --host`` other than loopback needs a
+key. Each key (or client address, without one) may make ``api_rate_limit`` requests a minute to ``/v1``
+(429 with ``Retry-After`` beyond). Browser origins in ``api_cors_origins`` may call the API. No key is
+ever logged: uvicorn's access log is off and no message repeats a key.
+
+Bad requests get a status and a message, never a 500: a body over ``MAX_BODY`` (``MAX_UPLOAD`` for an
+upload) → 413, malformed JSON or a bad parameter → 422 naming it, an unknown document or clause → 404, an
+upload of nothing policykb reads → 415. Each request picks up a generation another process wrote
+(``KnowledgeBase.reload``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
+import math
 import threading
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, cast
 
-from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi import Depends, FastAPI, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from policykb.config import Settings
 from policykb.errors import PolicyKBError
+from policykb.ui.api_keys import key_name, list_keys
 
 if TYPE_CHECKING:
     from policykb.index.filters import Filters
     from policykb.index.store import KnowledgeBase
 
 MAX_BODY = 64 * 1024  # bytes: a question and its filters are far smaller
+MAX_UPLOAD = 50 * 1024 * 1024  # bytes of one multipart upload (each file is capped again, as in the app)
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)  # seconds, for /metrics
 
 
@@ -84,6 +98,52 @@ class Metrics:
         for name, (help_text, value) in gauges.items():
             out += [f"# HELP {name} {help_text}", f"# TYPE {name} gauge", f"{name} {value:g}"]
         return "\n".join(out) + "\n"
+
+
+class RateLimiter:
+    """A token bucket per caller: ``per_minute`` requests a minute, in bursts of up to ``per_minute``.
+    Callers are told apart by a hash of their Authorization header (the key itself is never kept), or by
+    their address when they send none. Counted per server process (each ``--workers`` process has its own)."""
+
+    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.per_minute = per_minute
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._buckets: dict[str, tuple[float, float]] = {}  # caller → (tokens, when)
+
+    def wait(self, caller: str) -> float:
+        """0 when ``caller`` may go on (and takes a token); else the seconds until it may."""
+        if self.per_minute <= 0:
+            return 0.0
+        rate = self.per_minute / 60.0
+        now = self._clock()
+        with self._lock:
+            tokens, then = self._buckets.get(caller, (float(self.per_minute), now))
+            tokens = min(float(self.per_minute), tokens + (now - then) * rate)
+            if tokens >= 1.0:
+                self._buckets[caller] = (tokens - 1.0, now)
+                return 0.0
+            self._buckets[caller] = (tokens, now)
+            return (1.0 - tokens) / rate
+
+
+def caller_id(request: Request) -> str:
+    """Who a request counts against for the rate limit (see ``RateLimiter``)."""
+    header = request.headers.get("authorization", "")
+    if header:
+        return "key:" + hashlib.sha256(header.encode()).hexdigest()[:16]
+    return "addr:" + (request.client.host if request.client else "?")
+
+
+@dataclass(frozen=True)
+class Uploaded:
+    """A multipart file as ``ui/uploads.py`` takes it (its name as sent, its bytes)."""
+
+    name: str
+    data: bytes
+
+    def getvalue(self) -> bytes:
+        return self.data
 
 
 class FilterFields(BaseModel):
@@ -147,6 +207,7 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
     state: dict[str, Any] = {"kb": kb}
     lock = threading.Lock()
     metrics = Metrics()
+    limiter = RateLimiter(settings.api_rate_limit)
 
     def knowledge_base() -> KnowledgeBase:
         from policykb.index.store import KnowledgeBase
@@ -158,15 +219,28 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
                 state["kb"].reload()
             return cast("KnowledgeBase", state["kb"])
 
-    def authorised(request: Request) -> None:
-        token = settings.api_token
-        if not token:
-            return
+    def key_configured() -> bool:
+        return bool(settings.api_token) or bool(list_keys(settings.home))
+
+    def caller(request: Request) -> str | None:
+        """The name of the key the request carries (None without one); 401 for a key that is not valid.
+        Keys are read on each request, so `policykb keys rm` takes effect at once."""
         given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-        if not hmac.compare_digest(given.encode(), token.encode()):
+        if not given:
+            return None
+        if settings.api_token and hmac.compare_digest(given.encode(), settings.api_token.encode()):
+            return "api_token"
+        name = key_name(settings.home, given)
+        if name is None:
+            raise HTTPException(401, "the API key is not valid", headers={"WWW-Authenticate": "Bearer"})
+        return name
+
+    def authorised(request: Request) -> None:
+        """Reads: open while no key is configured (or with api_public_read), else a valid key."""
+        if caller(request) is None and key_configured() and not settings.api_public_read:
             raise HTTPException(
                 401,
-                "a valid 'Authorization: Bearer <token>' header is needed",
+                "a valid 'Authorization: Bearer <key>' header is needed",
                 headers={"WWW-Authenticate": "Bearer"},
             )
 
@@ -174,9 +248,17 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
     async def cap_body(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         started = time.perf_counter()
         length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
+        cap = MAX_UPLOAD if request.url.path == "/v1/documents" else MAX_BODY
+        wait = limiter.wait(caller_id(request)) if request.url.path.startswith("/v1/") else 0.0
+        if wait:
             response: Response = JSONResponse(
-                {"detail": f"request body of {length} bytes is over the limit of {MAX_BODY}"}, status_code=413
+                {"detail": f"too many requests: over {limiter.per_minute} a minute; retry in {wait:.0f} s"},
+                status_code=429,
+                headers={"Retry-After": str(max(1, math.ceil(wait)))},
+            )
+        elif length is not None and (not length.isdigit() or int(length) > cap):
+            response = JSONResponse(
+                {"detail": f"request body of {length} bytes is over the limit of {cap}"}, status_code=413
             )
         else:
             response = await call_next(request)
@@ -227,10 +309,18 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
     v1 = [Depends(authorised)]
 
     def may_write(request: Request) -> None:
-        """Write routes need the token always: a knowledge base is never changed by whoever can reach it."""
-        if not settings.api_token:
-            raise HTTPException(403, "changing documents through the API needs api_token in the settings")
-        authorised(request)
+        """Write routes need a key always: a knowledge base is never changed by whoever can reach it."""
+        if not key_configured():
+            raise HTTPException(
+                403,
+                "changing the knowledge base through the API needs an API key: policykb keys add NAME",
+            )
+        if caller(request) is None:
+            raise HTTPException(
+                401,
+                "a valid 'Authorization: Bearer <key>' header is needed",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
 
     write = [Depends(may_write)]
 
@@ -291,6 +381,35 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
         versions = [{"version": v.number, "replaced": v.replaced} for v in kb.versions(doc_id)]
         return {**doc.to_dict(), "outline": outline, "versions": versions}
 
+    @app.post("/v1/documents", dependencies=write)
+    def upload_documents(
+        files: Annotated[list[UploadFile], File(description="notices: .txt .md .pdf .docx .html .htm")],
+        replace: Annotated[
+            str | None, Form(description="the document the one file is a new version of")
+        ] = None,
+    ) -> JSONResponse:
+        """Notices → the knowledge base, with the same checks as the app's upload page (size, type by magic
+        bytes, safe names); the ingest report. Nothing added: 415 when every file is of a type policykb
+        does not read, 413 when one was over the size limit, else 422."""
+        from policykb.ui.uploads import MAX_BYTES, ingest_uploads, upload_problem
+
+        kb = knowledge_base()
+        if replace is not None and kb.document(replace) is None:
+            raise HTTPException(404, f"no document {replace!r} to replace")
+        uploads = [Uploaded(f.filename or "upload", f.file.read()) for f in files]
+        text, added, report = ingest_uploads(kb, uploads, replace, max_chars=settings.max_clause_chars)
+        body = {
+            "added": added,
+            "report": report.to_dict() if report else None,
+            "text": text,
+            "generation": kb.generation,
+        }
+        status = 200
+        if not added:
+            kinds = {upload_problem(u, MAX_BYTES, report) for u in uploads}
+            status = 415 if kinds == {"type"} else 413 if "size" in kinds else 422
+        return JSONResponse(body, status_code=status)
+
     @app.delete("/v1/documents/{doc_id}", dependencies=write)
     def remove_document(doc_id: str) -> dict[Any, Any]:
         kb = knowledge_base()
@@ -337,4 +456,11 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
             "references": [reference_dict(r) for r in resolve(kb, c)],
         }
 
+    if settings.api_cors_origins:  # added last: outermost, so a 413 or 429 carries the CORS headers too
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.api_cors_origins,
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_headers=["authorization", "content-type"],
+        )
     return app

@@ -44,6 +44,7 @@ PLUGIN_COMMANDS: tuple[str, ...] = (
     "cmd_ask",
     "cmd_export",
     "cmd_calibrate",
+    "cmd_keys",
 )  # modules in ui/ with register()
 
 
@@ -129,7 +130,13 @@ def _parser() -> argparse.ArgumentParser:
         "--host",
         default=LOOPBACK,
         help=f"address to listen on (default {LOOPBACK}: this machine only); any other needs an API "
-        "token (POLICYKB_API_TOKEN or api_token in config.toml)",
+        "key (policykb keys add NAME, or api_token in config.toml)",
+    )
+    s.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes (default 1); each loads the model and picks up new generations by itself",
     )
     s.set_defaults(func=cmd_serve)
 
@@ -501,16 +508,30 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from policykb.ui.api import create_app
+    from policykb.ui.api_keys import list_keys
 
     settings = _settings()
-    if not is_loopback(args.host) and not settings.api_token:
+    if not is_loopback(args.host) and not (settings.api_token or list_keys(settings.home)):
         print(
-            f"policykb serve: --host {args.host} lets other machines in; set an API token first "
-            "(POLICYKB_API_TOKEN or api_token in $POLICYKB_HOME/config.toml), or leave --host out",
+            f"policykb serve: --host {args.host} lets other machines in; make an API key first "
+            "(policykb keys add NAME, or api_token in $POLICYKB_HOME/config.toml), or leave --host out",
             file=sys.stderr,
         )
         return EXIT_USAGE
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning")
+    if args.workers < 1:
+        print(f"policykb serve: --workers must be 1 or more, not {args.workers}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.workers == 1:
+        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning")
+    else:  # each worker process builds its own app from the same settings (POLICYKB_* and config.toml)
+        uvicorn.run(
+            "policykb.ui.api:create_app",
+            factory=True,
+            workers=args.workers,
+            host=args.host,
+            port=args.port,
+            log_level="warning",
+        )
     return EXIT_OK
 
 

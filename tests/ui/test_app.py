@@ -244,14 +244,19 @@ def upload(name: str, data: bytes) -> SimpleNamespace:
     return SimpleNamespace(name=name, getvalue=io.BytesIO(data).getvalue)
 
 
+def ingest_uploads(kb: KnowledgeBase, files: list[SimpleNamespace], replace: str | None = None):
+    from policykb.ui.uploads import ingest_uploads
+
+    text, ok, _ = ingest_uploads(kb, files, replace, max_chars=Settings.load().max_clause_chars)
+    return text, ok
+
+
 def test_upload_page_renders(kb_home):
     at = go(app(), UPLOAD)
     assert any("20 MB" in t for t in texts(at))
 
 
 def test_upload_of_a_bad_file_reports_why(kb_home):
-    from policykb.ui.app_upload import ingest_uploads
-
     text, ok = ingest_uploads(
         kb_home, [upload("../../etc/passwd.pdf", b"just text, not a PDF"), upload("empty.txt", b"")]
     )
@@ -262,8 +267,6 @@ def test_upload_of_a_bad_file_reports_why(kb_home):
 
 
 def test_upload_adds_a_notice_to_the_shared_kb(kb_home):
-    from policykb.ui.app_upload import ingest_uploads
-
     text, ok = ingest_uploads(
         kb_home, [upload("新通知.txt", "一、总则\n1. 主播应当如实介绍商品。\n".encode())]
     )
@@ -272,8 +275,6 @@ def test_upload_adds_a_notice_to_the_shared_kb(kb_home):
 
 
 def test_an_upload_named_like_a_notice_never_replaces_it(kb_home):
-    from policykb.ui.app_upload import ingest_uploads
-
     before = [c.to_json() for c in kb_home.clauses("fees-notice")]
     text, ok = ingest_uploads(kb_home, [upload("fees_notice.txt", "平台收取每家企业5000元费用。\n".encode())])
     assert ok and "added as fees-notice-2" in text
@@ -282,8 +283,6 @@ def test_an_upload_named_like_a_notice_never_replaces_it(kb_home):
 
 
 def test_an_upload_chosen_as_a_new_version_keeps_the_old_one(kb_home):
-    from policykb.ui.app_upload import ingest_uploads
-
     text, ok = ingest_uploads(
         kb_home, [upload("fees_v2.txt", "一、收费\n1. 平台不收取费用。\n".encode())], replace="fees-notice"
     )
@@ -303,7 +302,7 @@ def test_upload_page_offers_new_document_or_new_version(kb_home):
 
 
 def test_safe_name_never_leaves_the_folder():
-    from policykb.ui.app_upload import safe_name
+    from policykb.ui.uploads import safe_name
 
     assert safe_name("../a.pdf") == "a.pdf"
     assert safe_name("..\\..\\evil.exe") == "evil.bin"
