@@ -36,9 +36,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, cast
 
 from fastapi import Depends, FastAPI, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from policykb.config import Settings
 from policykb.errors import PolicyKBError
@@ -127,6 +130,16 @@ class RateLimiter:
             return (1.0 - tokens) / rate
 
 
+def allowed_methods(app: FastAPI, request: Request) -> list[str]:
+    """The methods some route of ``app`` takes at ``request``'s path."""
+    methods: set[str] = set()
+    for route in app.routes:
+        match, _ = route.matches({**request.scope, "method": "GET"})
+        if match != Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    return sorted(methods)
+
+
 def caller_id(request: Request) -> str:
     """Who a request counts against for the rate limit (see ``RateLimiter``)."""
     header = request.headers.get("authorization", "")
@@ -146,6 +159,36 @@ class Uploaded:
         return self.data
 
 
+class Problem(BaseModel):
+    """Every error's body: ``detail`` says what was wrong — a message, or FastAPI's list of fields for a
+    request that does not fit the schema. An upload that added nothing also carries its ingest report."""
+
+    model_config = ConfigDict(extra="allow")
+    detail: str | list[dict[str, Any]]
+
+
+STATUS_MEANING = {
+    401: "no API key, or one that is not valid",
+    403: "no API key exists yet: the knowledge base cannot be changed through the API",
+    404: "no such document or clause",
+    413: "the request body is over the size limit",
+    415: "nothing uploaded is of a type policykb reads",
+    422: "a parameter or field is missing, unknown or malformed (named in detail)",
+    429: "too many requests from this key or address; see Retry-After",
+    503: "the knowledge base cannot be read",
+}
+READ = (401, 422, 429, 503)
+WRITE = (*READ, 403, 413)
+
+
+def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI ``responses`` of a route for the error statuses it can answer with."""
+    return {s: {"model": Problem, "description": STATUS_MEANING[s]} for s in sorted(set(statuses))}
+
+
+DATE_HELP = "yyyy, yyyy-mm or yyyy-mm-dd (a day the month has)"
+
+
 class FilterFields(BaseModel):
     model_config = ConfigDict(extra="forbid")
     region: str | None = None
@@ -153,8 +196,8 @@ class FilterFields(BaseModel):
     platform: str | None = None
     doc: str | None = None
     doc_type: str | None = None
-    date_from: str | None = None
-    date_to: str | None = None
+    date_from: str | None = Field(None, description=DATE_HELP)
+    date_to: str | None = Field(None, description=DATE_HELP)
 
 
 SEARCH_PARAMS = {"q", "k", *FilterFields.model_fields}  # what GET /v1/search accepts
@@ -262,12 +305,20 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
             )
         else:
             response = await call_next(request)
+            if response.status_code == 405:  # name every method the path has, not only the first route's
+                response.headers["Allow"] = ", ".join(allowed_methods(app, request))
         route = request.scope.get("route")
         path = (
             getattr(route, "path", None) or "(no route)"
         )  # the template (/v1/documents/{doc_id}), never ids
         metrics.observe(request.method, path, response.status_code, time.perf_counter() - started)
         return response
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 400:  # a body FastAPI could not even decode: malformed, as the API says
+            exc = StarletteHTTPException(422, f"the request body is not valid JSON ({exc.detail})")
+        return await http_exception_handler(request, exc)
 
     @app.exception_handler(PolicyKBError)
     async def knowledge_base_error(request: Request, exc: PolicyKBError) -> JSONResponse:
@@ -282,18 +333,24 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
     def healthz() -> dict[Any, Any]:
         return {"ok": True}
 
-    @app.get("/metrics", dependencies=[Depends(authorised)], response_class=PlainTextResponse)
-    def prometheus() -> str:
+    @app.get(
+        "/metrics",
+        dependencies=[Depends(authorised)],
+        response_class=Response,  # errors stay JSON; the 200 is the Prometheus text format
+        responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}, **errors(401, 503)},
+    )
+    def prometheus() -> Response:
         kb = knowledge_base()
-        return metrics.render(
+        text = metrics.render(
             {
                 "policykb_documents": ("Documents in the knowledge base.", len(kb.documents())),
                 "policykb_clauses": ("Clauses in the knowledge base.", len(kb.clauses())),
                 "policykb_generation": ("The generation served.", kb.generation or 0),
             }
         )
+        return PlainTextResponse(text)
 
-    @app.get("/readyz")
+    @app.get("/readyz", responses=errors(503))
     def readyz() -> dict[Any, Any]:
         kb = knowledge_base()
         return with_stale(
@@ -324,7 +381,7 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
 
     write = [Depends(may_write)]
 
-    @app.get("/v1/search", dependencies=v1)
+    @app.get("/v1/search", dependencies=v1, responses=errors(*READ))
     def search(
         request: Request,
         q: Annotated[str, Query(min_length=1, max_length=1000)],
@@ -334,8 +391,8 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
         platform: str | None = None,
         doc: str | None = None,
         doc_type: str | None = None,
-        date_from: str | None = None,
-        date_to: str | None = None,
+        date_from: Annotated[str | None, Query(description=DATE_HELP)] = None,
+        date_to: Annotated[str | None, Query(description=DATE_HELP)] = None,
     ) -> dict[Any, Any]:
         from policykb.ui.cli import hit_dict
 
@@ -357,18 +414,18 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
         hits = kb.search(q, k=k, filters=_filters(filters))
         return with_stale(kb, {"query": q, "hits": [hit_dict(h) for h in hits]})
 
-    @app.post("/v1/ask", dependencies=v1)
+    @app.post("/v1/ask", dependencies=v1, responses=errors(*READ, 413))
     def ask(body: AskBody) -> dict[Any, Any]:
         from policykb.qa.answer import answer
 
         kb = knowledge_base()
         return with_stale(kb, answer(kb, body.question, k=body.k, filters=_filters(body)).to_dict())
 
-    @app.get("/v1/documents", dependencies=v1)
+    @app.get("/v1/documents", dependencies=v1, responses=errors(*READ))
     def documents() -> dict[Any, Any]:
         return {"documents": [d.to_dict() for d in knowledge_base().documents()]}
 
-    @app.get("/v1/documents/{doc_id}", dependencies=v1)
+    @app.get("/v1/documents/{doc_id}", dependencies=v1, responses=errors(*READ, 404))
     def document(doc_id: str) -> dict[Any, Any]:
         kb = knowledge_base()
         doc = kb.document(doc_id)
@@ -381,7 +438,7 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
         versions = [{"version": v.number, "replaced": v.replaced} for v in kb.versions(doc_id)]
         return {**doc.to_dict(), "outline": outline, "versions": versions}
 
-    @app.post("/v1/documents", dependencies=write)
+    @app.post("/v1/documents", dependencies=write, responses=errors(*WRITE, 404, 415))
     def upload_documents(
         files: Annotated[list[UploadFile], File(description="notices: .txt .md .pdf .docx .html .htm")],
         replace: Annotated[
@@ -406,11 +463,12 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
         }
         status = 200
         if not added:
+            body["detail"] = f"nothing was added: {text}"
             kinds = {upload_problem(u, MAX_BYTES, report) for u in uploads}
             status = 415 if kinds == {"type"} else 413 if "size" in kinds else 422
         return JSONResponse(body, status_code=status)
 
-    @app.delete("/v1/documents/{doc_id}", dependencies=write)
+    @app.delete("/v1/documents/{doc_id}", dependencies=write, responses=errors(*WRITE, 404))
     def remove_document(doc_id: str) -> dict[Any, Any]:
         kb = knowledge_base()
         try:
@@ -424,7 +482,7 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
             "generation": kb.generation,
         }
 
-    @app.patch("/v1/documents/{doc_id}", dependencies=write)
+    @app.patch("/v1/documents/{doc_id}", dependencies=write, responses=errors(*WRITE, 404))
     def edit_document(doc_id: str, body: EditBody) -> dict[Any, Any]:
         changes = {name: getattr(body, name) for name in body.model_fields_set}
         if not changes:
@@ -438,7 +496,7 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
             raise HTTPException(422, str(exc)) from exc
         return {**doc.to_dict(), "changed": sorted(changes), "generation": kb.generation}
 
-    @app.get("/v1/clauses/{clause_id}", dependencies=v1)
+    @app.get("/v1/clauses/{clause_id}", dependencies=v1, responses=errors(*READ, 404))
     def clause(clause_id: str) -> dict[Any, Any]:
         from policykb.qa.citations import reference_dict
         from policykb.qa.crossrefs import resolve
