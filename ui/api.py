@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from policykb.index.store import KnowledgeBase
 
 MAX_BODY = 64 * 1024  # bytes: a question and its filters are far smaller
+MAX_OFFSET = 900  # deepest page start of GET /v1/search (ranks beyond 1,000 carry no evidence)
 MAX_UPLOAD = 50 * 1024 * 1024  # bytes of one multipart upload (each file is capped again, as in the app)
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)  # seconds, for /metrics
 
@@ -200,7 +201,7 @@ class FilterFields(BaseModel):
     date_to: str | None = Field(None, description=DATE_HELP)
 
 
-SEARCH_PARAMS = {"q", "k", *FilterFields.model_fields}  # what GET /v1/search accepts
+SEARCH_PARAMS = {"q", "k", "offset", *FilterFields.model_fields}  # what GET /v1/search accepts
 
 
 class EditBody(BaseModel):
@@ -385,7 +386,10 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
     def search(
         request: Request,
         q: Annotated[str, Query(min_length=1, max_length=1000)],
-        k: Annotated[int, Query(ge=1, le=100)] = 10,
+        k: Annotated[int, Query(ge=1, le=100, description="hits in this page")] = 10,
+        offset: Annotated[
+            int, Query(ge=0, le=MAX_OFFSET, description="hits to skip: the next page starts at offset + k")
+        ] = 0,
         region: str | None = None,
         issuer: str | None = None,
         platform: str | None = None,
@@ -411,8 +415,8 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
             date_from=date_from,
             date_to=date_to,
         )
-        hits = kb.search(q, k=k, filters=_filters(filters))
-        return with_stale(kb, {"query": q, "hits": [hit_dict(h) for h in hits]})
+        hits = kb.search(q, k=offset + k, filters=_filters(filters))[offset:]
+        return with_stale(kb, {"query": q, "offset": offset, "hits": [hit_dict(h) for h in hits]})
 
     @app.post("/v1/ask", dependencies=v1, responses=errors(*READ, 413))
     def ask(body: AskBody) -> dict[Any, Any]:

@@ -48,7 +48,16 @@ def test_health_and_readiness(client):
 
 def test_search_returns_the_clis_records(client, kb):
     got = client.get("/v1/search", params={"q": "微视收费吗", "k": 3}).json()
-    assert got == {"query": "微视收费吗", "hits": [hit_dict(h) for h in kb.search("微视收费吗", k=3)]}
+    assert got == {
+        "query": "微视收费吗",
+        "offset": 0,
+        "hits": [hit_dict(h) for h in kb.search("微视收费吗", k=3)],
+    }
+    page2 = client.get("/v1/search", params={"q": "微视收费吗", "k": 3, "offset": 3}).json()
+    assert [h["rank"] for h in page2["hits"]] == [4, 5, 6]
+    assert page2["hits"] == [hit_dict(h) for h in kb.search("微视收费吗", k=6)][3:]
+    r = client.get("/v1/search", params={"q": "微视", "offset": 901})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "offset"]
     filtered = client.get("/v1/search", params={"q": "微视收费吗", "region": "上海市"}).json()
     assert filtered["hits"] == []
 
@@ -78,7 +87,8 @@ def test_documents_and_clauses(client, kb):
         (
             ("get", "/v1/search", {"params": {"q": "x", "colour": "red"}}),
             422,
-            "unknown parameters ['colour']; allowed: date_from, date_to, doc, doc_type, issuer, k, platform, q, region",
+            "unknown parameters ['colour']; allowed: "
+            "date_from, date_to, doc, doc_type, issuer, k, offset, platform, q, region",
         ),
         (
             ("get", "/v1/search", {"params": {"q": "x", "date_from": "yesterday"}}),
