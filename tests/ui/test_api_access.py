@@ -208,3 +208,16 @@ def test_an_upload_as_a_new_version_of_an_unknown_document_is_404(home):
         headers=bearer(secret),
     )
     assert (r.status_code, r.json()["detail"]) == (404, "no document 'nosuch' to replace")
+
+
+def test_two_servers_on_one_home_both_serve_an_upload_at_once(home):
+    _, secret = add_key(home, "uploader")
+    a, b = TestClient(create_app()), TestClient(create_app())
+    assert b.get("/readyz").json()["generation"] == 1  # b has loaded generation 1
+    r = a.post(
+        "/v1/documents", files={"files": ("直播节报名.txt", NOTICE, "text/plain")}, headers=bearer(secret)
+    )
+    assert r.status_code == 200 and r.json()["generation"] == 2
+    assert b.get("/readyz").json() == {"ready": True, "generation": 2, "documents": 2, "clauses": 24}
+    hits = b.get("/v1/search", params={"q": "报名", "k": 3}, headers=bearer(secret)).json()["hits"]
+    assert hits[0]["doc_id"] == "直播节报名"
