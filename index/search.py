@@ -183,7 +183,9 @@ class SearchIndex:
         """The query as search sees it: Simplified form, expansion terms, tokens, references."""
         forms = expand_query(query, self.vocabulary())
         zh, lang, terms = forms.zh, forms.lang, list(forms.terms)
-        tokens = tokenize(zh)
+        # An English question's rendering is a list of words: segmented one by one, since run together
+        # (search_key drops the spaces between CJK) they form words nobody asked for (最长 时长 → 长短).
+        tokens = [t for part in (zh.split() if lang == "en" else [zh]) for t in tokenize(part)]
         for term in terms:
             tokens.extend(tokenize(term))
         for title in self.references.titles_named(zh):  # 电商法 → 电子商务法: the title's own words

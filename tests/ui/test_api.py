@@ -87,8 +87,10 @@ def test_documents_and_clauses(client, kb):
         (
             ("get", "/v1/search", {"params": {"q": "x", "colour": "red"}}),
             422,
-            "unknown parameters ['colour']; allowed: "
-            "date_from, date_to, doc, doc_type, issuer, k, offset, platform, q, region",
+            (
+                "unknown parameters ['colour']; allowed: "
+                "date_from, date_to, doc, doc_type, issuer, k, offset, platform, q, region"
+            ),
         ),
         (
             ("get", "/v1/search", {"params": {"q": "x", "date_from": "yesterday"}}),
