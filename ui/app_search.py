@@ -8,6 +8,7 @@ When no clause contains the words, the page says so instead of filling the list 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +16,7 @@ import streamlit as st
 
 from policykb.index.filters import Filters, date_bounds
 from policykb.index.query_forms import default_lexicon
-from policykb.index.references import Reference, label_key
+from policykb.index.references import Reference, label_key, words_besides_references
 from policykb.index.search import Hit, PreparedQuery
 from policykb.index.store import KnowledgeBase
 from policykb.ingest.numbering import int_to_cn
@@ -38,6 +39,9 @@ _SPLIT = re.compile(r"[,，、;；\s]+")
 _FIELD_NAMES = {"region": "地区", "issuer": "发布机构", "platform": "平台"}
 _EXAMPLES = {"region": "深圳", "issuer": "市场监管", "platform": "抖音"}
 _UNITS = ("章", "节", "编")
+# Menus in Chinese first (Streamlit's own placeholder and "Select all" are English only); typing filters
+# by any part of a name, as the filters themselves do.
+_MENU: dict[str, Any] = {"placeholder": "请选择 / choose", "select_all": False, "filter_mode": "contains"}
 
 
 # -- filters ----------------------------------------------------------------------------------------
@@ -102,7 +106,12 @@ def _filters(kb: KnowledgeBase) -> FilterChoice | None:
         unmatched: list[str] = []
         for column, (field, label) in zip(columns, _FIELD_NAMES.items(), strict=True):
             en = field.capitalize()
-            chosen = column.multiselect(f"{label} {en}", facets.get(field, []), key=f"f_{field}")
+            chosen = column.multiselect(
+                f"{label} {en}",
+                facets.get(field, []),
+                key=f"f_{field}",
+                **_MENU,
+            )
             typed = _typed(
                 column.text_input(
                     f"或输入{label}名称的一部分（如 {_EXAMPLES[field]}）/ or part of a name",
@@ -116,7 +125,11 @@ def _filters(kb: KnowledgeBase) -> FilterChoice | None:
                 parts.append(f"{label}：{'、'.join(shown)}")
         d, e, f = st.columns(3)
         docs = d.multiselect(
-            "文档 Document", list(titles), format_func=lambda i: titles.get(i, i), key="f_doc"
+            "文档 Document",
+            list(titles),
+            format_func=lambda i: titles.get(i, i),
+            key="f_doc",
+            **_MENU,
         )
         date_from = e.text_input("起始日期 From（yyyy、yyyy-mm 或 yyyy-mm-dd）", key="f_from").strip()
         date_to = f.text_input("截止日期 To（yyyy、yyyy-mm 或 yyyy-mm-dd）", key="f_to").strip()
@@ -161,10 +174,20 @@ def _is_reference(c: dict[str, Any], key: str) -> bool:
     return key in keys or (kind == "条" and f"list:{number}" in keys)
 
 
-def search_words(prepared: PreparedQuery) -> tuple[list[str], list[str]]:
+def search_words(
+    prepared: PreparedQuery, prepare: Callable[[str], PreparedQuery]
+) -> tuple[list[str], list[str]]:
     """(the query's own whole words, those and the expansion terms of them): for 第三十五条规定了什么 no word
-    at all — 规定 only asks what the clause says, so neither it nor its synonyms 规范/规则 are searched for."""
-    own = query_words(prepared.zh, references=bool(prepared.references))
+    at all — 规定 only asks what the clause says, so neither it nor its synonyms 规范/规则 are searched for.
+    With references, the rest of the query is read again (``prepare``) on its own, so the words of
+    "Article 35" are not 文章 and 35."""
+    asks_a_clause = bool(prepared.references)
+    if asks_a_clause:
+        rest = words_besides_references(prepared.original)
+        if not rest.strip():
+            return [], []
+        prepared = prepare(rest)
+    own = query_words(prepared.zh, references=asks_a_clause)
     zh = search_key(prepared.zh)
     dropped: set[str] = set()
     kept: set[str] = set()
@@ -181,7 +204,7 @@ def _split(kb: KnowledgeBase, q: str, filters: Filters) -> dict[str, Any]:
     total = len(kb.clauses())
     retrieval = kb.retrieve(q, k=min(total, SCAN_MAX), filters=filters)
     refs = retrieval.query.references
-    own, words = search_words(retrieval.query)
+    own, words = search_words(retrieval.query, kb.prepare)
     names = {r.key: reference_name(r, q) for r in refs}
     contained: list[dict[str, Any]] = []
     related: list[dict[str, Any]] = []
@@ -232,7 +255,8 @@ def _card(c: dict[str, Any], n: int, words: list[str], refs: list[str]) -> None:
         found = list(dict.fromkeys([*c["is_reference"].values(), *matched_terms(c["text"], words, refs)]))
         if found:
             st.text("匹配 matched: " + ", ".join(found))
-        clause_actions(c, f"s-{c['clause_id']}")
+        clause = {k: v for k, v in c.items() if k != "is_reference"}  # the basket keeps the clause only
+        clause_actions(clause, f"s-{c['clause_id']}")
 
 
 def _pager(page: int, pages: int) -> None:

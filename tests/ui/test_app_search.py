@@ -145,8 +145,8 @@ def test_a_law_article_query_asks_no_words():
 
 def test_search_words_leave_out_what_only_asks(kb_home):
     prepared = kb_home.prepare("第三十五条规定了什么")
-    assert prepared.terms and search_words(prepared) == ([], [])
-    own, words = search_words(kb_home.prepare("平台收费吗"))
+    assert prepared.terms and search_words(prepared, kb_home.prepare) == ([], [])
+    own, words = search_words(kb_home.prepare("平台收费吗"), kb_home.prepare)
     assert own == ["平台", "收费"] and {"平台", "收费"} <= set(words)
 
 
@@ -262,3 +262,24 @@ def test_a_bad_date_is_refused_in_chinese_and_english(kb_home):
     )
     assert [e.value for e in at.error] == [message]
     assert not headings(at)
+
+
+def test_an_english_reference_is_the_article_not_its_words(kb_home):
+    at = search("Article 35", f_doc=["sz"])
+    assert RESULTS.format(n=1) in texts(at) and not at.warning
+    assert at.session_state["search_hits"][0]["label"] == "第三十五条"
+    assert matched(at) == ["匹配 matched: 第三十五条"]  # not 文章 (article) or 35
+
+
+def test_a_query_of_stop_words_says_it_has_nothing_to_match(kb_home):
+    at = search("的")
+    assert [w.value for w in at.warning] == ["检索内容里没有可以匹配的词 / the query has no word to match"]
+    assert RESULTS.format(n=0) in texts(at) and not marked(at)
+
+
+def test_a_result_goes_to_the_basket_as_a_clause(kb_home):
+    at = search("第三十五条")
+    first = at.session_state["search_hits"][0]
+    at.button(key=f"add-s-{first['clause_id']}").click().run()
+    (excerpt,) = at.session_state["basket"]
+    assert excerpt["clause_id"] == first["clause_id"] and "is_reference" not in excerpt
