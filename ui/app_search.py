@@ -310,7 +310,13 @@ def search_page(kb: KnowledgeBase) -> None:
     if choice.summary:
         st.text("筛选 filters — " + choice.summary)
     if s["search_nothing"]:
-        st.warning("没有符合筛选条件的条款 / no clause matches the filters")
+        if not kb.documents():
+            st.warning(
+                "知识库里还没有文档，请先在“添加通知”页导入 / the knowledge base has no documents yet: "
+                "add a notice first"
+            )
+        else:
+            st.warning("没有符合筛选条件的条款 / no clause matches the filters")
         return
     at_least = "" if s["search_all"] else "至少 "
     st.subheader("包含检索词或条款号 / contains your words or reference")

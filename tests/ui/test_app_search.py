@@ -283,3 +283,14 @@ def test_a_result_goes_to_the_basket_as_a_clause(kb_home):
     at.button(key=f"add-s-{first['clause_id']}").click().run()
     (excerpt,) = at.session_state["basket"]
     assert excerpt["clause_id"] == first["clause_id"] and "is_reference" not in excerpt
+
+
+def test_an_empty_knowledge_base_says_so(tmp_path, monkeypatch):
+    monkeypatch.setenv("POLICYKB_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("POLICYKB_EMBEDDING_MODEL", "fake")
+    st.cache_resource.clear()
+    at = search("退税")
+    assert [w.value for w in at.warning] == [
+        "知识库里还没有文档，请先在“添加通知”页导入 / the knowledge base has no documents yet: add a notice first"
+    ]
+    assert not headings(at)
