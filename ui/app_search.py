@@ -342,8 +342,8 @@ def search_page(kb: KnowledgeBase) -> None:
     if related:
         st.subheader("语义相关 / related by meaning")
         st.text(
-            f"意思相近的前 {len(related)} 条（最多 {RELATED_MAX} 条），不包含检索词 / "
-            f"the {len(related)} closest in meaning (at most {RELATED_MAX}), without your words"
+            f"意思相近的前 {len(related)} 条（最多 {RELATED_MAX} 条），不包含检索词或条款号 / "
+            f"the {len(related)} closest in meaning (at most {RELATED_MAX}), without your words or reference"
         )
         for i, c in enumerate(related, start=1):
             _card(c, i, words, refs)

@@ -1,5 +1,5 @@
 """The 检索 Search page in a real browser on the bundled corpus (real model): a word no notice has is said
-to be in no clause, with a short, labelled list related by meaning; a partial region name filters and is
+to be in no clause, with a short, labelled list related by meaning; so is an article no notice has; a partial region name filters and is
 described in words. Screenshots go to the folder the `shots` fixture prints.
 """
 
@@ -36,6 +36,13 @@ def test_a_word_no_notice_has_is_said_to_be_in_no_clause(server, page, shots):
     assert related and 1 <= int(related[1]) <= 10, shown[:2000]
     assert main.locator("mark").count() == 0  # nothing contains the word: nothing is highlighted
     page.screenshot(path=shots / "search-1-no-match.png", full_page=True)
+
+    # no bundled notice has a 第三十五条: said so, and 第三 is never marked inside 第三方
+    _search(page, "第三十五条")
+    main.get_by_text("没有条款是第三十五条 / no clause is 第三十五条").wait_for()
+    assert main.locator("mark").count() == 0
+    assert "第三方" in main.inner_text()  # the clauses about third-party platforms are still listed, unmarked
+    page.screenshot(path=shots / "search-2-no-such-article.png", full_page=True)
     assert not page.dialogs
 
 
@@ -55,5 +62,5 @@ def test_a_partial_region_name_filters_and_reads_as_words(server, page, shots):
     assert "region=" not in shown and "('" not in shown
     marks = main.locator("mark").all_inner_texts()
     assert marks and set(marks) <= {"收取费用", "收取", "费用"}, marks
-    page.screenshot(path=shots / "search-2-region.png", full_page=True)
+    page.screenshot(path=shots / "search-3-region.png", full_page=True)
     assert not page.dialogs

@@ -110,7 +110,7 @@ def test_a_word_no_clause_contains_says_so_then_ten_related(kb_home):
     assert RESULTS.format(n=0) in texts(at)
     assert [h.value for h in at.subheader] == [CONTAINS, RELATED]
     assert (
-        "意思相近的前 10 条（最多 10 条），不包含检索词 / the 10 closest in meaning (at most 10), without your words"
+        "意思相近的前 10 条（最多 10 条），不包含检索词或条款号 / the 10 closest in meaning (at most 10), without your words or reference"
         in texts(at)
     )
     assert len(headings(at)) == 10 and at.session_state["search_contained"] == 0
@@ -176,7 +176,7 @@ def test_counts_are_the_clauses_that_contain_the_word(kb_home):
     ]
     assert set(marked(at)[:3]) == {"平台"}
     assert (
-        "意思相近的前 10 条（最多 10 条），不包含检索词 / the 10 closest in meaning (at most 10), without your words"
+        "意思相近的前 10 条（最多 10 条），不包含检索词或条款号 / the 10 closest in meaning (at most 10), without your words or reference"
         in texts(at)
     )
 
@@ -186,7 +186,7 @@ def test_more_than_a_page_is_counted_and_paged(kb_home):
     assert RESULTS.format(n=25) in texts(at)
     assert "第 1 / 3 页 · page 1 of 3" in texts(at)
     assert not at.warning
-    related = "意思相近的前 8 条（最多 10 条），不包含检索词 / the 8 closest in meaning (at most 10), without your words"
+    related = "意思相近的前 8 条（最多 10 条），不包含检索词或条款号 / the 8 closest in meaning (at most 10), without your words or reference"
     assert related in texts(at)
     first_page = headings(at)
     assert [h.split("]")[0] for h in first_page[:10]] == [f"[{i}" for i in range(1, 11)]
