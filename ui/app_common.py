@@ -10,14 +10,19 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, cast
 
+import jieba
 import streamlit as st
 
 from policykb.config import Settings
+from policykb.index.keywords import STOPWORDS
+from policykb.index.references import SAYS_WORDS, label_key, words_besides_references
 from policykb.index.store import KnowledgeBase
-from policykb.ingest.text import match_key
+from policykb.ingest.numbering import NUMERAL_CHARS
+from policykb.ingest.text import CJK, match_key, search_key
 
 PAGES = ("问答 Ask", "检索 Search", "文档 Documents", "摘录 Basket", "添加通知 Add a notice")
 ASK, SEARCH, DOCUMENTS, BASKET, UPLOAD = PAGES
@@ -72,13 +77,42 @@ def md_escape(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
 
 
-def highlight(text: str, terms: list[str]) -> str:
-    """``text`` HTML-escaped with ``terms`` wrapped in <mark>; matching ignores Traditional/Simplified
-    and case. Spans are found on the raw text and each piece is escaped on its own, so no notice
-    character can ever open a tag."""
-    key = match_key(text)
-    if len(key) != len(text):  # a phrase conversion changed the length: match on the text as is
-        key = text.lower()
+# -- search words: whole words and references of a query, never n-gram fragments -------------------
+
+# A clause text's spans that may be references (第三十五条, 第35条, 第二章, （十二）, 3.1.2); ``label_key``
+# decides which reference each one is, so 第三十五条 and 第35条 meet and 第三方 is never one.
+_NUMERALS = f"0-9０-９{NUMERAL_CHARS}"
+REFERENCE_SPAN = re.compile(
+    rf"第\s*[{_NUMERALS}]+\s*(?:[-－]\s*[0-9０-９]+\s*)?[条條](?:\s*之\s*[{_NUMERALS}]+)?"
+    rf"|第\s*[{_NUMERALS}]+\s*[编編章节節]"
+    rf"|[(（]\s*[{_NUMERALS}]+\s*[)）]"
+    r"|(?<![\d.])\d{1,2}(?:\.\d{1,3}){1,4}(?![\d])"
+)
+_WORD_CHAR = re.compile(rf"[0-9a-z{CJK}]")
+
+
+def query_words(text: str, *, references: bool = False) -> list[str]:
+    """The whole words of ``text`` (jieba's precise mode on its search key, references taken out): 第三十五条
+    收费 gives 收费, never 第三/三十/十五. Stop words and punctuation are left out, and single characters too
+    when there is a longer word; with ``references``, also the words that only ask what a clause says
+    (规定, 内容)."""
+    rest = words_besides_references(text)
+    dropped = STOPWORDS | SAYS_WORDS if references else STOPWORDS
+    words = [w.strip() for w in jieba.lcut(rest)]
+    words = [w for w in words if w and _WORD_CHAR.search(w) and w not in dropped]
+    long = [w for w in words if len(w) >= 2]
+    return list(dict.fromkeys(long or words))
+
+
+def reference_spans(text: str, keys: Iterable[str]) -> list[tuple[int, int]]:
+    """Spans of ``text`` that are one of the references ``keys`` (``条:35``), however they are written."""
+    wanted = set(keys)
+    if not wanted:
+        return []
+    return [m.span() for m in REFERENCE_SPAN.finditer(text) if label_key(m.group()) in wanted]
+
+
+def _word_spans(key: str, terms: Iterable[str]) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     for term in sorted({match_key(t) for t in terms if t.strip()}, key=len, reverse=True):
         start = key.find(term)
@@ -87,8 +121,25 @@ def highlight(text: str, terms: list[str]) -> str:
             if not any(s < end and start < e for s, e in spans):
                 spans.append((start, end))
             start = key.find(term, end)
+    return spans
+
+
+def highlight(text: str, terms: list[str], references: Iterable[str] = ()) -> str:
+    """``text`` HTML-escaped with ``terms`` (whole words) and the ``references`` (keys such as ``条:35``)
+    wrapped in <mark>; matching ignores Traditional/Simplified and case. Spans are found on the raw text
+    and each piece is escaped on its own, so no notice character can ever open a tag."""
+    key = match_key(text)
+    if len(key) != len(text):  # a phrase conversion changed the length: match on the text as is
+        key = text.lower()
+    spans = reference_spans(key, references)
+    spans += [w for w in _word_spans(key, terms) if not any(s < w[1] and w[0] < e for s, e in spans)]
+    merged: list[tuple[int, int]] = []
+    for s, e in sorted(spans):  # words side by side (收取|费用) are one mark
+        if merged and merged[-1][1] == s:
+            s = merged.pop()[0]
+        merged.append((s, e))
     out, pos = [], 0
-    for s, e in sorted(spans):
+    for s, e in merged:
         out.append(html.escape(text[pos:s]))
         out.append(f"<mark>{html.escape(text[s:e])}</mark>")
         pos = e
@@ -97,9 +148,13 @@ def highlight(text: str, terms: list[str]) -> str:
     return '<div class="pkb-text">' + "".join(out).replace("\n", "<br>") + "</div>"
 
 
-def matched_terms(text: str, terms: list[str]) -> list[str]:
-    key = match_key(text)
-    return [t for t in dict.fromkeys(terms) if t.strip() and match_key(t) in key]
+def matched_terms(text: str, terms: list[str], references: Iterable[str] = ()) -> list[str]:
+    """The ``terms`` ``text`` contains, then the references it contains as it writes them (第35条)."""
+    key = search_key(text)
+    found = [t for t in dict.fromkeys(terms) if t.strip() and search_key(t) in key]
+    mkey = match_key(text)
+    refs = [mkey[s:e] for s, e in reference_spans(mkey, references)]
+    return found + [r for r in dict.fromkeys(refs) if r not in found]
 
 
 def clause_heading(c: dict[str, Any], n: int | None = None) -> str:
