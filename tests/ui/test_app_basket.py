@@ -1,5 +1,5 @@
 """The 摘录 Basket page with AppTest: kept across sessions of the same basket id (a reload), never shown to
-another id; the validity line on excerpts from Search; the redaction preview."""
+another id; "add this answer" from Ask; the validity line on excerpts from Search; the redaction preview."""
 
 from __future__ import annotations
 
@@ -138,6 +138,32 @@ def test_a_damaged_basket_file_is_set_aside_and_an_empty_basket_starts(kb_home):
     )
     assert read_basket(home, bid) == []  # items that are not clauses are left out
     assert sorted(p.name for p in path.parent.iterdir()) == [path.name, path.name + ".damaged"]  # no temp
+
+
+def test_add_this_answer_keeps_question_answer_and_citations_as_one_item(kb_home):
+    at = ask(app(), "活动收费吗")
+    result = at.session_state["chat"][0]["result"]
+    assert not result["abstained"]
+    button = at.button(key="add-answer-0")
+    assert button.label == "加入摘录 / add this answer"
+    button.click().run()
+    assert at.button(key="add-answer-0").label == "回答已在摘录中 / answer in basket"
+    assert at.button(key="add-answer-0").disabled
+    [item] = at.session_state["basket"]
+    assert (item["kind"], item["question"], item["answer"]) == ("answer", "活动收费吗", result["answer"])
+    assert [c["clause_id"] for c in item["citations"]] == [c["clause_id"] for c in result["citations"]]
+
+    go(at, BASKET)
+    assert f"问 Q：活动收费吗\n答 A：{result['answer']}" in texts(at)
+    assert f"时效 Time: {ENDED}" in texts(at)
+
+    from policykb.ui.app_basket import item_excerpts
+    from policykb.ui.export import to_markdown
+
+    md = to_markdown(item_excerpts(item)).decode("utf-8")
+    assert md.startswith(
+        f"# 条款摘录\n\n## [1] 问题：活动收费吗\n\n回答：\n\n> {result['answer']}\n\n### 引文 [1] "
+    )
 
 
 def test_an_excerpt_from_search_has_the_validity_line(kb_home):
