@@ -92,8 +92,32 @@ _LOOSE_NAME = re.compile(rf"(?:{_CONTACT_WORDS})\s*[:：]?\s*({_HAN}{{2,4}}?){_N
 _TITLED_NAME = re.compile(
     rf"((?:(?<!{_HAN}){_HAN}{{1,2}}|{_HAN})(?:先生|女士|小姐|老师|同志|经理|主任|科长|处长))"
 )
-# A further name listed before its number in a contact line: "联系人：张三 138…，李四 139…".
-_LISTED_NAME = re.compile(rf"(?:^|(?<=[\s，,、；;]))({_HAN}{{2,3}})(?=\s*[:：]?\s*(?:\+|\d|（0|\(0))")
+# The name just before a number or address, after its organisation: "深圳市商务局张文雅，电话：…",
+# "联系人：腾讯微视崔岩，电话：…", "李四 139…". The Han characters before it (contact words left out) end
+# in a name when they end in a common surname and one or two more characters.
+_BEFORE_CONTACT = re.compile(
+    rf"({_HAN}{{2,}}?)\s*[，,、：:]?\s*(?:联系电话|联系方式|电话|手机号码|手机|座机|固话|传真|电子邮箱|邮箱|电邮"
+    r"|微信|热线|号码)?\s*[：:]?\s*$"
+)
+SURNAMES = frozenset(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢"
+    "姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤常温康施"
+    "文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷"
+    "盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷"
+    "晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩佘池查麻苑迟邝"
+)
+# What an organisation or a service ends in, never a given name: "市场监管局" is not a person "管局".
+_NOT_LAST = frozenset("局会厅委部办处司心台室站所院队组科行店号线话机箱址服询务真网端区市县省")
+
+
+def _name_before(run: str) -> str | None:
+    for size in (3, 2):
+        name = run[-size:]
+        if len(name) == size and name[0] in SURNAMES and name[-1] not in _NOT_LAST:
+            return name
+    return None
+
+
 _NOT_NAMES = re.compile(
     r"(电话|手机|座机|固话|热线|方式|传真|邮箱|电邮|联系|咨询|服务|客服|投诉|举报|办公室|地址|号|码|证|件)$"
 )
@@ -131,10 +155,16 @@ def find_pii(text: str) -> list[Found]:
         if not any(seg.start() <= f.start < seg.end() for f in contacts):
             continue
         line = seg[0]
-        for pattern in (_LOOSE_NAME, _TITLED_NAME, _LISTED_NAME):
+        for pattern in (_LOOSE_NAME, _TITLED_NAME):
             for m in pattern.finditer(line):
                 if not _NOT_NAMES.search(m[1]):
                     take("name", seg.start() + m.start(1), seg.start() + m.end(1))
+        for f in contacts:
+            if seg.start() <= f.start < seg.end():
+                before = _BEFORE_CONTACT.search(text, seg.start(), f.start)
+                name = _name_before(before[1]) if before else None
+                if before and name and not _NOT_NAMES.search(name):
+                    take("name", before.end(1) - len(name), before.end(1))
     return sorted(found, key=lambda f: f.start)
 
 
