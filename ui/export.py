@@ -535,15 +535,15 @@ def to_docx(excerpts: Sequence[Excerpt], *, redact: bool = False) -> bytes:
     return out.getvalue()
 
 
-# What Markdown would read as markup in notice text. "_" only where it can open or close emphasis (not
+# What Markdown would read as markup in notice text: "_" only where it can open or close emphasis (not
 # inside a word or a file name), "#" only at the start of a line; ">" only quotes at a line start, where
-# "> " already is. URLs and e-mail addresses are left exactly as written.
+# "> " already is. "]" before "(", "[" or ":" ("[text](url)", "[text][ref]", "[ref]: url"); [1] and
+# the masks stay plain.
 _MD_SPECIAL = re.compile(r"[\\`*<|~]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])|^\s*#")
-_MD_LINK = re.compile(
-    r"\](?=[(\[:])"
-)  # "[text](url)", "[text][ref]", "[ref]: url" — [1] and masks stay plain
+_MD_LINK = re.compile(r"\](?=[(\[:])")
+# URLs and e-mail addresses are left as written; "<https://…>" already is a Markdown link to that address.
 _MD_VERBATIM = re.compile(
-    r"(?:https?://|www\.)[^\s<>\"'，。；、（）]+|[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
+    r"<https?://[^\s<>]+>|(?:https?://|www\.)[^\s<>\"'，。；、（）]+|[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
 )
 
 
@@ -565,7 +565,11 @@ def _md(text: str) -> str:
 
 
 def _md_quote(text: str) -> list[str]:
-    return [f"> {_md(line)}" if line else ">" for line in text.split("\n")]
+    """A block quote with each line of ``text`` its own paragraph, so the notice's lines stay lines."""
+    out: list[str] = []
+    for line in (x for x in text.split("\n") if x.strip()):
+        out += [">", f"> {_md(line)}"] if out else [f"> {_md(line)}"]
+    return out
 
 
 def to_markdown(excerpts: Sequence[Excerpt], *, redact: bool = False) -> bytes:

@@ -273,6 +273,7 @@ def test_markdown_exact_output():
             "回答：",
             "",
             f"> {FEE}[1]",
+            ">",
             "> 引导私下交易属于违规[2]",
             "",
             "### 引文 [1] 抖音电商政务媒体相关内容宣传规范",
@@ -304,6 +305,15 @@ def test_markdown_leaves_urls_ids_and_file_names_unescaped():
     )
 
 
+def test_markdown_keeps_the_lines_of_a_notice_and_its_links_as_written():
+    text = "报名渠道及联系方式\n报名入口：<https://docs.qq.com/form/fill/DV1V#/fill>\n\n<javascript:alert(1)> *x*"
+    md = to_markdown([ex(clause(text))]).decode("utf-8")
+    assert (
+        "> 报名渠道及联系方式\n>\n> 报名入口：<https://docs.qq.com/form/fill/DV1V#/fill>\n>\n"
+        "> \\<javascript:alert(1)> \\*x\\*\n"
+    ) in md
+
+
 def test_only_json_holds_clause_ids_and_character_offsets():
     for fmt in ("docx", "md", "csv"):
         data, _, _ = export(BASKET, fmt)
@@ -324,7 +334,7 @@ def test_markdown_quotes_every_line_and_renders_nothing_from_a_notice():
     md = to_markdown([ex(clause("第一行<script>x</script>\n\n# 不是标题\n[点此](http://x) [1]: u"))]).decode(
         "utf-8"
     )
-    assert "> 第一行\\<script>x\\</script>\n>\n> \\# 不是标题\n> [点此\\](http://x) [1\\]: u\n" in md
+    assert "> 第一行\\<script>x\\</script>\n>\n> \\# 不是标题\n>\n> [点此\\](http://x) [1\\]: u\n" in md
 
 
 def test_docx_exact_paragraphs():
