@@ -13,7 +13,15 @@ from typing import Any
 import streamlit as st
 
 from policykb.index.store import KnowledgeBase
-from policykb.ui.app_common import clause_actions, go_to_document, md_escape, short_heading
+from policykb.ui.app_common import (
+    add_answer_to_basket,
+    answer_item_id,
+    clause_actions,
+    go_to_document,
+    in_basket,
+    md_escape,
+    short_heading,
+)
 
 EXAMPLES = ("微视收费吗？", "What does Weishi charge?", "抖音電商對虛假宣傳有什麼規定？")
 ABSTAIN = "知识库中没有回答这个问题的条款 / The knowledge base has no clause that answers this."
@@ -75,6 +83,14 @@ def show_turn(kb: KnowledgeBase, turn: int, question: str, result: dict[str, Any
         else:
             cited = {c["n"] for c in result["citations"]}
             st.markdown(answer_markdown(result["answer"], cited, turn))
+            added = in_basket(answer_item_id(question, result["answer"]))
+            st.button(
+                "回答已在摘录中 / answer in basket" if added else "加入摘录 / add this answer",
+                key=f"add-answer-{turn}",
+                disabled=added,
+                on_click=add_answer_to_basket,
+                args=(question, result),
+            )
         for c in result["citations"]:
             # Our own markup only: the target of the answer's [n] link.
             st.markdown(f'<span id="{anchor(turn, c["n"])}"></span>', unsafe_allow_html=True)

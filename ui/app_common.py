@@ -3,11 +3,13 @@
 Notice text is untrusted (RELIABILITY 21): it is shown with ``st.text`` (never interpreted), or, for
 highlighted search results, HTML-escaped first and only then wrapped in ``<mark>`` (``highlight``).
 Labels that Streamlit renders as Markdown (expanders, buttons) go through ``md_escape``.
-Per-user state lives in ``st.session_state`` only (RELIABILITY 23); the knowledge base is shared.
+Per-user state lives in ``st.session_state`` (RELIABILITY 23), and the basket also in a file of its own
+under a random per-browser id (see "the basket" below); the knowledge base is shared.
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 from collections.abc import Iterable
@@ -23,6 +25,7 @@ from policykb.index.references import SAYS_WORDS, label_key, words_besides_refer
 from policykb.index.store import KnowledgeBase
 from policykb.ingest.numbering import NUMERAL_CHARS
 from policykb.ingest.text import CJK, match_key, search_key
+from policykb.ui.basket_store import is_basket_id, new_basket_id, read_basket, write_basket
 
 PAGES = ("问答 Ask", "检索 Search", "文档 Documents", "摘录 Basket", "添加通知 Add a notice")
 ASK, SEARCH, DOCUMENTS, BASKET, UPLOAD = PAGES
@@ -187,22 +190,90 @@ def go_to_document(doc_id: str, clause_id: str | None = None) -> None:
     st.session_state["focus_clause"] = clause_id
 
 
-# -- the basket: an ordered list of excerpts (a clause dict plus an optional "note") ---------------
+# -- the basket ---------------------------------------------------------------------------------
+# An ordered list of items: a clause dict (plus "note", and its document's "valid_from"/"valid_to"), or
+# an answer {"kind": "answer", "item_id", "question", "answer", "citations": [clause dicts + "note"]}.
+# It survives a page reload: a random basket id is kept in the page's URL (?basket=…) and the list in
+# $POLICYKB_HOME/baskets/<id>.json (ui/basket_store.py), rewritten after every change. Another browser
+# gets another id, so no one sees another's basket unless they are given the link.
+
+BASKET_PARAM = "basket"
+_NOT_KEPT = ("rank", "score", "n", "references")  # per-search facts, not part of an excerpt
+
+
+def basket_id() -> str:
+    """This browser's basket id: the one in the URL when it is a safe token, else a new random one
+    (written into the URL, so a reload finds it)."""
+    bid = cast(str | None, st.session_state.get("basket_id"))
+    if bid is None:
+        given = st.query_params.get(BASKET_PARAM)
+        bid = given if given and is_basket_id(given) else new_basket_id()
+        st.session_state["basket_id"] = bid
+    if st.query_params.get(BASKET_PARAM) != bid:
+        st.query_params[BASKET_PARAM] = bid
+    return bid
 
 
 def basket() -> list[dict[str, Any]]:
-    return cast(list[dict[str, Any]], st.session_state.setdefault("basket", []))
+    bid = basket_id()  # every run: keeps ?basket=… in the URL
+    if "basket" not in st.session_state:
+        st.session_state["basket"] = read_basket(settings().home, bid)
+    return cast(list[dict[str, Any]], st.session_state["basket"])
+
+
+def save_basket() -> None:
+    """Call after every change to ``basket()``; a failed save is shown, the basket stays in the session."""
+    try:
+        write_basket(settings().home, basket_id(), basket())
+    except OSError as exc:
+        st.session_state["basket_error"] = f"摘录未能保存 / the basket could not be saved: {exc}"
+
+
+def item_id(item: dict[str, Any]) -> str:
+    return cast(str, item.get("item_id") or item["clause_id"])
 
 
 def in_basket(clause_id: str) -> bool:
-    return any(e["clause_id"] == clause_id for e in basket())
+    return any(item_id(e) == clause_id for e in basket())
+
+
+def _with_validity(clause: dict[str, Any]) -> dict[str, Any]:
+    """The clause dict without per-search facts, with its document's validity period (as Ask's
+    citations carry it), so an excerpt from Search or a document shows the same time note."""
+    excerpt = {k: v for k, v in clause.items() if k not in _NOT_KEPT}
+    if "valid_from" not in excerpt:
+        doc = knowledge_base().document(excerpt["doc_id"])
+        excerpt["valid_from"] = doc.valid_from if doc else None
+        excerpt["valid_to"] = doc.valid_to if doc else None
+    excerpt.setdefault("note", "")
+    return excerpt
 
 
 def add_to_basket(clause: dict[str, Any]) -> None:
     if not in_basket(clause["clause_id"]):
-        excerpt = {k: v for k, v in clause.items() if k not in ("rank", "score", "n")}
-        excerpt.setdefault("note", "")
-        basket().append(excerpt)
+        basket().append(_with_validity(clause))
+        save_basket()
+
+
+def answer_item_id(question: str, answer: str) -> str:
+    return "answer-" + hashlib.sha1(f"{question}\x1f{answer}".encode()).hexdigest()[:12]
+
+
+def add_answer_to_basket(question: str, result: dict[str, Any]) -> None:
+    """The question, the answer text and its citations, as one item."""
+    iid = answer_item_id(question, result["answer"])
+    if not in_basket(iid):
+        citations = [_with_validity(c) for c in result["citations"]]
+        basket().append(
+            {
+                "kind": "answer",
+                "item_id": iid,
+                "question": question,
+                "answer": result["answer"],
+                "citations": citations,
+            }
+        )
+        save_basket()
 
 
 def clause_actions(c: dict[str, Any], key: str) -> None:

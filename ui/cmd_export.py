@@ -44,7 +44,9 @@ def register(sub: Subcommands) -> None:
     )
     s.add_argument("--out", type=Path, required=True, metavar="FILE", help="the file to write")
     s.add_argument(
-        "--redact", action="store_true", help="mask mobile, landline and ID numbers and e-mail addresses"
+        "--redact",
+        action="store_true",
+        help="mask mobile, landline and ID numbers, e-mail addresses and the contact names beside them",
     )
     s.set_defaults(func=cmd_export)
 
@@ -135,6 +137,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             print(f"policykb export: no clause found for {args.search!r}; nothing written", file=sys.stderr)
             return EXIT_FAIL
 
+    excerpts = [e.with_document(kb.document(e.clause["doc_id"])) for e in excerpts]  # validity periods
     data, _, _ = export(excerpts, fmt, redact=args.redact)
     try:
         args.out.write_bytes(data)

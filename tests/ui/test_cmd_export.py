@@ -13,7 +13,7 @@ from docx import Document as DocxDocument
 from policykb.config import Settings
 from policykb.index.store import KnowledgeBase
 from policykb.ui.cli import main
-from policykb.ui.export import Basket
+from policykb.ui.export import CSV_COLUMNS, Basket
 from policykb.ui.ingesting import ingest_paths
 
 TITLE = "某市商务局关于直播电商活动的通知"
@@ -28,7 +28,11 @@ issuer = "某市商务局"
 region = "某市"
 date = "2021-05-10"
 doc_type = "notice"
+valid_from = "2021-05-10"
+valid_to = "2021-06-30"
 """
+VALIDITY = "时效性通知，有效期 2021-05-10 至 2021-06-30（已结束）"  # from the manifest, as Ask says it
+REFERENCE = ["文档：" + TITLE, "发布机构：某市商务局", "发布日期：2021-05-10"]
 
 
 @pytest.fixture(autouse=True)
@@ -68,11 +72,10 @@ def test_clauses_to_docx(ids, tmp_path, capsys):
         f"  [2] {ids['第一条']}  {TITLE} 第一条\n"
     )
     paragraphs = [p.text for p in DocxDocument(str(out)).paragraphs]
-    assert paragraphs[:3] == ["条款摘录", f"[1] {FORMULA}", f"{TITLE}｜某市商务局｜2021-05-10｜第三条"]
-    assert paragraphs[3].startswith("出处：") and paragraphs[3].endswith(
-        f"｜文档 test-notice｜条款 {ids['第三条']}"
-    )
-    assert f"[2] {FREE}" in paragraphs
+    reference = [*REFERENCE, "条款：第三条", f"时效：{VALIDITY}", "来源文件：notice.txt"]
+    assert paragraphs[:8] == ["条款摘录", f"[1] {FORMULA}", *reference]
+    assert paragraphs[8] == f"[2] {FREE}"
+    assert not any(ids["第三条"] in p for p in paragraphs)  # no clause ids or offsets for a reader
 
 
 def test_search_to_csv_with_redaction(ids, tmp_path, capsys):
@@ -81,24 +84,28 @@ def test_search_to_csv_with_redaction(ids, tmp_path, capsys):
         capsys, "--search", "报名联系人 电话", "--k", "3", "--format", "csv", "--out", out, "--redact"
     )
     assert code == 0 and "personal data redacted" in stdout.splitlines()[0]
-    rows = list(csv.DictReader(io.StringIO(out.read_bytes().decode("utf-8-sig"))))
+    _header, *rows = csv.reader(io.StringIO(out.read_bytes().decode("utf-8-sig")))
     assert out.read_bytes().startswith(b"\xef\xbb\xbf") and len(rows) == 3
-    by_label = {r["label"]: r for r in rows}
+    by_label = {r[CSV_COLUMNS.index("label")]: dict(zip(CSV_COLUMNS, r, strict=True)) for r in rows}
     assert (
         by_label["第二条"]["text"]
-        == "报名联系人：张先生，手机 [手机号已隐去]，邮箱 [邮箱已隐去]，办公电话 [电话已隐去]。"
+        == "报名联系人：[姓名已隐去]，手机 [手机号已隐去]，邮箱 [邮箱已隐去]，办公电话 [电话已隐去]。"
     )
     assert by_label["第三条"]["text"] == "'" + FORMULA  # formula-safe; 第35条 and 50元 are not redacted
-    assert by_label["第一条"] | {"source": ""} == {
+    assert by_label["第一条"] == {
         "n": by_label["第一条"]["n"],
+        "citation": "",
+        "question": "",
+        "answer": "",
         "text": FREE,
         "title": TITLE,
         "issuer": "某市商务局",
         "date": "2021-05-10",
         "section": "",
         "label": "第一条",
-        "source": "",
-        "clause_id": ids["第一条"],
+        "validity": VALIDITY,
+        "source": "notice.txt",
+        "original": "",
         "note": "",
     }
 
@@ -112,11 +119,15 @@ def test_ask_to_markdown_carries_the_answer(ids, tmp_path, capsys):
         f"  [2] {ids['第三条']}  {TITLE} 第三条",
     ]
     md = out.read_text(encoding="utf-8")
-    assert md.startswith(
-        f"# 条款摘录\n\n## [1] {TITLE}\n\n> {FREE}\n\n- {TITLE}｜某市商务局｜2021-05-10｜第一条\n"
+    answer = f"{FREE}[1] {FORMULA}[2]"  # the question and answer once, then the clauses it cites
+    reference = "".join(f"- {line}\n" for line in REFERENCE)
+    assert md == (
+        f"# 条款摘录\n\n## [1] 问题：参加活动收费吗？\n\n回答：\n\n> {answer}\n\n"
+        f"### 引文 [1] {TITLE}\n\n> {FREE}\n\n{reference}- 条款：第一条\n- 时效：{VALIDITY}\n"
+        "- 来源文件：notice.txt\n\n"
+        f"### 引文 [2] {TITLE}\n\n> {FORMULA}\n\n{reference}- 条款：第三条\n- 时效：{VALIDITY}\n"
+        "- 来源文件：notice.txt\n"
     )
-    answer = f"{FREE}[1] {FORMULA}[2]"  # the answer each excerpt was cited in, after each one's reference
-    assert md.count(f"- 所引回答：{answer}\n") == 2
 
 
 def test_json_export_reads_back_as_a_basket(ids, tmp_path, capsys):
