@@ -93,7 +93,10 @@ def test_connectives_and_words_that_only_look_like_one():
 def test_content_words_keep_names_whole_and_drop_question_words():
     words = content_words("快手小店的保证金是多少？")
     assert [(w.text, w.kind) for w in words] == [("快手小店", "platform"), ("保证金", "")]
-    assert [(w.text, w.kind) for w in content_words("广州市有什么补贴")] == [("广州市", "place"), ("补贴", "")]
+    assert [(w.text, w.kind) for w in content_words("广州市有什么补贴")] == [
+        ("广州市", "place"),
+        ("补贴", ""),
+    ]
     assert content_words("还有呢？") == ()
     assert content_words("为什么？") == ()
 
