@@ -38,6 +38,19 @@ def signed_in() -> bool:
     return False
 
 
+# Our own code, no text from a notice or a person in it. A tap outside an open sidebar is how Streamlit
+# closes it on a narrow screen (and only there): the same tap, once a page has been chosen.
+CLOSE_SIDEBAR = """<span class="pkb-script" data-choice="%d"></span>
+<style>[data-testid="stElementContainer"]:has(.pkb-script) { display: none; }</style>
+<script>document.querySelector('[data-testid="stMain"]')
+  ?.dispatchEvent(new MouseEvent("mousedown", { bubbles: true }));</script>"""
+
+
+def _page_chosen() -> None:
+    st.session_state["pages_chosen"] = st.session_state.get("pages_chosen", 0) + 1
+    st.session_state["page_just_chosen"] = True
+
+
 def main() -> None:
     st.set_page_config(page_title="policykb", layout="wide")
     if not signed_in():
@@ -47,7 +60,8 @@ def main() -> None:
     with st.sidebar:
         st.title("policykb")
         st.caption("电商政策通知知识库 / e-commerce notices, cited answers")
-        st.radio("页面 / page", PAGES, key="page")  # fixed labels: changing them would reset the choice
+        # fixed labels: changing them would reset the choice
+        st.radio("页面 / page", PAGES, key="page", on_change=_page_chosen)
         stats = st.empty()
     page = st.session_state["page"]
     if page == ASK:
@@ -81,6 +95,8 @@ def main() -> None:
         f"{len(kb.documents())} 份文档 documents · {len(kb.clauses())} 条款 clauses\n"
         f"摘录 basket: {len(basket())}"
     )
+    if st.session_state.pop("page_just_chosen", False):
+        st.html(CLOSE_SIDEBAR % st.session_state["pages_chosen"], unsafe_allow_javascript=True)
 
 
 main()

@@ -32,8 +32,7 @@ def test_ask_cite_basket_export_docx(server, page, shots, tmp_path):
     page.wait_for_function("location.hash === '#cite-0-1'")
     assert len(page.context.pages) == pages_before
     assert page.locator("#cite-0-1").count() == 1
-    citation.locator("summary").click()
-    body = citation.locator('[data-testid="stExpanderDetails"]')
+    body = citation.locator('[data-testid="stExpanderDetails"]')  # the click opened citation 1
     body.get_by_text("不收取费用").first.wait_for()
     assert "不收取费用" in body.inner_text()
     page.screenshot(path=shots / "2-ask-citation.png", full_page=True)
