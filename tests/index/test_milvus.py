@@ -1,0 +1,223 @@
+"""The Milvus vector store (``vector_store = "milvus"``) on Milvus Lite: the same results as FAISS on the same
+data, with every filter; generations in collections of their own behind the home's alias; deletes,
+reopening, and a missing or short collection refused with a message naming the uri and the collection.
+
+Every test's home is its own; they share one Milvus Lite file (collections are named per home), which is
+also what shows that one home's commits never drop another's collections.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from kbdata import PIPELINE, fill, make_doc
+
+from policykb.config import Settings
+from policykb.errors import IndexIncompleteError
+from policykb.index import disk
+from policykb.index.embed import FakeEmbedder
+from policykb.index.filters import Filters
+from policykb.index.milvus import MilvusStore, alias_name, alias_target, client, home_collections, home_prefix
+from policykb.index.store import KnowledgeBase
+
+QUERIES = (
+    "电子商务平台经营者不得利用服务协议",
+    "直播间虚假宣传",
+    "腾讯微视专场活动由谁主办",
+    "消费者的安全权利",
+    "企业经营者的举证责任",
+)
+FILTERS = {
+    "none": (None, 16),
+    "region": (Filters(region="全国"), 9),
+    "region-two": (Filters(region=("上海", "深圳")), 5),
+    "issuer": (Filters(issuer="全国人民代表大会常务委员会"), 7),
+    "platform": (Filters(platform="抖音"), 2),
+    "doc_id": (Filters(doc_id="ecl"), 6),
+    "doc_ids": (Filters(doc_id=("tw", "sz")), 5),
+    "date-range": (Filters(date_from="2015", date_to="2021-12"), 10),
+    "date-from": (Filters(date_from="2022-11-15"), 5),
+    "combined": (Filters(region="全国", date_to="2018-12"), 7),
+}
+
+
+@pytest.fixture(scope="session")
+def milvus_db(tmp_path_factory):
+    return tmp_path_factory.mktemp("milvus") / "lite.db"
+
+
+@pytest.fixture
+def msettings(home, milvus_db) -> Settings:
+    return Settings.load(vector_store="milvus", milvus_uri=str(milvus_db))
+
+
+@pytest.fixture
+def mkb(msettings) -> KnowledgeBase:
+    kb = KnowledgeBase.open(msettings, embedder=FakeEmbedder())
+    fill(kb)
+    return kb
+
+
+@pytest.fixture
+def fkb(tmp_path) -> KnowledgeBase:
+    kb = KnowledgeBase.open(Settings.load(home=tmp_path / "faiss-home"), embedder=FakeEmbedder())
+    fill(kb)
+    return kb
+
+
+def descriptor(kb: KnowledgeBase) -> dict:
+    path = disk.generation_path(kb.home, kb.generation) / MilvusStore.filename
+    return json.loads(path.read_text())
+
+
+def ranked(kb: KnowledgeBase, query: str, filters: Filters | None, mode: str) -> list[tuple[str, float]]:
+    return [
+        (h.clause.clause_id, round(h.score, 4)) for h in kb.search(query, k=5, filters=filters, mode=mode)
+    ]
+
+
+@pytest.mark.parametrize("name", FILTERS)
+def test_same_top_k_as_faiss_with_each_filter(mkb, fkb, name):
+    filters, allowed = FILTERS[name]
+    mask = mkb._gen.index.filters.mask(filters)
+    assert (16 if mask is None else int(mask.sum())) == allowed
+    for query in QUERIES:
+        dense = ranked(mkb, query, filters, "dense")
+        assert len(dense) == min(5, allowed)
+        assert dense == ranked(fkb, query, filters, "dense"), query
+        assert ranked(mkb, query, filters, "hybrid") == ranked(fkb, query, filters, "hybrid"), query
+
+
+def test_filtered_dense_search_returns_only_allowed_clauses(mkb):
+    hits = mkb.search("电子商务", k=20, filters=Filters(doc_id="sh"), mode="dense")
+    assert sorted(h.clause.label for h in hits) == ["第35条", "第36条"]
+    assert {h.clause.doc_id for h in hits} == {"sh"}
+
+
+def test_generation_holds_a_checksummed_descriptor(mkb, msettings, milvus_db):
+    gen = disk.generation_path(mkb.home, 1)
+    manifest = json.loads((gen / "manifest.json").read_text())
+    assert manifest["vector_store"] == "milvus"
+    assert manifest["counts"] == {"documents": 6, "clauses": 16, "vectors": 16}
+    assert "vectors.milvus.json" in manifest["files"] and "vectors.faiss" not in manifest["files"]
+    d = descriptor(mkb)
+    assert d["collection"].startswith(home_prefix(mkb.home) + "_g1_")
+    assert {k: v for k, v in d.items() if k != "collection"} == {
+        "store": "milvus",
+        "uri": str(milvus_db),
+        "alias": alias_name(mkb.home),
+        "dim": 64,
+        "count": 16,
+        "metric": "IP",
+        "index": "FLAT",
+    }
+    assert alias_target(msettings) == d["collection"]
+
+
+def test_metadata_is_stored_as_scalar_fields(mkb, milvus_db):
+    name = descriptor(mkb)["collection"]
+    fields = ["doc_id", "region", "issuer", "platform", "doc_type", "date", "date_lo", "date_hi"]
+    rows = client(str(milvus_db)).query(name, filter='doc_id == "sz"', output_fields=fields)
+    assert len(rows) == 3
+    assert {tuple(r[f] for f in fields) for r in rows} == {
+        ("sz", "深圳", "深圳市商务局", "腾讯微视", "event_plan", "2023-05", 20230501, 20230531)
+    }
+    # what a Milvus-side filter could do with them: region and a date range, as Filters does
+    rows = client(str(milvus_db)).query(
+        name, filter='region == "全国" and date_hi >= 20180101 and date_lo <= 20181231', output_fields=["id"]
+    )
+    assert sorted(r["id"] for r in rows) == sorted(int(k) for k in mkb._gen.index.keys[:6])
+
+
+def test_a_rebuild_switches_the_alias_and_prunes_old_collections(mkb, msettings):
+    first = descriptor(mkb)["collection"]
+    doc, clauses = make_doc(
+        "sh",
+        "上海市促进电子商务发展规定",
+        mkb.document("sh").metadata,
+        [("第35条", [], "本市鼓励电子商务企业开展直播营销活动。")],
+    )
+    with mkb.writer() as w:
+        w.upsert(doc, clauses, PIPELINE)
+    assert mkb.generation == 2
+    second = descriptor(mkb)["collection"]
+    assert second.startswith(home_prefix(mkb.home) + "_g2_")
+    assert alias_target(msettings) == second
+    assert home_collections(msettings) == sorted([first, second])  # generation 1 is kept until the next
+    assert descriptor(mkb)["count"] == 15
+
+    mkb.remove_document("tw")
+    third = descriptor(mkb)["collection"]
+    assert alias_target(msettings) == third
+    assert home_collections(msettings) == sorted([second, third])
+    assert disk.generation_numbers(mkb.home) == [2, 3]
+
+
+def test_one_homes_commits_leave_anothers_collections(mkb, msettings, tmp_path, milvus_db):
+    other = Settings.load(home=tmp_path / "other", vector_store="milvus", milvus_uri=str(milvus_db))
+    kb2 = KnowledgeBase.open(other, embedder=FakeEmbedder())
+    fill(kb2)
+    kb2.remove_document("tw")
+    kb2.remove_document("sh")
+    assert home_collections(msettings) == [descriptor(mkb)["collection"]]
+    assert len(home_collections(other)) == 2
+    assert alias_target(msettings) == descriptor(mkb)["collection"]
+
+
+def test_a_removed_document_is_gone_from_search(mkb):
+    assert {h.clause.doc_id for h in mkb.search("腾讯微视", k=16, mode="dense")} >= {"sz"}
+    mkb.remove_document("sz")
+    hits = mkb.search("腾讯微视", k=16, mode="dense")
+    assert len(hits) == 13 and "sz" not in {h.clause.doc_id for h in hits}
+    assert mkb.search("腾讯微视", k=5, filters=Filters(doc_id="sz"), mode="dense") == []
+    assert descriptor(mkb)["count"] == 13
+
+
+def test_reopened_from_disk_gives_the_same_results(mkb, msettings):
+    again = KnowledgeBase.open(msettings, embedder=FakeEmbedder())
+    assert again.generation == mkb.generation == 1
+    assert again.clauses() == mkb.clauses()
+    for query in QUERIES:
+        for filters in (None, Filters(region="全国")):
+            assert ranked(again, query, filters, "dense") == ranked(mkb, query, filters, "dense")
+            assert ranked(again, query, filters, "hybrid") == ranked(mkb, query, filters, "hybrid")
+
+
+def test_next_generation_reuses_the_stored_vectors(mkb):
+    embedder = FakeEmbedder()
+    kb = KnowledgeBase.open(mkb.settings, embedder=embedder)
+    kb.remove_document("tw")
+    assert embedder.calls == 0  # every vector came back out of the collection
+    assert ranked(kb, "直播间虚假宣传", None, "dense")[:3] == ranked(mkb, "直播间虚假宣传", None, "dense")[:3]
+
+
+def test_a_missing_collection_is_a_clear_error(mkb, msettings, milvus_db):
+    name = descriptor(mkb)["collection"]
+    client(str(milvus_db)).release_collection(name)
+    client(str(milvus_db)).drop_alias(alias_name(mkb.home))
+    client(str(milvus_db)).drop_collection(name)
+    with pytest.raises(IndexIncompleteError) as err:
+        KnowledgeBase.open(msettings, embedder=FakeEmbedder())
+    path = disk.generation_path(mkb.home, 1) / "vectors.milvus.json"
+    assert str(err.value) == (
+        f"{path}: could not be read (ValueError: Milvus collection {name!r} at {milvus_db} does not exist "
+        "(dropped, or milvus_uri points elsewhere than when the generation was built)); "
+        f"{disk.REBUILD}"
+    )
+
+
+def test_a_collection_short_of_vectors_is_refused(mkb, msettings, milvus_db):
+    name = descriptor(mkb)["collection"]
+    key = int(mkb._gen.index.keys[0])
+    client(str(milvus_db)).delete(name, filter=f"id in [{key}]")
+    with pytest.raises(
+        IndexIncompleteError, match=f"at {milvus_db} holds 15 vectors, the descriptor says 16"
+    ):
+        KnowledgeBase.open(msettings, embedder=FakeEmbedder())
+
+
+def test_a_faiss_home_is_not_opened_as_milvus(fkb, tmp_path, milvus_db):
+    settings = Settings.load(home=tmp_path / "faiss-home", vector_store="milvus", milvus_uri=str(milvus_db))
+    with pytest.raises(Exception, match="built for vector store 'faiss' but 'milvus' is configured"):
+        KnowledgeBase.open(settings, embedder=FakeEmbedder())
