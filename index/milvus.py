@@ -25,8 +25,9 @@ import json
 import logging
 import os
 import threading
+import traceback
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit, urlunsplit
@@ -34,7 +35,7 @@ from urllib.parse import urlsplit, urlunsplit
 import numpy as np
 
 from policykb.config import Settings
-from policykb.errors import ConfigError, IndexIncompleteError
+from policykb.errors import ConfigError, IndexIncompleteError, PolicyKBError
 from policykb.index import disk
 from policykb.index.filters import date_bounds
 from policykb.index.vectors import VectorStore
@@ -59,9 +60,20 @@ _clients: dict[tuple[str, str], MilvusClient] = {}
 _clients_lock = threading.Lock()
 
 
+class MilvusError(PolicyKBError):
+    """Milvus could not be reached, or refused a request. Not an ``IndexError_``: a server that is down, or
+    a Lite file another process holds, says nothing about the generation on disk, so the knowledge base
+    neither falls back to an older generation nor repairs anything because of it."""
+
+
 def milvus_uri(settings: Settings) -> str:
     """The configured uri, or Milvus Lite's file in the home."""
     return settings.milvus_uri or str(Path(settings.home) / DEFAULT_LITE_FILE)
+
+
+def is_lite(uri: str) -> bool:
+    """Whether ``uri`` names a Milvus Lite file (pymilvus' own test: a path ending in ``.db``)."""
+    return uri.endswith(".db") and "://" not in uri
 
 
 def shown_uri(uri: str) -> str:
@@ -83,6 +95,19 @@ def alias_name(home: Path) -> str:
     return f"{home_prefix(home)}_live"
 
 
+class _LiteTimestampNoise(logging.Filter):
+    """Drops the traceback Milvus Lite's in-process gRPC server logs when pymilvus asks it for a timestamp
+    (``AllocTimestamp``, which Lite does not implement): pymilvus goes on without one when it creates an
+    index or iterates, so each commit would otherwise log an ERROR that is no error."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if not isinstance(exc, NotImplementedError) or exc.__traceback__ is None:
+            return True
+        frames = {frame.f_code.co_name for frame, _ in traceback.walk_tb(exc.__traceback__)}
+        return "AllocTimestamp" not in frames
+
+
 def client(uri: str) -> MilvusClient:
     """One client per uri and token in this process (Milvus Lite starts its server on the first one)."""
     token = os.environ.get(TOKEN_ENV, "")
@@ -99,9 +124,21 @@ def client(uri: str) -> MilvusClient:
             try:
                 found = MilvusClient(uri=uri, token=token) if token else MilvusClient(uri=uri)
             except Exception as exc:  # pymilvus raises MilvusException and plain errors alike
-                raise ConfigError(f"cannot connect to Milvus at {shown_uri(uri)}: {exc}") from exc
+                hint = (
+                    "; a Milvus Lite file is open in one process at a time: stop the other one (the app, "
+                    "an ingest) or set milvus_uri to a Milvus server"
+                    if is_lite(uri)
+                    else ""
+                )
+                raise MilvusError(f"cannot connect to Milvus at {shown_uri(uri)}: {exc}{hint}") from exc
             _clients[(uri, token)] = found
+            if is_lite(uri) and not _noise_filtered():
+                logging.getLogger("grpc._server").addFilter(_LiteTimestampNoise())
         return found
+
+
+def _noise_filtered() -> bool:
+    return any(isinstance(f, _LiteTimestampNoise) for f in logging.getLogger("grpc._server").filters)
 
 
 def clause_fields(clause: Clause) -> dict[str, str | int]:
@@ -153,8 +190,10 @@ class MilvusStore(VectorStore):
     def _where(self) -> str:
         return f"Milvus collection {self.collection!r} at {shown_uri(self.uri)}"
 
-    def _failed(self, doing: str, exc: Exception) -> IndexIncompleteError:
-        return IndexIncompleteError(
+    def _failed(self, doing: str, exc: Exception) -> MilvusError:
+        if isinstance(exc, MilvusError):
+            return exc
+        return MilvusError(
             f"{doing} {self._where()} failed: {exc}; reopen the knowledge base, or {disk.REBUILD} if the "
             "collection is gone"
         )
@@ -234,24 +273,37 @@ class MilvusStore(VectorStore):
             raise self._failed("searching", exc) from exc
         return [(int(hit["id"]), float(hit["distance"])) for hit in found[0]]
 
-    def _rows(self, fields: list[str]) -> Iterator[dict[str, Any]]:
+    def _rows(self, fields: list[str], *, iterate: bool | None = None) -> list[dict[str, Any]]:
+        """Every row of the collection (``fields`` of each), checked against the count.
+
+        A server is read with ``query_iterator`` (a plain query returns at most 16,384 rows). Milvus Lite
+        answers one query with every row, and its server lacks the timestamp call the iterator starts with
+        (it logs a traceback, then the iterator goes on without it), so Lite is read in one query."""
         if self.collection is None:
-            return
+            return []
+        iterate = not is_lite(self.uri) if iterate is None else iterate
+        rows: list[dict[str, Any]] = []
         try:
-            it = self.client.query_iterator(
-                self.collection, batch_size=BATCH, filter="", output_fields=fields
-            )
-            while batch := it.next():
-                yield from batch
-            it.close()
+            if iterate:
+                it = self.client.query_iterator(
+                    self.collection, batch_size=BATCH, filter="", output_fields=fields
+                )
+                while batch := it.next():
+                    rows.extend(batch)
+                it.close()
+            else:  # keys are non-negative (clause_key): this filter matches every row
+                rows = list(self.client.query(self.collection, filter="id >= 0", output_fields=fields))
         except Exception as exc:
             raise self._failed("reading", exc) from exc
+        if len(rows) != self.count:
+            raise IndexIncompleteError(f"{self._where()} returned {len(rows)} rows, it holds {self.count}")
+        return rows
 
     def keys(self) -> np.ndarray:
         return np.fromiter((int(r["id"]) for r in self._rows(["id"])), dtype=np.int64)
 
     def vectors(self) -> tuple[np.ndarray, np.ndarray]:
-        rows = list(self._rows(["id", "vector"]))
+        rows = self._rows(["id", "vector"])
         keys = np.fromiter((int(r["id"]) for r in rows), dtype=np.int64, count=len(rows))
         if not rows:
             return keys, np.zeros((0, self.dim), dtype=np.float32)
@@ -274,7 +326,7 @@ class MilvusStore(VectorStore):
             raise self._failed("flushing", exc) from exc
         stored = self._stored_count()
         if stored != self.count:
-            raise IndexIncompleteError(f"{self._where()} holds {stored} vectors, {self.count} were added")
+            raise MilvusError(f"{self._where()} holds {stored} vectors, {self.count} were added")
         descriptor = {
             "store": "milvus",
             "uri": shown_uri(self.uri),

@@ -3,7 +3,8 @@
 Vectors are addressed by int64 *keys* derived from the clause id (``clause_key``), never by position:
 a store whose rows got out of step with the clause list would otherwise return the wrong clause without
 any error (RELIABILITY 5). ``save`` returns bytes, not files, so the caller decides how they reach the
-disk (temp file, fsync, checksum — see ``index/disk.py``).
+disk (temp file, fsync, checksum — see ``index/disk.py``). ``FaissStore`` is here; ``MilvusStore`` (whose
+``save`` returns a small descriptor of a Milvus collection) is in ``index/milvus.py``.
 
 >>> s = FaissStore(dim=2)
 >>> s.add(np.array([7, 9]), np.array([[1, 0], [0, 1]], dtype=np.float32))

@@ -9,6 +9,8 @@ also what shows that one home's commits never drop another's collections.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 from kbdata import PIPELINE, fill, make_doc
@@ -221,3 +223,62 @@ def test_a_faiss_home_is_not_opened_as_milvus(fkb, tmp_path, milvus_db):
     settings = Settings.load(home=tmp_path / "faiss-home", vector_store="milvus", milvus_uri=str(milvus_db))
     with pytest.raises(Exception, match="built for vector store 'faiss' but 'milvus' is configured"):
         KnowledgeBase.open(settings, embedder=FakeEmbedder())
+
+
+def test_rows_read_by_the_iterator_and_by_one_query_agree(mkb):
+    """A server is read with query_iterator, Milvus Lite with one query: both on Lite here."""
+    store = mkb._gen.index.vectors
+    by_iterator = sorted(int(r["id"]) for r in store._rows(["id"], iterate=True))
+    by_query = sorted(int(r["id"]) for r in store._rows(["id"], iterate=False))
+    assert by_iterator == by_query == sorted(mkb._gen.index.keys.tolist())
+
+
+@pytest.mark.slow
+def test_dev_questions_same_top_5_with_the_real_model(tmp_path, milvus_db):
+    """The bundled corpus embedded once with m3e-small, searched on FAISS and on Milvus."""
+    from policykb.config import DEFAULT_CORPUS, DEFAULT_MODEL_DIR
+    from policykb.index.embed import make_embedder
+    from policykb.qa.evaluation import DEV_QUESTIONS, load_questions
+    from policykb.ui.cmd_eval import open_kb
+
+    common = {"corpus": DEFAULT_CORPUS, "embedding_model": DEFAULT_MODEL_DIR}
+    faiss_settings = Settings.load(home=tmp_path / "faiss", **common)
+    embedder = make_embedder(faiss_settings)
+    faiss_kb = open_kb(faiss_settings, embedder=embedder)
+    milvus_kb = open_kb(
+        Settings.load(home=tmp_path / "milvus", vector_store="milvus", milvus_uri=str(milvus_db), **common),
+        embedder=embedder,
+    )
+    assert milvus_kb.clauses() == faiss_kb.clauses() and len(faiss_kb.clauses()) > 100
+    questions = load_questions(DEV_QUESTIONS)
+    assert len(questions) >= 22
+    for q in questions:
+        for mode in ("dense", "hybrid"):
+            top = [h.clause.clause_id for h in milvus_kb.search(q.q, k=5, mode=mode)]
+            assert top == [h.clause.clause_id for h in faiss_kb.search(q.q, k=5, mode=mode)], (q.id, mode)
+
+
+def test_a_lite_file_open_in_another_process_is_a_clear_error(mkb, msettings, milvus_db):
+    """Milvus Lite locks its file: a second process (an ingest while the app runs) is told why it cannot
+    open the knowledge base, and nothing is written."""
+    script = (
+        "from policykb.config import Settings\n"
+        "from policykb.errors import PolicyKBError\n"
+        "from policykb.index.embed import FakeEmbedder\n"
+        "from policykb.index.store import KnowledgeBase\n"
+        "try:\n"
+        f"    KnowledgeBase.open(Settings.load(vector_store='milvus', milvus_uri={str(milvus_db)!r}),"
+        " embedder=FakeEmbedder())\n"
+        "except PolicyKBError as exc:\n"
+        "    print(type(exc).__name__, exc)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], check=False, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == (
+        f"MilvusError cannot connect to Milvus at {milvus_db}: <ConnectionConfigException: (code=1, message=Open local "
+        "milvus failed)>; a Milvus Lite file is open in one process at a time: stop the other one (the "
+        "app, an ingest) or set milvus_uri to a Milvus server"
+    )
+    assert disk.generation_numbers(mkb.home) == [1]
