@@ -16,7 +16,7 @@ import pytest
 from kbdata import PIPELINE, fill, make_doc
 
 from policykb.config import Settings
-from policykb.errors import IndexIncompleteError
+from policykb.errors import IndexIncompleteError, IndexMismatchError
 from policykb.index import disk
 from policykb.index.embed import FakeEmbedder
 from policykb.index.filters import Filters
@@ -219,10 +219,20 @@ def test_a_collection_short_of_vectors_is_refused(mkb, msettings, milvus_db):
         KnowledgeBase.open(msettings, embedder=FakeEmbedder())
 
 
-def test_a_faiss_home_is_not_opened_as_milvus(fkb, tmp_path, milvus_db):
+def test_a_faiss_home_is_moved_to_milvus_by_recover(fkb, tmp_path, milvus_db):
+    """What `policykb ingest` does when the configured store is not the one the home was built with: the
+    documents and clauses of the FAISS generation are re-embedded into a Milvus one."""
     settings = Settings.load(home=tmp_path / "faiss-home", vector_store="milvus", milvus_uri=str(milvus_db))
-    with pytest.raises(Exception, match="built for vector store 'faiss' but 'milvus' is configured"):
+    with pytest.raises(IndexMismatchError, match="built for vector store 'faiss' but 'milvus' is configured"):
         KnowledgeBase.open(settings, embedder=FakeEmbedder())
+    kb, message = KnowledgeBase.recover(settings, embedder=FakeEmbedder())
+    assert message.endswith(
+        "rebuilt as generation 2 from its own 6 documents and 16 clauses, re-embedded and re-indexed"
+    )
+    assert kb.manifest["vector_store"] == "milvus" and kb.clauses() == fkb.clauses()
+    assert alias_target(settings) == descriptor(kb)["collection"]
+    for query in QUERIES:
+        assert ranked(kb, query, None, "dense") == ranked(fkb, query, None, "dense")
 
 
 def test_rows_read_by_the_iterator_and_by_one_query_agree(mkb):
@@ -282,3 +292,22 @@ def test_a_lite_file_open_in_another_process_is_a_clear_error(mkb, msettings, mi
         "app, an ingest) or set milvus_uri to a Milvus server"
     )
     assert disk.generation_numbers(mkb.home) == [1]
+
+
+def test_a_dropped_live_collection_is_served_from_the_one_before_and_repaired(mkb, msettings, milvus_db):
+    mkb.remove_document("tw")  # generation 2; generation 1 and its collection are kept
+    name = descriptor(mkb)["collection"]
+    client(str(milvus_db)).drop_alias(alias_name(mkb.home))
+    client(str(milvus_db)).drop_collection(name)
+    kb = KnowledgeBase.open(msettings, embedder=FakeEmbedder())
+    assert kb.generation == 1 and kb.document("tw") is not None
+    assert kb.stale is not None and kb.stale["current"] == 2
+    assert f"Milvus collection {name!r} at {milvus_db} does not exist" in kb.stale["reason"]
+    message = kb.repair()
+    assert message.startswith("generation 2 was damaged (")
+    assert message.endswith(
+        "rebuilt as generation 3 from its own 5 documents and 14 clauses, re-embedded and re-indexed"
+    )
+    assert kb.generation == 3 and kb.document("tw") is None and kb.stale is None
+    assert alias_target(msettings) == descriptor(kb)["collection"]
+    assert len(kb.search("直播间虚假宣传", k=20, mode="dense")) == 14
