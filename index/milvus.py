@@ -21,6 +21,7 @@ a half-built one. Vectors are addressed by the same int64 keys as FAISS (``claus
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import logging
 import os
@@ -67,8 +68,11 @@ class MilvusError(PolicyKBError):
 
 
 def milvus_uri(settings: Settings) -> str:
-    """The configured uri, or Milvus Lite's file in the home."""
-    return settings.milvus_uri or str(Path(settings.home) / DEFAULT_LITE_FILE)
+    """The configured uri, or Milvus Lite's file in the home; a relative Lite path is taken from the home."""
+    uri = settings.milvus_uri or DEFAULT_LITE_FILE
+    if is_lite(uri):
+        return str(Path(settings.home).expanduser() / Path(uri).expanduser())  # an absolute path stays
+    return uri
 
 
 def is_lite(uri: str) -> bool:
@@ -121,6 +125,11 @@ def client(uri: str) -> MilvusClient:
                     "vector_store 'milvus' needs pymilvus (and milvus-lite for a local file): "
                     "pip install 'policykb[milvus]'"
                 ) from exc
+            if is_lite(uri) and importlib.util.find_spec("milvus_lite") is None:
+                raise ConfigError(
+                    f"milvus_uri {uri!r} is a Milvus Lite file, which needs milvus-lite: "
+                    "pip install 'policykb[milvus]' (or set milvus_uri to a Milvus server)"
+                )
             try:
                 found = MilvusClient(uri=uri, token=token) if token else MilvusClient(uri=uri)
             except Exception as exc:  # pymilvus raises MilvusException and plain errors alike

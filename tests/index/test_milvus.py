@@ -20,7 +20,16 @@ from policykb.errors import IndexIncompleteError, IndexMismatchError
 from policykb.index import disk
 from policykb.index.embed import FakeEmbedder
 from policykb.index.filters import Filters
-from policykb.index.milvus import MilvusStore, alias_name, alias_target, client, home_collections, home_prefix
+from policykb.index.milvus import (
+    MilvusStore,
+    alias_name,
+    alias_target,
+    client,
+    home_collections,
+    home_prefix,
+    milvus_uri,
+    shown_uri,
+)
 from policykb.index.store import KnowledgeBase
 
 QUERIES = (
@@ -311,3 +320,14 @@ def test_a_dropped_live_collection_is_served_from_the_one_before_and_repaired(mk
     assert kb.generation == 3 and kb.document("tw") is None and kb.stale is None
     assert alias_target(msettings) == descriptor(kb)["collection"]
     assert len(kb.search("直播间虚假宣传", k=20, mode="dense")) == 14
+
+
+def test_milvus_uri_defaults_to_a_lite_file_in_the_home(home):
+    assert milvus_uri(Settings.load(vector_store="milvus")) == str(home / "milvus.db")
+    assert milvus_uri(Settings.load(vector_store="milvus", milvus_uri="kb/vectors.db")) == str(
+        home / "kb/vectors.db"
+    )
+    assert milvus_uri(Settings.load(vector_store="milvus", milvus_uri="/srv/m.db")) == "/srv/m.db"
+    server = "http://milvus.internal:19530"
+    assert milvus_uri(Settings.load(vector_store="milvus", milvus_uri=server)) == server
+    assert shown_uri("https://root:secret@milvus.internal:19530") == "https://milvus.internal:19530"
