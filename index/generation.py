@@ -7,6 +7,8 @@ Files of a generation (all listed in ``manifest.json`` with size and SHA-256):
 - ``clauses.jsonl``   one ``Clause.to_json()`` a line, in reading order (row i)
 - ``ids.json``        ``{"keys": [int64…], "clause_ids": […]}``: the vector key of row i, and its clause
 - ``vectors.faiss``   ``IndexIDMap2(IndexFlatIP)``; vectors are stored under their keys, not positions
+                      (with ``vector_store = "milvus"``: ``vectors.milvus.json``, which names the generation's
+                      Milvus collection, see ``index/milvus.py``; the store's ``filename``)
 - ``tokens.jsonl``    jieba tokens of row i (so the next save need not re-segment unchanged clauses)
 - ``bm25/``           bm25s index (its own ``params.index.json`` records k1, b and the bm25s version)
 - ``versions.jsonl``  earlier versions of replaced documents, one a line: ``{"doc_id", "version", "replaced",
@@ -47,7 +49,7 @@ DOCUMENTS, CLAUSES, IDS, VECTORS, TOKENS, BM25 = (
     "bm25",
 )
 VERSIONS = "versions.jsonl"
-REQUIRED = (DOCUMENTS, CLAUSES, IDS, VECTORS, TOKENS)
+REQUIRED = (DOCUMENTS, CLAUSES, IDS, VECTORS, TOKENS)  # VECTORS: the store's own filename
 T = TypeVar("T")
 LIBRARIES = ("policykb", "faiss-cpu", "bm25s", "sentence-transformers", "torch", "numpy", "jieba", "opencc")
 
@@ -176,7 +178,7 @@ def write_generation(
         disk.fault_point("before:bm25")
         keywords.save(temp / BM25)
         disk.fault_point("after:bm25")
-        disk.write_bytes(temp / VECTORS, store.save())
+        disk.write_bytes(temp / store.filename, store.save())
         if versions:
             disk.write_text(
                 temp / VERSIONS, "".join(json.dumps(v, ensure_ascii=False) + "\n" for v in versions)
@@ -226,15 +228,13 @@ def load_generation(home: Path, number: int, *, model: str, settings: Settings) 
             number,
             home,
         )
-    manifest = disk.verify(path, defer=(VECTORS,), seal=seal)
+    store_class = vector_store_class(settings)
+    manifest = disk.verify(path, defer=(store_class.filename,), seal=seal)
     if manifest.get("format") != disk.FORMAT_VERSION:
         raise IndexMismatchError(
             f"{path} was written in format {manifest.get('format')!r}, this policykb "
             f"reads format {disk.FORMAT_VERSION}; {disk.REBUILD}"
         )
-    missing = [name for name in REQUIRED if name not in manifest["files"]]
-    if missing:
-        raise disk.incomplete(path / disk.MANIFEST, f"does not list {', '.join(missing)}")
     built_with = manifest.get("model", {}).get("name")
     if built_with != model:
         raise IndexMismatchError(
@@ -247,7 +247,11 @@ def load_generation(home: Path, number: int, *, model: str, settings: Settings) 
             f"{manifest.get('vector_store')!r} but {settings.vector_store!r} is configured; "
             f"{disk.REBUILD}"
         )
-    gen, ids = _read(path, number, manifest, vector_store_class(settings))
+    required = [store_class.filename if name == VECTORS else name for name in REQUIRED]
+    missing = [name for name in required if name not in manifest["files"]]
+    if missing:
+        raise disk.incomplete(path / disk.MANIFEST, f"does not list {', '.join(missing)}")
+    gen, ids = _read(path, number, manifest, store_class)
     _check_consistent(path, gen, ids)
     return gen
 
@@ -287,8 +291,8 @@ def _read(
     )
     ids = _parse(path / IDS, lambda: _json(path / IDS))
     _parse(path / IDS, lambda: (ids["keys"], ids["clause_ids"]))
-    data = disk.read_verified(path, manifest, VECTORS)
-    store = _parse(path / VECTORS, lambda: store_class.load(data))
+    data = disk.read_verified(path, manifest, store_class.filename)
+    store = _parse(path / store_class.filename, lambda: store_class.load(data))
     keywords = _parse(path / BM25, lambda: KeywordIndex.load(path / BM25, len(clauses)))
     params = _parse(path / disk.MANIFEST, lambda: SearchParams.from_dict(manifest.get("search_params", {})))
     versions: tuple[dict[str, Any], ...] = ()
@@ -309,7 +313,7 @@ def _check_consistent(path: Path, gen: Generation, ids: dict[str, Any]) -> None:
     sizes = {
         "clauses.jsonl": len(clauses),
         "ids.json": len(ids["keys"]),
-        "vectors.faiss": store.count,
+        store.filename: store.count,
         "bm25": gen.index.keywords.doc_count,
     }
     if len(set(sizes.values())) != 1 or counts.get("clauses") != len(clauses):
@@ -321,13 +325,13 @@ def _check_consistent(path: Path, gen: Generation, ids: dict[str, Any]) -> None:
             f"documents.json has {len(gen.documents)} documents, the manifest says {counts.get('documents')}",
         )
     if store.dim != gen.dim:
-        raise _mismatch(path, f"vectors.faiss has dimension {store.dim}, the manifest says {gen.dim}")
+        raise _mismatch(path, f"{store.filename} has dimension {store.dim}, the manifest says {gen.dim}")
     if ids["clause_ids"] != [c.clause_id for c in clauses]:
         raise _mismatch(path, "ids.json does not list the clauses of clauses.jsonl in order")
     if not np.array_equal(np.asarray(ids["keys"], dtype=np.int64), gen.index.keys):
         raise _mismatch(path, "ids.json keys do not match the clause ids")
     if not np.array_equal(np.sort(store.keys()), np.sort(gen.index.keys)):
-        raise _mismatch(path, "vectors.faiss holds vectors for other clauses than clauses.jsonl")
+        raise _mismatch(path, f"{store.filename} holds vectors for other clauses than clauses.jsonl")
     unknown = {c.doc_id for c in clauses} - set(gen.documents)
     if unknown:
         raise _mismatch(path, f"clauses of unknown documents {sorted(unknown)[:3]}")

@@ -484,11 +484,12 @@ class KnowledgeBase:
         params = SearchParams()
         vectors = self._vectors_for(clauses, base, embedder)
         tokens = self._tokens_for(clauses, base)
-        store = make_vector_store(self.settings, embedder.dim)
-        store.add(np.fromiter((clause_key(c.clause_id) for c in clauses), np.int64, len(clauses)), vectors)
-        keywords = KeywordIndex.build(tokens, params.bm25_k1, params.bm25_b)
         existing = disk.generation_numbers(self.home) + [disk.read_current(self.home) or 0]
         number = max(existing) + 1
+        store = make_vector_store(self.settings, embedder.dim, generation=number)
+        keys = np.fromiter((clause_key(c.clause_id) for c in clauses), np.int64, len(clauses))
+        store.add(keys, vectors, clauses)
+        keywords = KeywordIndex.build(tokens, params.bm25_k1, params.bm25_b)
         try:
             gen = write_generation(
                 self.home,
@@ -517,6 +518,7 @@ class KnowledgeBase:
             raise IndexWriteError(
                 f"the new generation {number} at {self.home} does not verify ({exc}); the older ones are kept"
             ) from exc
+        store.publish([base.index.vectors] if base.index.vectors is not None else [])
         disk.prune(self.home, {number} | ({base.number} if base.number is not None else set()))
         self._gen = gen
         self.stale = None  # CURRENT names what was just written

@@ -3,7 +3,8 @@
 Vectors are addressed by int64 *keys* derived from the clause id (``clause_key``), never by position:
 a store whose rows got out of step with the clause list would otherwise return the wrong clause without
 any error (RELIABILITY 5). ``save`` returns bytes, not files, so the caller decides how they reach the
-disk (temp file, fsync, checksum — see ``index/disk.py``).
+disk (temp file, fsync, checksum — see ``index/disk.py``). ``FaissStore`` is here; ``MilvusStore`` (whose
+``save`` returns a small descriptor of a Milvus collection) is in ``index/milvus.py``.
 
 >>> s = FaissStore(dim=2)
 >>> s.add(np.array([7, 9]), np.array([[1, 0], [0, 1]], dtype=np.float32))
@@ -15,12 +16,16 @@ from __future__ import annotations
 
 import hashlib
 from abc import ABC, abstractmethod
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
 from policykb.config import Settings
 from policykb.errors import ConfigError
+
+if TYPE_CHECKING:
+    from policykb.ingest.record import Clause
 
 FAISS_MAGIC = b"IxM2"  # faiss.IndexIDMap2 serialisation header
 # One query at a time: starting OpenMP threads costs more than it saves (2 cores: 5 ms → 0.01 ms at 300
@@ -39,6 +44,7 @@ class VectorStore(ABC):
     """Inner-product search over L2-normalised vectors, addressed by int64 keys."""
 
     dim: int
+    filename: str  # the generation file that holds what ``save`` returns
 
     @abstractmethod
     def __init__(self, dim: int) -> None:
@@ -49,7 +55,9 @@ class VectorStore(ABC):
     def count(self) -> int: ...
 
     @abstractmethod
-    def add(self, keys: np.ndarray, vectors: np.ndarray) -> None: ...
+    def add(self, keys: np.ndarray, vectors: np.ndarray, clauses: Sequence[Clause] | None = None) -> None:
+        """Store ``vectors`` under ``keys``; ``clauses`` (row for row), when given, are what a store may keep
+        as scalar fields beside each vector (Milvus does; FAISS has nowhere to put them)."""
 
     @abstractmethod
     def search(
@@ -72,6 +80,11 @@ class VectorStore(ABC):
     @abstractmethod
     def load(cls, data: bytes) -> VectorStore: ...
 
+    def publish(self, kept: Sequence[VectorStore]) -> None:
+        """Called once the generation holding this store is live, with the stores of the other generations
+        still kept: a store that lives outside the generation directory (Milvus) switches what names the
+        live generation and drops what the pruned ones used. Nothing to do for a store inside it."""
+
 
 class FaissStore(VectorStore):
     """Exact search: ``IndexFlatIP`` inside ``IndexIDMap2`` (keys stored with the vectors)."""
@@ -89,7 +102,7 @@ class FaissStore(VectorStore):
     def count(self) -> int:
         return int(self.index.ntotal)
 
-    def add(self, keys: np.ndarray, vectors: np.ndarray) -> None:
+    def add(self, keys: np.ndarray, vectors: np.ndarray, clauses: Sequence[Clause] | None = None) -> None:
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         if vectors.ndim != 2 or vectors.shape[1] != self.dim:
             raise ValueError(f"vectors must have shape (n, {self.dim}), got {vectors.shape}")
@@ -149,12 +162,20 @@ def vector_store_class(settings: Settings) -> type[VectorStore]:
     if settings.vector_store == "faiss":
         return FaissStore
     if settings.vector_store == "milvus":
-        raise ConfigError("vector_store 'milvus': not available yet; use vector_store = 'faiss'")
+        from policykb.index.milvus import MilvusStore
+
+        return MilvusStore.configured(settings)
     raise ConfigError(
         f"vector_store {settings.vector_store!r} is not known; allowed: {', '.join(VECTOR_STORES)}"
     )
 
 
-def make_vector_store(settings: Settings, dim: int) -> VectorStore:
-    """An empty store of the configured kind."""
-    return vector_store_class(settings)(dim)
+def make_vector_store(settings: Settings, dim: int, generation: int | None = None) -> VectorStore:
+    """An empty store of the configured kind, for generation ``generation`` (Milvus names its collection
+    after it)."""
+    store_class = vector_store_class(settings)
+    if settings.vector_store == "milvus":
+        from policykb.index.milvus import MilvusStore
+
+        return cast(type[MilvusStore], store_class)(dim, generation=generation)
+    return store_class(dim)
