@@ -189,6 +189,15 @@ def features(question: Question, hits: list[Hit], window: int = 10) -> Features:
     )
 
 
+def elsewhere_names(question: Question, c: Clause) -> tuple[str, ...]:
+    """The places and platforms ``question`` names that clause ``c`` is not about (see
+    ``_scoped_elsewhere``): an answer about 抖音 is not quoted from a 微视 notice."""
+    if not question.names:
+        return ()
+    text, frame = clause_key(c.text), context_key(c)
+    return tuple(n for n in question.names if _scoped_elsewhere(n, c, text, frame))
+
+
 def _scoped_elsewhere(name: str, c: Clause, text: str, frame: str) -> bool:
     """Whether clause ``c`` is about another place or platform than ``name``: it does not name it, and its
     notice is scoped to a region (not nationwide) or a platform. A nationwide law with no platform applies

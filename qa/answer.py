@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Literal
 from policykb.index.filters import Filters
 from policykb.index.query_forms import QueryForms
 from policykb.index.search import Hit
-from policykb.qa.abstain import Features, Rule, features, rule_for
+from policykb.qa.abstain import Features, Rule, elsewhere_names, features, rule_for
 from policykb.qa.citations import Citation, make_citation, related_dict
 from policykb.qa.crossrefs import resolve
 from policykb.qa.extractive import Candidate, opening, score_sentences, select
@@ -173,16 +173,26 @@ def answer_from_hits(
     q = analyse(kb, question, forms)
     feats = features(q, hits, rule.window)
     abstain, reason = rule.abstains(feats)
+    # Quoted only from clauses about the places and platforms the question names, if it names any; and
+    # whether the question is answered is judged on those clauses alone (抖音收费吗 is not answered by
+    # how 微视 charges).
+    about = [h for h in hits if not elsewhere_names(q, h.clause)]
+    if not abstain and 0 < len(about) < len(hits):
+        feats = features(q, about, rule.window)
+        abstain, reason = rule.abstains(feats)
     chosen: list[Candidate] = []
     candidates: list[Candidate] = []
     if not abstain:
-        candidates = score_sentences(q, hits)
+        candidates = score_sentences(q, about)
         named = [h for h in hits if "reference" in h.signals]
         # A question naming a clause (电子商务法第三十八条) is answered from that clause first.
         chosen = (
             (select(q, score_sentences(q, named)) or opening(named[0])) if named else select(q, candidates)
         )
-        if not chosen:
+        if not chosen and len(about) < len(hits):
+            names = "、".join(dict.fromkeys(n for h in hits for n in elsewhere_names(q, h.clause)))
+            abstain, reason = True, f"the question is about {names}; no clause that answers it is"
+        elif not chosen:
             abstain, reason = True, "no sentence of the top clauses mentions the question"
     if abstain:
         result = abstention(question, q.lang, hits, reason=reason, feats=feats)

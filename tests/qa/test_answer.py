@@ -323,3 +323,13 @@ def test_answer_metrics_count_abstentions_evidence_and_faithfulness(kb):
     assert evidence_cited(answers[0], ["不收取费用"]) and not evidence_cited(answers[0], [])
     with pytest.raises(ValueError, match="1 answers for 4 questions"):
         answer_metrics(answers[:1], questions)
+
+
+def test_a_question_about_one_platform_is_never_answered_from_another_platforms_notice(kb):
+    """抖音收费吗: the 微视 notice's fee clause matches every word but 抖音, and a 抖音 rule is in the top
+    clauses (so the question is not "about a platform no clause is about"); whether to answer, and from
+    what, is judged on the clauses about 抖音 alone, and none of them says anything about fees."""
+    a = ask(kb, "抖音收费吗？")
+    assert all(c.clause.doc_id != "sz-weishi" for c in a.citations)
+    assert a.abstained and a.reason.startswith("p(answered) ")
+    assert not ask(kb, "微视收费吗？").abstained  # the same question about 微视 is still answered
