@@ -159,6 +159,11 @@ def where(c: Clause) -> str:
     return " › ".join([*c.section_path, c.label]).strip(" ›") or "（无编号 / unnumbered）"
 
 
+def when(iso: str) -> str:
+    """``2026-12-07T05:38:08+00:00`` → ``2026-12-07 05:38 UTC``."""
+    return iso[:16].replace("T", " ") + (" UTC" if iso.endswith(("+00:00", "Z")) else "")
+
+
 def summary(changes: Changes) -> str:
     return (
         f"新增 {len(changes.added)} 条、删除 {len(changes.removed)} 条、修改 {len(changes.changed)} 条、"
@@ -179,7 +184,9 @@ def show_changes(kb: KnowledgeBase, doc_id: str) -> None:
             "与哪个旧版本比较 / compare with",
             sorted(by_number, reverse=True),
             key=f"ver-of-{doc_id}",
-            format_func=lambda n: f"第 {n} 版 / version {n}（替换于 / replaced {by_number[n].replaced}）",
+            format_func=lambda n: (
+                f"第 {n} 版 / version {n}（替换于 / replaced {when(by_number[n].replaced)}）"
+            ),
         )
         show_diff(by_number[number], what_changed(by_number[number].clauses, kb.clauses(doc_id)))
 

@@ -11,6 +11,7 @@ both built from integers.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import PurePath
 from typing import Any
 
 import streamlit as st
@@ -19,6 +20,7 @@ from policykb.errors import IndexError_
 from policykb.index.store import KnowledgeBase
 from policykb.ingest.record import Clause
 from policykb.ui.app_common import add_to_basket, in_basket, md_escape
+from policykb.ui.app_upload import UPLOAD_FOLDER
 
 SEP = " › "
 SNIPPET = 14  # characters of an unlabelled clause shown in the outline
@@ -117,9 +119,15 @@ def focus_on(clause_id: str) -> None:
     st.session_state["focus_chosen"] = clause_id  # chosen in the outline, not cited
 
 
-def show_outline(clauses: list[Clause], focus: int | None) -> None:
+def show_outline(clauses: list[Clause], focus: int | None) -> int | None:
+    """The outline as buttons; returns the number of the focused clause's entry (its key is toc-N)."""
     st.markdown("**目录 Outline**")
     entries = outline_entries(clauses)
+    # the entry of the focused clause (of its first part, when it was split)
+    chosen = max(
+        (n for n, e in enumerate(entries) if not e.heading and focus is not None and e.target <= focus),
+        default=None,
+    )
     if not entries:
         st.caption("（无章节 / no sections）")
     for n, e in enumerate(entries):
@@ -127,14 +135,23 @@ def show_outline(clauses: list[Clause], focus: int | None) -> None:
         st.button(
             "\u3000" * e.depth + (f"**{label}**" if e.heading else label),
             key=f"toc-{n}",
-            type="primary" if focus == e.target and not e.heading else "tertiary",
+            type="primary" if n == chosen else "tertiary",
             help=e.path if len(e.path) > len(e.text) else None,
             on_click=focus_on,
             args=(clauses[e.target].clause_id,),
         )
+    return chosen
 
 
 # -- one document --------------------------------------------------------------------------------
+
+
+def source(path: str) -> str:
+    """Where a notice came from; an upload's temporary folder means nothing to a reader."""
+    parts = PurePath(path).parts
+    if any(p.startswith(UPLOAD_FOLDER) for p in parts[:-1]):
+        return f"上传 / uploaded: {parts[-1]}"
+    return path
 
 
 def facts(kb: KnowledgeBase, doc_id: str) -> list[tuple[str, str]]:
@@ -151,7 +168,7 @@ def facts(kb: KnowledgeBase, doc_id: str) -> list[tuple[str, str]]:
             ("日期 Date", m.date),
             ("类型 Type", m.doc_type),
             ("有效期 Valid", " – ".join(v for v in (doc.valid_from, doc.valid_to) if v)),
-            ("来源 Source", doc.source_path),
+            ("来源 Source", source(doc.source_path)),
             ("条款 Clauses", str(doc.n_clauses)),
         )
         if v
@@ -182,10 +199,10 @@ def show_document(kb: KnowledgeBase, doc_id: str) -> None:
     )
     toc, body = st.columns([1, 3], gap="medium")
     with toc, st.container(key="pkb-toc"):
-        show_outline(clauses, focus)
+        entry = show_outline(clauses, focus)
     with body:
         show_text(clauses, focus, show_original)
-    page_script(focus)
+    page_script(focus, entry)
 
 
 def show_text(clauses: list[Clause], focus: int | None, show_original: bool) -> None:
@@ -227,12 +244,11 @@ def basket_button(c: dict[str, Any], key: str) -> None:
 # -- the page's own CSS and script ---------------------------------------------------------------
 
 STYLE = """<style>
-div[data-testid="stColumn"]:has(> div > div > .st-key-pkb-toc),
 div[data-testid="stColumn"]:has(.st-key-pkb-toc) {
   position: sticky; top: 3.75rem; align-self: flex-start; max-height: calc(100vh - 5rem); overflow-y: auto;
 }
-.st-key-pkb-toc button { justify-content: flex-start; text-align: left; min-height: 1.6rem; padding: 0 0.25rem; }
-.st-key-pkb-toc [data-testid="stVerticalBlock"] { gap: 0.1rem; }
+.st-key-pkb-toc, .st-key-pkb-toc [data-testid="stVerticalBlock"] { gap: 0.15rem; }
+.st-key-pkb-toc button { justify-content: flex-start; text-align: left; min-height: 1.5rem; padding: 0 0.3rem; }
 %s
 </style>"""
 FOCUS_STYLE = (
@@ -241,11 +257,13 @@ FOCUS_STYLE = (
 
 # Streamlit draws a rerun piece by piece and the table above may still change height: scroll until the
 # clause stays put (or give up after a few seconds, so a reader who scrolls away is not pulled back).
+# The outline scrolls on its own (it is sticky), so its entry is brought into its view separately.
 SCROLL = """<script data-nonce="%d">
 (() => {
   let tries = 0, last = null, still = 0;
   const timer = setInterval(() => {
     const el = document.querySelector(".st-key-pkb-c-%d");
+    const entry = document.querySelector(".st-key-toc-%d");
     tries += 1;
     if (el) {
       const top = el.getBoundingClientRect().top;
@@ -253,15 +271,21 @@ SCROLL = """<script data-nonce="%d">
       if (still === 0) el.scrollIntoView({block: "center"});
       last = el.getBoundingClientRect().top;
     }
+    const toc = entry && entry.closest('div[data-testid="stColumn"]');
+    if (toc) {
+      const offset = entry.getBoundingClientRect().top - toc.getBoundingClientRect().top;
+      toc.scrollTop += offset - toc.clientHeight / 2;
+    }
     if (still >= 4 || tries > 60) clearInterval(timer);
   }, 100);
 })();
 </script>"""
 
 
-def page_script(focus: int | None) -> None:
+def page_script(focus: int | None, entry: int | None) -> None:
+    """The page's CSS; and once after a citation or an outline entry chose a clause, the scroll to it."""
     st.html(STYLE % (FOCUS_STYLE % focus if focus is not None else ""))
     target = st.session_state.pop("scroll_to_clause", None)
     if focus is not None and target == st.session_state.get("focus_clause"):
         nonce = st.session_state["scroll_nonce"] = st.session_state.get("scroll_nonce", 0) + 1
-        st.html(SCROLL % (nonce, focus), unsafe_allow_javascript=True)
+        st.html(SCROLL % (nonce, focus, -1 if entry is None else entry), unsafe_allow_javascript=True)

@@ -27,6 +27,7 @@ from policykb.ui.ingesting import waiting_message
 TYPES = ("txt", "md", "pdf", "docx", "html", "htm")
 MAX_BYTES = 20 * 1024 * 1024
 MAX_FILES = 50
+UPLOAD_FOLDER = "policykb-upload-"  # the prefix of the temporary folder an upload is ingested from
 _UNSAFE = re.compile(rf"[^\w{CJK_UNIFIED}-]+")
 
 
@@ -78,7 +79,7 @@ def ingest_uploads(
     ``replace``: the doc_id the one uploaded file is a new version of (the old version is kept)."""
     from policykb.ui.ingesting import format_report, ingest_paths
 
-    folder = Path(tempfile.mkdtemp(prefix="policykb-upload-"))
+    folder = Path(tempfile.mkdtemp(prefix=UPLOAD_FOLDER))
     try:
         problems = save_uploads(files, folder)
         paths = sorted(folder.iterdir())

@@ -283,6 +283,9 @@ def test_a_new_version_uploaded_on_the_upload_page_shows_what_changed(kb_home):
         "新 New: 直播间运营者不得进行虚假宣传或者虚构交易。",
     ]
     assert "第二条 直播间运营者不得进行虚假宣传或者虚构交易。" in texts(at)  # the text is the new one
+    assert (
+        "来源 Source: 上传 / uploaded: live_rules_v2.txt" in texts(at)[0].splitlines()
+    )  # no temporary folder
 
 
 def test_a_new_version_uploaded_on_the_documents_page_replaces_its_clauses(kb_home):
