@@ -24,6 +24,7 @@ from policykb.ui.app_upload import UPLOAD_FOLDER
 
 SEP = " › "
 SNIPPET = 14  # characters of an unlabelled clause shown in the outline
+HEADING = 24  # characters of a heading shown in the outline (the tooltip has all of it)
 
 
 def documents_page(kb: KnowledgeBase) -> None:
@@ -89,6 +90,10 @@ class Entry:
     path: str
 
 
+def short(text: str, width: int) -> str:
+    return text if len(text) <= width else text[:width] + "…"
+
+
 def outline_entries(clauses: list[Clause]) -> list[Entry]:
     """The section tree in reading order: each heading once (it jumps to its first clause), then each
     clause by its label (or the start of its text); the later parts of a split clause are not repeated."""
@@ -99,10 +104,10 @@ def outline_entries(clauses: list[Clause]) -> list[Entry]:
             path = c.section_path[:depth]
             if path not in seen:
                 seen.add(path)
-                entries.append(Entry(depth - 1, path[-1], i, True, SEP.join(path)))
+                entries.append(Entry(depth - 1, short(path[-1], HEADING), i, True, SEP.join(path)))
         if c.part and c.part[0] > 1:
             continue
-        name = c.label or (c.text[:SNIPPET] + ("…" if len(c.text) > SNIPPET else ""))
+        name = c.label or short(c.text, SNIPPET)
         entries.append(Entry(len(c.section_path), name, i, False, SEP.join([*c.section_path, name])))
     return entries
 
@@ -136,7 +141,7 @@ def show_outline(clauses: list[Clause], focus: int | None) -> int | None:
             "\u3000" * e.depth + (f"**{label}**" if e.heading else label),
             key=f"toc-{n}",
             type="primary" if n == chosen else "tertiary",
-            help=e.path if len(e.path) > len(e.text) else None,
+            help=md_escape(e.path) if e.path != e.text else None,
             on_click=focus_on,
             args=(clauses[e.target].clause_id,),
         )

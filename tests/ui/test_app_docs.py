@@ -155,6 +155,21 @@ def test_outline_is_a_tree_of_headings_once_and_a_click_focuses_the_clause(kb_ho
     ]  # each heading once in the text too
 
 
+def test_outline_labels_and_tooltips_show_a_hostile_heading_as_text(kb_home):
+    with kb_home.writer() as w:
+        r = ingest_text(
+            f"第一章 {XSS}总则\n第一条 平台应当公示规则。\n", source_path="h.txt", doc_id="hostile"
+        )
+        w.upsert(r.document, r.clauses, "test")
+    st.cache_resource.clear()
+    at = open_doc("hostile")
+    toc = [b for b in at.button if b.key.startswith("toc-")]
+    escaped = "\\<img src=x onerror=alert\\(1\\)\\>总则"
+    assert [b.label for b in toc] == ["**第一章 \\<img src=x onerror=a…**", "\u3000第一条"]  # long: cut
+    assert toc[0].help == f"第一章 {escaped}" and toc[1].help == f"第一章 {escaped} › 第一条"
+    no_html(at)
+
+
 def test_outline_entries_skip_the_later_parts_of_a_split_clause():
     r = ingest_text(
         "第一条 " + "平台应当公示规则。" * 60 + "\n第二条 完。\n", source_path="x.txt", doc_id="x"
