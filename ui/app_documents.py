@@ -124,8 +124,9 @@ def focus_on(clause_id: str) -> None:
     st.session_state["focus_chosen"] = clause_id  # chosen in the outline, not cited
 
 
-def show_outline(clauses: list[Clause], focus: int | None) -> int | None:
-    """The outline as buttons; returns the number of the focused clause's entry (its key is toc-N)."""
+def show_outline(clauses: list[Clause], focus: int | None) -> tuple[int | None, str]:
+    """The outline as buttons (keys toc-N); returns the number of the focused clause's entry, and the CSS
+    that indents each entry by its depth."""
     st.markdown("**目录 Outline**")
     entries = outline_entries(clauses)
     # the entry of the focused clause (of its first part, when it was split)
@@ -138,14 +139,19 @@ def show_outline(clauses: list[Clause], focus: int | None) -> int | None:
     for n, e in enumerate(entries):
         label = md_escape(e.text)
         st.button(
-            "\u3000" * e.depth + (f"**{label}**" if e.heading else label),
+            f"**{label}**" if e.heading else label,
             key=f"toc-{n}",
             type="primary" if n == chosen else "tertiary",
             help=md_escape(e.path) if e.path != e.text else None,
             on_click=focus_on,
             args=(clauses[e.target].clause_id,),
         )
-    return chosen
+    depths: dict[int, list[str]] = {}
+    for n, e in enumerate(entries):
+        if e.depth:
+            depths.setdefault(e.depth, []).append(f".st-key-toc-{n}")
+    indent = "\n".join(f"{', '.join(keys)} {{ padding-left: {d}em; }}" for d, keys in depths.items())
+    return chosen, indent
 
 
 # -- one document --------------------------------------------------------------------------------
@@ -204,10 +210,10 @@ def show_document(kb: KnowledgeBase, doc_id: str) -> None:
     )
     toc, body = st.columns([1, 3], gap="medium")
     with toc, st.container(key="pkb-toc"):
-        entry = show_outline(clauses, focus)
+        entry, indent = show_outline(clauses, focus)
     with body:
         show_text(clauses, focus, show_original)
-    page_script(focus, entry)
+    page_script(focus, entry, indent)
 
 
 def show_text(clauses: list[Clause], focus: int | None, show_original: bool) -> None:
@@ -287,9 +293,9 @@ SCROLL = """<script data-nonce="%d">
 </script>"""
 
 
-def page_script(focus: int | None, entry: int | None) -> None:
+def page_script(focus: int | None, entry: int | None, indent: str) -> None:
     """The page's CSS; and once after a citation or an outline entry chose a clause, the scroll to it."""
-    st.html(STYLE % (FOCUS_STYLE % focus if focus is not None else ""))
+    st.html(STYLE % ((FOCUS_STYLE % focus if focus is not None else "") + "\n" + indent))
     target = st.session_state.pop("scroll_to_clause", None)
     if focus is not None and target == st.session_state.get("focus_clause"):
         nonce = st.session_state["scroll_nonce"] = st.session_state.get("scroll_nonce", 0) + 1

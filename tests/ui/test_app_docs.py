@@ -135,13 +135,15 @@ def test_outline_is_a_tree_of_headings_once_and_a_click_focuses_the_clause(kb_ho
     toc = [b for b in at.button if b.key.startswith("toc-")]
     assert [b.label for b in toc] == [
         "**第一章 总则**",
-        "\u3000第一条",
-        "\u3000第二条",
+        "第一条",
+        "第二条",
         "**第二章 监督管理**",
-        "\u3000第三条",
-        "\u3000第四条",
+        "第三条",
+        "第四条",
     ]
     assert toc[4].help == "第二章 监督管理 › 第三条"
+    [style] = [h.value for h in at.get("html") if "<style>" in h.value]
+    assert ".st-key-toc-1, .st-key-toc-2, .st-key-toc-4, .st-key-toc-5 { padding-left: 1em; }" in style
     toc[4].click()
     run(at)
     third = next(c for c in kb_home.clauses("chapters") if c.label == "第三条")
@@ -165,7 +167,7 @@ def test_outline_labels_and_tooltips_show_a_hostile_heading_as_text(kb_home):
     at = open_doc("hostile")
     toc = [b for b in at.button if b.key.startswith("toc-")]
     escaped = "\\<img src=x onerror=alert\\(1\\)\\>总则"
-    assert [b.label for b in toc] == ["**第一章 \\<img src=x onerror=a…**", "\u3000第一条"]  # long: cut
+    assert [b.label for b in toc] == ["**第一章 \\<img src=x onerror=a…**", "第一条"]  # long: cut
     assert toc[0].help == f"第一章 {escaped}" and toc[1].help == f"第一章 {escaped} › 第一条"
     no_html(at)
 
