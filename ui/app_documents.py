@@ -60,6 +60,8 @@ def documents_page(kb: KnowledgeBase) -> None:
     )
     titles = {d.doc_id: d.title for d in docs}
     if st.session_state.get("doc_id") not in titles:
+        if st.session_state.get("doc_id"):  # e.g. a search result of a document deleted since
+            st.warning("要打开的文档已不在知识库中 / that document is no longer in the knowledge base")
         st.session_state["doc_id"] = docs[0].doc_id
     doc_id = st.selectbox(
         "打开文档 / open a document", list(titles), key="doc_id", format_func=lambda i: f"{titles[i]} ({i})"

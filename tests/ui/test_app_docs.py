@@ -232,6 +232,18 @@ def test_delete_asks_first_then_the_document_is_gone_from_documents_and_search(k
     assert "live-rules" not in {h["doc_id"] for h in fresh}
 
 
+def test_opening_a_document_deleted_meanwhile_says_so(kb_home):
+    at = app()
+    hit = next(h for h in search(at, "虚假宣传") if h["doc_id"] == "live-rules")
+    kb_home.remove_document("live-rules")  # by another session, or the CLI
+    at.button(key=f"open-s-{hit['clause_id']}").click()
+    run(at)
+    assert (
+        at.warning[0].value == "要打开的文档已不在知识库中 / that document is no longer in the knowledge base"
+    )
+    assert at.selectbox(key="doc_id").value == "fees-notice" and not at.info
+
+
 def test_edit_saves_the_new_details_shown_at_once_and_in_search(kb_home):
     at = open_doc("live-rules")
     at.text_input(key="e-title-live-rules").input("网络直播营销管理办法（修订）")
