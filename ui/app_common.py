@@ -188,6 +188,7 @@ def go_to_document(doc_id: str, clause_id: str | None = None) -> None:
     st.session_state["page"] = DOCUMENTS
     st.session_state["doc_id"] = doc_id
     st.session_state["focus_clause"] = clause_id
+    st.session_state["scroll_to_clause"] = clause_id  # once: the documents page scrolls to it, then forgets
 
 
 # -- the basket ---------------------------------------------------------------------------------

@@ -299,7 +299,7 @@ def search_page(kb: KnowledgeBase) -> None:
         st.warning(md_escape(line))
     if not q:
         return
-    signature = (q, choice.filters)
+    signature = (q, choice.filters, kb.generation)  # a new generation (an upload, a deletion) searches again
     if st.session_state.get("search_sig") != signature:
         st.session_state.update(search_sig=signature, search_page=0, **_split(kb, q, choice.filters))
     s = st.session_state

@@ -9,7 +9,8 @@ from __future__ import annotations
 import streamlit as st
 
 from policykb.index.store import KnowledgeBase
-from policykb.ui.app_common import settings
+from policykb.ui.app_common import go_to_document, settings
+from policykb.ui.app_doc_manage import changed_kb
 from policykb.ui.ingesting import waiting_message
 from policykb.ui.uploads import TYPES, ingest_uploads
 
@@ -25,11 +26,13 @@ def upload_page(kb: KnowledgeBase) -> None:
         accept_multiple_files=True,
         key=f"uploader-{st.session_state.get('upload_round', 0)}",
     )
+    titles = {d.doc_id: d.title for d in kb.documents()}
     target = st.selectbox(
         "上传的是哪份通知的新版本？/ a new version of",
-        [NEW_DOCUMENT, *(d.doc_id for d in kb.documents())],
+        [NEW_DOCUMENT, *titles],
         key="replace_doc",
-        help="选择后，原版本会保留，可查看变更 / the earlier version is kept",
+        help="选择后，新文件替换该通知的条款；原版本会保留，可在“文档”页查看变更 / the new file replaces its "
+        "clauses; the earlier version is kept, and the Documents page shows what changed",
     )
     replace = None if target == NEW_DOCUMENT else target
     if replace and files and len(files) != 1:
@@ -45,8 +48,12 @@ def upload_page(kb: KnowledgeBase) -> None:
                 max_chars=settings().max_clause_chars,
             )
         waiting.empty()
+        changed_kb()
         st.session_state.update(
-            upload_report=text, upload_ok=ok, upload_round=st.session_state.get("upload_round", 0) + 1
+            upload_report=text,
+            upload_ok=ok,
+            upload_version=replace if ok else None,
+            upload_round=st.session_state.get("upload_round", 0) + 1,
         )
         st.rerun()
     report = st.session_state.get("upload_report")
@@ -57,3 +64,16 @@ def upload_page(kb: KnowledgeBase) -> None:
             else "没有导入任何文件 / nothing was added"
         )
         st.code(report, language=None)
+        version_of = st.session_state.get("upload_version")
+        if version_of in titles:
+            st.button(
+                "查看变更 / see what changed",
+                key="see-changes",
+                on_click=see_changes,
+                args=(version_of,),
+            )
+
+
+def see_changes(doc_id: str) -> None:
+    go_to_document(doc_id)
+    st.session_state["show_changes"] = doc_id

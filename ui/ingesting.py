@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from policykb.errors import ConfigError, PolicyKBError
+from policykb.index.changes import what_changed
 from policykb.index.store import KnowledgeBase, Writer
 from policykb.ingest.loaders import ALLOWED
 from policykb.ingest.loaders import KINDS as SUPPORTED_SUFFIXES
@@ -44,6 +45,7 @@ class FileOutcome:
     warnings: tuple[str, ...] = ()
     removed: dict[str, int] = field(default_factory=dict)
     dates: tuple[DateSource, ...] = ()  # valid_from / valid_to read from the text, with where
+    changes: dict[str, int] = field(default_factory=dict)  # a new version: added/removed/changed/unchanged
 
 
 @dataclass
@@ -194,7 +196,11 @@ def _one(
         )
     if mode == "update" and w.is_unchanged(doc.doc_id, doc.sha256, PIPELINE_VERSION):
         return FileOutcome(str(f), "unchanged", doc.doc_id, doc.n_clauses)
+    changes: dict[str, int] = {}
     if mode == "version":
+        diff = what_changed(w.clauses.get(doc.doc_id, []), result.clauses)
+        changes = {k: len(getattr(diff, k)) for k in ("added", "removed", "changed")}
+        changes["unchanged"] = diff.unchanged
         number = w.new_version(doc, result.clauses, PIPELINE_VERSION)
         status, note = (
             "new version",
@@ -214,6 +220,7 @@ def _one(
         warnings=doc.warnings,
         removed=dict(removed),
         dates=result.dates,
+        changes=changes,
     )
 
 
@@ -291,6 +298,17 @@ def date_lines(dates: tuple[DateSource, ...], width: int = 40) -> list[str]:
     return out
 
 
+def changes_line(changes: dict[str, int]) -> str:
+    """A new version against the one it replaced, in clauses.
+
+    >>> changes_line({"added": 3, "removed": 1, "changed": 2, "unchanged": 14})
+    'changed: 3 added, 1 removed, 2 changed, 14 unchanged'
+    """
+    return "changed: " + ", ".join(
+        f"{changes.get(k, 0)} {k}" for k in ("added", "removed", "changed", "unchanged")
+    )
+
+
 def format_report(report: IngestReport) -> str:
     lines = []
     for f in report.files:
@@ -308,6 +326,8 @@ def format_report(report: IngestReport) -> str:
         if f.removed:
             parts = ", ".join(f"{k} {v}" for k, v in sorted(f.removed.items()))
             lines.append(f"             removed (not in any clause): {parts}")
+        if f.changes:
+            lines.append(f"             {changes_line(f.changes)}")
     if report.error and not report.files:  # refused before any file was read: the error says it all
         return f"error: {report.error}"
     c = report.counts

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 TYPES = ("txt", "md", "pdf", "docx", "html", "htm")
 MAX_BYTES = 20 * 1024 * 1024
 MAX_FILES = 50
+UPLOAD_FOLDER = "policykb-upload-"  # the prefix of the temporary folder an upload is ingested from
 _UNSAFE = re.compile(rf"[^\w{CJK_UNIFIED}-]+")
 
 
@@ -88,7 +89,7 @@ def ingest_uploads(
     uploaded file is a new version of (the old version is kept)."""
     from policykb.ui.ingesting import format_report, ingest_paths
 
-    folder = Path(tempfile.mkdtemp(prefix="policykb-upload-"))
+    folder = Path(tempfile.mkdtemp(prefix=UPLOAD_FOLDER))
     try:
         problems = save_uploads(files, folder)
         paths = sorted(folder.iterdir())
