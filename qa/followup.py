@@ -25,6 +25,7 @@ True
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -258,3 +259,19 @@ def _join(words: list[str]) -> str:
             out += " "
         out += w
     return out
+
+
+def in_conversation(question: str, previous: Sequence[str]) -> str | None:
+    """``follow_up`` after a whole conversation (``previous``: the earlier questions, oldest first), each
+    earlier question read as it was understood in its turn: 微视收费吗？ → 那抖音呢？ → 快手呢？ is
+    快手收费吗？.
+
+    >>> in_conversation("快手呢？", ["微视收费吗？", "那抖音呢？"])
+    '快手收费吗？'
+    >>> in_conversation("微视收费吗？", []) is None
+    True
+    """
+    understood: str | None = None
+    for earlier in previous:
+        understood = follow_up(earlier, understood) or earlier
+    return follow_up(question, understood)

@@ -6,7 +6,9 @@
 
 Routes: ``GET /healthz``, ``GET /readyz``, ``GET /metrics`` (Prometheus: requests and latencies by route,
 knowledge-base size), ``GET /v1/search``, ``POST /v1/ask``, ``GET /v1/documents``,
-``GET /v1/documents/{doc_id}``, ``GET /v1/clauses/{clause_id}``; and to change the knowledge base,
+``GET /v1/documents/{doc_id}``, ``GET /v1/clauses/{clause_id}``, ``POST /v1/export`` (clauses → DOCX,
+Markdown, CSV or JSON); ``POST /v1/ask`` reads a follow-up with the earlier questions (``previous``); and to
+change the knowledge base,
 ``POST /v1/documents`` (multipart upload → the ingest report), ``PATCH /v1/documents/{doc_id}`` (title and
 metadata) and ``DELETE /v1/documents/{doc_id}``.
 
@@ -33,7 +35,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 
 from fastapi import Depends, FastAPI, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.exception_handlers import http_exception_handler
@@ -182,6 +184,12 @@ READ = (401, 422, 429, 503)
 WRITE = (*READ, 403, 413)
 
 
+def _formats() -> list[Any]:
+    from policykb.ui.export import FORMATS
+
+    return list(FORMATS.values())
+
+
 def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """The OpenAPI ``responses`` of a route for the error statuses it can answer with."""
     return {s: {"model": Problem, "description": STATUS_MEANING[s]} for s in sorted(set(statuses))}
@@ -221,6 +229,32 @@ class EditBody(BaseModel):
 class AskBody(FilterFields):
     question: str = Field(min_length=1, max_length=1000)
     k: int = Field(30, ge=1, le=100)
+    previous: list[Annotated[str, Field(max_length=1000)]] = Field(
+        default_factory=list,
+        max_length=20,
+        description="the conversation's earlier questions, oldest first: a follow-up (那抖音呢？) is read "
+        "with their subject, and the answer says how (understood_as)",
+    )
+    use_previous: bool = Field(True, description="false: the question is read alone")
+
+
+class ExcerptItem(BaseModel):
+    """One clause to export, with the consultant's note and, when it was cited in an answer, that answer."""
+
+    model_config = ConfigDict(extra="forbid")
+    clause_id: str = Field(min_length=1, max_length=200)
+    note: str = Field("", max_length=5000)
+    question: str | None = Field(None, max_length=1000)
+    answer: str | None = Field(None, max_length=20000)
+
+
+class ExportBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    format: Literal["docx", "md", "csv", "json"] = "md"
+    redact: bool = Field(
+        False, description="mask phone and ID numbers, e-mail and the contact names beside them"
+    )
+    excerpts: list[ExcerptItem] = Field(min_length=1, max_length=500)
 
 
 def _filters(f: FilterFields) -> Filters:
@@ -421,9 +455,44 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
     @app.post("/v1/ask", dependencies=v1, responses=errors(*READ, 413))
     def ask(body: AskBody) -> dict[Any, Any]:
         from policykb.qa.answer import answer
+        from policykb.qa.followup import in_conversation
 
         kb = knowledge_base()
-        return with_stale(kb, answer(kb, body.question, k=body.k, filters=_filters(body)).to_dict())
+        understood = in_conversation(body.question, body.previous) if body.use_previous else None
+        result = answer(kb, understood or body.question, k=body.k, filters=_filters(body)).to_dict()
+        result["question"] = body.question  # as it was asked; understood_as says how it was read
+        return with_stale(kb, {**result, "understood_as": understood})
+
+    @app.post(
+        "/v1/export",
+        dependencies=v1,
+        response_class=Response,
+        responses={
+            200: {
+                "content": {f.mime: {"schema": {"type": "string", "format": "binary"}} for f in _formats()}
+            },
+            **errors(*READ, 404, 413),
+        },
+    )
+    def export_excerpts(body: ExportBody) -> Response:
+        """Clauses (by id, each with a note and the answer it was cited in) → a DOCX, Markdown, CSV or JSON
+        file with full references, as the app's basket and `policykb export` write it."""
+        from policykb.ui.export import Excerpt, export
+
+        kb = knowledge_base()
+        excerpts = []
+        for item in body.excerpts:
+            c = kb.clause(item.clause_id)
+            if c is None:
+                raise HTTPException(404, f"no clause {item.clause_id!r}")
+            e = Excerpt.from_clause(c, note=item.note, question=item.question, answer=item.answer)
+            excerpts.append(e.with_document(kb.document(c.doc_id)))
+        data, mime, ext = export(excerpts, body.format, redact=body.redact)
+        return Response(
+            data,
+            media_type=mime,
+            headers={"Content-Disposition": f'attachment; filename="policykb-excerpts.{ext}"'},
+        )
 
     @app.get("/v1/documents", dependencies=v1, responses=errors(*READ))
     def documents() -> dict[Any, Any]:

@@ -3,6 +3,7 @@ port answering 20 concurrent clients while a document is ingested (RELIABILITY 2
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
@@ -259,3 +260,43 @@ def test_metrics_count_requests_by_route_and_report_the_knowledge_base(client):
         if ln.startswith('policykb_request_seconds_bucket{route="/v1/search"')
     ]
     assert buckets == sorted(buckets)  # cumulative
+
+
+def test_a_follow_up_is_read_with_the_earlier_questions(client):
+    body = {"question": "那抖音呢？", "previous": ["短视频多长？", "微视收费吗？"]}
+    a = client.post("/v1/ask", json=body).json()
+    assert a["question"] == "那抖音呢？"
+    assert a["understood_as"] == "抖音收费吗？"  # the subject swapped in the last question's words
+    assert a["abstained"] and a["reason"] == "the question is about 抖音; no clause found is"
+    alone = client.post("/v1/ask", json={**body, "use_previous": False}).json()
+    assert alone["understood_as"] is None
+    own = client.post("/v1/ask", json={"question": "微视收费吗？", "previous": ["短视频多长？"]}).json()
+    assert own["understood_as"] is None  # a question of its own is read as asked
+    r = client.post("/v1/ask", json={"question": "x", "previous": ["q"] * 21})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "previous"]
+
+
+def test_export_writes_the_clauses_with_their_references(client, kb):
+    fee = next(c for c in kb.clauses("shenzhen-weishi-2020") if "不收取费用" in c.text)
+    item = {
+        "clause_id": fee.clause_id,
+        "note": "收费依据",
+        "question": "微视收费吗？",
+        "answer": "不收费。[1]",
+    }
+    r = client.post("/v1/export", json={"format": "md", "excerpts": [item]})
+    assert r.status_code == 200 and r.headers["content-type"] == "text/markdown; charset=utf-8"
+    assert r.headers["content-disposition"] == 'attachment; filename="policykb-excerpts.md"'
+    text = r.text
+    for part in ("不收取费用", "收费依据", "微视收费吗？", "深圳市商务局", "有效期"):
+        assert part in text, part
+    assert fee.clause_id not in text  # ids only in JSON
+    j = client.post("/v1/export", json={"format": "json", "excerpts": [item]}).json()
+    assert fee.clause_id in json.dumps(j, ensure_ascii=False)
+    docx = client.post("/v1/export", json={"format": "docx", "excerpts": [item]})
+    assert docx.content[:2] == b"PK"
+    r = client.post("/v1/export", json={"format": "md", "excerpts": [{"clause_id": "nope"}]})
+    assert (r.status_code, r.json()["detail"]) == (404, "no clause 'nope'")
+    for bad, loc in (({"format": "pdf", "excerpts": [item]}, "format"), ({"excerpts": []}, "excerpts")):
+        r = client.post("/v1/export", json=bad)
+        assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", loc]
