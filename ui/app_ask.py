@@ -117,6 +117,9 @@ def ask_page(load_kb: Callable[[], KnowledgeBase]) -> None:
 
     st.header("问答 Ask")
     chat: list[dict[str, Any]] = st.session_state.setdefault("chat", [])
+    st.caption(
+        "示例问题（简体、英文、繁体均可提问）/ example questions, in Simplified, English or Traditional:"
+    )
     cols = st.columns(len(EXAMPLES))
     for i, (col, q) in enumerate(zip(cols, EXAMPLES, strict=True)):
         col.button(md_escape(q), key=f"example-{i}", on_click=_ask, args=(q,))
