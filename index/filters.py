@@ -81,6 +81,18 @@ class Filters:
         )
 
 
+@dataclass(frozen=True)
+class Selection:
+    """What a filter keeps, in terms of stored values: for each filtered field the raw metadata values
+    (as the clauses hold them) any of which a row must have, and the yyyymmdd bounds a row's date interval
+    must reach. The same decision as ``FilterIndex.mask``, for a store that filters by itself (Milvus)."""
+
+    values: dict[str, tuple[str, ...]]
+    date_from: int | None = None  # a row's date_hi must be ≥ this
+    date_to: int | None = None  # a row's date_lo must be ≤ this
+    dated: bool = False  # rows without a date are left out
+
+
 class FilterIndex:
     """Per-row codes of each metadata field and date intervals, precomputed once per generation."""
 
@@ -88,6 +100,7 @@ class FilterIndex:
         self.n = len(clauses)
         self.codes: dict[str, np.ndarray] = {}
         self.vocab: dict[str, dict[str, int]] = {}
+        self.raw: dict[str, dict[int, list[str]]] = {}  # code → the values as stored that it stands for
         for name in VALUE_FIELDS:
             vocab: dict[str, int] = {}
             code_of: dict[str | None, int] = {
@@ -101,6 +114,10 @@ class FilterIndex:
             raw = (c.doc_id if name == "doc_id" else getattr(c.metadata, name) for c in clauses)
             self.codes[name] = np.fromiter((code_of[v] for v in raw), dtype=np.int32, count=self.n)
             self.vocab[name] = vocab
+            self.raw[name] = {}
+            for value, code in code_of.items():
+                if value and code >= 0:
+                    self.raw[name].setdefault(code, []).append(value)
         lo, hi = np.full(self.n, -1, np.int64), np.full(self.n, -1, np.int64)
         bounds: dict[str, tuple[int, int]] = {}
         for row, clause in enumerate(clauses):
@@ -114,6 +131,13 @@ class FilterIndex:
                 lo[row], hi[row] = bounds[date]
         self.date_lo, self.date_hi = lo, hi
 
+    def _codes(self, name: str, wanted: tuple[str, ...]) -> list[int]:
+        keys = [k for v in wanted if (k := search_key(v))]
+        vocab = self.vocab[name]
+        if name in PARTIAL_FIELDS:
+            return [code for stored, code in vocab.items() if any(k in stored for k in keys)]
+        return [vocab[k] for k in keys if k in vocab]
+
     def mask(self, filters: Filters | None) -> np.ndarray | None:
         """Rows the filters allow, or ``None`` when nothing is filtered."""
         if filters is None or filters.is_empty():
@@ -123,13 +147,7 @@ class FilterIndex:
             wanted = filters.values(name)
             if wanted is None:
                 continue
-            keys = [k for v in wanted if (k := search_key(v))]
-            vocab = self.vocab[name]
-            if name in PARTIAL_FIELDS:
-                codes = [code for stored, code in vocab.items() if any(k in stored for k in keys)]
-            else:
-                codes = [vocab[k] for k in keys if k in vocab]
-            keep &= np.isin(self.codes[name], np.asarray(codes, dtype=np.int32))
+            keep &= np.isin(self.codes[name], np.asarray(self._codes(name, wanted), dtype=np.int32))
         if filters.date_from or filters.date_to:
             keep &= self.date_lo >= 0
         if filters.date_from:
@@ -137,3 +155,20 @@ class FilterIndex:
         if filters.date_to:
             keep &= self.date_lo <= date_bounds(filters.date_to)[1]
         return keep
+
+    def selection(self, filters: Filters | None) -> Selection | None:
+        """``mask``'s decision as stored values and date bounds (see ``Selection``); None: no filter."""
+        if filters is None or filters.is_empty():
+            return None
+        values = {}
+        for name in VALUE_FIELDS:
+            wanted = filters.values(name)
+            if wanted is not None:
+                codes = self._codes(name, wanted)
+                values[name] = tuple(v for code in codes for v in self.raw[name].get(code, ()))
+        return Selection(
+            values,
+            date_bounds(filters.date_from)[0] if filters.date_from else None,
+            date_bounds(filters.date_to)[1] if filters.date_to else None,
+            dated=bool(filters.date_from or filters.date_to),
+        )

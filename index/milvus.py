@@ -38,7 +38,7 @@ import numpy as np
 from policykb.config import Settings
 from policykb.errors import ConfigError, IndexIncompleteError, PolicyKBError
 from policykb.index import disk
-from policykb.index.filters import date_bounds
+from policykb.index.filters import Selection, date_bounds
 from policykb.index.vectors import VectorStore
 
 if TYPE_CHECKING:
@@ -169,6 +169,34 @@ def clause_fields(clause: Clause) -> dict[str, str | int]:
     return out
 
 
+def _quoted(value: str) -> str:
+    """A Milvus expression string literal (backslash and double quote escaped)."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def selection_expression(selection: Selection) -> str:
+    """A filter (``filters.Selection``) as a Milvus boolean expression over ``clause_fields``.
+
+    >>> selection_expression(Selection({"region": ("广东省深圳市",)}, 20230101, None, dated=True))
+    'region in ["广东省深圳市"] and date_lo >= 0 and date_hi >= 20230101'
+    >>> selection_expression(Selection({"doc_id": ()}))  # a filter that matches no stored value
+    'id < 0'
+    """
+    parts = []
+    for name, values in selection.values.items():
+        if not values:
+            return "id < 0"  # keys are never negative: nothing passes
+        stored = dict.fromkeys(v[:MAX_TEXT] for v in values)
+        parts.append(f"{name} in [{', '.join(_quoted(v) for v in stored)}]")
+    if selection.dated:
+        parts.append("date_lo >= 0")
+    if selection.date_from is not None:
+        parts.append(f"date_hi >= {int(selection.date_from)}")
+    if selection.date_to is not None:
+        parts.append(f"date_lo <= {int(selection.date_to)}")
+    return " and ".join(parts)
+
+
 class MilvusStore(VectorStore):
     """One generation's vectors in one Milvus collection; see the module docstring."""
 
@@ -262,13 +290,23 @@ class MilvusStore(VectorStore):
         self._count += len(keys)
 
     def search(
-        self, vector: np.ndarray, k: int, allowed: np.ndarray | None = None
+        self,
+        vector: np.ndarray,
+        k: int,
+        allowed: np.ndarray | None = None,
+        selection: Selection | None = None,
     ) -> list[tuple[int, float]]:
+        """A filter reaches Milvus as an expression over the stored metadata fields when ``selection`` is
+        given (its size grows with the values named, not with the clauses allowed), else as the allowed
+        keys (``id in [...]``)."""
         k = min(k, self.count if allowed is None else len(allowed), MAX_LIMIT)
         if k <= 0 or self.collection is None:
             return []
         query = np.asarray(vector, dtype=np.float32).reshape(self.dim).tolist()
-        where = "" if allowed is None else f"id in [{','.join(str(int(key)) for key in allowed)}]"
+        if selection is not None:
+            where = selection_expression(selection)
+        else:
+            where = "" if allowed is None else f"id in [{','.join(str(int(key)) for key in allowed)}]"
         try:
             found = self.client.search(
                 self.collection,

@@ -20,7 +20,7 @@ from typing import Any, Literal
 import numpy as np
 
 from policykb.errors import PolicyKBError
-from policykb.index.filters import FilterIndex, Filters
+from policykb.index.filters import FilterIndex, Filters, Selection
 from policykb.index.keywords import KeywordIndex, tokenize
 from policykb.index.query_forms import QueryForms, Vocabulary, expand_query
 from policykb.index.references import (
@@ -224,7 +224,7 @@ class SearchIndex:
         mask = self.filters.mask(filters)
         if mask is not None and not mask.any():
             return Retrieval(q, [])
-        return Retrieval(q, self._rank(q, embed_query, k, mask, mode))
+        return Retrieval(q, self._rank(q, embed_query, k, mask, mode, self.filters.selection(filters)))
 
     def _rank(
         self,
@@ -233,6 +233,7 @@ class SearchIndex:
         k: int,
         mask: np.ndarray | None,
         mode: Mode,
+        selection: Selection | None = None,
     ) -> list[Hit]:
         depth = max(self.params.depth, k)
         ranked: dict[str, list[tuple[int, float]]] = {}
@@ -241,7 +242,7 @@ class SearchIndex:
         if mode in ("hybrid", "dense"):
             allowed = None if mask is None else self.keys[mask]
             assert self.vectors is not None
-            found = self.vectors.search(embed_query(q.dense_text), depth, allowed)
+            found = self.vectors.search(embed_query(q.dense_text), depth, allowed, selection)
             ranked["dense"] = [(self.row_of_key[key], score) for key, score in found]
         if mode != "hybrid":
             only = ranked[mode]

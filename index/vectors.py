@@ -23,6 +23,7 @@ import numpy as np
 
 from policykb.config import Settings
 from policykb.errors import ConfigError
+from policykb.index.filters import Selection
 
 if TYPE_CHECKING:
     from policykb.ingest.record import Clause
@@ -61,9 +62,15 @@ class VectorStore(ABC):
 
     @abstractmethod
     def search(
-        self, vector: np.ndarray, k: int, allowed: np.ndarray | None = None
+        self,
+        vector: np.ndarray,
+        k: int,
+        allowed: np.ndarray | None = None,
+        selection: Selection | None = None,
     ) -> list[tuple[int, float]]:
-        """Top ``k`` (key, score), best first; only keys in ``allowed`` when it is given."""
+        """Top ``k`` (key, score), best first; only keys in ``allowed`` when it is given. ``selection`` is
+        the same filter as stored values (``filters.Selection``), for a store that filters by itself; a
+        store may use either."""
 
     @abstractmethod
     def keys(self) -> np.ndarray:
@@ -110,7 +117,11 @@ class FaissStore(VectorStore):
             self.index.add_with_ids(vectors, np.ascontiguousarray(keys, dtype=np.int64))
 
     def search(
-        self, vector: np.ndarray, k: int, allowed: np.ndarray | None = None
+        self,
+        vector: np.ndarray,
+        k: int,
+        allowed: np.ndarray | None = None,
+        selection: Selection | None = None,
     ) -> list[tuple[int, float]]:
         import faiss
 

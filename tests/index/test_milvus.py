@@ -12,6 +12,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 from kbdata import PIPELINE, fill, make_doc
 
@@ -28,6 +29,7 @@ from policykb.index.milvus import (
     home_collections,
     home_prefix,
     milvus_uri,
+    selection_expression,
     shown_uri,
 )
 from policykb.index.store import KnowledgeBase
@@ -98,6 +100,37 @@ def test_same_top_k_as_faiss_with_each_filter(mkb, fkb, name):
         assert len(dense) == min(5, allowed)
         assert dense == ranked(fkb, query, filters, "dense"), query
         assert ranked(mkb, query, filters, "hybrid") == ranked(fkb, query, filters, "hybrid"), query
+
+
+def test_a_filter_reaches_milvus_as_an_expression_over_metadata_not_a_list_of_keys(mkb, monkeypatch):
+    sent: list[str] = []
+    store = mkb._gen.index.vectors
+    search = type(store).search
+    monkeypatch.setattr(
+        type(store),
+        "search",
+        lambda self, vector, k, allowed=None, selection=None: (
+            sent.append(selection_expression(selection) if selection else "keys"),
+            search(self, vector, k, allowed, selection),
+        )[1],
+    )
+    hits = mkb.search("直播间虚假宣传", k=5, filters=Filters(region="深", date_from="2023"), mode="dense")
+    assert sent == ['region in ["深圳"] and date_lo >= 0 and date_hi >= 20230101']
+    assert {h.clause.doc_id for h in hits} == {"sz"}
+    mkb.search("直播间虚假宣传", k=5, filters=Filters(doc_id="nosuch"), mode="dense")
+    assert len(sent) == 1  # a filter no row passes is answered before Milvus is asked
+    assert store.search(np.zeros(64, dtype=np.float32), 3, mkb._gen.index.keys[:2])  # keys alone still work
+    assert sent[1:] == ["keys"]
+
+
+def test_selection_expression_quotes_what_a_name_holds(mkb):
+    from policykb.index.filters import Selection
+
+    got = selection_expression(Selection({"issuer": ('某"局\\', "另一局"), "doc_type": ("law",)}))
+    assert got == 'issuer in ["某\\"局\\\\", "另一局"] and doc_type in ["law"]'
+    store = mkb._gen.index.vectors
+    hostile = Selection({"issuer": ('某"局\\',)})  # Milvus parses the quoted name: no clause has it
+    assert store.search(np.ones(64, dtype=np.float32) / 8, 3, selection=hostile) == []
 
 
 def test_filtered_dense_search_returns_only_allowed_clauses(mkb):
