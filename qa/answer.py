@@ -183,7 +183,7 @@ def answer_from_hits(
     chosen: list[Candidate] = []
     candidates: list[Candidate] = []
     if not abstain:
-        candidates = score_sentences(q, about)
+        candidates = [c for c in score_sentences(q, about) if beyond_names(q, c)]
         named = [h for h in hits if "reference" in h.signals]
         # A question naming a clause (电子商务法第三十八条) is answered from that clause first.
         chosen = (
@@ -204,6 +204,21 @@ def answer_from_hits(
             result = llm_answer(kb, q, hits, candidates, result, llm=llm, today=today)
     result.timings.update(answer_ms=(time.perf_counter() - t0) * 1000)
     return result
+
+
+def beyond_names(q: Question, cand: Candidate) -> bool:
+    """Whether a sentence mentions something the question asks besides the places and platforms it
+    names — another of its words, or the kind of answer it asks for (an amount, a period…):
+    "本规则适用于…抖音客户端" does not answer 抖音收费吗."""
+    if not q.names:
+        return True
+    if any(pattern.search(cand.key) for _, pattern in q.cues):
+        return True
+    return any(
+        c.credit(cand.key) > 0
+        for c in q.concepts
+        if not c.optional and not any(n in c.word or c.word in n for n in q.names)
+    )
 
 
 def analyse(kb: KnowledgeBase, question: str, forms: QueryForms | None = None) -> Question:
