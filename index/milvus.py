@@ -39,7 +39,9 @@ from policykb.config import Settings
 from policykb.errors import ConfigError, IndexIncompleteError, PolicyKBError
 from policykb.index import disk
 from policykb.index.filters import Selection, date_bounds
+from policykb.index.keywords import clause_search_text
 from policykb.index.vectors import VectorStore
+from policykb.ingest.text import search_key
 
 if TYPE_CHECKING:
     from pymilvus import MilvusClient
@@ -53,6 +55,10 @@ DEFAULT_LITE_FILE = "milvus.db"
 METRIC, INDEX_TYPE = "IP", "FLAT"  # exact inner product: the same ranking as FAISS's IndexFlatIP
 TEXT_FIELDS = ("doc_id", "region", "issuer", "platform", "doc_type", "date")  # VARCHAR, "" when unknown
 DATE_FIELDS = ("date_lo", "date_hi")  # INT64 yyyymmdd bounds of ``date`` (filters.date_bounds), -1 when none
+ANALYZER = {
+    "tokenizer": "jieba"
+}  # Milvus' Chinese segmenter (the built-in "chinese" analyzer: docs/milvus.md)
+MAX_KEYWORD_TEXT = 8000  # characters of a clause's text Milvus' BM25 indexes (a clause is far shorter)
 MAX_TEXT = 1000  # characters kept of a metadata value (the VARCHAR limit counts UTF-8 bytes)
 MAX_LIMIT = 16384  # Milvus' largest top-k
 BATCH = 1000  # rows per insert call
@@ -150,8 +156,9 @@ def _noise_filtered() -> bool:
     return any(isinstance(f, _LiteTimestampNoise) for f in logging.getLogger("grpc._server").filters)
 
 
-def clause_fields(clause: Clause) -> dict[str, str | int]:
-    """The scalar fields stored with a clause's vector."""
+def clause_fields(clause: Clause, keywords: bool = False) -> dict[str, str | int]:
+    """The scalar fields stored with a clause's vector; with ``keywords``, also the text Milvus' BM25
+    indexes: what policykb's own BM25 indexes (title, section path, label, text) as a search key."""
     meta = clause.metadata
     values = {
         "doc_id": clause.doc_id,
@@ -166,6 +173,9 @@ def clause_fields(clause: Clause) -> dict[str, str | int]:
         out["date_lo"], out["date_hi"] = date_bounds(meta.date) if meta.date else (-1, -1)
     except ValueError:  # an unreadable date counts as none, as in filters.FilterIndex
         out["date_lo"], out["date_hi"] = -1, -1
+    if keywords:
+        text = clause_search_text(clause.title, clause.section_path, clause.label, clause.text)
+        out["text"] = search_key(text)[:MAX_KEYWORD_TEXT]
     return out
 
 
@@ -203,11 +213,16 @@ class MilvusStore(VectorStore):
     filename = "vectors.milvus.json"
     uri: str = ""
     home: Path = Path()
+    keywords: bool = False  # the collection also holds each clause's text for Milvus' own BM25
 
     @classmethod
     def configured(cls, settings: Settings) -> type[MilvusStore]:
         """This class bound to the uri and home of ``settings`` (``load`` gets only the descriptor)."""
-        bound = type(cls.__name__, (cls,), {"uri": milvus_uri(settings), "home": Path(settings.home)})
+        bound = type(
+            cls.__name__,
+            (cls,),
+            {"uri": milvus_uri(settings), "home": Path(settings.home), "keywords": settings.milvus_keywords},
+        )
         return cast(type[MilvusStore], bound)
 
     def __init__(self, dim: int, *, generation: int | None = None, collection: str | None = None):
@@ -251,6 +266,26 @@ class MilvusStore(VectorStore):
             schema.add_field(field, DataType.INT64)
         index = MilvusClient.prepare_index_params()
         index.add_index(field_name="vector", index_type=INDEX_TYPE, metric_type=METRIC)
+        if self.keywords:
+            from pymilvus import Function, FunctionType
+
+            schema.add_field(
+                "text",
+                DataType.VARCHAR,
+                max_length=4 * MAX_KEYWORD_TEXT,
+                enable_analyzer=True,
+                analyzer_params=ANALYZER,
+            )
+            schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
+            schema.add_function(
+                Function(
+                    name="bm25",
+                    function_type=FunctionType.BM25,
+                    input_field_names=["text"],
+                    output_field_names=["sparse"],
+                )
+            )
+            index.add_index(field_name="sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
         self.collection = name
         try:
             self.client.create_collection(name, schema=schema, index_params=index, consistency_level="Strong")
@@ -274,12 +309,14 @@ class MilvusStore(VectorStore):
             raise ValueError(f"{len(keys)} keys, {len(vectors)} vectors and clauses do not match")
         name = self._ensure_collection()
         empty = {**{f: "" for f in TEXT_FIELDS}, **{f: -1 for f in DATE_FIELDS}}
+        if self.keywords:
+            empty["text"] = ""
         for start in range(0, len(keys), BATCH):
             rows = [
                 {
                     "id": int(keys[i]),
                     "vector": vectors[i].tolist(),
-                    **(clause_fields(clauses[i]) if clauses is not None else empty),
+                    **(clause_fields(clauses[i], self.keywords) if clauses is not None else empty),
                 }
                 for i in range(start, min(start + BATCH, len(keys)))
             ]
@@ -319,6 +356,34 @@ class MilvusStore(VectorStore):
         except Exception as exc:
             raise self._failed("searching", exc) from exc
         return [(int(hit["id"]), float(hit["distance"])) for hit in found[0]]
+
+    def keyword_search(
+        self, text: str, k: int, allowed: np.ndarray | None = None, selection: Selection | None = None
+    ) -> list[tuple[int, float]]:
+        """Milvus' own BM25 (``milvus_keywords``): the top ``k`` (key, score) for ``text`` (a search key,
+        segmented by Milvus' jieba analyzer), filtered as ``search`` is. Only on a collection built with
+        keywords."""
+        k = min(k, self.count if allowed is None else len(allowed), MAX_LIMIT)
+        if k <= 0 or self.collection is None or not text.strip():
+            return []
+        if selection is not None:
+            where = selection_expression(selection)
+        else:
+            where = "" if allowed is None else f"id in [{','.join(str(int(key)) for key in allowed)}]"
+        try:
+            found = self.client.search(
+                self.collection,
+                data=[text],
+                anns_field="sparse",
+                limit=k,
+                filter=where,
+                output_fields=["id"],
+                search_params={"metric_type": "BM25"},
+            )
+        except Exception as exc:
+            raise self._failed("searching (BM25)", exc) from exc
+        # Best first; Milvus Lite 3 reports a BM25 score negated (lower is better), a server as is.
+        return [(int(hit["id"]), abs(float(hit["distance"]))) for hit in found[0] if float(hit["distance"])]
 
     def _rows(self, fields: list[str], *, iterate: bool | None = None) -> list[dict[str, Any]]:
         """Every row of the collection (``fields`` of each), checked against the count.
@@ -383,6 +448,7 @@ class MilvusStore(VectorStore):
             "count": self.count,
             "metric": METRIC,
             "index": INDEX_TYPE,
+            "keywords": self.keywords,
         }
         return json.dumps(descriptor, sort_keys=True).encode("utf-8")
 
@@ -395,6 +461,7 @@ class MilvusStore(VectorStore):
         except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
             raise ValueError(f"not a Milvus collection descriptor ({exc})") from exc
         store = cls(dim, collection=str(name))
+        store.keywords = bool(descriptor.get("keywords", False))  # what the collection holds, not the setting
         try:
             exists = store.client.has_collection(store.collection)
         except Exception as exc:

@@ -238,7 +238,7 @@ class SearchIndex:
         depth = max(self.params.depth, k)
         ranked: dict[str, list[tuple[int, float]]] = {}
         if mode in ("hybrid", "bm25"):
-            ranked["bm25"] = self.keywords.search(q.tokens, depth, mask)
+            ranked["bm25"] = self._keyword_ranking(q, depth, mask, selection)
         if mode in ("hybrid", "dense"):
             allowed = None if mask is None else self.keys[mask]
             assert self.vectors is not None
@@ -251,6 +251,19 @@ class SearchIndex:
                 for i, (row, score) in enumerate(only[:k])
             ]
         return self._fuse(q, ranked, mask, k)
+
+    def _keyword_ranking(
+        self, q: PreparedQuery, depth: int, mask: np.ndarray | None, selection: Selection | None
+    ) -> list[tuple[int, float]]:
+        """BM25 (row, score), best first: bm25s over the stored tokens, or the vector store's own BM25 when
+        it keeps one (Milvus with ``milvus_keywords``), asked the Simplified question and its expansion
+        terms."""
+        own = getattr(self.vectors, "keyword_search", None)
+        if own is None or not getattr(self.vectors, "keywords", False):
+            return self.keywords.search(q.tokens, depth, mask)
+        allowed = None if mask is None else self.keys[mask]
+        found = own(" ".join([q.zh, *q.terms]), depth, allowed, selection)
+        return [(self.row_of_key[key], score) for key, score in found if key in self.row_of_key]
 
     def _fuse(
         self, q: PreparedQuery, ranked: dict[str, list[tuple[int, float]]], mask: np.ndarray | None, k: int

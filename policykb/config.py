@@ -42,6 +42,8 @@ class Settings(BaseModel):
     max_clause_chars: int = Field(360, gt=0)
     vector_store: Literal["faiss", "milvus"] = "faiss"
     milvus_uri: str | None = None
+    # vector_store "milvus" only: the keyword side is Milvus' own BM25 (jieba analyzer) instead of bm25s.
+    milvus_keywords: bool = False
     llm_base_url: str | None = None
     llm_model: str | None = None
     llm_api_key: str | None = None

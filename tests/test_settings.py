@@ -9,8 +9,8 @@ from policykb.errors import ConfigError
 
 ALLOWED = (
     "allowed keys: api_cors_origins, api_public_read, api_rate_limit, api_token, corpus, embedding_batch_size, "
-    "embedding_model, home, llm_api_key, llm_base_url, llm_model, max_clause_chars, milvus_uri, ui_password, "
-    "vector_store, writer_wait_seconds"
+    "embedding_model, home, llm_api_key, llm_base_url, llm_model, max_clause_chars, milvus_keywords, milvus_uri, "
+    "ui_password, vector_store, writer_wait_seconds"
 )
 
 

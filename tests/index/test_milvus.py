@@ -155,8 +155,37 @@ def test_generation_holds_a_checksummed_descriptor(mkb, msettings, milvus_db):
         "count": 16,
         "metric": "IP",
         "index": "FLAT",
+        "keywords": False,
     }
     assert alias_target(msettings) == d["collection"]
+
+
+@pytest.fixture
+def kwkb(home, milvus_db) -> KnowledgeBase:
+    settings = Settings.load(vector_store="milvus", milvus_uri=str(milvus_db), milvus_keywords=True)
+    kb = KnowledgeBase.open(settings, embedder=FakeEmbedder())
+    fill(kb)
+    return kb
+
+
+def test_milvus_keywords_make_milvus_bm25_the_keyword_side(kwkb):
+    assert descriptor(kwkb)["keywords"] is True
+    store = kwkb._gen.index.vectors
+    sent: list[str] = []
+    search = store.keyword_search
+    store.keyword_search = lambda text, *a: (sent.append(text), search(text, *a))[1]
+    hits = kwkb.search("腾讯微视平台收费", k=3, mode="bm25")
+    assert sent == [
+        kwkb.prepare("腾讯微视平台收费").zh + " " + " ".join(kwkb.prepare("腾讯微视平台收费").terms)
+    ]
+    assert hits[0].clause.text == "腾讯微视平台对本次活动不收取任何费用。"
+    assert [h.rank for h in hits] == list(range(1, len(hits) + 1)) and hits[0].score >= hits[-1].score > 0
+    traditional = kwkb.search("騰訊微視平台收費", k=1, mode="bm25")  # asked in Simplified: t2s first
+    assert traditional[0].clause.clause_id == hits[0].clause.clause_id
+    only_sh = kwkb.search("电子商务平台经营者", k=5, filters=Filters(doc_id="sh"), mode="bm25")
+    assert only_sh and {h.clause.doc_id for h in only_sh} == {"sh"}
+    both = kwkb.search("腾讯微视平台收费", k=3)  # hybrid: Milvus BM25 fused with the vectors
+    assert both[0].clause.clause_id == hits[0].clause.clause_id
 
 
 def test_metadata_is_stored_as_scalar_fields(mkb, milvus_db):
