@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -15,12 +16,13 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+sys.path.insert(0, str(Path(__file__).parent))
+from app_kit import APP, app, ask, go, notices_home
+
 from policykb.config import Settings
 from policykb.index.store import KnowledgeBase
 from policykb.ui.app_common import BASKET, DOCUMENTS, SEARCH, UPLOAD, highlight
-from policykb.ui.ingesting import ingest_paths
 
-APP = str(Path(__file__).parents[2] / "ui" / "app.py")
 XSS = "<img src=x onerror=alert(1)>"
 FEES = "一、收费\n1. 平台对本次活动不收取费用。" + XSS + "\n2. 企业需注册账号。\n3. 报名截止后不再受理。\n"
 RULES = (
@@ -36,31 +38,7 @@ PENALTY = (
 
 @pytest.fixture()
 def kb_home(tmp_path, monkeypatch):
-    monkeypatch.setenv("POLICYKB_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("POLICYKB_EMBEDDING_MODEL", "fake")
-    (tmp_path / "fees_notice.txt").write_text(FEES, encoding="utf-8")
-    (tmp_path / "live_rules.txt").write_text(RULES, encoding="utf-8")
-    settings = Settings.load()
-    kb = KnowledgeBase.open(settings)
-    report = ingest_paths(
-        kb, [tmp_path / "fees_notice.txt", tmp_path / "live_rules.txt"], max_chars=settings.max_clause_chars
-    )
-    assert report.documents == 2, report
-    st.cache_resource.clear()  # the app's knowledge base is per process: never one from another test's home
-    return kb
-
-
-def app() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def go(at: AppTest, page: str) -> AppTest:
-    at.sidebar.radio(key="page").set_value(page).run()
-    assert not at.exception, at.exception
-    return at
+    return notices_home(tmp_path, monkeypatch, {"fees_notice.txt": FEES, "live_rules.txt": RULES})
 
 
 def texts(at: AppTest) -> list[str]:
@@ -79,12 +57,6 @@ def no_html(at: AppTest) -> None:
             continue
         bare = re.sub(r"</?(mark|div|br)( class=\"pkb-text\")?>", "", m.value)
         assert not re.search(r"(?<!\\)<", bare), m.value
-
-
-def ask(at: AppTest, question: str) -> AppTest:
-    at.chat_input(key="chat_q").set_value(question).run()
-    assert not at.exception, at.exception
-    return at
 
 
 # -- Ask ---------------------------------------------------------------------------------------

@@ -3,19 +3,18 @@ such, the switch that turns it off, the page's own script, and the sidebar scrip
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from policykb.config import Settings
-from policykb.index.store import KnowledgeBase
+sys.path.insert(0, str(Path(__file__).parent))
+from app_kit import app, ask, notices_home
+
 from policykb.ui.app_ask import FOLLOW_UP, UNDERSTOOD, page_script
 from policykb.ui.app_common import ASK, SEARCH
-from policykb.ui.ingesting import ingest_paths
 
-APP = str(Path(__file__).parents[2] / "ui" / "app.py")
 XSS = "<img src=x onerror=alert(1)>"
 WEISHI = "一、收费\n1. 微视平台对本次活动不收取费用。\n2. 企业需注册微视账号。\n"
 DOUYIN = "一、收费\n1. 抖音平台对入驻商家收取技术服务费。" + XSS + "\n2. 抖音商家需缴纳保证金。\n"
@@ -23,30 +22,7 @@ DOUYIN = "一、收费\n1. 抖音平台对入驻商家收取技术服务费。" 
 
 @pytest.fixture()
 def kb_home(tmp_path, monkeypatch):
-    monkeypatch.setenv("POLICYKB_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("POLICYKB_EMBEDDING_MODEL", "fake")
-    (tmp_path / "weishi_fees.txt").write_text(WEISHI, encoding="utf-8")
-    (tmp_path / "douyin_fees.txt").write_text(DOUYIN, encoding="utf-8")
-    settings = Settings.load()
-    kb = KnowledgeBase.open(settings)
-    paths = [tmp_path / "weishi_fees.txt", tmp_path / "douyin_fees.txt"]
-    report = ingest_paths(kb, paths, max_chars=settings.max_clause_chars)
-    assert report.documents == 2, report
-    st.cache_resource.clear()  # the app's knowledge base is per process: never one from another test's home
-    return kb
-
-
-def app() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def ask(at: AppTest, question: str) -> AppTest:
-    at.chat_input(key="chat_q").set_value(question).run()
-    assert not at.exception, at.exception
-    return at
+    return notices_home(tmp_path, monkeypatch, {"weishi_fees.txt": WEISHI, "douyin_fees.txt": DOUYIN})
 
 
 def captions(at: AppTest) -> list[str]:

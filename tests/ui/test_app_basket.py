@@ -5,19 +5,19 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from policykb.config import Settings
+sys.path.insert(0, str(Path(__file__).parent))
+from app_kit import app, ask, fresh_app, go, notices_home
+
 from policykb.index.store import KnowledgeBase
 from policykb.ui.app_common import BASKET, SEARCH
 from policykb.ui.basket_store import basket_path, read_basket, write_basket
-from policykb.ui.ingesting import ingest_paths
 
-APP = str(Path(__file__).parents[2] / "ui" / "app.py")
 FEES = "一、收费\n1. 平台对本次活动不收取费用。\n2. 企业需注册账号。\n3. 报名截止后不再受理。\n"
 CONTACT = "一、联系方式\n1. 报名联系人：张三，电话：13812345678，邮箱 zhangsan@example.com。\n"
 ENDED = "时效性通知，有效期 2020-03-01 至 2020-06-30（已结束）"
@@ -25,43 +25,10 @@ ENDED = "时效性通知，有效期 2020-03-01 至 2020-06-30（已结束）"
 
 @pytest.fixture()
 def kb_home(tmp_path, monkeypatch) -> KnowledgeBase:
-    monkeypatch.setenv("POLICYKB_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("POLICYKB_EMBEDDING_MODEL", "fake")
-    (tmp_path / "fees_notice.txt").write_text(FEES, encoding="utf-8")
-    (tmp_path / "contact_notice.txt").write_text(CONTACT, encoding="utf-8")
-    settings = Settings.load()
-    kb = KnowledgeBase.open(settings)
-    report = ingest_paths(
-        kb,
-        [tmp_path / "fees_notice.txt", tmp_path / "contact_notice.txt"],
-        max_chars=settings.max_clause_chars,
-    )
-    assert report.documents == 2, report
+    kb = notices_home(tmp_path, monkeypatch, {"fees_notice.txt": FEES, "contact_notice.txt": CONTACT})
     kb.edit_document("fees-notice", {"valid_from": "2020-03-01", "valid_to": "2020-06-30"})
-    st.cache_resource.clear()
+    fresh_app()
     return kb
-
-
-def app(basket_id: str | None = None) -> AppTest:
-    """A new browser session; with ``basket_id`` it is the page reloaded at that ``?basket=`` link."""
-    at = AppTest.from_file(APP, default_timeout=60)
-    if basket_id is not None:
-        at.query_params["basket"] = basket_id
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def go(at: AppTest, page: str) -> AppTest:
-    at.sidebar.radio(key="page").set_value(page).run()
-    assert not at.exception, at.exception
-    return at
-
-
-def ask(at: AppTest, question: str) -> AppTest:
-    at.chat_input(key="chat_q").set_value(question).run()
-    assert not at.exception, at.exception
-    return at
 
 
 def search_and_add(at: AppTest, query: str) -> dict:

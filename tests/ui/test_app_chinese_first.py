@@ -5,18 +5,17 @@ Chinese — no English-only text (issue 11: "no widget shows English-only text i
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from policykb.config import Settings
-from policykb.index.store import KnowledgeBase
-from policykb.ui.app_common import ASK, BASKET, DOCUMENTS, PAGES, SEARCH, UPLOAD
-from policykb.ui.ingesting import ingest_paths
+sys.path.insert(0, str(Path(__file__).parent))
+from app_kit import app, ask, go, notices_home
 
-APP = str(Path(__file__).parents[2] / "ui" / "app.py")
+from policykb.ui.app_common import ASK, BASKET, DOCUMENTS, PAGES, SEARCH, UPLOAD
+
 CORPUS = Path(__file__).parents[2] / "corpus"
 CJK = re.compile(r"[\u4e00-\u9fff]")
 WORD = re.compile(r"[A-Za-z]{2,}")  # English: a word of letters (a label "1." or "3.1.2" is a number)
@@ -39,13 +38,8 @@ MESSAGES = ("info", "warning", "error", "success", "caption")
 
 @pytest.fixture()
 def kb_home(tmp_path, monkeypatch):
-    monkeypatch.setenv("POLICYKB_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("POLICYKB_EMBEDDING_MODEL", "fake")
-    settings = Settings.load()
-    kb = KnowledgeBase.open(settings)
-    ingest_paths(kb, [CORPUS / "shenzhen_weishi_2020.txt"], max_chars=settings.max_clause_chars)
-    st.cache_resource.clear()
-    return kb
+    weishi = (CORPUS / "shenzhen_weishi_2020.txt").read_text(encoding="utf-8")
+    return notices_home(tmp_path, monkeypatch, {"shenzhen_weishi_2020.txt": weishi})
 
 
 def english_only(at: AppTest) -> list[str]:
@@ -68,17 +62,12 @@ def english_only(at: AppTest) -> list[str]:
 
 
 def test_no_widget_or_message_on_any_page_is_english_only(kb_home):
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    at.chat_input[0].set_value("微视收费吗？").run()  # an answer, its citations and their buttons
-    assert not at.exception, at.exception
+    at = ask(app(), "微视收费吗？")  # an answer, its citations and their buttons
     seen = {ASK: english_only(at)}
-    at.sidebar.radio(key="page").set_value(SEARCH).run()
+    at = go(at, SEARCH)
     at.text_input(key="search_q").set_value("收取费用").run()  # results, their buttons, the filters
     seen[SEARCH] = english_only(at)
     for page in (DOCUMENTS, BASKET, UPLOAD):
-        at.sidebar.radio(key="page").set_value(page).run()
-        assert not at.exception, at.exception
-        seen[page] = english_only(at)
+        seen[page] = english_only(go(at, page))
     assert set(seen) == set(PAGES)
     assert {page: found for page, found in seen.items() if found} == {}

@@ -8,11 +8,15 @@ AppTest on a small knowledge base (fake embedder) of three notices: 深圳 (5 ar
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from app_kit import app, fresh_app, go
 
 from policykb.config import Settings
 from policykb.index.store import KnowledgeBase
@@ -22,7 +26,6 @@ from policykb.ingest.pipeline import ingest_text
 from policykb.ui.app_common import SEARCH, highlight, matched_terms, query_words
 from policykb.ui.app_search import search_words
 
-APP = str(Path(__file__).parents[2] / "ui" / "app.py")
 SZ = (
     "第一条 为规范直播营销活动，制定本办法。\n第二条 平台不得向商家收取费用。\n"
     "第三条 第三方服务机构应当登记。\n第四条 平台应当公示收费标准。\n"
@@ -65,15 +68,13 @@ def kb_home(tmp_path, monkeypatch):
             )
             w.upsert(r.document, r.clauses, "test")
     assert len(kb.clauses()) == 33
-    st.cache_resource.clear()  # the app's knowledge base is per process: never one from another test's home
+    fresh_app()
     return kb
 
 
 def search(query: str, **inputs: object) -> AppTest:
     """The Search page with the given filter widgets set (key → value), then ``query`` searched."""
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    at.sidebar.radio(key="page").set_value(SEARCH).run()
+    at = go(app(), SEARCH)
     for key, value in inputs.items():
         if isinstance(value, list):
             at.multiselect(key=key).set_value(value)
