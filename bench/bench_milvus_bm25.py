@@ -16,12 +16,13 @@ import time
 from importlib import metadata
 from pathlib import Path
 
-from pymilvus import DataType, Function, FunctionType, MilvusClient
+from pymilvus import DataType, MilvusClient
 from pymilvus.exceptions import MilvusException
 
 from policykb.config import DEFAULT_CORPUS, Settings
 from policykb.index.embed import FakeEmbedder
 from policykb.index.keywords import clause_search_text
+from policykb.index.milvus import add_bm25
 from policykb.qa.evaluation import (
     DEV_QUESTIONS,
     Pipeline,
@@ -40,22 +41,11 @@ ANALYZERS = {
 
 
 def collection(client: MilvusClient, name: str, analyzer: dict[str, object]) -> None:
+    """The store's own BM25 fields (``milvus.add_bm25``) with ``analyzer``, over an id alone."""
     schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
     schema.add_field("id", DataType.INT64, is_primary=True)
-    schema.add_field(
-        "text", DataType.VARCHAR, max_length=65535, enable_analyzer=True, analyzer_params=analyzer
-    )
-    schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
-    schema.add_function(
-        Function(
-            name="bm25",
-            function_type=FunctionType.BM25,
-            input_field_names=["text"],
-            output_field_names=["sparse"],
-        )
-    )
     index = MilvusClient.prepare_index_params()
-    index.add_index(field_name="sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
+    add_bm25(schema, index, analyzer)
     client.create_collection(name, schema=schema, index_params=index, consistency_level="Strong")
 
 

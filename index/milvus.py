@@ -28,7 +28,7 @@ import os
 import threading
 import traceback
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit, urlunsplit
@@ -207,6 +207,30 @@ def selection_expression(selection: Selection) -> str:
     return " and ".join(parts)
 
 
+def add_bm25(schema: Any, index: Any, analyzer: Mapping[str, object]) -> None:
+    """Milvus' own full-text search in a collection's ``schema`` and ``index`` params: a ``text`` field
+    segmented by ``analyzer``, a BM25 function into a ``sparse`` field, and its index."""
+    from pymilvus import DataType, Function, FunctionType
+
+    schema.add_field(
+        "text",
+        DataType.VARCHAR,
+        max_length=4 * MAX_KEYWORD_TEXT,
+        enable_analyzer=True,
+        analyzer_params=analyzer,
+    )
+    schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
+    schema.add_function(
+        Function(
+            name="bm25",
+            function_type=FunctionType.BM25,
+            input_field_names=["text"],
+            output_field_names=["sparse"],
+        )
+    )
+    index.add_index(field_name="sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
+
+
 class MilvusStore(VectorStore):
     """One generation's vectors in one Milvus collection; see the module docstring."""
 
@@ -267,25 +291,7 @@ class MilvusStore(VectorStore):
         index = MilvusClient.prepare_index_params()
         index.add_index(field_name="vector", index_type=INDEX_TYPE, metric_type=METRIC)
         if self.keywords:
-            from pymilvus import Function, FunctionType
-
-            schema.add_field(
-                "text",
-                DataType.VARCHAR,
-                max_length=4 * MAX_KEYWORD_TEXT,
-                enable_analyzer=True,
-                analyzer_params=ANALYZER,
-            )
-            schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
-            schema.add_function(
-                Function(
-                    name="bm25",
-                    function_type=FunctionType.BM25,
-                    input_field_names=["text"],
-                    output_field_names=["sparse"],
-                )
-            )
-            index.add_index(field_name="sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
+            add_bm25(schema, index, ANALYZER)
         self.collection = name
         try:
             self.client.create_collection(name, schema=schema, index_params=index, consistency_level="Strong")
@@ -336,26 +342,9 @@ class MilvusStore(VectorStore):
         """A filter reaches Milvus as an expression over the stored metadata fields when ``selection`` is
         given (its size grows with the values named, not with the clauses allowed), else as the allowed
         keys (``id in [...]``)."""
-        k = min(k, self.count if allowed is None else len(allowed), MAX_LIMIT)
-        if k <= 0 or self.collection is None:
-            return []
         query = np.asarray(vector, dtype=np.float32).reshape(self.dim).tolist()
-        if selection is not None:
-            where = selection_expression(selection)
-        else:
-            where = "" if allowed is None else f"id in [{','.join(str(int(key)) for key in allowed)}]"
-        try:
-            found = self.client.search(
-                self.collection,
-                data=[query],
-                limit=k,
-                filter=where,
-                output_fields=["id"],
-                search_params={"metric_type": METRIC},
-            )
-        except Exception as exc:
-            raise self._failed("searching", exc) from exc
-        return [(int(hit["id"]), float(hit["distance"])) for hit in found[0]]
+        found = self._search(query, "vector", METRIC, k, allowed, selection)
+        return [(int(hit["id"]), float(hit["distance"])) for hit in found]
 
     def keyword_search(
         self, text: str, k: int, allowed: np.ndarray | None = None, selection: Selection | None = None
@@ -363,8 +352,24 @@ class MilvusStore(VectorStore):
         """Milvus' own BM25 (``milvus_keywords``): the top ``k`` (key, score) for ``text`` (a search key,
         segmented by Milvus' jieba analyzer), filtered as ``search`` is. Only on a collection built with
         keywords."""
+        if not text.strip():
+            return []
+        found = self._search(text, "sparse", "BM25", k, allowed, selection)
+        # Best first; Milvus Lite 3 reports a BM25 score negated (lower is better), a server as is.
+        return [(int(hit["id"]), abs(float(hit["distance"]))) for hit in found if float(hit["distance"])]
+
+    def _search(
+        self,
+        data: list[float] | str,
+        field: str,
+        metric: str,
+        k: int,
+        allowed: np.ndarray | None,
+        selection: Selection | None,
+    ) -> list[dict[str, Any]]:
+        """The hits of one Milvus search of ``field``, filtered by ``selection`` or else ``allowed``."""
         k = min(k, self.count if allowed is None else len(allowed), MAX_LIMIT)
-        if k <= 0 or self.collection is None or not text.strip():
+        if k <= 0 or self.collection is None:
             return []
         if selection is not None:
             where = selection_expression(selection)
@@ -373,17 +378,16 @@ class MilvusStore(VectorStore):
         try:
             found = self.client.search(
                 self.collection,
-                data=[text],
-                anns_field="sparse",
+                data=[data],
+                anns_field=field,
                 limit=k,
                 filter=where,
                 output_fields=["id"],
-                search_params={"metric_type": "BM25"},
+                search_params={"metric_type": metric},
             )
         except Exception as exc:
-            raise self._failed("searching (BM25)", exc) from exc
-        # Best first; Milvus Lite 3 reports a BM25 score negated (lower is better), a server as is.
-        return [(int(hit["id"]), abs(float(hit["distance"]))) for hit in found[0] if float(hit["distance"])]
+            raise self._failed(f"searching ({metric})", exc) from exc
+        return list(found[0])
 
     def _rows(self, fields: list[str], *, iterate: bool | None = None) -> list[dict[str, Any]]:
         """Every row of the collection (``fields`` of each), checked against the count.
