@@ -258,11 +258,10 @@ class SearchIndex:
         """BM25 (row, score), best first: bm25s over the stored tokens, or the vector store's own BM25 when
         it keeps one (Milvus with ``milvus_keywords``), asked the Simplified question and its expansion
         terms."""
-        own = getattr(self.vectors, "keyword_search", None)
-        if own is None or not getattr(self.vectors, "keywords", False):
+        if self.vectors is None or not self.vectors.keywords:
             return self.keywords.search(q.tokens, depth, mask)
         allowed = None if mask is None else self.keys[mask]
-        found = own(" ".join([q.zh, *q.terms]), depth, allowed, selection)
+        found = self.vectors.keyword_search(" ".join([q.zh, *q.terms]), depth, allowed, selection)
         return [(self.row_of_key[key], score) for key, score in found if key in self.row_of_key]
 
     def _fuse(

@@ -72,6 +72,15 @@ class VectorStore(ABC):
         the same filter as stored values (``filters.Selection``), for a store that filters by itself; a
         store may use either."""
 
+    keywords: bool = False  # the store also ranks clauses by their words (``keyword_search``)
+
+    def keyword_search(
+        self, text: str, k: int, allowed: np.ndarray | None = None, selection: Selection | None = None
+    ) -> list[tuple[int, float]]:
+        """Top ``k`` (key, score) for ``text`` by the store's own keyword index, filtered as ``search``;
+        only a store whose ``keywords`` is true has one."""
+        raise NotImplementedError(f"{type(self).__name__} keeps no keyword index")
+
     @abstractmethod
     def keys(self) -> np.ndarray:
         """Every key in the store (int64)."""
