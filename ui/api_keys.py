@@ -53,18 +53,30 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
+_read: dict[Path, tuple[tuple[int, int, int], list[KeyEntry]]] = {}  # path → (its stat, its keys)
+
+
 def list_keys(home: Path) -> list[KeyEntry]:
-    """The stored keys, oldest first (none when the file does not exist)."""
+    """The stored keys, oldest first (none when the file does not exist). The file is read again only
+    when it changed (a write replaces it: a new inode), so a server asks on every request at the cost of
+    one stat."""
     path = _path(home)
-    if not path.exists():
-        return []
     try:
-        rows = json.loads(path.read_text(encoding="utf-8"))
-        return [KeyEntry(**row) for row in rows]
+        st = path.stat()
+    except FileNotFoundError:
+        return []
+    stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
+    cached = _read.get(path)
+    if cached is not None and cached[0] == stamp:
+        return list(cached[1])
+    try:
+        entries = [KeyEntry(**row) for row in json.loads(path.read_text(encoding="utf-8"))]
     except (OSError, ValueError, TypeError) as exc:
         raise ConfigError(
             f"{path}: cannot read the API keys ({exc}); remove the file to start again"
         ) from exc
+    _read[path] = (stamp, entries)
+    return list(entries)
 
 
 def _write(home: Path, entries: list[KeyEntry]) -> None:
