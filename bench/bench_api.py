@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).parents[1]
 sys.path.insert(0, str(Path(__file__).parent))
 
-from bench_search import machine
+from bench_search import machine, replace_block
 from ui_server import POLICYKB, free_port, stop
 
 QUESTIONS = ROOT / "tests" / "data" / "eval" / "dev_questions.jsonl"
@@ -164,12 +164,7 @@ def write_markdown(path: Path, m: dict, results: dict[int, dict[str, dict]], sec
         f"Python {m['python']}; load average at start {start}, at end {end}\n\n"
         f"{format_table(results, markdown=True)}\n\n### Method\n\n{method}\n{END}"
     )
-    old = path.read_text(encoding="utf-8") if path.is_file() else "# Benchmarks\n"
-    if BEGIN in old and END in old:
-        text = old[: old.index(BEGIN)] + block + old[old.index(END) + len(END) :]
-    else:
-        text = old.rstrip() + "\n\n" + block + "\n"
-    path.write_text(text, encoding="utf-8")
+    replace_block(path, BEGIN, END, block)
 
 
 def main() -> int:

@@ -362,11 +362,17 @@ def write_markdown(path: Path, m: dict, results: dict[str, dict], repeats: int) 
         f"{time.strftime('%Y-%m-%d')}.\n\n{describe(m)}\n\n{format_table(results, markdown=True)}\n\n"
         f"### Method\n\n{method}\n{END}"
     )
-    old = path.read_text(encoding="utf-8") if path.is_file() else ""
-    if BEGIN in old and END in old:
-        text = old[: old.index(BEGIN)] + block + old[old.index(END) + len(END) :]
+    replace_block(path, BEGIN, END, block)
+
+
+def replace_block(path: Path, begin: str, end: str, block: str) -> None:
+    """Put ``block`` (which starts with ``begin`` and ends with ``end``) where the file's own block between
+    those markers is, keeping the rest of the file; at its end when it has none (a new file: a heading)."""
+    old = path.read_text(encoding="utf-8") if path.is_file() else "# Benchmarks\n"
+    if begin in old and end in old:
+        text = old[: old.index(begin)] + block + old[old.index(end) + len(end) :]
     else:
-        text = f"# Benchmarks\n\n{block}\n"
+        text = old.rstrip() + "\n\n" + block + "\n"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
 
