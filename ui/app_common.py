@@ -277,17 +277,22 @@ def add_answer_to_basket(question: str, result: dict[str, Any]) -> None:
         save_basket()
 
 
-def clause_actions(c: dict[str, Any], key: str) -> None:
-    """The two buttons every shown clause has: add to basket, open in document."""
-    left, right = st.columns(2)
+def basket_button(c: dict[str, Any], key: str, where: Any = st) -> None:
+    """ "加入摘录 / add to basket" for clause ``c`` (disabled once it is in the basket), in ``where``."""
     added = in_basket(c["clause_id"])
-    left.button(
+    where.button(
         "已在摘录中 / in basket" if added else "加入摘录 / add to basket",
         key=f"add-{key}",
         disabled=added,
         on_click=add_to_basket,
         args=(c,),
     )
+
+
+def clause_actions(c: dict[str, Any], key: str) -> None:
+    """The two buttons every shown clause has: add to basket, open in document."""
+    left, right = st.columns(2)
+    basket_button(c, key, left)
     right.button(
         "在文档中查看 / open in document",
         key=f"open-{key}",

@@ -14,7 +14,7 @@ import streamlit as st
 from policykb.errors import PolicyKBError
 from policykb.index.changes import Changes, what_changed
 from policykb.index.store import KnowledgeBase, Version
-from policykb.ingest.record import EDITABLE, Clause
+from policykb.ingest.record import EDITABLE, METADATA_FIELDS, Clause
 from policykb.ui.app_common import md_escape, settings
 
 FIELDS = {
@@ -41,20 +41,13 @@ def reason(exc: Exception) -> str:
 
 
 def current_values(kb: KnowledgeBase, doc_id: str) -> dict[str, str]:
+    """The document's editable fields (``EDITABLE``: what ``policykb docs edit`` corrects), "" for none."""
     doc = kb.document(doc_id)
     assert doc is not None
-    m = doc.metadata
-    values = {
-        "title": doc.title,
-        "issuer": m.issuer,
-        "region": m.region,
-        "platform": m.platform,
-        "date": m.date,
-        "doc_type": m.doc_type,
-        "valid_from": doc.valid_from,
-        "valid_to": doc.valid_to,
+    return {
+        name: (getattr(doc.metadata, name) if name in METADATA_FIELDS else getattr(doc, name)) or ""
+        for name in EDITABLE
     }
-    return {k: v or "" for k, v in values.items()}
 
 
 def manage_document(kb: KnowledgeBase, doc_id: str) -> None:

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import PurePath
-from typing import Any
 
 import streamlit as st
 
 from policykb.errors import IndexError_
 from policykb.index.store import KnowledgeBase
 from policykb.ingest.record import Clause
-from policykb.ui.app_common import add_to_basket, in_basket, md_escape
+from policykb.ui.app_common import basket_button, md_escape
 from policykb.ui.uploads import UPLOAD_FOLDER
 
 SEP = " › "
@@ -241,17 +240,6 @@ def show_text(clauses: list[Clause], focus: int | None, show_original: bool) -> 
                 st.text(f"{mark}{c.label} {c.text}".strip())
             if focused:  # the clause is open already: only "add to basket", never "open in document"
                 basket_button(c.to_dict(), f"d-{c.clause_id}")
-
-
-def basket_button(c: dict[str, Any], key: str) -> None:
-    added = in_basket(c["clause_id"])
-    st.button(
-        "已在摘录中 / in basket" if added else "加入摘录 / add to basket",
-        key=f"add-{key}",
-        disabled=added,
-        on_click=add_to_basket,
-        args=(c,),
-    )
 
 
 # -- the page's own CSS and script ---------------------------------------------------------------
