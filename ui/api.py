@@ -521,23 +521,23 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
         """Notices → the knowledge base, with the same checks as the app's upload page (size, type by magic
         bytes, safe names); the ingest report. Nothing added: 415 when every file is of a type policykb
         does not read, 413 when one was over the size limit, else 422."""
-        from policykb.ui.uploads import MAX_BYTES, ingest_uploads, upload_problem
+        from policykb.ui.uploads import ingest_uploads
 
         kb = knowledge_base()
         if replace is not None and kb.document(replace) is None:
             raise HTTPException(404, f"no document {replace!r} to replace")
         uploads = [Uploaded(f.filename or "upload", f.file.read()) for f in files]
-        text, added, report = ingest_uploads(kb, uploads, replace, max_chars=settings.max_clause_chars)
+        result = ingest_uploads(kb, uploads, replace, max_chars=settings.max_clause_chars)
         body = {
-            "added": added,
-            "report": report.to_dict() if report else None,
-            "text": text,
+            "added": result.added,
+            "report": result.report.to_dict() if result.report else None,
+            "text": result.text,
             "generation": kb.generation,
         }
         status = 200
-        if not added:
-            body["detail"] = f"nothing was added: {text}"
-            kinds = {upload_problem(u, MAX_BYTES, report) for u in uploads}
+        if not result.added:
+            body["detail"] = f"nothing was added: {result.text}"
+            kinds = result.problems()
             status = 415 if kinds == {"type"} else 413 if "size" in kinds else 422
         return JSONResponse(body, status_code=status)
 

@@ -134,7 +134,7 @@ def new_version_form(kb: KnowledgeBase, doc_id: str) -> None:
     if f is None or not st.button("导入新版本 / ingest as the new version", key=f"ver-go-{doc_id}"):
         return
     with st.spinner("导入中 / ingesting…"):
-        report, ok, _ = ingest_uploads(kb, [f], replace=doc_id, max_chars=settings().max_clause_chars)
+        report, ok, _, _ = ingest_uploads(kb, [f], replace=doc_id, max_chars=settings().max_clause_chars)
     st.session_state["version_round"] = round_ + 1
     changed_kb()
     if ok:

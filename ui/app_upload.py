@@ -40,7 +40,7 @@ def upload_page(kb: KnowledgeBase) -> None:
     elif files and st.button("导入 / ingest", key="ingest"):
         waiting = st.empty()
         with st.spinner("导入中 / ingesting…"):
-            text, ok, _ = ingest_uploads(
+            text, ok, _, _ = ingest_uploads(
                 kb,
                 files,
                 replace,

@@ -14,7 +14,7 @@ import tempfile
 import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from policykb.ingest.text import CJK_UNIFIED
 
@@ -53,27 +53,59 @@ def extension(uploaded: str) -> str:
     return base.rpartition(".")[2].lower() if "." in base else ""
 
 
-def save_uploads(files: Sequence[Upload], folder: Path) -> list[str]:
-    """Write the uploads into ``folder``; return problems for the ones refused before ingest."""
-    problems: list[str] = []
+TYPE_PROBLEMS = ("not a ", "unsupported file type")  # the loaders' words for a file whose bytes lie
+
+
+class Refused(NamedTuple):
+    """A file left out before ingest: its kind ("type", "size", "other") and the message naming it."""
+
+    kind: str
+    message: str
+
+
+def save_uploads(files: Sequence[Upload], folder: Path) -> list[Refused]:
+    """Write the uploads into ``folder``; return the ones refused before ingest."""
+    refused: list[Refused] = []
     for f in files[:MAX_FILES]:
         data = f.getvalue()
         ext = extension(f.name)
         if ext not in TYPES:
             shown_ext = repr("." + ext) if ext else "no extension"
             allowed = " ".join("." + t for t in TYPES)
-            problems.append(f"{f.name}: unsupported file type ({shown_ext}); allowed: {allowed}; not added")
+            message = f"{f.name}: unsupported file type ({shown_ext}); allowed: {allowed}; not added"
+            refused.append(Refused("type", message))
         elif len(data) > MAX_BYTES:
-            problems.append(f"{f.name}: {len(data) / 1e6:.1f} MB is over the 20 MB limit; not added")
+            message = f"{f.name}: {len(data) / 1e6:.1f} MB is over the 20 MB limit; not added"
+            refused.append(Refused("size", message))
         elif not data:
-            problems.append(f"{f.name}: the file is empty (0 bytes); not added")
+            refused.append(Refused("other", f"{f.name}: the file is empty (0 bytes); not added"))
         else:
             sub = folder / uuid.uuid4().hex  # one folder per file: two uploads with one name never collide
             sub.mkdir()
             (sub / safe_name(f.name)).write_bytes(data)
     if len(files) > MAX_FILES:
-        problems.append(f"{len(files) - MAX_FILES} files over the limit of {MAX_FILES} per upload; not added")
-    return problems
+        message = f"{len(files) - MAX_FILES} files over the limit of {MAX_FILES} per upload; not added"
+        refused.append(Refused("other", message))
+    return refused
+
+
+class UploadResult(NamedTuple):
+    text: str  # the report as shown: the refusals, then the ingest report
+    added: bool
+    report: IngestReport | None  # None when no file got as far as ingest
+    refused: list[Refused]
+
+    def problems(self) -> set[str]:
+        """The kinds of problem that kept files out: "type" (not a type policykb reads, by its extension
+        or its bytes), "size", "other" (empty, no text, a duplicate…)."""
+        from policykb.ui.ingesting import SAVED
+
+        kinds = {r.kind for r in self.refused}
+        for o in self.report.files if self.report else []:
+            if o.status not in SAVED:
+                lied = o.status == "skipped" and (o.reason or "").startswith(TYPE_PROBLEMS)
+                kinds.add("type" if lied else "other")
+        return kinds
 
 
 def ingest_uploads(
@@ -83,15 +115,14 @@ def ingest_uploads(
     on_wait: Callable[[float], object] | None = None,
     *,
     max_chars: int,
-) -> tuple[str, bool, IngestReport | None]:
-    """Uploads (objects with ``.name`` and ``.getvalue()``) → the shared knowledge base; (the report as
-    text, added?, the report — None when no file got as far as ingest). ``replace``: the doc_id the one
-    uploaded file is a new version of (the old version is kept)."""
+) -> UploadResult:
+    """Uploads (objects with ``.name`` and ``.getvalue()``) → the shared knowledge base. ``replace``: the
+    doc_id the one uploaded file is a new version of (the old version is kept)."""
     from policykb.ui.ingesting import format_report, ingest_paths
 
     folder = Path(tempfile.mkdtemp(prefix=UPLOAD_FOLDER))
     try:
-        problems = save_uploads(files, folder)
+        refused = save_uploads(files, folder)
         paths = sorted(folder.iterdir())
         report = (
             ingest_paths(kb, paths, max_chars=max_chars, replace=replace, on_wait=on_wait) if paths else None
@@ -100,23 +131,5 @@ def ingest_uploads(
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     text = re.sub(re.escape(str(folder)) + r"/[0-9a-f]{32}/", "", text)  # the generated folders mean nothing
-    return "\n".join([*problems, text]).strip(), bool(report and not report.nothing_done), report
-
-
-TYPE_PROBLEMS = ("not a ", "unsupported file type")  # the loaders' words for a file whose bytes lie
-
-
-def upload_problem(f: Upload, max_bytes: int, report: IngestReport | None) -> str:
-    """Why ``f`` was not added, as a kind: "type" (not a type policykb reads, by extension or by its
-    bytes), "size" (over ``max_bytes``), "other" (empty, no text, a duplicate…) or "" (it was added)."""
-    if extension(f.name) not in TYPES:
-        return "type"
-    if len(f.getvalue()) > max_bytes:
-        return "size"
-    stem = safe_name(f.name).rpartition(".")[0]
-    for outcome in report.files if report else []:
-        if Path(outcome.path).stem == stem:
-            if outcome.status == "skipped" and (outcome.reason or "").startswith(TYPE_PROBLEMS):
-                return "type"
-            return "" if outcome.status in ("added", "new version", "updated") else "other"
-    return "other"
+    lines = [*(r.message for r in refused), text]
+    return UploadResult("\n".join(lines).strip(), bool(report and not report.nothing_done), report, refused)

@@ -219,8 +219,8 @@ def upload(name: str, data: bytes) -> SimpleNamespace:
 def ingest_uploads(kb: KnowledgeBase, files: list[SimpleNamespace], replace: str | None = None):
     from policykb.ui.uploads import ingest_uploads
 
-    text, ok, _ = ingest_uploads(kb, files, replace, max_chars=Settings.load().max_clause_chars)
-    return text, ok
+    result = ingest_uploads(kb, files, replace, max_chars=Settings.load().max_clause_chars)
+    return result.text, result.added
 
 
 def test_upload_page_renders(kb_home):
