@@ -386,23 +386,44 @@ class KnowledgeBase:
             self.embedder.encode_query("预热")
 
     def search(
-        self, query: str, *, k: int = 10, filters: Filters | None = None, mode: Mode = "hybrid"
+        self,
+        query: str,
+        *,
+        k: int = 10,
+        filters: Filters | None = None,
+        mode: Mode = "hybrid",
+        rerank: bool = True,
     ) -> list[Hit]:
-        """Best ``k`` clauses for ``query``; see ``index/search.py`` for modes and scores."""
-        gen = self._gen
-        return gen.index.search(
-            query, lambda text: self.embedder.encode_query(text), k=k, filters=filters, mode=mode
-        )
+        """Best ``k`` clauses for ``query``; see ``index/search.py`` for modes and scores, and ``retrieve``
+        for ``rerank``."""
+        return self.retrieve(query, k=k, filters=filters, mode=mode, rerank=rerank).hits
 
     def retrieve(
-        self, query: str, *, k: int = 10, filters: Filters | None = None, mode: Mode = "hybrid"
+        self,
+        query: str,
+        *,
+        k: int = 10,
+        filters: Filters | None = None,
+        mode: Mode = "hybrid",
+        rerank: bool = True,
     ) -> Retrieval:
         """``search`` with the query as it was read (Simplified form, expansion terms, tokens, references):
-        what the answerer and the app's highlighting need, so neither prepares the query again."""
+        what the answerer and the app's highlighting need, so neither prepares the query again.
+
+        ``rerank`` (hybrid mode): the top hits are re-ordered by what each clause says about the question
+        (``qa/rerank.py``, fitted by ``policykb calibrate``; it reads the question as the answerer does, so
+        it lives in ``qa/``)."""
         gen = self._gen
-        return gen.index.retrieve(
-            query, lambda text: self.embedder.encode_query(text), k=k, filters=filters, mode=mode
-        )
+
+        def embed(text: str) -> np.ndarray:
+            return self.embedder.encode_query(text)
+
+        if mode != "hybrid" or not rerank:
+            return gen.index.retrieve(query, embed, k=k, filters=filters, mode=mode)
+        from policykb.qa.rerank import WINDOW, rerank_retrieval
+
+        found = rerank_retrieval(self, gen.index.retrieve(query, embed, k=max(k, WINDOW), filters=filters))
+        return found if len(found.hits) <= k else replace(found, hits=found.hits[:k])
 
     # --- writing ---------------------------------------------------------------------------------------
 
