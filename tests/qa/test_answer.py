@@ -380,3 +380,24 @@ def test_a_quantity_asked_in_a_unit_that_no_clause_states_abstains(kb):
 def test_quantities_asked_in_a_unit(question, measures):
     zh = search_key(question)
     assert [m.name for m in default_qa_lexicon().measures if m.asked(zh, question.lower())] == measures
+
+
+@pytest.mark.parametrize(
+    ("measure", "text", "states"),
+    [
+        ("days", "应当自收到申请之日起十五日内作出决定", True),
+        ("days", "应当在5个工作日内办理", True),
+        ("days", "本办法自2015年3月15日起施行", False),  # a date, not a number of days
+        ("days", "三月十五日", False),
+        ("years", "保存时间不少于3年", True),
+        ("years", "有效期为三年", True),
+        ("years", "自2015年起施行", False),  # a year, not a number of years
+        ("years", "二〇一五年", False),
+        ("money", "不收取任何费用", True),
+        ("money", "处一万元以上十万元以下罚款", True),
+        ("people", "由五名以上委员组成", True),
+    ],
+)
+def test_what_states_a_quantity(measure, text, states):
+    [m] = [m for m in default_qa_lexicon().measures if m.name == measure]
+    assert bool(m.pattern.search(search_key(text))) is states
