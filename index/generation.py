@@ -6,7 +6,9 @@ Files of a generation (all listed in ``manifest.json`` with size and SHA-256):
 - ``documents.json``  ``{"documents": [{"document": Document.to_dict(), "pipeline_version": …}, …]}``
 - ``clauses.jsonl``   one ``Clause.to_json()`` a line, in reading order (row i)
 - ``ids.json``        ``{"keys": [int64…], "clause_ids": […]}``: the vector key of row i, and its clause
-- ``vectors.faiss``   ``IndexIDMap2(IndexFlatIP)``; vectors are stored under their keys, not positions
+- ``vectors.faiss``   ``IndexIDMap2`` over ``IndexFlatIP`` or, from ``ann_min_clauses`` clauses up, an IVF index
+                      of float16 vectors (``manifest.json`` ``vector_index`` names which, with its lists and
+                      probes); vectors are stored under their keys, not positions
                       (with ``vector_store = "milvus"``: ``vectors.milvus.json``, which names the generation's
                       Milvus collection, see ``index/milvus.py``; the store's ``filename``)
 - ``tokens.jsonl``    jieba tokens of row i (so the next save need not re-segment unchanged clauses)
@@ -210,6 +212,7 @@ def write_generation(
                     **({"versions": len(versions)} if versions else {}),
                 },
                 "search_params": params.to_dict(),
+                **({"vector_index": store.describe()} if store.describe() else {}),
                 "versions": library_versions(),
             },
         )
@@ -336,6 +339,9 @@ def _check_consistent(path: Path, gen: Generation, ids: dict[str, Any]) -> None:
             path,
             f"documents.json has {len(gen.documents)} documents, the manifest says {counts.get('documents')}",
         )
+    saved = gen.manifest.get("vector_index")
+    if saved is not None and saved != store.describe():
+        raise _mismatch(path, f"{store.filename} is {store.describe()}, the manifest says {saved}")
     if store.dim != gen.dim:
         raise _mismatch(path, f"{store.filename} has dimension {store.dim}, the manifest says {gen.dim}")
     if ids["clause_ids"] != [c.clause_id for c in clauses]:
