@@ -19,6 +19,7 @@ import os
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
@@ -97,6 +98,11 @@ class VectorStore(ABC):
     @classmethod
     @abstractmethod
     def load(cls, data: bytes) -> VectorStore: ...
+
+    @classmethod
+    def load_file(cls, path: Path) -> VectorStore:
+        """``load`` from a file whose checksum the caller has already checked."""
+        return cls.load(path.read_bytes())
 
     def describe(self) -> dict[str, Any]:
         """The kind of index and its parameters, recorded in the generation's manifest (``vector_index``)
@@ -272,6 +278,22 @@ class FaissStore(VectorStore):
                 f"not a FAISS IndexIDMap2 file (starts with {data[:4]!r}, expected {FAISS_MAGIC!r})"
             )
         index = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
+        return cls(dim=int(index.d), index=index)
+
+    @classmethod
+    def load_file(cls, path: Path) -> FaissStore:
+        """The index file memory-mapped (``IO_FLAG_MMAP_IFC``): the vectors are not copied into the process
+        and its bytes are never held twice while loading; an IVF search reads only the lists it probes.
+        A generation's files are never changed once written, and an unlinked file stays mapped."""
+        import faiss
+
+        with open(path, "rb") as f:
+            magic = f.read(4)
+        if magic != FAISS_MAGIC:
+            raise ValueError(
+                f"not a FAISS IndexIDMap2 file (starts with {magic!r}, expected {FAISS_MAGIC!r})"
+            )
+        index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP_IFC)
         return cls(dim=int(index.d), index=index)
 
 
