@@ -81,7 +81,7 @@ def faults_seen() -> list[str]:
     return list(_FAULTS_SEEN or ())
 
 
-def write_bytes(path: Path, data: bytes) -> None:
+def write_bytes(path: Path, data: bytes | memoryview) -> None:
     """Create ``path`` (it must not exist), write ``data`` and fsync it."""
     name = path.name if not path.name.startswith(CURRENT_TMP_PREFIX) else CURRENT
     fault_point(f"before:{name}")

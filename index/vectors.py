@@ -93,7 +93,7 @@ class VectorStore(ABC):
         """(keys, vectors) of everything stored, for reusing embeddings in the next generation."""
 
     @abstractmethod
-    def save(self) -> bytes: ...
+    def save(self) -> bytes | memoryview: ...
 
     @classmethod
     @abstractmethod
@@ -260,22 +260,23 @@ class FaissStore(VectorStore):
             return self.keys(), np.zeros((0, self.dim))
         return self.keys(), self.index.index.reconstruct_n(0, self.count)
 
-    def save(self) -> bytes:
+    def save(self) -> memoryview:
+        """The serialised index, not copied again into ``bytes`` (a second copy of every vector)."""
         import faiss
 
-        return faiss.serialize_index(self.index).tobytes()
+        return faiss.serialize_index(self.index).data  # the array's own buffer
 
     @classmethod
-    def load(cls, data: bytes) -> FaissStore:
+    def load(cls, data: bytes | memoryview) -> FaissStore:
         """Deserialise bytes that the caller has already checked against the manifest.
 
         FAISS reads a corrupt or foreign file without complaint (or crashes on it), so the checksum
         comes first and the magic check here is a second line of defence."""
         import faiss
 
-        if data[:4] != FAISS_MAGIC:
+        if bytes(data[:4]) != FAISS_MAGIC:
             raise ValueError(
-                f"not a FAISS IndexIDMap2 file (starts with {data[:4]!r}, expected {FAISS_MAGIC!r})"
+                f"not a FAISS IndexIDMap2 file (starts with {bytes(data[:4])!r}, expected {FAISS_MAGIC!r})"
             )
         index = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
         return cls(dim=int(index.d), index=index)
