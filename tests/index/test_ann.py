@@ -50,7 +50,7 @@ def test_above_the_threshold_the_index_is_ivf_with_its_parameters():
 
 def test_lists_and_probes_for_small_and_large_sets():
     assert [ivf_lists(n) for n in (7, 30, 1_200, 100_000, 1_000_000)] == [1, 3, 128, 1024, 4096]
-    assert [ivf_probes(n) for n in (1, 3, 128, 1024, 4096)] == [1, 3, 16, 64, 256]
+    assert [ivf_probes(n) for n in (1, 3, 128, 1024, 4096)] == [1, 3, 16, 128, 512]
 
 
 def test_clear_queries_find_what_exact_search_finds():
