@@ -5,7 +5,7 @@ import json
 
 import numpy as np
 import pytest
-from kbdata import fill
+from kbdata import build_docs, fill
 
 from policykb.config import Settings
 from policykb.errors import IndexMismatchError
@@ -131,3 +131,21 @@ def test_a_manifest_that_names_another_index_is_refused(kb, home, settings):
     disk.replace_current(home, 1, {1: disk.manifest_sha(gen)})
     with pytest.raises(IndexMismatchError, match="vectors.faiss is {'kind': 'flat'}, the manifest says"):
         KnowledgeBase.open(settings, embedder=FakeEmbedder())
+
+
+def test_the_next_generation_reuses_the_vectors_of_an_opened_ivf_index(home):
+    """A reopened (memory-mapped) IVF index hands its vectors to the next save: only a changed clause is
+    embedded again, and the new generation is an IVF index again."""
+    fill(KnowledgeBase.open(ann_settings(home), embedder=FakeEmbedder()))
+    fresh = FakeEmbedder()
+    kb = KnowledgeBase.open(ann_settings(home), embedder=fresh)
+    doc, clauses = build_docs()[0]
+    changed = [
+        clauses[0].__class__.create(**{**clauses[0].identity_fields(), "text": "改过的条文。", "seq": 0}),
+        *clauses[1:],
+    ]
+    with kb.writer() as w:
+        w.upsert(doc, changed, "test-2")
+    assert fresh.calls == 1 and kb.generation == 2
+    assert kb.manifest["vector_index"]["kind"] == "ivf"
+    assert kb.search("改过的条文", mode="dense", k=1)[0].clause == changed[0]
