@@ -33,7 +33,7 @@ from policykb.index import disk
 from policykb.index.embed import Embedder, embedder_name, make_embedder
 from policykb.index.filters import VALUE_FIELDS, Filters, date_bounds
 from policykb.index.generation import Generation, load_generation, write_generation
-from policykb.index.keywords import KeywordIndex, clause_search_text, tokenize
+from policykb.index.keywords import KeywordIndex, Segmenter, clause_search_text
 from policykb.index.repair import lost_message, salvage
 from policykb.index.search import Hit, Mode, PreparedQuery, Retrieval, SearchParams
 from policykb.index.vectors import clause_key, make_vector_store
@@ -563,7 +563,8 @@ class KnowledgeBase:
         return np.stack([cache[c.content_hash] for c in clauses]).astype(np.float32, copy=False)
 
     def _tokens_for(self, clauses: list[Clause], base: Generation) -> list[list[str]]:
-        """jieba tokens of ``clauses``, reusing the base generation's tokens for unchanged search text."""
+        """jieba tokens of ``clauses``, reusing the base generation's tokens for unchanged search text and
+        segmenting each distinct jieba block once (``Segmenter``)."""
 
         def key(c: Clause) -> bytes:
             return hashlib.sha1(
@@ -576,10 +577,11 @@ class KnowledgeBase:
                 known = dict(zip(map(key, base.clauses), base.tokens()))
             except IndexError_ as exc:  # damaged since it was loaded: segment everything again
                 log.warning("segmenting every clause again: %s", exc)
+        segment = Segmenter()
         out = []
         for c in clauses:
             k = key(c)
             if k not in known:
-                known[k] = tokenize(clause_search_text(c.title, c.section_path, c.label, c.text))
+                known[k] = segment(clause_search_text(c.title, c.section_path, c.label, c.text))
             out.append(known[k])
         return out
