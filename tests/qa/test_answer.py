@@ -142,10 +142,16 @@ def test_question_spanning_documents_is_grouped_by_document(kb):
         "广东省清远市 · 清远市人民政府：\n"
         "以各县（市、区）农产品、服装等为带货产品，采用线下摆摊+线上直播下单相结合的方式，助力乡村振兴。[1]\n"
         "广东省深圳市 · 深圳市商务局：\n"
-        "如有从事三农产品销售的企业，请特别说明，平台有特殊政策予以支持。[2]"
+        "如有从事三农产品销售的企业，请特别说明，平台有特殊政策予以支持。[2]\n"
+        "上海市 · 上海市商务委员会：\n"
+        "积极打造农产品特色直播间,推进绿色农产品评优推介和产销对接。[3]"
     )
-    assert [(g.doc_id, g.sentences) for g in a.groups] == [("qy-festival", (0,)), ("sz-weishi", (1,))]
-    assert [c.note for c in a.citations] == [QY_NOTE, SZ_NOTE]
+    assert [(g.doc_id, g.sentences) for g in a.groups] == [
+        ("qy-festival", (0,)),
+        ("sz-weishi", (1,)),
+        ("sh-measures", (2,)),
+    ]
+    assert [c.note for c in a.citations] == [QY_NOTE, SZ_NOTE, None]
 
 
 def test_english_question_gets_an_english_lead_and_chinese_quotes(kb):
