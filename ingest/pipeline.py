@@ -18,7 +18,7 @@ from policykb.ingest.metadata import ManifestEntry, doc_id_for, guess, metadata_
 from policykb.ingest.outline import build_outline
 from policykb.ingest.record import Clause, Document
 from policykb.ingest.split import to_clauses
-from policykb.ingest.text import display_text
+from policykb.ingest.text import display_text, forget_conversions
 from policykb.ingest.toc import drop_toc
 from policykb.ingest.validity import DateSource, Validity, extract_validity
 
@@ -97,6 +97,7 @@ def _ingest(
     rules: Rules | None,
     doc_id: str,
 ) -> IngestResult:
+    forget_conversions()
     cleaned = clean(loaded.text, rules)
     title_hint = entry.values.get("title") if entry else None
     lines, toc = drop_toc(to_lines(cleaned.lines))
