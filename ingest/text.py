@@ -80,8 +80,7 @@ def _t2s_cached(text: str) -> str:
 
 
 def forget_conversions() -> None:
-    """Empty ``to_simplified``'s cache: ingest calls it per document, so the cache serves the repeats inside
-    one notice and never grows with a corpus (nor makes a benchmark of repeated files look faster)."""
+    """Empty ``to_simplified``'s cache (ingest does, per document)."""
     _t2s_cached.cache_clear()
 
 
