@@ -2,7 +2,7 @@
 on the same texts and the same model, in one run; prints a table of clauses/s, ratios and query latency.
 
     .venv/bin/python bench/bench_embed.py                          # all clauses of the test corpus
-    .venv/bin/python bench/bench_embed.py --limit 300 --sweep      # + threads × batch size, on 300 texts
+    .venv/bin/python bench/bench_embed.py --sweep 120              # + threads × batch size, on 120 texts
     .venv/bin/python bench/bench_embed.py --markdown docs/benchmarks.md
 
 Texts: ``Clause.embedding_text`` of every clause of ``corpus/``, ``tests/data/external/`` and
@@ -16,8 +16,9 @@ embeds one warm-up batch, then all the texts once:
   sorted by length, ONNX Runtime, the batch size and threads of ``index/models.py``).
 
 Query latency: each dev question embedded alone (no cache), after a warm-up pass; p50 in ms.
-``--sweep`` times the ONNX model directly for intra-op threads 1 and 2 × batch sizes 1–32 on the same texts
-(sorted by length), which is how ``ONNX_BATCH`` and the threads were chosen.
+``--sweep`` times the ONNX model directly for intra-op threads 1 and 2 (and 2 with ONNX Runtime's
+spin-waiting pool threads) × batch sizes 1–32 on the same texts (sorted by length): how ``ONNX_BATCH``,
+``INT8_BATCH`` and the thread pool of ``index/models.py`` were chosen.
 """
 
 from __future__ import annotations
@@ -45,7 +46,15 @@ LABELS = {
     "fp32": "policykb, ONNX fp32",
     "int8": "policykb, ONNX int8",
 }
-SWEEP_THREADS = (1, 2)
+# (precision, intra-op threads, spin-waiting threads): as shipped (no spinning), and ONNX Runtime's default.
+SWEEP_ROWS = (
+    ("fp32", 1, False),
+    ("fp32", 2, False),
+    ("fp32", 2, True),
+    ("int8", 1, False),
+    ("int8", 2, False),
+    ("int8", 2, True),
+)
 SWEEP_BATCHES = (1, 4, 8, 16, 32)
 BEGIN, END = "<!-- bench_embed.py: begin -->", "<!-- bench_embed.py: end -->"
 
@@ -62,9 +71,7 @@ def corpus_texts() -> list[str]:
 
 
 def questions() -> list[str]:
-    return [
-        json.loads(line)["question"] for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line
-    ]
+    return [json.loads(line)["q"] for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line]
 
 
 def _timed_encode(encode, texts: list[str], warm: int) -> tuple[np.ndarray, float]:
@@ -115,13 +122,13 @@ def child_contender(kind: str, texts_file: Path, out: Path) -> dict:
     return {"seconds": seconds, "load_s": loaded, "query_ms": query, "imports": imported}
 
 
-def child_sweep(precision: str, threads: int, batch: int, texts_file: Path) -> dict:
+def child_sweep(precision: str, threads: int, batch: int, spin: bool, texts_file: Path) -> dict:
     from policykb.config import DEFAULT_MODEL_DIR
     from policykb.index.models import INT8_FILE, ONNX_FILE, OnnxModel
 
     texts = sorted(json.loads(texts_file.read_text(encoding="utf-8")), key=len)
     file = INT8_FILE if precision == "int8" else ONNX_FILE
-    model = OnnxModel(DEFAULT_MODEL_DIR, file, batch=batch, threads=threads)
+    model = OnnxModel(DEFAULT_MODEL_DIR, file, batch=batch, threads=threads, spin=spin)
     _, seconds = _timed_encode(model.encode, texts, max(batch, 8))
     return {"seconds": seconds}
 
@@ -138,11 +145,22 @@ def cosines(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     return float(c.min()), float(c.mean())
 
 
-def measure(texts: list[str], sweep: bool) -> dict:
+def spread(texts: list[str], n: int) -> list[str]:
+    """``n`` of ``texts`` taken evenly across them (all when ``n`` is 0 or not smaller)."""
+    if not n or n >= len(texts):
+        return texts
+    step = len(texts) / n
+    return [texts[int(i * step)] for i in range(n)]
+
+
+def measure(texts: list[str], sweep: int) -> dict:
+    """Every contender on ``texts``; with ``sweep`` > 0, the sweep on that many of them."""
     results: dict = {"contenders": {}, "sweep": {}}
     with tempfile.TemporaryDirectory(prefix="policykb-bench-embed-") as tmp:
         texts_file = Path(tmp) / "texts.json"
         texts_file.write_text(json.dumps(texts, ensure_ascii=False), encoding="utf-8")
+        sweep_file = Path(tmp) / "sweep.json"
+        sweep_file.write_text(json.dumps(spread(texts, sweep), ensure_ascii=False), encoding="utf-8")
         vectors = {}
         for kind in CONTENDERS:
             out = Path(tmp) / f"{kind}.npy"
@@ -154,12 +172,12 @@ def measure(texts: list[str], sweep: bool) -> dict:
         for kind in CONTENDERS:
             results["contenders"][kind]["cosine_to_fp32"] = cosines(vectors[kind], vectors["fp32"])
         if sweep:
-            for precision in ("fp32", "int8"):
-                for threads in SWEEP_THREADS:
-                    for batch in SWEEP_BATCHES:
-                        r = run_child("_sweep", precision, str(threads), str(batch), str(texts_file))
-                        results["sweep"][f"{precision} {threads} {batch}"] = len(texts) / r["seconds"]
-                        print(f"  sweep {precision} threads {threads} batch {batch}", file=sys.stderr)
+            for precision, threads, spin in SWEEP_ROWS:
+                for batch in SWEEP_BATCHES:
+                    args = (precision, str(threads), str(batch), "spin" if spin else "-")
+                    r = run_child("_sweep", *args, str(sweep_file))
+                    results["sweep"][" ".join(args)] = len(spread(texts, sweep)) / r["seconds"]
+                    print(f"  sweep {' '.join(args)}", file=sys.stderr)
     return results
 
 
@@ -183,15 +201,19 @@ def format_table(n_texts: int, results: dict) -> str:
     if results["sweep"]:
         lines += [
             "",
-            "ONNX model alone, texts sorted by length, clauses/s by intra-op threads × batch size:",
+            (
+                "ONNX model alone, texts sorted by length, clauses/s by intra-op threads × batch size "
+                "(spinning: idle pool threads spin-wait, ONNX Runtime's default; policykb turns it off):"
+            ),
             "",
             "| precision, threads | " + " | ".join(f"batch {b}" for b in SWEEP_BATCHES) + " |",
             "|---" * (len(SWEEP_BATCHES) + 1) + "|",
         ]
-        for precision in ("fp32", "int8"):
-            for threads in SWEEP_THREADS:
-                rates = [results["sweep"][f"{precision} {threads} {b}"] for b in SWEEP_BATCHES]
-                lines.append(f"| {precision}, {threads} | " + " | ".join(f"{r:.1f}" for r in rates) + " |")
+        for precision, threads, spin in SWEEP_ROWS:
+            key = f"{precision} {threads} {{}} {'spin' if spin else '-'}"
+            rates = [results["sweep"][key.format(b)] for b in SWEEP_BATCHES]
+            name = f"{precision}, {threads}{', spinning' if spin else ''}"
+            lines.append(f"| {name} | " + " | ".join(f"{r:.1f}" for r in rates) + " |")
     return "\n".join(lines)
 
 
@@ -210,18 +232,21 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(child_contender(argv[1], Path(argv[2]), Path(argv[3]))))
         return 0
     if argv and argv[0] == "_sweep":
-        print(json.dumps(child_sweep(argv[1], int(argv[2]), int(argv[3]), Path(argv[4]))))
+        print(json.dumps(child_sweep(argv[1], int(argv[2]), int(argv[3]), argv[4] == "spin", Path(argv[5]))))
         return 0
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--limit", type=int, default=0, help="embed only this many texts, spread over the corpus")
-    p.add_argument("--sweep", action="store_true", help="also time threads × batch sizes of the ONNX model")
+    p.add_argument(
+        "--sweep",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also time threads × batch sizes of the ONNX model on N of the texts (0: no sweep)",
+    )
     p.add_argument("--markdown", type=Path, help="also write the table between its markers in this file")
     args = p.parse_args(argv)
     m = machine()
-    texts = corpus_texts()
-    if args.limit and args.limit < len(texts):
-        step = len(texts) / args.limit
-        texts = [texts[int(i * step)] for i in range(args.limit)]
+    texts = spread(corpus_texts(), args.limit)
     print(f"embedding {len(texts)} texts with each contender", file=sys.stderr)
     results = measure(texts, args.sweep)
     end_load = [round(x, 1) for x in os.getloadavg()]
@@ -230,10 +255,11 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(table)
     if args.markdown:
+        sweep_flag = f" --sweep {args.sweep}" if args.sweep else ""
         block = "\n\n".join(
             [
                 BEGIN + "\n## Embedding throughput",
-                f"Measured with `bench/bench_embed.py{' --sweep' if args.sweep else ''}` on {date.today()}.",
+                f"Measured with `bench/bench_embed.py{sweep_flag}` on {date.today()}.",
                 describe(m, end_load),
                 table,
                 "### Method\n\n" + __doc__.split("\n\n", 2)[2].strip(),

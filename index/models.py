@@ -29,8 +29,11 @@ ONNX_FILE = "model.onnx"
 INT8_FILE = "model.int8.onnx"
 PRECISIONS = ("fp32", "int8")
 ONNX_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
-# ONNX Runtime on 2 cores: 40 clauses/s in batches of 8, 28/s in batches of 32 (less padding per batch).
+# Texts per forward pass (bench/bench_embed.py --sweep; texts sorted by length, 2 shared cores): fp32 runs
+# fastest in batches of 8 (40 clauses/s against 28/s in batches of 32 on a quiet machine, less padding);
+# int8 one text at a time (no padding at all; 28 clauses/s against 20/s in batches of 8 under load).
 ONNX_BATCH = 8
+INT8_BATCH = 1
 
 
 def load_model(
@@ -45,7 +48,7 @@ def load_model(
                 f"(or `python -m policykb.index.models --int8 {path}` for a folder with {ONNX_FILE}), "
                 'or set embedding_precision = "fp32"'
             )
-        return OnnxModel(path, INT8_FILE)
+        return OnnxModel(path, INT8_FILE, batch=INT8_BATCH)
     if precision != "fp32":
         raise ConfigError(f"unknown embedding precision {precision!r}; allowed: {', '.join(PRECISIONS)}")
     if (path / "modules.json").is_file():
@@ -75,9 +78,20 @@ def _torch_threads(threads: int | None) -> Iterator[None]:
 
 
 class OnnxModel:
-    """``batch``: texts per forward pass; ``threads``: ONNX Runtime's intra-op threads (0: one per core)."""
+    """``batch``: texts per forward pass; ``threads``: ONNX Runtime's intra-op threads (0: one per core);
+    ``spin``: let idle pool threads spin-wait for work (ONNX Runtime's default, off here: on 2 cores shared
+    with other work, spinning threads took the CPU from the ones with work — 12 clauses/s against 20/s at
+    int8 in batches of 8 — while the one- and two-thread pools ran alike without it)."""
 
-    def __init__(self, path: Path, file: str = ONNX_FILE, *, batch: int = ONNX_BATCH, threads: int = 0):
+    def __init__(
+        self,
+        path: Path,
+        file: str = ONNX_FILE,
+        *,
+        batch: int = ONNX_BATCH,
+        threads: int = 0,
+        spin: bool = False,
+    ):
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -90,6 +104,7 @@ class OnnxModel:
         options = ort.SessionOptions()
         options.log_severity_level = 3
         options.intra_op_num_threads = threads
+        options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spin else "0")
         self.batch = batch
         self.session = ort.InferenceSession(str(path / file), options, providers=["CPUExecutionProvider"])
 
