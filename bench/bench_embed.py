@@ -255,11 +255,13 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(table)
     if args.markdown:
-        sweep_flag = f" --sweep {args.sweep}" if args.sweep else ""
+        flags = (f" --limit {args.limit}" if args.limit else "") + (
+            f" --sweep {args.sweep}" if args.sweep else ""
+        )
         block = "\n\n".join(
             [
                 BEGIN + "\n## Embedding throughput",
-                f"Measured with `bench/bench_embed.py{sweep_flag}` on {date.today()}.",
+                f"Measured with `bench/bench_embed.py{flags}` on {date.today()}.",
                 describe(m, end_load),
                 table,
                 "### Method\n\n" + __doc__.split("\n\n", 2)[2].strip(),
