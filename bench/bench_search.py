@@ -1,16 +1,24 @@
-"""Search and build benchmarks at seed size and on a synthetic corpus of ≥100,000 clauses; prints a table.
+"""Search and build benchmarks on synthetic corpora of 10k, 100k (and 1M) clauses, policykb against the
+naive stack (the same model's vectors in a flat FAISS ``IndexFlatIP``); prints a table.
 
-    .venv/bin/python bench/bench_search.py                        # seed + 100k, table on stdout
-    .venv/bin/python bench/bench_search.py --clauses 20000 --repeats 2
-    .venv/bin/python bench/bench_search.py --markdown docs/benchmarks.md
+    .venv/bin/python bench/bench_search.py                                  # 10k and 100k
+    .venv/bin/python bench/bench_search.py --sizes 10000,100000,1000000 --markdown docs/benchmarks.md
+    .venv/bin/python bench/bench_search.py --clauses 20000 --repeats 2      # one size
 
-Each scenario runs in two child processes, so peak RSS is per phase: one builds the knowledge base
-(ingest, embedding throughput, index build, size on disk), the other opens it and times warm queries.
+Every phase runs in a child process of its own, so peak RSS is per phase: embedding (throughput, once),
+then for each size the policykb build (index build, size on disk), the naive build, the policykb query
+process (open, warm queries) and the naive query process (open, warm queries, exact top 10).
 
 - Synthetic corpus: every law in ``tests/data/external/`` is ingested, then its clauses are replicated
-  under new doc_ids, titles ("…（副本N）"), regions and dates until there are ``--clauses`` of them. Only
-  the unique texts are embedded (once, timed as the throughput); replicas reuse those vectors, so "index
-  build" excludes embedding in both scenarios and the projected time to embed everything is shown apart.
+  under new doc_ids, titles ("…（副本N）"), regions and dates until there are N of them. Only the unique
+  texts are embedded (once, timed as the throughput); each replica gets its original's vector plus
+  Gaussian noise (norm 0.5, renormalised: cosine ≈ 0.89 to the original), so no two vectors are equal and
+  an approximate index has to tell near neighbours apart. "Index build" excludes embedding for both stacks.
+- Naive stack: the same vectors under the same keys in ``IndexIDMap(IndexFlatIP)``, written with
+  ``faiss.write_index``, read back with ``faiss.read_index``; a query is the same model's vector of the
+  question and an exact scan (dense only: it has no keyword side). Ratios are policykb ÷ naive.
+- Recall@10: policykb's dense top 10 (its vector index as configured: exact below ``ann_min_clauses``,
+  IVF above) against the exact top 10 of the same query vector over the same vectors.
 - Embedding throughput: ``Embedder.encode`` sorts texts by length before batching ("length-bucketed");
   "file order" feeds the same model the same batch size without sorting; both on the default backend
   (ONNX Runtime). "torch backend" runs the same model through transformers, length-bucketed, for
@@ -26,6 +34,7 @@ import json
 import os
 import platform
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -72,6 +81,23 @@ def peak_rss_mb() -> float:
 
 def dir_size(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+NOISE = 0.5  # norm of the Gaussian noise added to a replica's vector before renormalising
+
+
+def perturbed(vectors, seed: int):
+    """``vectors`` (n × d) each moved by Gaussian noise of norm ≈ ``NOISE``, renormalised."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    out = np.empty_like(vectors)
+    for i in range(0, len(vectors), 65536):  # in slices: the noise of 1M × 512 at once is 2 GB
+        part = vectors[i : i + 65536] + rng.standard_normal(vectors[i : i + 65536].shape, np.float32) * (
+            NOISE / np.sqrt(vectors.shape[1])
+        )
+        out[i : i + 65536] = part / np.linalg.norm(part, axis=1, keepdims=True)
+    return out
 
 
 class BenchEmbedder:
@@ -185,48 +211,39 @@ def _settings(home: Path):
     return Settings.load(home=home, embedding_model=DEFAULT_MODEL_DIR)
 
 
-def child_build(home: Path, scenario: str, target: int) -> dict:
-    from policykb.index.embed import make_embedder
-    from policykb.index.store import KnowledgeBase
-    from policykb.ingest.pipeline import PIPELINE_VERSION
+def child_embed(work: Path) -> dict:
+    """Embed the unique texts of the laws (timed), saved to ``work`` for the builds of every size."""
+    import numpy as np
 
-    settings = _settings(home)
-    inner = make_embedder(settings)
+    from policykb.index.embed import make_embedder
+
+    inner = make_embedder(_settings(work / "home"))
     t = time.perf_counter()
-    docs = ingest_folder(settings.corpus) if scenario == "seed" else ingest_folder(EXTERNAL)
+    docs = ingest_folder(EXTERNAL)
     ingest_s = time.perf_counter() - t
     texts = list(dict.fromkeys(c.embedding_text for _, cs in docs for c in cs))
     vectors, bucketed, unbucketed, torch_rate = embed_rates(inner, texts)
-    emb = BenchEmbedder(inner)
-    if scenario != "seed":
-        docs = replicate(docs, target)
-        for _, clauses in docs:  # a replica's vector is its original's: the text differs only in title
-            for c in clauses:
-                emb.vectors[c.embedding_text] = vectors[_original_text(c)]
-    else:
-        emb.vectors.update(vectors)
-    kb = KnowledgeBase.open(settings, embedder=emb, fresh=True)
-    t = time.perf_counter()
-    with kb.writer(fresh=True) as w:
-        for doc, clauses in docs:
-            w.upsert(doc, clauses, PIPELINE_VERSION)
-    build_s = time.perf_counter() - t
-    n = sum(len(cs) for _, cs in docs)
+    np.save(work / "unique.npy", np.stack([vectors[t] for t in texts]))
+    (work / "unique.json").write_text(json.dumps(texts, ensure_ascii=False), encoding="utf-8")
     return {
-        "clauses": n,
-        "documents": len(docs),
         "unique_texts": len(texts),
         "ingest_s": round(ingest_s, 2),
         "embed_bucketed": bucketed,
         "embed_unbucketed": unbucketed,
         "embed_torch": torch_rate,
         "backend": type(inner.model).__name__,
-        "embed_unique_s": round(len(texts) / bucketed, 1),
-        "embed_all_projected_s": round(n / bucketed),
-        "build_s": round(build_s, 2),
-        "size_mb": round(dir_size(home) / 2**20, 1),
-        "peak_rss_mb": peak_rss_mb(),
     }
+
+
+class ReplicaEmbedder(BenchEmbedder):
+    """Build-time vectors of the synthetic corpus: each clause's row of a perturbed matrix."""
+
+    def __init__(self, inner, rows: dict[str, int], matrix):
+        super().__init__(inner)
+        self.rows, self.matrix = rows, matrix
+
+    def encode(self, texts: list[str]):
+        return self.matrix[[self.rows[t] for t in texts]]
 
 
 def _original_text(c) -> str:
@@ -234,40 +251,134 @@ def _original_text(c) -> str:
     return f"{head}\n{c.label} {c.text}".strip()
 
 
+def _corpus(work: Path, target: int):
+    """(documents with clauses, the perturbed vector of each clause in order) of ``target`` clauses."""
+    import numpy as np
+
+    unique = np.load(work / "unique.npy")
+    row_of = {t: i for i, t in enumerate(json.loads((work / "unique.json").read_text(encoding="utf-8")))}
+    docs = replicate(ingest_folder(EXTERNAL), target)
+    base = np.fromiter((row_of[_original_text(c)] for _, cs in docs for c in cs), np.int64)
+    return docs, perturbed(unique[base], seed=target)
+
+
+def child_build(work: Path, target: int) -> dict:
+    import numpy as np
+
+    from policykb.index.embed import make_embedder
+    from policykb.index.store import KnowledgeBase
+    from policykb.index.vectors import clause_key
+    from policykb.ingest.pipeline import PIPELINE_VERSION
+
+    settings = _settings(work / "home")
+    docs, matrix = _corpus(work, target)
+    clauses = [c for _, cs in docs for c in cs]
+    keys = np.fromiter((clause_key(c.clause_id) for c in clauses), np.int64, len(clauses))
+    np.save(work / "keys.npy", keys)
+    np.save(work / "vectors.npy", matrix)  # for the naive stack: the very same vectors
+    emb = ReplicaEmbedder(
+        make_embedder(settings), {c.embedding_text: i for i, c in enumerate(clauses)}, matrix
+    )
+    kb = KnowledgeBase.open(settings, embedder=emb, fresh=True)
+    t = time.perf_counter()
+    with kb.writer(fresh=True) as w:
+        for doc, cs in docs:
+            w.upsert(doc, cs, PIPELINE_VERSION)
+    build_s = time.perf_counter() - t
+    return {
+        "clauses": len(clauses),
+        "documents": len(docs),
+        "build_s": round(build_s, 2),
+        "size_mb": round(dir_size(work / "home") / 2**20, 1),
+        "index": kb.manifest.get("vector_index", {}),
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+def child_naive_build(work: Path) -> dict:
+    import faiss
+    import numpy as np
+
+    keys, matrix = np.load(work / "keys.npy"), np.load(work / "vectors.npy", mmap_mode="r")
+    t = time.perf_counter()
+    index = faiss.IndexIDMap(faiss.IndexFlatIP(matrix.shape[1]))
+    index.add_with_ids(np.ascontiguousarray(matrix, dtype=np.float32), keys)
+    faiss.write_index(index, str(work / "naive.faiss"))
+    build_s = time.perf_counter() - t
+    return {
+        "build_s": round(build_s, 2),
+        "size_mb": round((work / "naive.faiss").stat().st_size / 2**20, 1),
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
 def _percentiles(ms: list[float]) -> list[float]:
     q = statistics.quantiles(ms, n=20, method="inclusive")
     return [round(statistics.median(ms), 1), round(q[18], 1)]
 
 
-def child_query(home: Path, repeats: int) -> dict:
+def _timed(run, items: list, repeats: int) -> list[float]:
+    """p50 / p95 ms of ``run(item)`` over ``repeats`` passes, after one warm-up pass."""
+    for item in items:
+        run(item)
+    ms = []
+    for _ in range(repeats):
+        for item in items:
+            t = time.perf_counter()
+            run(item)
+            ms.append((time.perf_counter() - t) * 1000)
+    return _percentiles(ms)
+
+
+def child_query(work: Path, repeats: int) -> dict:
     from policykb.index.embed import make_embedder
     from policykb.index.store import KnowledgeBase
+    from policykb.index.vectors import clause_key
     from policykb.qa.evaluation import load_questions
 
-    settings = _settings(home)
+    settings = _settings(work / "home")
     emb = BenchEmbedder(make_embedder(settings))
     t = time.perf_counter()
     kb = KnowledgeBase.open(settings, embedder=emb)
     open_s = time.perf_counter() - t
     queries = [q.q for q in load_questions(QUESTIONS)]
-    out = {"open_s": round(open_s, 2), "queries": len(queries) * repeats}
-    runs = (
-        ("hybrid", "hybrid", False),
-        ("bm25", "bm25", False),
-        ("dense", "dense", False),
-        ("hybrid_cached", "hybrid", True),
-    )
-    for label, mode, cached in runs:
-        emb.cache_queries = cached
-        for q in queries:  # warm-up: jieba, the query vocabulary, the query cache when it is on
-            kb.search(q, k=10, mode=mode)
-        ms = []
-        for _ in range(repeats):
-            for q in queries:
-                t = time.perf_counter()
-                kb.search(q, k=10, mode=mode)
-                ms.append((time.perf_counter() - t) * 1000)
-        out[label] = _percentiles(ms)
+    out: dict = {"open_s": round(open_s, 2), "queries": len(queries) * repeats}
+    for label, mode in (("hybrid", "hybrid"), ("bm25", "bm25"), ("dense", "dense")):
+        out[label] = _timed(lambda q, m=mode: kb.search(q, k=10, mode=m), queries, repeats)
+    emb.cache_queries = True
+    out["hybrid_cached"] = _timed(lambda q: kb.search(q, k=10), queries, repeats)
+    dense = [
+        {
+            "text": kb.prepare(q).dense_text,
+            "keys": [clause_key(h.clause.clause_id) for h in kb.search(q, mode="dense")],
+        }
+        for q in queries
+    ]
+    (work / "dense.json").write_text(json.dumps(dense, ensure_ascii=False), encoding="utf-8")
+    out["peak_rss_mb"] = peak_rss_mb()
+    return out
+
+
+def child_naive_query(work: Path, repeats: int) -> dict:
+    """The naive stack's open and dense queries; recall@10 of policykb's dense top 10 (``dense.json``)
+    against this exact scan of the same query vectors."""
+    import faiss
+
+    from policykb.index.embed import make_embedder
+
+    inner = make_embedder(_settings(work / "home"))
+    t = time.perf_counter()
+    index = faiss.read_index(str(work / "naive.faiss"))
+    open_s = time.perf_counter() - t
+    faiss.omp_set_num_threads(1)  # as policykb searches: one query at a time
+    dense = json.loads((work / "dense.json").read_text(encoding="utf-8"))
+    texts = [d["text"] for d in dense]
+    out: dict = {"open_s": round(open_s, 2)}
+    out["dense"] = _timed(lambda q: index.search(inner.encode([q]), 10), texts, repeats)
+    hits = [
+        len(set(d["keys"]) & set(index.search(inner.encode([d["text"]]), 10)[1][0].tolist())) for d in dense
+    ]
+    out["recall"] = round(sum(hits) / (10 * len(dense)), 3)
     out["peak_rss_mb"] = peak_rss_mb()
     return out
 
@@ -278,56 +389,89 @@ def run_child(*args: str) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def run_scenario(scenario: str, target: int, repeats: int) -> dict:
-    with tempfile.TemporaryDirectory(prefix=f"policykb-bench-{scenario}-") as tmp:
-        print(f"[{scenario}] building…", file=sys.stderr)
-        built = run_child("_build", tmp, scenario, str(target))
-        print(f"[{scenario}] querying…", file=sys.stderr)
-        return {"build": built, "query": run_child("_query", tmp, str(repeats))}
+def run_size(work: Path, target: int, repeats: int) -> dict:
+    """Build and query both stacks at ``target`` clauses; the work files of the size are removed after."""
+    out = {}
+    for phase, args in (
+        ("build", ("_build", str(work), str(target))),
+        ("naive_build", ("_naive_build", str(work))),
+        ("query", ("_query", str(work), str(repeats))),
+        ("naive_query", ("_naive_query", str(work), str(repeats))),
+    ):
+        print(f"[{target:,}] {phase}…", file=sys.stderr)
+        out[phase] = run_child(*args)
+    for name in ("home", "naive.faiss", "vectors.npy", "keys.npy", "dense.json"):
+        path = work / name
+        shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
+    return out
 
 
 # -- output ---------------------------------------------------------------------------------------
 
 
-def rows(results: dict[str, dict]) -> list[tuple[str, list[str]]]:
-    def each(f):
-        return [f(r["build"], r["query"]) for r in results.values()]
+def _ratio(a: float, b: float) -> str:
+    return f"{a / b:.2f}×" if b else "—"
+
+
+def _triple(pk: float, naive: float | None, fmt: str) -> list[str]:
+    if naive is None:
+        return [fmt.format(pk), "—", "—"]
+    return [fmt.format(pk), fmt.format(naive), _ratio(pk, naive)]
+
+
+def _latency(pk: list[float], naive: list[float] | None) -> list[str]:
+    if naive is None:
+        return [f"{pk[0]:.1f} / {pk[1]:.1f} ms", "—", "—"]
+    return [f"{pk[0]:.1f} / {pk[1]:.1f} ms", f"{naive[0]:.1f} / {naive[1]:.1f} ms", _ratio(pk[0], naive[0])]
+
+
+def rows(results: dict[int, dict]) -> list[tuple[str, list[str]]]:
+    def each(f) -> list[str]:
+        return [
+            cell
+            for r in results.values()
+            for cell in f(r["build"], r["naive_build"], r["query"], r["naive_query"])
+        ]
+
+    def index_kind(b: dict) -> str:
+        i = b["index"]
+        return (
+            f"IVF {i['codes']}, {i['nlist']:,} lists, {i['nprobe']} probed"
+            if i.get("kind") == "ivf"
+            else "exact (flat)"
+        )
 
     return [
-        ("clauses / documents", each(lambda b, q: f"{b['clauses']:,} / {b['documents']:,}")),
-        ("unique texts embedded", each(lambda b, q: f"{b['unique_texts']:,}")),
-        ("embedding, length-bucketed", each(lambda b, q: f"{b['embed_bucketed']:.0f} clauses/s")),
-        ("embedding, file order", each(lambda b, q: f"{b['embed_unbucketed']:.0f} clauses/s")),
-        ("embedding, torch backend, bucketed", each(lambda b, q: f"{b['embed_torch']:.0f} clauses/s")),
-        ("embedding time, unique texts", each(lambda b, q: f"{b['embed_unique_s']:.1f} s")),
-        ("embedding time, all (projected)", each(lambda b, q: _duration(b["embed_all_projected_s"]))),
-        ("ingest (files → clauses)", each(lambda b, q: f"{b['ingest_s']:.2f} s")),
-        ("index build (vectors given)", each(lambda b, q: f"{b['build_s']:.2f} s")),
-        ("index size on disk", each(lambda b, q: f"{b['size_mb']:.1f} MB")),
-        ("open (load + verify)", each(lambda b, q: f"{q['open_s']:.2f} s")),
-        *[
-            (f"{name} p50 / p95", each(lambda b, q, k=key: f"{q[k][0]:.1f} / {q[k][1]:.1f} ms"))
-            for name, key in LATENCY_ROWS
-        ],
-        ("peak RSS, build process", each(lambda b, q: f"{b['peak_rss_mb']:,.0f} MB")),
-        ("peak RSS, query process", each(lambda b, q: f"{q['peak_rss_mb']:,.0f} MB")),
+        (
+            "clauses / documents",
+            each(lambda b, nb, q, nq: [f"{b['clauses']:,} / {b['documents']:,}", "", ""]),
+        ),
+        ("vector index", each(lambda b, nb, q, nq: [index_kind(b), "exact (flat)", ""])),
+        (
+            "index build (vectors given)",
+            each(lambda b, nb, q, nq: _triple(b["build_s"], nb["build_s"], "{:.1f} s")),
+        ),
+        ("build rate", each(lambda b, nb, q, nq: [f"{b['clauses'] / b['build_s']:,.0f} clauses/s", "", ""])),
+        ("size on disk", each(lambda b, nb, q, nq: _triple(b["size_mb"], nb["size_mb"], "{:,.0f} MB"))),
+        ("open (load + verify)", each(lambda b, nb, q, nq: _triple(q["open_s"], nq["open_s"], "{:.2f} s"))),
+        ("query hybrid p50 / p95", each(lambda b, nb, q, nq: _latency(q["hybrid"], None))),
+        ("query dense p50 / p95", each(lambda b, nb, q, nq: _latency(q["dense"], nq["dense"]))),
+        ("query keyword (BM25) p50 / p95", each(lambda b, nb, q, nq: _latency(q["bm25"], None))),
+        ("query hybrid, vector cached", each(lambda b, nb, q, nq: _latency(q["hybrid_cached"], None))),
+        ("recall@10 of dense vs exact", each(lambda b, nb, q, nq: [f"{nq['recall']:.3f}", "1.000", ""])),
+        (
+            "peak RSS, build process",
+            each(lambda b, nb, q, nq: _triple(b["peak_rss_mb"], nb["peak_rss_mb"], "{:,.0f} MB")),
+        ),
+        (
+            "peak RSS, query process",
+            each(lambda b, nb, q, nq: _triple(q["peak_rss_mb"], nq["peak_rss_mb"], "{:,.0f} MB")),
+        ),
     ]
 
 
-LATENCY_ROWS = (
-    ("query hybrid", "hybrid"),
-    ("query bm25 only", "bm25"),
-    ("query dense only", "dense"),
-    ("query hybrid, vector cached", "hybrid_cached"),
-)
-
-
-def _duration(seconds: float) -> str:
-    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
-
-
-def format_table(results: dict[str, dict], markdown: bool = False) -> str:
-    heads = ["", *results]
+def format_table(results: dict[int, dict], markdown: bool = False) -> str:
+    heads = ["", *(f"{h} {n:,}" for n in results for h in ("policykb", "naive", "ratio"))]
     body = rows(results)
     if markdown:
         lines = ["| " + " | ".join(heads) + " |", "|" + "---|" * len(heads)]
@@ -338,6 +482,15 @@ def format_table(results: dict[str, dict], markdown: bool = False) -> str:
     return "\n".join(
         lines
         + [f"{name:<{w0}}  " + "  ".join(f"{c:>{w}}" for c, w in zip(cells, widths)) for name, cells in body]
+    )
+
+
+def embedding_line(e: dict) -> str:
+    return (
+        f"embedding ({e['unique_texts']} unique texts, {e['backend']}): policykb length-bucketed "
+        f"{e['embed_bucketed']:.0f} clauses/s; file order {e['embed_unbucketed']:.0f} clauses/s; "
+        f"naive (torch backend, as sentence-transformers runs it) {e['embed_torch']:.0f} clauses/s; "
+        f"ratio {_ratio(e['embed_bucketed'], e['embed_torch'])}"
     )
 
 
@@ -354,13 +507,13 @@ def describe(m: dict) -> str:
 BEGIN, END = "<!-- bench_search.py: begin -->", "<!-- bench_search.py: end -->"
 
 
-def write_markdown(path: Path, m: dict, results: dict[str, dict], repeats: int) -> None:
+def write_markdown(path: Path, m: dict, embedded: dict, results: dict[int, dict], repeats: int) -> None:
     """Replace the measured block of ``path`` (between the BEGIN/END markers), keeping any notes around it."""
     method = __doc__.split("\n\n", 2)[2].strip()
     block = (
         f"{BEGIN}\nMeasured with `bench/bench_search.py` (repeats = {repeats}) on "
-        f"{time.strftime('%Y-%m-%d')}.\n\n{describe(m)}\n\n{format_table(results, markdown=True)}\n\n"
-        f"### Method\n\n{method}\n{END}"
+        f"{time.strftime('%Y-%m-%d')}.\n\n{describe(m)}\n\n{embedding_line(embedded)}\n\n"
+        f"{format_table(results, markdown=True)}\n\n### Method\n\n{method}\n{END}"
     )
     replace_block(path, BEGIN, END, block)
 
@@ -377,30 +530,44 @@ def replace_block(path: Path, begin: str, end: str, block: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
+CHILDREN = {
+    "_embed": lambda a: child_embed(Path(a[0])),
+    "_build": lambda a: child_build(Path(a[0]), int(a[1])),
+    "_naive_build": lambda a: child_naive_build(Path(a[0])),
+    "_query": lambda a: child_query(Path(a[0]), int(a[1])),
+    "_naive_query": lambda a: child_naive_query(Path(a[0]), int(a[1])),
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv and argv[0] in ("_build", "_query"):  # child process: one JSON line on stdout
-        result = (
-            child_build(Path(argv[1]), argv[2], int(argv[3]))
-            if argv[0] == "_build"
-            else child_query(Path(argv[1]), int(argv[2]))
-        )
-        print(json.dumps(result))
+    if argv and argv[0] in CHILDREN:  # child process: one JSON line on stdout
+        print(json.dumps(CHILDREN[argv[0]](argv[1:])))
         return 0
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--clauses", type=int, default=100_000, help="size of the synthetic corpus (0: seed only)")
+    p.add_argument("--sizes", default="10000,100000", help="clause counts, comma-separated")
+    p.add_argument("--clauses", type=int, help="one size instead of --sizes")
     p.add_argument("--repeats", type=int, default=4, help="passes over the dev questions per mode")
     p.add_argument("--markdown", type=Path, help="also write the table (and method) to this file")
     args = p.parse_args(argv)
+    try:
+        sizes = [args.clauses] if args.clauses else [int(n) for n in args.sizes.split(",")]
+    except ValueError:
+        p.error(f"--sizes must be clause counts separated by commas, not {args.sizes!r}")
     m = machine()
-    results = {"seed corpus": run_scenario("seed", 0, args.repeats)}
-    if args.clauses > 0:
-        results[f"synthetic ≥{args.clauses:,}"] = run_scenario("synthetic", args.clauses, args.repeats)
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="policykb-bench-") as tmp:
+        print("[embedding]…", file=sys.stderr)
+        embedded = run_child("_embed", tmp)
+        for n in sizes:
+            results[n] = run_size(Path(tmp), n, args.repeats)
+            print(format_table(results), file=sys.stderr)  # what is measured so far, should a size fail
     m["load_end"] = [round(x, 1) for x in os.getloadavg()]
     print(describe(m))
+    print(embedding_line(embedded))
     print(format_table(results))
     if args.markdown:
-        write_markdown(args.markdown, m, results, args.repeats)
+        write_markdown(args.markdown, m, embedded, results, args.repeats)
     return 0
 
 

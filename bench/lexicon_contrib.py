@@ -93,12 +93,14 @@ def main() -> None:
     for part in args.parts.split(","):
         qs = [q for q in getattr(qset, part) if q.answerable]
         print(f"\n{part}: {len(qs)} answerable questions; hybrid R@1 / R@5 (all, then per language)")
-        print(f"{'configuration':<22}{'all':>14}" + "".join(f"{lang:>14}" for lang in LANGUAGES))
-        for name, ctx in configs().items():
+        variants = configs()
+        width = max(len("configuration"), *map(len, variants)) + 2
+        print(f"{'configuration':<{width}}{'all':>14}" + "".join(f"{lang:>14}" for lang in LANGUAGES))
+        for name, ctx in variants.items():
             with ctx():
                 s = score(kb, qs)
             cells = [f"{s[k][0]:.3f} {s[k][1]:.3f}" if k in s else "—" for k in ("all", *LANGUAGES)]
-            print(f"{name:<22}" + "".join(f"{c:>14}" for c in cells))
+            print(f"{name:<{width}}" + "".join(f"{c:>14}" for c in cells))
 
 
 if __name__ == "__main__":

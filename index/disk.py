@@ -81,7 +81,7 @@ def faults_seen() -> list[str]:
     return list(_FAULTS_SEEN or ())
 
 
-def write_bytes(path: Path, data: bytes) -> None:
+def write_bytes(path: Path, data: bytes | memoryview) -> None:
     """Create ``path`` (it must not exist), write ``data`` and fsync it."""
     name = path.name if not path.name.startswith(CURRENT_TMP_PREFIX) else CURRENT
     fault_point(f"before:{name}")
@@ -191,7 +191,7 @@ def verify(directory: Path, *, defer: tuple[str, ...] = (), seal: str | None = N
     then SHA-256); return the manifest.
 
     Files named in ``defer`` are only size-checked here; read them with ``read_verified``, which checks
-    the checksum of the very bytes it returns."""
+    the checksum of the very bytes it returns (or with ``check_file`` before memory-mapping them)."""
     if broken_seal(directory, seal):
         raise incomplete(directory / MANIFEST, BROKEN_SEAL)
     manifest = read_manifest(directory)
@@ -213,6 +213,19 @@ def read_verified(directory: Path, manifest: dict[str, Any], rel: str) -> bytes:
     if hashlib.sha256(data).hexdigest() != meta["sha256"]:
         raise _checksum_error(path)
     return data
+
+
+def check_file(directory: Path, manifest: dict[str, Any], rel: str) -> Path:
+    """``rel``'s path once its size and SHA-256 match the manifest, read in chunks (for a file that is then
+    memory-mapped rather than read whole)."""
+    meta = manifest["files"].get(rel)
+    path = _listed(directory, rel)
+    if meta is None:
+        raise incomplete(directory / MANIFEST, f"does not list {rel}")
+    _check_size(path, int(meta["size"]))
+    if digest(path)[1] != meta["sha256"]:
+        raise _checksum_error(path)
+    return path
 
 
 # --- generations ---------------------------------------------------------------------------------------

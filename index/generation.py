@@ -6,7 +6,9 @@ Files of a generation (all listed in ``manifest.json`` with size and SHA-256):
 - ``documents.json``  ``{"documents": [{"document": Document.to_dict(), "pipeline_version": …}, …]}``
 - ``clauses.jsonl``   one ``Clause.to_json()`` a line, in reading order (row i)
 - ``ids.json``        ``{"keys": [int64…], "clause_ids": […]}``: the vector key of row i, and its clause
-- ``vectors.faiss``   ``IndexIDMap2(IndexFlatIP)``; vectors are stored under their keys, not positions
+- ``vectors.faiss``   ``IndexIDMap2`` over ``IndexFlatIP`` or, from ``ann_min_clauses`` clauses up, an IVF index
+                      of float16 vectors (``manifest.json`` ``vector_index`` names which, with its lists and
+                      probes); vectors are stored under their keys, not positions
                       (with ``vector_store = "milvus"``: ``vectors.milvus.json``, which names the generation's
                       Milvus collection, see ``index/milvus.py``; the store's ``filename``)
 - ``tokens.jsonl``    jieba tokens of row i (so the next save need not re-segment unchanged clauses)
@@ -146,6 +148,18 @@ def read_tokens(path: Path, manifest: dict[str, Any]) -> Iterator[list[str]]:
         yield _parse(path / TOKENS, partial(json.loads, line))
 
 
+def _fields(record: Any) -> dict[str, Any]:
+    """A record's fields, one level deep (what ``dataclasses.asdict`` gives without its deep copies)."""
+    return {name: getattr(record, name) for name in record.__slots__}
+
+
+def clause_json(c: Clause) -> str:
+    """``c.to_json()`` three times as fast (``asdict`` deep-copies every field: 27 against 9 µs a clause)."""
+    d = _fields(c)
+    d["source"], d["metadata"] = _fields(c.source), _fields(c.metadata)
+    return json.dumps(d, ensure_ascii=False)
+
+
 def write_generation(
     home: Path,
     number: int,
@@ -167,7 +181,7 @@ def write_generation(
     try:
         docs = [{"document": d.to_dict(), "pipeline_version": pipeline[i]} for i, d in documents.items()]
         disk.write_text(temp / DOCUMENTS, json.dumps({"documents": docs}, ensure_ascii=False))
-        disk.write_text(temp / CLAUSES, "".join(c.to_json() + "\n" for c in clauses))
+        disk.write_text(temp / CLAUSES, "".join(clause_json(c) + "\n" for c in clauses))
         ids = {
             "keys": [clause_key(c.clause_id) for c in clauses],
             "clause_ids": [c.clause_id for c in clauses],
@@ -198,6 +212,7 @@ def write_generation(
                     **({"versions": len(versions)} if versions else {}),
                 },
                 "search_params": params.to_dict(),
+                **({"vector_index": store.describe()} if store.describe() else {}),
                 "versions": library_versions(),
             },
         )
@@ -291,8 +306,8 @@ def _read(
     )
     ids = _parse(path / IDS, lambda: _json(path / IDS))
     _parse(path / IDS, lambda: (ids["keys"], ids["clause_ids"]))
-    data = disk.read_verified(path, manifest, store_class.filename)
-    store = _parse(path / store_class.filename, lambda: store_class.load(data))
+    stored = disk.check_file(path, manifest, store_class.filename)
+    store = _parse(stored, lambda: store_class.load_file(stored))
     keywords = _parse(path / BM25, lambda: KeywordIndex.load(path / BM25, len(clauses)))
     params = _parse(path / disk.MANIFEST, lambda: SearchParams.from_dict(manifest.get("search_params", {})))
     versions: tuple[dict[str, Any], ...] = ()
@@ -324,6 +339,9 @@ def _check_consistent(path: Path, gen: Generation, ids: dict[str, Any]) -> None:
             path,
             f"documents.json has {len(gen.documents)} documents, the manifest says {counts.get('documents')}",
         )
+    saved = gen.manifest.get("vector_index")
+    if saved is not None and saved != store.describe():
+        raise _mismatch(path, f"{store.filename} is {store.describe()}, the manifest says {saved}")
     if store.dim != gen.dim:
         raise _mismatch(path, f"{store.filename} has dimension {store.dim}, the manifest says {gen.dim}")
     if ids["clause_ids"] != [c.clause_id for c in clauses]:

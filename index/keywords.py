@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,57 @@ def _jieba() -> Any:
 def tokenize(text: str) -> list[str]:
     """Search-mode jieba tokens of ``search_key(text)``, without punctuation and stopwords."""
     return [t for t in _jieba().cut_for_search(search_key(text)) if not _is_noise(t)]
+
+
+def _cut_block(block: str) -> list[str]:
+    return [t for t in _jieba().cut_for_search(block) if not _is_noise(t)]
+
+
+class Segmenter:
+    """``tokenize`` for a whole build, each distinct jieba block segmented once.
+
+    jieba splits a text into blocks (runs of the characters it segments together: CJK, letters, digits,
+    ``+#&._%-``, see ``jieba.re_han_default``) and segments each block on its own, so the tokens of a text
+    are the concatenation of its blocks' tokens. Clauses repeat blocks: the title (up to its first
+    bracket), a section heading after punctuation, the same text under another title. Cutting each
+    distinct block once gives the very tokens ``tokenize`` gives. Title and section path are not cut
+    apart from the clause text: ``search_key`` drops the line break between two CJK characters, so they
+    are one block with it and jieba may place a word across the join.
+
+    >>> seg = Segmenter()
+    >>> seg("《电子商务法》的第三十五条") == tokenize("《电子商务法》的第三十五条")
+    True
+    """
+
+    def __init__(self) -> None:
+        self._cache: dict[str, list[str]] = {}
+
+    def blocks(self, text: str) -> list[str]:
+        """The jieba blocks of ``search_key(text)`` (non-empty; separators included)."""
+        import jieba
+
+        return [b for b in jieba.re_han_default.split(search_key(text)) if b]
+
+    def missing(self, blocks: Iterable[str]) -> list[str]:
+        """The distinct blocks among ``blocks`` not segmented yet."""
+        return [b for b in dict.fromkeys(blocks) if b not in self._cache]
+
+    def learn(self, blocks: list[str], tokens: Iterable[list[str]]) -> None:
+        """Record ``tokens`` (segmented elsewhere, e.g. in a worker process) for ``blocks``."""
+        self._cache.update(zip(blocks, tokens))
+
+    def join(self, blocks: list[str]) -> list[str]:
+        out: list[str] = []
+        cache = self._cache
+        for block in blocks:
+            tokens = cache.get(block)
+            if tokens is None:
+                tokens = cache[block] = _cut_block(block)
+            out.extend(tokens)
+        return out
+
+    def __call__(self, text: str) -> list[str]:
+        return self.join(self.blocks(text))
 
 
 def clause_search_text(title: str, section_path: tuple[str, ...], label: str, text: str) -> str:
@@ -122,7 +174,9 @@ class KeywordIndex:
             return cls(None, 0)
         import bm25s
 
-        retriever = bm25s.BM25.load(str(directory), show_progress=False, verbosity=0)
+        # Memory-mapped: the score matrix (most of the index: ~2 GB at 1M clauses) stays in the page cache,
+        # shared between processes and read only where a query's tokens point.
+        retriever = bm25s.BM25.load(str(directory), mmap=True, show_progress=False, verbosity=0)
         return cls(retriever, n_rows)
 
     @property

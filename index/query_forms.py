@@ -202,7 +202,10 @@ _CONTRACTIONS = frozenset({"s", "t", "d", "ll", "re", "ve", "m"})
 
 
 def _english_key(phrase: str) -> tuple[str, ...]:
-    return tuple(re.sub(r"[-_/]+", " ", phrase.lower()).replace("'", "").split())
+    """A glossary phrase as the query's words: lower-case, possessive and apostrophes removed, the way
+    ``_Token.word`` reads a question ("people's court" → people court)."""
+    words = re.sub(r"[-_/]+", " ", phrase.lower()).split()
+    return tuple(re.sub(r"['’]s$", "", w).replace("'", "").replace("’", "") for w in words)
 
 
 Glossary = dict[tuple[str, ...], tuple[str, ...]]

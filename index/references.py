@@ -28,7 +28,9 @@ from policykb.ingest.text import CJK, CJK_UNIFIED, search_key
 _NUM = rf"[0-9{NUMERAL_CHARS}]+"
 # Each pattern reads a normalised (NFKC, t2s, lower-case) string.
 _ARTICLE = re.compile(rf"第\s*(?P<n>{_NUM})\s*(?:-\s*(?P<dash>\d+)\s*)?条(?:\s*之\s*(?P<sub>{_NUM}))?")
-_UNIT = re.compile(rf"第\s*(?P<n>{_NUM})\s*(?P<unit>编|章|节)")
+_UNIT = re.compile(rf"第\s*(?P<n>{_NUM})\s*(?P<unit>编|章|节|部分)")
+# 第3点 / 第三项 of a notice numbered 一、 1. (a 项 in parentheses is _PAREN): the list item so numbered
+_POINT = re.compile(rf"第\s*(?P<n>{_NUM})\s*(?:点|项)")
 _DOTTED = re.compile(
     r"(?<![\d.])(?P<n>\d{1,2}(?:\.\d{1,3}){1,4})\.?(?![\d%])(?!\s*(?:元|万|亿|倍|%|分|秒|米|g|kg))"
 )
@@ -37,7 +39,9 @@ _ENGLISH = re.compile(r"\b(?:article|art\.)\s*(?P<n>\d+)(?:\s*-\s*(?P<dash>\d+))
 # Label-only forms: list items "一、" and "2." name themselves but are too ambiguous to read from a query.
 _LIST = re.compile(rf"(?P<n>{_NUM})\s*[、.]")
 
-_TARGET_KINDS = ("条", "dot", "paren")
+_TARGET_KINDS = ("条", "dot", "paren", "list")
+# 第五部分 of a notice is its section 五、 (a heading labelled as a list item)
+_KEY_KIND = {"部分": "list"}
 _LAW_WORDS = (
     "法",
     "条例",
@@ -64,6 +68,15 @@ _LAW_WORDS = (
     "批复",
     "答复",
 )
+# a notice's name (ending in a law word of two characters or more), then up to six characters of a section
+# name before the reference
+_LAW_THEN_SECTION = re.compile(
+    "(?P<law>.{2,}(?:"
+    + "|".join(w for w in _LAW_WORDS if len(w) > 1)
+    + "))[^"
+    + "".join(sorted({w[-1] for w in _LAW_WORDS}))
+    + "]{1,6}$"
+)
 _SELF_REFERENCES = ("本法", "该法", "此法", "本条例", "本规定", "本办法", "本细则", "本规则")
 MIN_TITLE_MATCH = 3  # characters of a title's tail that must appear in the query ("广告法")
 _CJK_RUN = re.compile(rf"[{CJK}]+$")  # reads search keys: no compatibility ideographs
@@ -79,7 +92,7 @@ class Reference:
 
     @property
     def key(self) -> str:
-        return f"{self.kind}:{self.number}"
+        return f"{_KEY_KIND.get(self.kind, self.kind)}:{self.number}"
 
 
 def _number(raw: str) -> str | None:
@@ -129,9 +142,16 @@ def _law_before(text: str, start: int) -> str | None:
     if book:
         return title_key(book[1])
     run = _CJK_RUN.search(head)
-    if not run or run[0].endswith(_SELF_REFERENCES) or not run[0].endswith(_LAW_WORDS):
+    if not run or run[0].endswith(_SELF_REFERENCES):
         return None
-    return title_key(run[0])
+    name = run[0]
+    if not name.endswith(_LAW_WORDS):
+        # 综保区意见主要任务第18条: a section's name between the notice and the number
+        inner = _LAW_THEN_SECTION.search(name)
+        if not inner:
+            return None
+        name = inner["law"]
+    return title_key(name)
 
 
 def parse_references(query: str) -> list[Reference]:
@@ -147,6 +167,9 @@ def parse_references(query: str) -> list[Reference]:
     for m in _UNIT.finditer(text):
         if (number := _number(m["n"])) is not None:
             found.append((m.start(), Reference(m["unit"], number, _law_before(text, m.start()))))
+    for m in _POINT.finditer(text):
+        if (number := _number(m["n"])) is not None:
+            found.append((m.start(), Reference("list", number)))
     for pattern, kind in ((_DOTTED, "dot"), (_PAREN, "paren")):
         for m in pattern.finditer(text):
             number = m["n"] if kind == "dot" else _number(m["n"])
@@ -154,6 +177,11 @@ def parse_references(query: str) -> list[Reference]:
                 found.append((m.start(), Reference(kind, number)))
     found.sort(key=lambda pair: pair[0])
     return [ref for _, ref in found]
+
+
+def item_numbers(text: str) -> set[str]:
+    """The numbers of the items in parentheses that ``text`` holds: （八） → "8"."""
+    return {n for m in _PAREN.finditer(search_key(text)) if (n := _number(m["n"])) is not None}
 
 
 # Words that only ask what a named clause says (…第八条规定了什么 / 的内容是什么): nothing to rank its parts by.
@@ -188,7 +216,7 @@ def words_besides_references(query: str) -> str:
     """
     text = search_key(query)
     spans: list[tuple[int, int]] = []
-    for pattern in (_ARTICLE, _ENGLISH, _UNIT, _DOTTED, _PAREN):
+    for pattern in (_ARTICLE, _ENGLISH, _UNIT, _POINT, _DOTTED, _PAREN):
         for m in pattern.finditer(text):
             start = m.start()
             if pattern in (_ARTICLE, _UNIT) and _law_before(text, start) is not None:
@@ -208,6 +236,21 @@ def title_key(title: str) -> str:
     """A title reduced for matching: no 《》/quotes/spaces, no trailing (2018修正), no 中华人民共和国."""
     key = _TITLE_NOISE.sub("", search_key(title))
     return key.removeprefix("中华人民共和国")
+
+
+# 关于印发《…办法》的通知: the notice that issues a document is named by the document's own title too
+_ISSUING = re.compile(r"关于(?:印发|转发|发布|公布|颁布)(?P<inner>.{2,}?)的(?:通知|公告|决定)$")
+
+
+def title_names(title: str) -> tuple[str, ...]:
+    """``title_key`` of a title, and of the document it issues, if it is a 关于印发…的通知.
+
+    >>> title_names("关于印发《网络交易监督管理办法》的通知")
+    ('关于印发网络交易监督管理办法的通知', '网络交易监督管理办法')
+    """
+    key = title_key(title)
+    m = _ISSUING.search(key)
+    return (key, m["inner"]) if m else (key,)
 
 
 def _tail_match(title: str, law: str) -> int:
@@ -268,14 +311,18 @@ class ReferenceIndex:
             for key in {k for h in path if (k := key_of(h))}:
                 self.by_heading[key].append(row)
         self.titles = {doc_id: title_key(t) for doc_id, t in titles.items()}
+        self.names = {doc_id: title_names(t) for doc_id, t in titles.items()}
 
     def documents_named(self, law: str) -> set[str]:
         """Documents whose title's longest tail found in ``law`` is the longest of all (≥ 3 chars); failing
         that, documents whose title ``law`` abbreviates (电商法, 消法, 杭州跨境电商条例)."""
-        scores = {doc_id: _tail_match(title, law) for doc_id, title in self.titles.items()}
+        scores = {doc_id: max(_tail_match(n, law) for n in names) for doc_id, names in self.names.items()}
         best = max(scores.values(), default=0)
         if best < MIN_TITLE_MATCH:
-            scores = {doc_id: _abbreviation_match(title, law) for doc_id, title in self.titles.items()}
+            scores = {
+                doc_id: max(_abbreviation_match(n, law) for n in names)
+                for doc_id, names in self.names.items()
+            }
             best = max(scores.values(), default=0)
             if best == 0:
                 return set()
@@ -306,12 +353,13 @@ class ReferenceIndex:
         docs = self.documents_named(law) if law else None
         if docs is not None and not docs:
             return []
-        # 第七条第（八）项: the item (八) of article 7 — the article scopes the item after it, not a second target
+        # 第七条第（八）项: the item (八) of article 7, （三）第2点: point 2 of item (三) — a reference
+        # followed by one found under it scopes it, and is not a second target
         within = [
             a
             for a, b in itertools.pairwise(refs)
-            if a.kind == "条"
-            and b.kind == "paren"
+            if a.kind in _TARGET_KINDS
+            and b.kind in _TARGET_KINDS
             and set(self.by_heading.get(a.key, ())) & set(self.by_label.get(b.key, ()))
         ]
         targets = [r for r in refs if r.kind in _TARGET_KINDS and r not in within]

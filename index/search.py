@@ -27,6 +27,7 @@ from policykb.index.references import (
     SAYS_WORDS,
     Reference,
     ReferenceIndex,
+    item_numbers,
     parse_references,
     words_besides_references,
 )
@@ -286,10 +287,13 @@ class SearchIndex:
                 )
                 first_of.setdefault((c.doc_id, c.label), r)  # refs are in reading order
             by_rank = _asks_beyond_references(q.original)
+            # 第七条第（八）项 of an article kept in several parts: the part holding item (八) first
+            items = {ref.number for ref in q.references if ref.kind == "paren"}
             refs.sort(
                 key=lambda r: (
                     doc_rank[self.clauses[r].doc_id],
                     first_of[(self.clauses[r].doc_id, self.clauses[r].label)],
+                    not (items and items & item_numbers(self.clauses[r].text)),
                     position.get(r, len(position)) if by_rank else 0,
                     r,
                 )

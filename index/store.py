@@ -33,7 +33,7 @@ from policykb.index import disk
 from policykb.index.embed import Embedder, embedder_name, make_embedder, weights_name
 from policykb.index.filters import VALUE_FIELDS, Filters, date_bounds
 from policykb.index.generation import Generation, load_generation, write_generation
-from policykb.index.keywords import KeywordIndex, clause_search_text, tokenize
+from policykb.index.keywords import KeywordIndex, Segmenter, clause_search_text
 from policykb.index.repair import lost_message, salvage
 from policykb.index.search import Hit, Mode, PreparedQuery, Retrieval, SearchParams
 from policykb.index.vectors import clause_key, make_vector_store
@@ -386,23 +386,44 @@ class KnowledgeBase:
             self.embedder.encode_query("预热")
 
     def search(
-        self, query: str, *, k: int = 10, filters: Filters | None = None, mode: Mode = "hybrid"
+        self,
+        query: str,
+        *,
+        k: int = 10,
+        filters: Filters | None = None,
+        mode: Mode = "hybrid",
+        rerank: bool = True,
     ) -> list[Hit]:
-        """Best ``k`` clauses for ``query``; see ``index/search.py`` for modes and scores."""
-        gen = self._gen
-        return gen.index.search(
-            query, lambda text: self.embedder.encode_query(text), k=k, filters=filters, mode=mode
-        )
+        """Best ``k`` clauses for ``query``; see ``index/search.py`` for modes and scores, and ``retrieve``
+        for ``rerank``."""
+        return self.retrieve(query, k=k, filters=filters, mode=mode, rerank=rerank).hits
 
     def retrieve(
-        self, query: str, *, k: int = 10, filters: Filters | None = None, mode: Mode = "hybrid"
+        self,
+        query: str,
+        *,
+        k: int = 10,
+        filters: Filters | None = None,
+        mode: Mode = "hybrid",
+        rerank: bool = True,
     ) -> Retrieval:
         """``search`` with the query as it was read (Simplified form, expansion terms, tokens, references):
-        what the answerer and the app's highlighting need, so neither prepares the query again."""
+        what the answerer and the app's highlighting need, so neither prepares the query again.
+
+        ``rerank`` (hybrid mode): the top hits are re-ordered by what each clause says about the question
+        (``qa/rerank.py``, fitted by ``policykb calibrate``; it reads the question as the answerer does, so
+        it lives in ``qa/``)."""
         gen = self._gen
-        return gen.index.retrieve(
-            query, lambda text: self.embedder.encode_query(text), k=k, filters=filters, mode=mode
-        )
+
+        def embed(text: str) -> np.ndarray:
+            return self.embedder.encode_query(text)
+
+        if mode != "hybrid" or not rerank:
+            return gen.index.retrieve(query, embed, k=k, filters=filters, mode=mode)
+        from policykb.qa.rerank import WINDOW, rerank_retrieval
+
+        found = rerank_retrieval(self, gen.index.retrieve(query, embed, k=max(k, WINDOW), filters=filters))
+        return found if len(found.hits) <= k else replace(found, hits=found.hits[:k])
 
     # --- writing ---------------------------------------------------------------------------------------
 
@@ -542,7 +563,8 @@ class KnowledgeBase:
         return np.stack([cache[c.content_hash] for c in clauses]).astype(np.float32, copy=False)
 
     def _tokens_for(self, clauses: list[Clause], base: Generation) -> list[list[str]]:
-        """jieba tokens of ``clauses``, reusing the base generation's tokens for unchanged search text."""
+        """jieba tokens of ``clauses``, reusing the base generation's tokens for unchanged search text and
+        segmenting each distinct jieba block once (``Segmenter``)."""
 
         def key(c: Clause) -> bytes:
             return hashlib.sha1(
@@ -555,10 +577,11 @@ class KnowledgeBase:
                 known = dict(zip(map(key, base.clauses), base.tokens()))
             except IndexError_ as exc:  # damaged since it was loaded: segment everything again
                 log.warning("segmenting every clause again: %s", exc)
+        segment = Segmenter()
         out = []
         for c in clauses:
             k = key(c)
             if k not in known:
-                known[k] = tokenize(clause_search_text(c.title, c.section_path, c.label, c.text))
+                known[k] = segment(clause_search_text(c.title, c.section_path, c.label, c.text))
             out.append(known[k])
         return out

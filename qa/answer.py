@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Literal
 from policykb.index.filters import Filters
 from policykb.index.query_forms import QueryForms
 from policykb.index.search import Hit
+from policykb.ingest.text import search_key
 from policykb.qa.abstain import Features, Rule, elsewhere_names, features, rule_for
 from policykb.qa.citations import Citation, make_citation, related_dict
 from policykb.qa.crossrefs import resolve
@@ -189,7 +190,13 @@ def answer_from_hits(
         chosen = (
             (select(q, score_sentences(q, named)) or opening(named[0])) if named else select(q, candidates)
         )
-        if not chosen and len(about) < len(hits):
+        unmet = q.measure_unmet([search_key(c.clause.text) for c in chosen]) if chosen else None
+        if unmet is not None:
+            abstain, reason = (
+                True,
+                f"the question asks for a quantity ({unmet.name}); no clause found states one",
+            )
+        elif not chosen and len(about) < len(hits):
             names = "、".join(dict.fromkeys(n for h in hits for n in elsewhere_names(q, h.clause)))
             abstain, reason = True, f"the question is about {names}; no clause that answers it is"
         elif not chosen:

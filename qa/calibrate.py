@@ -38,6 +38,7 @@ import numpy as np
 
 from policykb.qa.abstain import ABSTAIN_PATH, FEATURES, KEYWORD_FEATURES, Features, Rule, features
 from policykb.qa.answer import DEPTH, analyse
+from policykb.qa.rerank import Reranker, rerank_retrieval
 
 if TYPE_CHECKING:
     from policykb.index.store import KnowledgeBase
@@ -176,10 +177,15 @@ def curve(
     ]
 
 
-def question_features(kb: KnowledgeBase, questions: Sequence[EvalQuestion]) -> list[Features]:
+def question_features(
+    kb: KnowledgeBase, questions: Sequence[EvalQuestion], reranker: Reranker | None = None
+) -> list[Features]:
+    """``Features`` of each question's search (re-ranked by ``reranker``, default ``qa/rerank.toml``)."""
     out = []
     for q in questions:
-        found = kb.retrieve(q.q, k=DEPTH)
+        found = kb.retrieve(q.q, k=DEPTH, rerank=reranker is None)
+        if reranker is not None:
+            found = rerank_retrieval(kb, found, reranker)
         out.append(features(analyse(kb, q.q, found.query.forms), found.hits, WINDOW))
     return out
 
@@ -234,14 +240,16 @@ def calibrate(
     folder: Path,
     model_name: str,
     extra_fit: Sequence[EvalQuestion] = (),
+    reranker: Reranker | None = None,
 ) -> Calibration:
     """``extra_fit``: more questions on fit documents (the development set on the seeds), grouped with
-    them for the folds by their ``doc`` field."""
+    them for the folds by their ``doc`` field; ``reranker``: the search's re-ranking model the answerer
+    will see (default ``qa/rerank.toml``)."""
     fit_qs = [*qset.fit, *extra_fit]
-    fit_f = question_features(kb, fit_qs)
+    fit_f = question_features(kb, fit_qs, reranker)
     fit_y = [q.answerable for q in fit_qs]
     groups = [q.near or f"dev:{q.doc}" if not q.answerable else q.doc for q in fit_qs]
-    val_f = question_features(kb, qset.validation)
+    val_f = question_features(kb, qset.validation, reranker)
     val_y = [q.answerable for q in qset.validation]
     models = {
         "model": _fit_one(fit_f, fit_y, groups, val_f, val_y, FEATURES, model_name),

@@ -41,6 +41,12 @@ ABBREVIATION_CREDIT = 0.9  # 收费 found as 收取费用: the same word, writte
 PART_CREDIT = 0.5  # 广州 of 广州市: some of the word
 OPTIONAL_WEIGHT = 1.0  # at most: a light verb never outweighs what is asked about
 COUNT_CUES = ("count", "total")
+QUESTION_SENTENCE = re.compile(r"[?？。!！;；]")
+# a yes/no question: 吗, 有没有 …, or in English an auxiliary verb first ("Is there a fee…")
+YES_NO = re.compile(
+    r"有没有|是否|能否|能不能|可不可以|会不会|要不要|是不是|吗|^\s*(?:is|are|does|do|can|could|must|should|will|has|have|may)\b"
+)
+_NUMBER = r"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百千万亿]+)"
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,30 @@ class Cue:
 
 
 @dataclass(frozen=True)
+class Measure:
+    """A quantity asked for in a unit (几个工作日, 多少人, how many days): a clause answers the question
+    only if it states such a quantity (``pattern``: a number and the unit, or a word that settles it,
+    such as 免费 for an amount of money)."""
+
+    name: str
+    ask: re.Pattern[str]
+    unless: re.Pattern[str] | None  # what the question must not say for this to hold (罚多少: fines are
+    # often set by reference to another law, with no amount in the clause)
+    pattern: re.Pattern[str]
+
+    def asked(self, zh: str, original: str) -> bool:
+        """Whether a sentence of the question (``zh`` or ``original``) asks for this quantity, and is not
+        a yes/no question that merely mentions it."""
+        if self.unless is not None and (self.unless.search(zh) or self.unless.search(original)):
+            return False
+        return any(
+            self.ask.search(part) and not YES_NO.search(part)
+            for text in (zh, original)
+            for part in QUESTION_SENTENCE.split(text)
+        )
+
+
+@dataclass(frozen=True)
 class AnswerLexicon:
     question: tuple[str, ...]  # longest first
     optional: frozenset[str]
@@ -70,10 +100,11 @@ class AnswerLexicon:
     english_fields: frozenset[str]
     synonyms: dict[str, tuple[str, ...]]
     cues: tuple[Cue, ...]
+    measures: tuple[Measure, ...] = ()
 
     @classmethod
     def load(cls, path: Path = LEXICON_PATH) -> AnswerLexicon:
-        data = read_toml(path, "the answerer's lexicon", allowed={"words", "synonyms", "cues"})
+        data = read_toml(path, "the answerer's lexicon", allowed={"words", "synonyms", "cues", "measures"})
         synonyms = data.get("synonyms", {})
         if not all(isinstance(v, list) and all(isinstance(x, str) for x in v) for v in synonyms.values()):
             raise ConfigError(f'{path}: [synonyms] entries must be "word" = ["同义词", …]')
@@ -98,6 +129,7 @@ class AnswerLexicon:
                     f"{path}: [cues.{name}] pattern is not a regular expression ({exc})"
                 ) from exc
         return cls(
+            measures=_measures(path, data.get("measures", {})),
             question=tuple(sorted(set(words.get("question", [])), key=len, reverse=True)),
             optional=frozenset(words.get("optional", [])),
             spanning=tuple(words.get("spanning", [])),
@@ -106,6 +138,31 @@ class AnswerLexicon:
             synonyms={search_key(k): tuple(map(search_key, v)) for k, v in synonyms.items()},
             cues=tuple(cues),
         )
+
+
+def _measures(path: Path, table: object) -> tuple[Measure, ...]:
+    """``[measures.NAME]`` tables: ``ask`` and ``pattern`` (regular expressions; ``{number}`` in ``pattern``
+    stands for a number in digits or Chinese numerals), and an optional ``unless``."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [measures] must hold [measures.NAME] tables")
+    out = []
+    for name, m in table.items():
+        if not isinstance(m, dict) or not {"ask", "pattern"} <= set(m) <= {"ask", "pattern", "unless"}:
+            raise ConfigError(
+                f"{path}: [measures.{name}] needs `ask` and `pattern` (regex), and may have `unless`"
+            )
+        try:
+            out.append(
+                Measure(
+                    name,
+                    re.compile(m["ask"]),
+                    re.compile(m["unless"]) if "unless" in m else None,
+                    re.compile(m["pattern"].replace("{number}", _NUMBER)),
+                )
+            )
+        except re.error as exc:
+            raise ConfigError(f"{path}: [measures.{name}] is not a regular expression ({exc})") from exc
+    return tuple(out)
 
 
 @lru_cache(maxsize=1)
@@ -187,6 +244,11 @@ class Question:
         None  # a count question: a number right before what is counted (三大专场)
     )
     names: tuple[str, ...] = ()  # places and platforms it names (qa/names.toml)
+    measures: tuple[Measure, ...] = ()  # quantities asked for in a unit (几个工作日, 多少人)
+
+    def measure_unmet(self, texts: list[str]) -> Measure | None:
+        """The first quantity asked for that none of ``texts`` (search keys) states, if any."""
+        return next((m for m in self.measures if not any(m.pattern.search(t) for t in texts)), None)
 
     @property
     def required(self) -> tuple[Concept, ...]:
@@ -360,10 +422,8 @@ def analyse_forms(forms: QueryForms, stats: TermStats, lexicon: AnswerLexicon | 
         spanning=spanning,
         counted=_counted(concepts, cues, lex),
         names=names_in(zh),
+        measures=tuple(m for m in lex.measures if m.asked(zh, original)),
     )
-
-
-_NUMBER = r"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百千万亿]+)"
 
 
 def _counted(

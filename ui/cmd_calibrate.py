@@ -1,6 +1,8 @@
-"""``policykb calibrate``: refit the abstention model from the team's question set (``qa/calibrate.py``).
+"""``policykb calibrate``: refit the search's re-ranking model (``qa/rerank_fit.py``), then the abstention
+model on re-ranked hits (``qa/calibrate.py``), from the team's question set.
 
-policykb calibrate                         # fit on the fit part, report validation, write qa/abstain.toml
+policykb calibrate                         # fit on the fit part, report validation, write qa/rerank.toml
+                                           # and qa/abstain.toml
 policykb calibrate --dry-run               # print only
 policykb calibrate --set-home /tmp/qs      # keep (and reuse) the question set's knowledge base there
 """
@@ -20,7 +22,7 @@ def register(sub: Subcommands) -> None:
     from policykb.qa.abstain import ABSTAIN_PATH
     from policykb.qa.evaluation import QUESTION_SET
 
-    s = sub.add_parser("calibrate", help="refit the abstention model from the question set")
+    s = sub.add_parser("calibrate", help="refit the re-ranking and abstention models from the question set")
     s.add_argument(
         "--questions",
         type=Path,
@@ -35,14 +37,21 @@ def register(sub: Subcommands) -> None:
         metavar="DIR",
         help="knowledge base of the set's documents (built when empty; default: a temporary one)",
     )
-    s.add_argument("--out", type=Path, default=ABSTAIN_PATH, help=f"where to write (default: {ABSTAIN_PATH})")
+    s.add_argument(
+        "--out",
+        type=Path,
+        default=ABSTAIN_PATH,
+        help=f"where to write the abstention model (default: {ABSTAIN_PATH}; rerank.toml beside it)",
+    )
     s.add_argument("--dry-run", action="store_true", help="print the fit and the curves, write nothing")
     s.set_defaults(func=cmd_calibrate)
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from policykb.qa.calibrate import DEV_NAME, calibrate, format_curves, write
+    from policykb.qa.calibrate import DEV_NAME, calibrate, data_hash, format_curves, write
     from policykb.qa.evaluation import load_question_set, load_questions
+    from policykb.qa.rerank import RERANK_PATH
+    from policykb.qa.rerank_fit import fit_reranker, format_fit, write_reranker
     from policykb.ui.cmd_eval import open_set_kb
 
     try:
@@ -57,9 +66,15 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     kb = open_set_kb(settings, qset.documents, args.set_home)
     dev_path = args.questions / DEV_NAME
     dev = load_questions(dev_path, part="fit") if dev_path.is_file() else []
-    result = calibrate(kb, qset, args.questions, kb.embedding_model_name, extra_fit=dev)
+    ranking = fit_reranker(kb, [*qset.fit, *dev], qset.validation, data_hash(args.questions))
+    print(format_fit(ranking))
+    result = calibrate(
+        kb, qset, args.questions, kb.embedding_model_name, extra_fit=dev, reranker=ranking.model
+    )
     print(format_curves(result))
     if not args.dry_run:
+        rerank_path = args.out.with_name(RERANK_PATH.name)
+        write_reranker(ranking, rerank_path)
         write(result, args.out)
-        print(f"wrote {args.out}")
+        print(f"wrote {rerank_path} and {args.out}")
     return EXIT_OK

@@ -181,6 +181,13 @@ def test_glossary_phrases_beat_single_words():
     assert expand_query("Hong Kong").zh == "香港"
 
 
+def test_glossary_phrase_with_a_possessive_matches_the_question_word():
+    # A question's "People's" is read as "people"; the glossary key "people's court" must be read the same.
+    assert expand_query("Supreme People's Court").zh == "最高人民法院"
+    assert expand_query("the people’s court").zh == "人民法院"
+    assert expand_query("peoples government").zh == "人民政府"
+
+
 def test_glossary_beats_pinyin_and_pinyin_beats_dictionary():
     v = Vocabulary.from_texts(["我们的平台"])
     assert expand_query("women", v).zh == "女性"  # glossary, not the corpus word 我们

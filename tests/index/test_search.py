@@ -271,3 +271,61 @@ def test_an_item_of_an_article_is_looked_up_within_that_article():
     rows = [(0, "hz", "第七条", []), (1, "hz", "（八）", ["第七条"]), (2, "hz", "（八）", ["第九条"])]
     refs = ReferenceIndex(rows, {"hz": "杭州市跨境电子商务促进条例"})
     assert refs.lookup(parse_references("杭州跨境电商条例第七条第（八）项规定了什么")) == [1]
+
+
+def test_a_point_of_an_item_of_a_part_of_a_notice():
+    from policykb.index.references import ReferenceIndex, parse_references
+
+    titles = {"qy": "清远市直播节系列活动实施方案", "dy": "抖音电商政务媒体相关内容宣传规范"}
+    rows = [
+        (0, "qy", "2.", ["四、活动安排", "（三）乡村振兴专场"]),
+        (1, "qy", "3.", ["四、活动安排", "（三）乡村振兴专场"]),
+        (2, "qy", "3.", ["五、实施计划", "（三）乡村振兴专场"]),
+        (3, "qy", "3.", ["五、实施计划", "（二）时尚专场"]),
+        (4, "dy", "(3)", ["五、其他"]),
+    ]
+    refs = ReferenceIndex(rows, titles)
+    found = parse_references("实施方案第五部分第（三）项乡村振兴专场的第3点是怎么安排的？")
+    assert [r.key for r in found] == ["list:5", "paren:3", "list:3"]
+    assert refs.lookup(found) == [2]
+
+
+def test_a_notice_is_named_by_the_document_it_issues_and_before_a_section_name():
+    from policykb.index.references import ReferenceIndex, parse_references
+
+    titles = {
+        "sz": "深圳市商务局关于印发“2020深圳线上购物节——腾讯微视专场活动”指引的通知",
+        "bz": "国务院关于促进综合保税区高水平开放高质量发展的若干意见",
+        "tw": "多層次傳銷管理法",
+    }
+    rows = [(0, "sz", "2.", ["二、业务流程", "（三）内容生产"]), (1, "bz", "18.", ["二、主要任务"])]
+    rows.append((2, "tw", "第 18 條", []))
+    refs = ReferenceIndex(rows, titles)
+    assert refs.documents_named("活动指引") == {"sz"}
+    [ref] = parse_references("国务院综保区意见主要任务第18条讲什么？")
+    assert (ref.key, ref.law) == ("条:18", "国务院综保区意见")
+    assert refs.lookup([ref]) == [1]  # the 意见's item 18., not the Taiwanese act's article 18
+    assert refs.lookup(parse_references("活动指引第二部分（三）第2点有哪些限制？")) == [0]
+
+
+def test_an_item_asked_for_comes_first_among_the_parts_of_its_article(settings, embedder):
+    from kbdata import fill, make_doc
+
+    from policykb.ingest.record import Metadata
+
+    parts = [
+        "市跨境电商综试办负责综试区的建设和统筹管理工作，履行下列职责：（一）执行有关跨境电子商务的法律法规；",
+        "（二）组织编制发展规划；（三）统筹协调建设工作；",
+        "（七）负责公共服务平台建设；（八）负责跨境电子商务人才体系建设；",
+    ]
+    doc = make_doc(
+        "hz",
+        "杭州市跨境电子商务促进条例",
+        Metadata(region="浙江省杭州市", doc_type="regulation"),
+        [("第七条", ["第二章 管理体制"], text) for text in parts],
+    )
+    kb = KnowledgeBase.open(settings, embedder=embedder)
+    fill(kb, [doc])
+    hits = kb.search("杭州跨境电商条例第七条第（八）项规定综试办负责什么？", k=3)
+    assert [h.clause.text for h in hits] == [parts[2], parts[0], parts[1]]
+    assert all("reference" in h.signals for h in hits)

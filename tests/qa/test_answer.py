@@ -12,10 +12,11 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from answer_kit import INJECTION, RULE, TODAY, clause_of, fake_home, kb  # noqa: F401
 
-from policykb.ingest.text import comparison_key, split_sentences
+from policykb.ingest.text import comparison_key, search_key, split_sentences
 from policykb.qa.answer import NO_CLAUSE, answer
 from policykb.qa.citations import validity_note
 from policykb.qa.metrics import answer_metrics, evidence_cited, faithful_sentences
+from policykb.qa.question import default_qa_lexicon
 
 FEE = "腾讯微视平台对本次活动不收取费用，企业在第三方平台产生的费用按第三方平台规定执行。"
 SZ_NOTE = "时效性通知，有效期 2020-03-01 至 2020-06-30（已结束）"
@@ -333,3 +334,70 @@ def test_a_question_about_one_platform_is_never_answered_from_another_platforms_
     assert all(c.clause.doc_id != "sz-weishi" for c in a.citations)
     assert a.abstained and a.reason.startswith("p(answered) ")
     assert not ask(kb, "微视收费吗？").abstained  # the same question about 微视 is still answered
+
+
+@pytest.mark.parametrize(
+    ("question", "answered"),
+    [
+        # 不收取费用 settles "how much": nothing to pay
+        ("微视报名要交钱吗？交多少？", FEE),
+        (
+            "微视上转化率高的商品客单价一般不高于多少元？",
+            "据统计，目前在微视平台上转化率较高的商品，其客单价一般不高于 50 元。",
+        ),
+    ],
+)
+def test_a_quantity_asked_in_a_unit_is_answered_by_a_clause_that_states_one(kb, question, answered):
+    a = ask(kb, question)
+    assert not a.abstained and a.sentences[0].text == answered
+
+
+def test_a_quantity_asked_in_a_unit_that_no_clause_states_abstains(kb):
+    # The clause on video length speaks of 1 分钟, not of hours.
+    a = ask(kb, "微视发布的短视频时长最多几个小时？")
+    assert a.abstained and a.reason == "the question asks for a quantity (hours); no clause found states one"
+    assert a.citations == () and a.related[0].clause.label == "1."
+
+
+@pytest.mark.parametrize(
+    ("question", "measures"),
+    [
+        ("保健食品广告审查要几个工作日？", ["days"]),
+        ("How many days does the platform take to review it?", ["days"]),
+        ("听证会一般要有多少人？", ["people"]),
+        ("可以收取保管费吗？收多少？", ["money"]),
+        ("申报费用是多少？", ["money"]),
+        # which months, which day: not how many
+        ("购物节在哪几个月举办？", []),
+        ("第几天可以退货？", []),
+        # a quantity inside a yes/no question is part of what is asked about
+        ("平台有没有义务限制小孩一天能花多少钱？", []),
+        # a fine is often set by reference to another law: no amount required
+        ("不明码标价要罚多少钱？", []),
+        ("要交多少人民币？", ["money"]),
+    ],
+)
+def test_quantities_asked_in_a_unit(question, measures):
+    zh = search_key(question)
+    assert [m.name for m in default_qa_lexicon().measures if m.asked(zh, question.lower())] == measures
+
+
+@pytest.mark.parametrize(
+    ("measure", "text", "states"),
+    [
+        ("days", "应当自收到申请之日起十五日内作出决定", True),
+        ("days", "应当在5个工作日内办理", True),
+        ("days", "本办法自2015年3月15日起施行", False),  # a date, not a number of days
+        ("days", "三月十五日", False),
+        ("years", "保存时间不少于3年", True),
+        ("years", "有效期为三年", True),
+        ("years", "自2015年起施行", False),  # a year, not a number of years
+        ("years", "二〇一五年", False),
+        ("money", "不收取任何费用", True),
+        ("money", "处一万元以上十万元以下罚款", True),
+        ("people", "由五名以上委员组成", True),
+    ],
+)
+def test_what_states_a_quantity(measure, text, states):
+    [m] = [m for m in default_qa_lexicon().measures if m.name == measure]
+    assert bool(m.pattern.search(search_key(text))) is states
