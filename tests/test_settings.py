@@ -26,11 +26,8 @@ ALLOWED = (
             "writer_wait_seconds: Input should be greater than or equal to 0",
         ),
         ("POLICYKB_VECTOR_STORE", "faisss", "vector_store: Input should be 'faiss' or 'milvus'"),
-<<<<<<< HEAD
         ("POLICYKB_EMBEDDING_PRECISION", "int4", "embedding_precision: Input should be 'fp32' or 'int8'"),
-=======
         ("POLICYKB_ANN_MIN_CLAUSES", "0", "ann_min_clauses: Input should be greater than 0"),
->>>>>>> main
     ],
 )
 def test_a_value_that_cannot_work_is_an_error(monkeypatch, env, value, problem):
