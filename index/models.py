@@ -5,6 +5,9 @@ Every backend returns mean-pooled token vectors (not yet normalised) for a batch
 - ``OnnxModel``: ``model.onnx`` (exported once by ``scripts/setup.sh`` from the checked weights) on
   ONNX Runtime with the model's fast tokenizer. No torch or transformers import, which is most of a
   cold start (≈ 0.3 s against ≈ 3.5 s); the same vectors as the other two (max |Δ| ≈ 1e-6).
+  With ``precision="int8"`` it runs ``model.int8.onnx`` instead: the same graph with its weights
+  quantized to int8 per channel (``quantize_int8``, also run once by setup), ≈ 2× as fast, cosine
+  ≥ 0.994 to the fp32 vectors on the bundled corpus and the test laws.
 - ``BareTransformerModel``: a bare Hugging Face model folder (no ``modules.json``, like m3e-small)
   loaded with transformers: what sentence-transformers builds for such a folder, without importing it.
 - ``SentenceTransformerModel``: any sentence-transformers folder, as such.
@@ -20,13 +23,34 @@ from typing import cast
 
 import numpy as np
 
+from policykb.errors import ConfigError
+
 ONNX_FILE = "model.onnx"
+INT8_FILE = "model.int8.onnx"
+PRECISIONS = ("fp32", "int8")
 ONNX_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
-# ONNX Runtime on 2 cores: 40 clauses/s in batches of 8, 28/s in batches of 32 (less padding per batch).
+# Texts per forward pass (bench/bench_embed.py --sweep; texts sorted by length, 2 shared cores): fp32 runs
+# fastest in batches of 8 (40 clauses/s against 28/s in batches of 32 on a quiet machine, less padding);
+# int8 one text at a time (no padding at all; 28 clauses/s against 20/s in batches of 8 under load).
 ONNX_BATCH = 8
+INT8_BATCH = 1
 
 
-def load_model(path: Path) -> OnnxModel | SentenceTransformerModel | BareTransformerModel:
+def load_model(
+    path: Path, precision: str = "fp32"
+) -> OnnxModel | SentenceTransformerModel | BareTransformerModel:
+    """int8 needs ``model.int8.onnx`` (made by ``quantize_int8``); fp32 runs ``model.onnx`` when there is
+    one, else the weights through transformers or sentence-transformers."""
+    if precision == "int8":
+        if not (path / INT8_FILE).is_file() or not (path / "tokenizer.json").is_file():
+            raise ConfigError(
+                f"embedding_precision is int8 but {path / INT8_FILE} is missing; run scripts/setup.sh "
+                f"(or `python -m policykb.index.models --int8 {path}` for a folder with {ONNX_FILE}), "
+                'or set embedding_precision = "fp32"'
+            )
+        return OnnxModel(path, INT8_FILE, batch=INT8_BATCH)
+    if precision != "fp32":
+        raise ConfigError(f"unknown embedding precision {precision!r}; allowed: {', '.join(PRECISIONS)}")
     if (path / "modules.json").is_file():
         return SentenceTransformerModel(path)
     if (path / ONNX_FILE).is_file() and (path / "tokenizer.json").is_file():
@@ -54,7 +78,20 @@ def _torch_threads(threads: int | None) -> Iterator[None]:
 
 
 class OnnxModel:
-    def __init__(self, path: Path):
+    """``batch``: texts per forward pass; ``threads``: ONNX Runtime's intra-op threads (0: one per core);
+    ``spin``: let idle pool threads spin-wait for work (ONNX Runtime's default, off here: on 2 cores shared
+    with other work, spinning threads took the CPU from the ones with work — 12 clauses/s against 20/s at
+    int8 in batches of 8 — while the one- and two-thread pools ran alike without it)."""
+
+    def __init__(
+        self,
+        path: Path,
+        file: str = ONNX_FILE,
+        *,
+        batch: int = ONNX_BATCH,
+        threads: int = 0,
+        spin: bool = False,
+    ):
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -66,15 +103,16 @@ class OnnxModel:
         self.tokenizer.enable_padding(pad_id=self.tokenizer.token_to_id("[PAD]") or 0)
         options = ort.SessionOptions()
         options.log_severity_level = 3
-        self.session = ort.InferenceSession(
-            str(path / ONNX_FILE), options, providers=["CPUExecutionProvider"]
-        )
+        options.intra_op_num_threads = threads
+        options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spin else "0")
+        self.batch = batch
+        self.session = ort.InferenceSession(str(path / file), options, providers=["CPUExecutionProvider"])
 
     def encode(self, texts: list[str], threads: int | None = None) -> np.ndarray:
         """``threads`` is ignored: ONNX Runtime keeps one thread pool per session."""
-        if len(texts) > ONNX_BATCH:
+        if len(texts) > self.batch:
             return np.concatenate(
-                [self.encode(texts[i : i + ONNX_BATCH]) for i in range(0, len(texts), ONNX_BATCH)]
+                [self.encode(texts[i : i + self.batch]) for i in range(0, len(texts), self.batch)]
             )
         enc = self.tokenizer.encode_batch(texts)
         feeds = {
@@ -189,7 +227,30 @@ def export_onnx(path: Path) -> Path:
     return target
 
 
+def quantize_int8(path: Path) -> Path:
+    """Write ``path/model.int8.onnx`` from ``path/model.onnx`` (run once by scripts/setup.sh, ≈ 5 s).
+
+    Dynamic quantization (int8 weights, activations quantized per batch at run time), per channel: on the
+    bundled corpus and the test laws per-tensor scales gave cosine ≥ 0.985 to the fp32 vectors, per-channel
+    ones ≥ 0.994, at about the same speed."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    source = path / ONNX_FILE
+    if not source.is_file():
+        raise ConfigError(
+            f"{source} is missing: export the model first (python -m policykb.index.models {path})"
+        )
+    target = path / INT8_FILE
+    tmp = target.with_suffix(".onnx.tmp")
+    quantize_dynamic(str(source), str(tmp), per_channel=True, weight_type=QuantType.QInt8)
+    tmp.replace(target)
+    return target
+
+
 if __name__ == "__main__":
     import sys
 
-    print(export_onnx(Path(sys.argv[1])))
+    if sys.argv[1:2] == ["--int8"]:
+        print(quantize_int8(Path(sys.argv[2])))
+    else:
+        print(export_onnx(Path(sys.argv[1])))

@@ -30,7 +30,7 @@ import numpy as np
 from policykb.config import Settings
 from policykb.errors import IndexError_, IndexIncompleteError, IndexMismatchError, IndexWriteError
 from policykb.index import disk
-from policykb.index.embed import Embedder, embedder_name, make_embedder
+from policykb.index.embed import Embedder, embedder_name, make_embedder, weights_name
 from policykb.index.filters import VALUE_FIELDS, Filters, date_bounds
 from policykb.index.generation import Generation, load_generation, write_generation
 from policykb.index.keywords import KeywordIndex, Segmenter, clause_search_text
@@ -180,8 +180,8 @@ class KnowledgeBase:
 
     @property
     def embedding_model_name(self) -> str:
-        """The name of the model the clauses are embedded with (what the abstention model checks)."""
-        return self._model_name()
+        """The model whose weights embed the clauses, at any precision (what the abstention model checks)."""
+        return weights_name(self._model_name())
 
     def _model_name(self) -> str:
         return self._embedder.name if self._embedder is not None else embedder_name(self.settings)

@@ -46,6 +46,7 @@ COMMON_SYMBOLS = "×÷°±§·¥￥£€©®™№‰′″℃①②③④⑤⑥
 PINYIN = TONED + "üńňǹ"  # letters of pinyin annotations (the Douyin seed annotates characters)
 _CONTROL_BYTES = bytes([*range(0x01, 0x09), 0x0B, *range(0x0E, 0x1A), *range(0x1C, 0x20), 0x7F])
 _NON_ASCII = re.compile(rb"[\x80-\xff]")
+_ASCII = re.compile(r"[\x00-\x7f]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x19\x1c-\x1f\x7f-\x9f]")
 
 
@@ -69,7 +70,7 @@ class _Candidate:
             return self.score
         # Legacy bytes rarely form valid UTF-8 by chance, and ever more rarely the more multi-byte
         # characters there are: 通知 in GBK is valid UTF-8, a GBK sentence practically never is.
-        multibyte = sum(ch >= "\x80" for ch in self.sample[:SCORE_LIMIT])
+        multibyte = _non_ascii(self.sample[:SCORE_LIMIT])
         return self.score + min(UTF8_PRIOR_MAX, UTF8_PRIOR * multibyte)
 
 
@@ -104,17 +105,25 @@ def score_text(text: str) -> float:
 
     ASCII is skipped: it decodes identically under every candidate, so it cannot tell them apart.
     """
-    weights = _char_weights()
-    total, n = 0.0, 0
-    for ch in text:
-        if ch < "\x80":
-            continue
-        w = weights.get(ch)
-        total += _other_weight(ch) if w is None else w
-        n += 1
-        if n >= SCORE_LIMIT:
-            break
-    return total / n if n else 1.0
+    chars = _ASCII.sub("", text)[:SCORE_LIMIT]
+    if not chars:
+        return 1.0
+    weights = _weights_seen()
+    for ch in set(chars).difference(weights):
+        weights[ch] = _other_weight(ch)
+    # sum() adds left to right as a loop would: the same float, ~10× faster than a loop over characters
+    return sum(map(weights.__getitem__, chars)) / len(chars)
+
+
+def _non_ascii(text: str) -> int:
+    """How many characters of ``text`` are not ASCII."""
+    return len(_ASCII.sub("", text))
+
+
+@functools.cache
+def _weights_seen() -> dict[str, float]:
+    """``_char_weights`` and the weight of every other character scored so far (``_other_weight``)."""
+    return dict(_char_weights())
 
 
 def _decode_declared(data: bytes, declared: str, path: str) -> DecodedText | None:
@@ -166,7 +175,7 @@ def _decode_replacing(data: bytes, path: str) -> DecodedText:
     cands = [c for enc in CANDIDATES if (c := _candidate(sample, enc, final, "replace"))]
     cands.sort(key=lambda c: -c.ranked)
     best = cands[0]
-    non_ascii = sum(ch >= "\x80" for ch in best.sample) or 1
+    non_ascii = _non_ascii(best.sample) or 1
     text = data.decode(best.encoding, errors="replace")
     result = _result(text, best, cands)
     replaced = best.sample.count("\ufffd")
@@ -199,7 +208,7 @@ def _confidence(chosen: _Candidate, rivals: list[_Candidate]) -> float:
     """How plausible the chosen text is × how clearly it beats the best reading that differs."""
     quality = max(0.0, min(1.0, chosen.score))
     if chosen.encoding == "utf-8":
-        multibyte = sum(ch >= "\x80" for ch in chosen.sample[:SCORE_LIMIT])
+        multibyte = _non_ascii(chosen.sample[:SCORE_LIMIT])
         quality = max(quality, 1 - 0.5**multibyte)
     margin = 1.0
     if rivals:

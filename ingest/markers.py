@@ -16,6 +16,7 @@ after a short parent heading, and only in sequence. Cross references ("依照本
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -65,8 +66,10 @@ class Marker:
         return self.kind in STRUCTURAL
 
 
+@functools.lru_cache(maxsize=16384)
 def line_marker(line: str) -> Marker | None:
-    """The marker that opens `line` (already stripped), if any."""
+    """The marker that opens `line` (already stripped), if any. Cached: the table of contents, the layout
+    and the outline ask about the same lines (ingest clears the cache per document)."""
     for kind, pattern in _LINE_PATTERNS:
         m = pattern.match(line)
         if not m:

@@ -58,10 +58,13 @@ class MText:
 
     def replace(self, edits: Iterable[tuple[int, int, str]]) -> MText:
         """Replace spans by new strings; new characters point at the replaced span's start."""
+        ordered = sorted(edits)
+        if not ordered:
+            return self  # most lines have nothing to replace: no copy (MText is never changed in place)
         out_t: list[str] = []
         out_p = array("q")
         last = 0
-        for s, e, new in sorted(edits):
+        for s, e, new in ordered:
             if s < last:
                 continue  # overlapping edit: the first one wins
             out_t.append(self.text[last:s])
@@ -107,7 +110,7 @@ class MText:
             i += 1
         while j > i and t[j - 1].isspace():
             j -= 1
-        return self[i:j]
+        return self if (i, j) == (0, len(t)) else self[i:j]  # MText is never changed in place
 
     def lines(self) -> Iterator[MText]:
         start = 0

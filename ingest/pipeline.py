@@ -14,11 +14,12 @@ from pathlib import Path
 from policykb.ingest.clean import Removal, Rules, clean
 from policykb.ingest.layout import Unit, build_units, to_lines
 from policykb.ingest.loaders import LoadedText, load
+from policykb.ingest.markers import line_marker
 from policykb.ingest.metadata import ManifestEntry, doc_id_for, guess, metadata_from
 from policykb.ingest.outline import build_outline
 from policykb.ingest.record import Clause, Document
 from policykb.ingest.split import to_clauses
-from policykb.ingest.text import display_text
+from policykb.ingest.text import display_text, forget_conversions
 from policykb.ingest.toc import drop_toc
 from policykb.ingest.validity import DateSource, Validity, extract_validity
 
@@ -97,6 +98,10 @@ def _ingest(
     rules: Rules | None,
     doc_id: str,
 ) -> IngestResult:
+    # Caches that serve the repeats inside one notice start empty for each: they never grow with a corpus,
+    # nor make a benchmark of repeated files look faster than a real corpus.
+    forget_conversions()
+    line_marker.cache_clear()
     cleaned = clean(loaded.text, rules)
     title_hint = entry.values.get("title") if entry else None
     lines, toc = drop_toc(to_lines(cleaned.lines))

@@ -30,9 +30,10 @@ def drop_toc(lines: list[Line]) -> tuple[list[Line], list[MText]]:
     """Lines with any table of contents blanked out, and the removed lines (for the report)."""
     out = list(lines)
     removed: list[MText] = []
+    keys: dict[int, str | None] = {}  # line index → entry key: each line is read once, not once per start
     i = 0
     while i < len(out):
-        end = _toc_block(out, i)
+        end = _toc_block(out, i, keys)
         if end:
             for k in range(i, end):
                 if not out[k].blank:
@@ -45,7 +46,9 @@ def drop_toc(lines: list[Line]) -> tuple[list[Line], list[MText]]:
 
 
 def _entry_key(line: Line) -> str | None:
-    text = PAGE_REF.sub("", line.text.text)
+    text = line.text.text
+    if text.rstrip()[-1:].isdecimal():  # PAGE_REF ends in a digit (\d is Unicode Nd, like isdecimal)
+        text = PAGE_REF.sub("", text)
     marker = line_marker(text)
     if not marker or marker.kind not in ("part", "chapter", "section", "article"):
         return None
@@ -53,8 +56,15 @@ def _entry_key(line: Line) -> str | None:
     return marker.kind + "|" + compact_key(text)
 
 
-def _toc_block(lines: list[Line], i: int) -> int | None:
-    """End index of a table of contents starting at i, or None."""
+def _toc_block(lines: list[Line], i: int, known: dict[int, str | None]) -> int | None:
+    """End index of a table of contents starting at i, or None. ``known``: entry keys of non-blank lines
+    (a line is only ever blanked inside a block already passed)."""
+
+    def key_at(k: int) -> str | None:
+        if k not in known:
+            known[k] = _entry_key(lines[k])
+        return known[k]
+
     if TOC_TITLE.match(lines[i].text.text.strip()):
         i += 1
     keys: list[str] = []
@@ -62,7 +72,7 @@ def _toc_block(lines: list[Line], i: int) -> int | None:
         if lines[i].blank:
             i += 1
             continue
-        key = _entry_key(lines[i])
+        key = key_at(i)
         # A TOC entry is a bare heading: an article line with body text is the body itself.
         if key is None or key in keys or (key.startswith("article|") and len(key) > 40):
             break  # not a heading, or the body starts over with the first heading
@@ -70,5 +80,5 @@ def _toc_block(lines: list[Line], i: int) -> int | None:
         i += 1
     if len(keys) < MIN_ENTRIES:
         return None
-    later = {_entry_key(ln) for ln in lines[i:] if not ln.blank}
+    later = {key_at(k) for k in range(i, len(lines)) if not lines[k].blank}
     return i if keys[0] in later and len(set(keys) & later) >= len(keys) // 2 else None

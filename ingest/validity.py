@@ -277,7 +277,10 @@ class _Scan:
 
     def held(self, s: str) -> list[_Found]:
         out: list[tuple[int, _Found]] = []
-        for pattern in (RANGE, MONTHS, TODAY):
+        # RANGE and MONTHS need a 月, TODAY a 即日; the patterns open with optional parts, so a regex tries
+        # every position of every sentence: skipping the ones that cannot match is most of ingest's dates.
+        patterns = ((RANGE, MONTHS) if "月" in s else ()) + ((TODAY,) if "即日" in s else ())
+        for pattern in patterns:
             for m in pattern.finditer(s):
                 found = self._period(s, m.start())
                 if found is None or (pattern is not TODAY and not HELD.match(s, found[2])):
@@ -289,13 +292,13 @@ class _Scan:
 
     def effective(self, s: str) -> list[_Found]:
         out: list[tuple[int, _Found]] = []
-        for pattern in (EFFECTIVE_DATE, EFFECTIVE_HEADER, EFFECTIVE_FIELD):
+        for pattern in (EFFECTIVE_DATE, EFFECTIVE_HEADER, EFFECTIVE_FIELD) if "月" in s else ():  # a date
             for m in pattern.finditer(s):
                 if pattern is not EFFECTIVE_FIELD and not _own(s, m.start()):
                     continue
                 if (when := _single(m, "s", self.years)) is not None:
                     out.append((m.start(), _Found(when, None, self._evidence("effective", m.start()))))
-        for m in EFFECTIVE_ON_PUBLICATION.finditer(s):
+        for m in EFFECTIVE_ON_PUBLICATION.finditer(s) if "自" in s else ():
             if _own(s, m.start()) and self.pub is not None:
                 out.append((m.start(), _Found(self.pub, None, self._evidence("effective", m.start()))))
         return [f for _, f in sorted(out, key=lambda x: x[0])]

@@ -38,6 +38,10 @@ class Settings(BaseModel):
     # Any sentence-transformers model directory; weights are never downloaded at run time.
     embedding_model: Path = DEFAULT_MODEL_DIR
     embedding_batch_size: int = Field(32, gt=0)
+    # The ONNX model's weights: "int8" runs model.int8.onnx (quantized once by scripts/setup.sh; ~2× as fast,
+    # same R@5 on the question sets), "fp32" model.onnx (or a folder's weights through torch). Vectors of the
+    # two differ: a knowledge base built with one is rebuilt to be searched with the other.
+    embedding_precision: Literal["fp32", "int8"] = "int8"
     # Tokens the embedding model sees; longer clauses are split into parts (RELIABILITY 20).
     max_clause_chars: int = Field(360, gt=0)
     vector_store: Literal["faiss", "milvus"] = "faiss"

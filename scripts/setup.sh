@@ -84,6 +84,18 @@ if [[ ! -f "$MODEL_DIR/model.onnx" ]]; then
   rm -f "$log"
 fi
 
+# The int8 copy (embedding_precision = "int8"): the exported graph with int8 weights, quantized once here.
+if [[ ! -f "$MODEL_DIR/model.int8.onnx" ]]; then
+  say "quantizing the ONNX model to int8"
+  log=$(mktemp)
+  if ! .venv/bin/python -m policykb.index.models --int8 "$MODEL_DIR" >"$log" 2>&1; then
+    cat "$log" >&2
+    echo "setup: quantizing $MODEL_DIR/model.onnx to int8 failed (above)" >&2
+    exit 1
+  fi
+  rm -f "$log"
+fi
+
 if [[ $WITH_TEST == 1 ]]; then
   # A TrueType CJK font to make PDFs from the seeds in tests (pdfminer reads no text back
   # from fpdf2 PDFs made with the Noto .ttc, so Noto alone is not enough).

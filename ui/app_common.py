@@ -14,6 +14,7 @@ import html
 import re
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 from typing import Any, cast
 
 import jieba
@@ -35,26 +36,34 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:])")
 WARM_QUESTION = "平台收费吗？"  # any question: the first answer loads lexicons and converters
 
 
-def _load() -> KnowledgeBase:
+def _load(kb: KnowledgeBase | None, corpus: Path | None) -> KnowledgeBase:
     from policykb.qa.answer import answer
 
-    kb = KnowledgeBase.open(Settings.load())
+    kb = kb or KnowledgeBase.open(Settings.load())
+    if corpus is not None and not kb.documents():
+        from policykb.ui.ingesting import format_report, ingest_paths
+
+        print(format_report(ingest_paths(kb, [corpus], max_chars=kb.settings.max_clause_chars)), flush=True)
     kb.warm()
     answer(kb, WARM_QUESTION)
     return kb
 
 
 @st.cache_resource
-def _loading() -> Future[KnowledgeBase]:
-    """Start loading the knowledge base in a thread, once per server: the page renders meanwhile."""
+def _loading(_kb: KnowledgeBase | None = None, _corpus: Path | None = None) -> Future[KnowledgeBase]:
+    """Start loading the knowledge base in a thread, once per server: the page renders meanwhile. (The
+    underscore arguments are not part of the cache key: whoever calls first decides them.)"""
     pool = ThreadPoolExecutor(1, thread_name_prefix="policykb-load")
-    future = pool.submit(_load)
+    future = pool.submit(_load, _kb, _corpus)
     pool.shutdown(wait=False)
     return future
 
 
-def start_loading() -> None:
-    _loading()
+def start_loading(kb: KnowledgeBase | None = None, *, corpus: Path | None = None) -> None:
+    """Start loading now (``policykb ui`` calls it before the server boots, with the knowledge base it
+    opened: its model is loaded once). ``corpus`` is ingested first when the knowledge base holds no
+    document, so on a first run the bundled corpus is embedded while Streamlit starts, not before."""
+    _loading(kb, corpus)
 
 
 def knowledge_base() -> KnowledgeBase:

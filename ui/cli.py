@@ -545,18 +545,15 @@ def cmd_ui(args: argparse.Namespace) -> int:
         )
         return EXIT_USAGE
     kb = _kb(settings)
-    if not kb.documents():
-        from policykb.ui.ingesting import format_report, ingest_paths
-
-        print(format_report(ingest_paths(kb, [settings.corpus], max_chars=settings.max_clause_chars)))
     # Streamlit runs in this process (stopping `policykb ui` stops the server; nothing is left
     # behind), and the app's knowledge-base loader starts now, while the server boots and before any
-    # browser connects: the model load no longer waits for the first page view.
+    # browser connects: the model load (and on a first run the ingest of the bundled corpus) no longer
+    # waits for the server, nor for the first page view.
     from streamlit.web import cli as streamlit_cli
 
     from policykb.ui.app_common import start_loading
 
-    start_loading()
+    start_loading(kb, corpus=None if kb.documents() else settings.corpus)
     app = Path(__file__).with_name("app.py")
     argv = [
         "run",

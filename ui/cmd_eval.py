@@ -267,7 +267,9 @@ def open_set_kb(
     if home is None:
         home = Path(tempfile.mkdtemp(prefix="policykb-questionset-"))
         atexit.register(shutil.rmtree, home, ignore_errors=True)
-    set_settings = Settings.load(home=home, embedding_model=settings.embedding_model)
+    set_settings = Settings.load(
+        home=home, embedding_model=settings.embedding_model, embedding_precision=settings.embedding_precision
+    )
     kb = KnowledgeBase.open(set_settings, embedder=embedder)
     if not kb.documents():
         report = ingest_paths(kb, list(documents), max_chars=settings.max_clause_chars)

@@ -61,7 +61,7 @@ def test_paraphrase_is_closer_than_an_unrelated_text(model):
 
 
 def test_hybrid_search_with_the_real_model(model, home):
-    settings = Settings.load(embedding_model=MODEL)
+    settings = Settings.load(embedding_model=MODEL, embedding_precision="fp32")
     kb = KnowledgeBase.open(settings, embedder=model)
     fill(kb)
     assert kb.manifest["model"] == {"name": MODEL.name, "dim": model.dim}
@@ -91,3 +91,33 @@ def test_default_model_folder_runs_on_onnx():
     from policykb.index.models import OnnxModel, load_model
 
     assert isinstance(load_model(MODEL), OnnxModel)
+
+
+def test_int8_vectors_stay_close_to_fp32(model):
+    """The int8 copy setup quantizes: per-channel weights keep every vector within cosine 0.99 of fp32."""
+    from policykb.index.models import OnnxModel, load_model
+
+    int8 = SentenceTransformerEmbedder(MODEL, batch_size=4, precision="int8")
+    assert isinstance(int8.model, OnnxModel) and isinstance(load_model(MODEL, "int8"), OnnxModel)
+    assert (int8.name, int8.dim) == (f"{MODEL.name}-int8", model.dim)
+    texts = [
+        "微视收费吗",
+        "腾讯微视平台对本次活动不收取费用。",
+        "直播间不得虚假宣传，" * 20,
+        "七日无理由退货",
+    ]
+    cosines = (int8.encode(texts) * model.encode(texts)).sum(1)
+    assert cosines.min() >= 0.99, cosines
+
+
+def test_a_knowledge_base_built_at_fp32_is_not_searched_at_int8(model, home):
+    from policykb.errors import IndexMismatchError
+
+    kb = KnowledgeBase.open(Settings.load(embedding_model=MODEL, embedding_precision="fp32"), embedder=model)
+    fill(kb)
+    with pytest.raises(IndexMismatchError) as exc:
+        KnowledgeBase.open(Settings.load(embedding_model=MODEL, embedding_precision="int8"))
+    assert str(exc.value) == (
+        f"knowledge base at {home} was built with embedding model '{MODEL.name}' but the configured model is "
+        f"'{MODEL.name}-int8'; run `policykb ingest` to rebuild"
+    )

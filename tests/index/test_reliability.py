@@ -292,7 +292,7 @@ def test_model_name_mismatch(kb, settings, home):
     other = settings.model_copy(update={"embedding_model": Path("models/bge-small-zh")})
     assert open_error(other, IndexMismatchError) == (
         f"knowledge base at {home} was built with embedding model 'fake-64' but the configured model is "
-        f"'bge-small-zh'; {REBUILD}"
+        f"'bge-small-zh-int8'; {REBUILD}"  # int8, the default precision, is part of the name
     )
 
 

@@ -6,7 +6,7 @@ import pytest
 from kbdata import CORPUS, PIPELINE, build_docs, fill, make_doc
 
 from policykb.index import disk
-from policykb.index.embed import FakeEmbedder
+from policykb.index.embed import FakeEmbedder, make_embedder
 from policykb.index.filters import Filters
 from policykb.index.store import KnowledgeBase
 
@@ -206,6 +206,48 @@ def test_real_model_setting_without_the_model_says_how_to_fix(settings, tmp_path
     assert str(exc.value) == (
         f"embedding model not found at {missing}; run scripts/setup.sh or set POLICYKB_EMBEDDING_MODEL"
     )
+
+
+def test_int8_without_its_model_file_says_how_to_fix(settings, tmp_path):
+    folder = tmp_path / "m3e-small"
+    folder.mkdir()
+    (folder / "model.onnx").write_bytes(b"")
+    (folder / "tokenizer.json").write_text("{}", encoding="utf-8")
+    from policykb.errors import ConfigError
+
+    with pytest.raises(ConfigError) as exc:
+        make_embedder(settings.model_copy(update={"embedding_model": folder, "embedding_precision": "int8"}))
+    assert str(exc.value) == (
+        f"embedding_precision is int8 but {folder / 'model.int8.onnx'} is missing; run scripts/setup.sh "
+        f"(or `python -m policykb.index.models --int8 {folder}` for a folder with model.onnx), "
+        'or set embedding_precision = "fp32"'
+    )
+
+
+def test_quantizing_without_the_onnx_export_says_how_to_fix(tmp_path):
+    from policykb.errors import ConfigError
+    from policykb.index.models import quantize_int8
+
+    with pytest.raises(ConfigError) as exc:
+        quantize_int8(tmp_path)
+    assert str(exc.value) == (
+        f"{tmp_path / 'model.onnx'} is missing: export the model first (python -m policykb.index.models {tmp_path})"
+    )
+    assert not (tmp_path / "model.int8.onnx").exists()
+
+
+def test_int8_vectors_are_named_apart_but_share_the_weights_name(settings, tmp_path):
+    from policykb.index.embed import embedder_name, weights_name
+
+    int8 = settings.model_copy(
+        update={"embedding_model": tmp_path / "m3e-small", "embedding_precision": "int8"}
+    )
+    fp32 = settings.model_copy(
+        update={"embedding_model": tmp_path / "m3e-small", "embedding_precision": "fp32"}
+    )
+    assert (embedder_name(int8), embedder_name(fp32)) == ("m3e-small-int8", "m3e-small")
+    assert weights_name("m3e-small-int8") == weights_name("m3e-small") == "m3e-small"
+    assert KnowledgeBase.open(int8).embedding_model_name == "m3e-small"
 
 
 def test_document_without_clauses_round_trips(settings):

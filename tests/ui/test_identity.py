@@ -217,6 +217,30 @@ def test_ui_listens_on_loopback_unless_told_otherwise_with_a_password(monkeypatc
     assert seen[-1][seen[-1].index("--server.address") + 1] == "0.0.0.0"
 
 
+def test_first_run_ingests_the_corpus_in_the_loader_not_before_the_server(tmp_path, monkeypatch, capsys):
+    """`policykb ui` on an empty knowledge base hands it and the corpus to the app's loader (which embeds
+    while Streamlit boots); a second loader call reuses what the first one loaded."""
+    from policykb.ui import app_common
+
+    monkeypatch.setenv("POLICYKB_EMBEDDING_MODEL", "fake")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    write_rule(corpus / "rule.txt", "平台应当公示规则。")
+    kb = KnowledgeBase.open(Settings.load())
+    app_common._loading.clear()
+    try:
+        app_common.start_loading(kb, corpus=corpus)
+        loaded = app_common._loading().result(timeout=60)
+        assert loaded is kb and [d.doc_id for d in kb.documents()] == ["rule"]
+        assert capsys.readouterr().out.splitlines()[-1] == (
+            "files: 1 (1 added); knowledge base: 1 documents, 1 clauses"
+        )
+        app_common.start_loading(KnowledgeBase.open(Settings.load()), corpus=corpus)  # cached: no second load
+        assert app_common._loading().result() is kb
+    finally:
+        app_common._loading.clear()
+
+
 # -- writers queue; a batch that could not be saved says so ------------------------------------------------
 
 
