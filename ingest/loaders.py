@@ -245,11 +245,35 @@ def _extract_pdf(path: str) -> dict[str, Any]:
 
 def _extract_page(page: Any) -> dict[str, Any]:
     try:
-        # extract_text() (not extract_words) puts CJK glyphs with no gap together, without spaces.
-        return {"text": page.extract_text() or "", "images": len(page.images), "error": None}
+        return {"text": _page_text(page), "images": len(page.images), "error": None}
     except Exception as exc:  # noqa: BLE001 — one broken page must not lose the others
         inner = _unwrap(exc)
         return {"text": "", "images": 0, "error": f"{type(inner).__name__}: {inner}"[:200]}
+
+
+def _page_text(page: Any) -> str:
+    """The page's text, each ruled table (two rows and two columns at least) where it stands as row lines
+    (``table_row``) instead of loose cells; the text beside a table, in its band, is not kept apart."""
+    # extract_text() (not extract_words) puts CJK glyphs with no gap together, without spaces.
+    tables = []
+    if page.lines or page.rects:  # a ruled table is drawn with lines or rectangles; most pages have none
+        tables = sorted(
+            (t for t in page.find_tables() if len(t.rows) >= 2 and len(t.columns) >= 2),
+            key=lambda t: t.bbox[1],
+        )
+    if not tables:
+        return str(page.extract_text() or "")
+    x0, top, x1, bottom = page.bbox
+    parts, y = [], top
+    for table in tables:
+        if table.bbox[1] > y:
+            parts.append(page.crop((x0, y, x1, table.bbox[1])).extract_text() or "")
+        rows = [[cell or "" for cell in row] for row in table.extract()]
+        parts.extend(table_row(row) for row in rows if any(rows))
+        y = max(y, table.bbox[3])
+    if y < bottom:
+        parts.append(page.crop((x0, y, x1, bottom)).extract_text() or "")
+    return "\n".join(p for p in parts if p)
 
 
 def _unwrap(exc: BaseException) -> BaseException:
@@ -340,7 +364,7 @@ _DOCX_CHARS = {_W + "tab": "\t", _W + "br": "\n", _W + "cr": "\n", _W + "noBreak
 
 
 def _docx_blocks(container: Any) -> list[str]:
-    """Paragraphs and tables in body order; a table row is one line of cells joined by " | "."""
+    """Paragraphs and tables in body order; a table row is one line, a tab before each cell (``table_row``)."""
     lines: list[str] = []
     for child in container.iterchildren():
         if child.tag == _W + "p":
@@ -373,11 +397,33 @@ def _ancestors(el: Any, stop: Any) -> Iterator[Any]:
 def _table_rows(table: Any) -> list[str]:
     rows = []
     for tr in table.iterchildren(_W + "tr"):
-        # A horizontally merged cell is one w:tc; a vertically merged one is empty below its first row.
-        cells = [" ".join(_docx_blocks(tc)).strip() for tc in tr.iterchildren(_W + "tc")]
+        # A horizontally merged cell is one w:tc spanning columns (its text once, then empty cells, so the
+        # columns stay aligned); a vertically merged one is empty below its first row.
+        cells = []
+        for tc in tr.iterchildren(_W + "tc"):
+            cells += [" ".join(_docx_blocks(tc)).strip()] + [""] * (_grid_span(tc) - 1)
         if any(cells):
-            rows.append(" | ".join(cells))
+            rows.append(table_row(cells))
     return rows
+
+
+def _grid_span(tc: Any) -> int:
+    span = tc.find(f"{_W}tcPr/{_W}gridSpan")
+    value = span.get(_W + "val") if span is not None else None
+    return int(value) if value and value.isdigit() else 1
+
+
+def table_row(cells: list[str]) -> str:
+    r"""One table row as the layout reads it (``layout._grid``): a tab before each cell, a cell's own runs of
+    whitespace made one space (a line break inside a CJK phrase, from a wrapped PDF cell, is dropped).
+
+    >>> table_row(["项目", "直播电商\n培训", "", "a\tb"])
+    '\t项目\t直播电商培训\t\ta b'
+    """
+    return "".join("\t" + " ".join(_WRAP_IN_CJK.sub("", c).split()) for c in cells)
+
+
+_WRAP_IN_CJK = re.compile(r"(?<=[^\x00-\x7f])\n(?=[^\x00-\x7f])")
 
 
 # --- HTML ------------------------------------------------------------------------------------------

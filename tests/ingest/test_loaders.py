@@ -498,8 +498,8 @@ def test_docx_paragraphs_and_tables_in_order(tmp_path):
     doc = load(f)
     assert (doc.kind, doc.pages, doc.encoding, doc.warnings) == ("docx", None, None, ())
     assert doc.text == (
-        "关于开展直播电商活动的通知\n各区商务主管部门：\n序号 | 安排\n1 | 10月23日 | 开幕式\n"
-        "2 | 10月24日 | 直播带货\n\n特此通知。"
+        "关于开展直播电商活动的通知\n各区商务主管部门：\n\t序号\t安排\t\n\t1\t10月23日\t开幕式\n"
+        "\t2\t10月24日\t直播带货\n\n特此通知。"
     )
 
 
@@ -516,7 +516,7 @@ def test_docx_nested_table_and_multi_paragraph_cell(tmp_path):
 
     f = tmp_path / "t.docx"
     f.write_bytes(_docx_bytes(build))
-    assert load(f).text == "地点 | 顺盈时代广场 各县电商产业园 清城区 | 清新区"
+    assert load(f).text == "\t地点\t顺盈时代广场 各县电商产业园 清城区 清新区"
 
 
 W_NS = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
@@ -557,7 +557,7 @@ def test_docx_vertically_merged_cell_is_empty_below(tmp_path):
 
     f = tmp_path / "vmerge.docx"
     f.write_bytes(_docx_bytes(build))
-    assert load(f).text == "开幕式 | 10月23日\n | 10月24日"
+    assert load(f).text == "\t开幕式\t10月23日\n\t\t10月24日"
 
 
 def test_docx_empty(tmp_path):
