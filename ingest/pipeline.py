@@ -24,7 +24,7 @@ from policykb.ingest.toc import drop_toc
 from policykb.ingest.validity import DateSource, Validity, extract_validity
 
 # Bump when ingest's output for the same file changes, so unchanged files are re-ingested.
-PIPELINE_VERSION = "4"  # 4: red-header metadata
+PIPELINE_VERSION = "5"  # 4: red-header metadata; 5: tables as rows, OCR
 DEFAULT_MAX_CHARS = 360
 
 
@@ -130,6 +130,7 @@ def _ingest(
         metadata=metadata,
         pages=loaded.pages,
         max_chars=max_chars,
+        ocr_spans=loaded.ocr_spans,
     )
     script = "hant" if any(c.text != c.original for c in clauses) else "hans"
     doc = Document(
@@ -145,6 +146,7 @@ def _ingest(
         guessed=tuple(guessed),
         pages=len(loaded.pages) if loaded.pages else None,
         n_clauses=len(clauses),
+        ocr=loaded.ocr_engine,
         warnings=tuple(loaded.warnings) + _warnings(loaded, clauses),
     )
     headings = [h.span() for h in outline.headings + toc + header_lines]

@@ -28,6 +28,7 @@ class Source:
     start: int
     end: int
     page: int | None = None
+    ocr_confidence: float | None = None  # read by OCR: the lowest confidence of its lines (0..1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +167,7 @@ class Document:
     guessed: tuple[str, ...] = ()  # metadata fields extracted from the text, not given by a manifest
     pages: int | None = None
     n_clauses: int = 0
+    ocr: str | None = None  # the OCR engine its text was read with (a scan, an image)
     warnings: tuple[str, ...] = field(default=())
 
     def to_dict(self) -> dict[str, object]:

@@ -104,6 +104,20 @@ if [[ $WITH_TEST == 1 ]]; then
       say "warning: fonts-noto-cjk missing and not root: apt-get install fonts-noto-cjk" >&2
     fi
   fi
+  # bench/bench_ocr.py measures Debian's tesseract beside RapidOCR; antiword reads legacy Word .doc files
+  # (ingest/loaders.py) and catdoc is its fallback.
+  missing=()
+  for pkg in tesseract-ocr tesseract-ocr-chi-sim antiword catdoc; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  if (( ${#missing[@]} )); then
+    if [[ $(id -u) == 0 ]]; then
+      say "installing Debian ${missing[*]}"
+      (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}") >/dev/null
+    else
+      say "warning: ${missing[*]} missing and not root: apt-get install ${missing[*]}" >&2
+    fi
+  fi
   # The browser tests (tests/e2e) drive Debian's chromium with Playwright for Python (a test extra);
   # Playwright's own browser download (`playwright install`) is never used.
   if [[ ! -x /usr/bin/chromium ]]; then

@@ -19,13 +19,12 @@ from policykb.errors import (
     EncryptedFileError,
     IngestError,
     InvalidFileError,
-    NeedsOCRError,
     TooLargeError,
     UnsupportedFileError,
 )
 from policykb.ingest.loaders import LoadedText, html_main_text, join_pages, load, strip_page_furniture
 
-ALLOWED = "allowed: .txt .md .pdf .docx .html .htm"
+ALLOWED = "allowed: .txt .md .pdf .docx .html .htm .png .jpg .jpeg .tif .tiff .ofd"
 
 
 def message(exc_info: pytest.ExceptionInfo) -> str:
@@ -270,13 +269,6 @@ def test_pdf_from_a_cff_cjk_font_is_read_with_pdfium(data_dir):
     # Noto Sans CJK is CFF-based; fpdf2 gives it an embedded CMap that pdfminer ignores.
     doc = load(data_dir / "loaders" / "noto_cff.pdf")
     assert doc.text == "第一条 为了规范直播电商活动，制定本办法。\n第二条 本办法自发布之日起施行。"
-
-
-def test_scanned_pdf_needs_ocr(tmp_path, pdf_tools):
-    f = pdf_tools.image_only_pdf(tmp_path / "scan.pdf", pages=2)
-    with pytest.raises(NeedsOCRError) as exc:
-        load(f)
-    assert message(exc) == f"{f}: no text layer — needs OCR"
 
 
 def test_scanned_page_among_text_pages(tmp_path, pdf_tools):

@@ -172,7 +172,11 @@ BAD = {  # RELIABILITY item: (file name, how to make it, the reason the report g
         "not a PDF: no %PDF- header (starts with b'hello wo')",
     ),
     "11 encrypted PDF": ("locked.pdf", _encrypted, "encrypted PDF: a password is needed to read it"),
-    "12 scanned PDF": ("scan.pdf", lambda p: PDF.image_only_pdf(p, pages=2), "no text layer — needs OCR"),
+    "12 scanned PDF": (
+        "scan.pdf",
+        lambda p: PDF.image_only_pdf(p, pages=2),
+        "OCR found no text on any of the 2 pages",
+    ),
     "12 blank PDF": ("blank.pdf", _blank_pdf, "no text on any of the 2 pages, and no images"),
     "15 empty file": ("empty.txt", lambda p: p.write_bytes(b""), "empty file (0 bytes)"),
     "15 whitespace only": (

@@ -171,7 +171,7 @@ def test_folder_ingest_follows_no_link_and_lists_what_it_leaves_out(tmp_path):
     (inbox / "linked_dir").symlink_to(tmp_path)
     write_rule(inbox / ".hidden_notice.txt", "隐藏的通知。")
     (inbox / ".git").mkdir()
-    (inbox / "photo.jpg").write_bytes(b"\xff\xd8\xff")
+    (inbox / "photo.bmp").write_bytes(b"BM\x00\x00")
     report = batch([inbox])
     assert sorted((Path(f.path).name, f.status, f.reason) for f in report.files) == [
         (".git", "skipped", "hidden folder; not searched"),
@@ -179,7 +179,11 @@ def test_folder_ingest_follows_no_link_and_lists_what_it_leaves_out(tmp_path):
         ("inner_link.txt", "skipped", "symbolic link to a file inside the folder; not followed"),
         ("linked_dir", "skipped", "symbolic link to a folder; not followed"),
         ("passwd_link.txt", "skipped", "symbolic link to a file outside the folder; not followed"),
-        ("photo.jpg", "skipped", "unsupported file type ('.jpg'); allowed: .txt .md .pdf .docx .html .htm"),
+        (
+            "photo.bmp",
+            "skipped",
+            "unsupported file type ('.bmp'); allowed: .txt .md .pdf .docx .html .htm .png .jpg .jpeg .tif .tiff .ofd",
+        ),
         ("rule.txt", "added", None),
     ]
     assert [d.doc_id for d in kb().documents()] == ["rule"]
