@@ -1,4 +1,4 @@
-"""File → decoded text: the first step of ingest, for .txt .md .pdf .docx .html .htm .ofd, and by OCR for
+"""File → decoded text: the first step of ingest, for .txt .md .pdf .docx .doc .html .htm .ofd, and by OCR for
 scanned PDFs and images (.png .jpg .jpeg .tif .tiff).
 
 Every way a file can be bad ends in one of the named errors of ``policykb.errors``, so a batch
@@ -37,10 +37,12 @@ from policykb.errors import (
 from policykb.ingest.decode import decode_text, normalize_newlines
 from policykb.ingest.ocr import ENGINE, IMAGE_KINDS, TIMEOUT_FACTOR, Span, low_confidence, ocr_file
 from policykb.ingest.ofd import ofd_pages
+from policykb.ingest.worddoc import doc_text
 
 KINDS = {".txt": "text", ".md": "markdown", ".pdf": "pdf", ".docx": "docx", ".html": "html", ".htm": "html"}
 KINDS |= IMAGE_KINDS  # scanned pages, read by OCR
 KINDS[".ofd"] = "ofd"  # GB/T 33190 e-documents (ingest/ofd.py)
+KINDS[".doc"] = "doc"  # Word 97-2003, through antiword or catdoc (ingest/worddoc.py)
 IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")
 ALLOWED = " ".join(KINDS)
 ZIP_MAGIC = b"PK\x03\x04"
@@ -88,6 +90,8 @@ def load(
         _check_image_bytes(file, name)
         return _load_ocr(file, name, "image", pdf_timeout_s, pdf_max_memory_mb)
     data = _read(file, name, max_bytes)
+    if kind == "doc":
+        return _load_doc(file, name, data, pdf_timeout_s)
     if kind == "docx":
         return _load_docx(name, data, max_bytes)
     if kind == "ofd":
@@ -156,6 +160,16 @@ def _load_pdf(file: Path, name: str, timeout_s: float, memory_mb: int) -> Loaded
     if _scanned(result["pages"]):
         return _load_ocr(file, name, "pdf", timeout_s, memory_mb)
     return _assemble_pdf(name, result)
+
+
+def _load_doc(file: Path, name: str, data: bytes, timeout_s: float) -> LoadedText:
+    if data.startswith(ZIP_MAGIC):
+        raise InvalidFileError(name, "a ZIP archive (a DOCX?) renamed .doc, not a Word 97-2003 .doc")
+    if not data.startswith(OLE_MAGIC):
+        raise InvalidFileError(name, f"not a Word .doc: no OLE2 header (starts with {data[:8]!r})")
+    text = normalize_newlines(doc_text(file, name, timeout_s=timeout_s)).replace("\f", "\n")
+    _require_text(name, text)
+    return LoadedText(name, text, "doc", None, None, None, ())
 
 
 def _paged(name: str, kind: str, pages: list[str]) -> LoadedText:

@@ -24,7 +24,7 @@ from policykb.errors import (
 )
 from policykb.ingest.loaders import LoadedText, html_main_text, join_pages, load, strip_page_furniture
 
-ALLOWED = "allowed: .txt .md .pdf .docx .html .htm .png .jpg .jpeg .tif .tiff .ofd"
+ALLOWED = "allowed: .txt .md .pdf .docx .html .htm .png .jpg .jpeg .tif .tiff .ofd .doc"
 
 
 def message(exc_info: pytest.ExceptionInfo) -> str:
@@ -216,7 +216,7 @@ def test_fifo_is_not_opened(tmp_path):
     "name, found",
     [
         ("setup.exe", "'.exe'"),
-        ("old.doc", "'.doc'"),
+        ("old.wps", "'.wps'"),
         ("README", "no extension"),
         ("notice.pdf.zip", "'.zip'"),
         ("x.txt.", "no extension"),

@@ -182,7 +182,7 @@ def test_folder_ingest_follows_no_link_and_lists_what_it_leaves_out(tmp_path):
         (
             "photo.bmp",
             "skipped",
-            "unsupported file type ('.bmp'); allowed: .txt .md .pdf .docx .html .htm .png .jpg .jpeg .tif .tiff .ofd",
+            "unsupported file type ('.bmp'); allowed: .txt .md .pdf .docx .html .htm .png .jpg .jpeg .tif .tiff .ofd .doc",
         ),
         ("rule.txt", "added", None),
     ]
