@@ -187,6 +187,7 @@ def facts(kb: KnowledgeBase, doc_id: str) -> list[tuple[str, str]]:
             ("印发 Printed by", m.printed),
             ("有效期 Valid", " – ".join(v for v in (doc.valid_from, doc.valid_to) if v)),
             ("来源 Source", source(doc.source_path)),
+            ("文字识别 OCR", doc.ocr),
             ("条款 Clauses", str(doc.n_clauses)),
         )
         if v

@@ -11,6 +11,7 @@ same wrapping gives ``expected_page_texts``, what OCR should read on each page.
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -104,8 +105,9 @@ def save_pdf(pages: list[Image.Image], path: Path) -> Path:
 
 
 def char_accuracy(read: str, truth: str) -> float:
-    """1 - (edit distance / characters of ``truth``), whitespace ignored on both sides."""
-    a, b = "".join(read.split()), "".join(truth.split())
+    """1 - (edit distance / characters of ``truth``), whitespace ignored on both sides and widths folded
+    (NFKC: "，" and "," are one character, as for search; OCR cannot tell them apart in a CJK line)."""
+    a, b = ("".join(unicodedata.normalize("NFKC", t).split()) for t in (read, truth))
     if not b:
         return 1.0 if not a else 0.0
     return 1.0 - edit_distance(a, b) / len(b)
