@@ -79,7 +79,8 @@ def load(
     ('pdf', (0, 412), ('page 3: no text',))
 
     Raises ``UnsupportedFileError``, ``InvalidFileError``, ``EncryptedFileError``, ``TooLargeError``,
-    ``NeedsOCRError`` (a scan, when no OCR engine is installed) or ``EmptyDocumentError`` (all ``IngestError``), with the path in the message.
+    ``NeedsOCRError`` (a scan, when no OCR engine is installed) or ``EmptyDocumentError`` (all
+    ``IngestError``), with the path in the message.
     """
     name = str(path)
     file = Path(path)
@@ -173,7 +174,7 @@ def _load_doc(file: Path, name: str, data: bytes, timeout_s: float) -> LoadedTex
 
 
 def _paged(name: str, kind: str, pages: list[str]) -> LoadedText:
-    """Page texts (OFD, .doc) as one text: running headers and page numbers removed as for a PDF."""
+    """Page texts (an OFD's) as one text: running headers and page numbers removed as for a PDF."""
     if not pages:
         raise EmptyDocumentError(name, "no pages")
     texts = strip_page_furniture([normalize_newlines(p) for p in pages])
@@ -199,8 +200,8 @@ def _check_image_bytes(file: Path, name: str) -> None:
 
 
 def _load_ocr(file: Path, name: str, kind: str, timeout_s: float, memory_mb: int) -> LoadedText:
-    """Page images read by OCR (``ingest/ocr.py``), each page under the time limit of a PDF parse; running
-    headers and page numbers removed as for a text PDF; lines read with low confidence are warnings."""
+    """Page images read by OCR (``ingest/ocr.py``), each page under TIMEOUT_FACTOR times the time limit of a
+    PDF parse; running headers and page numbers removed as for a text PDF; low-confidence lines are warnings."""
     pages = ocr_file(file, name, timeout_s=timeout_s * TIMEOUT_FACTOR, memory_mb=memory_mb)
     texts = [p.text for p in pages]
     kept = strip_page_furniture(texts)
