@@ -1,8 +1,9 @@
 """Metadata filters, applied before ranking: a filter becomes a boolean row mask, and both the keyword
 and the vector search only ever consider the rows it lets through.
 
-Value fields are compared after ``search_key`` (Traditional matches Simplified); region, issuer and platform
-match a part of the stored name (深圳 matches 广东省深圳市, 广东 its cities too, 微视 matches 腾讯微视), doc_type
+Value fields are compared after ``search_key`` (Traditional matches Simplified); region, issuer, platform and
+doc_number match a part of the stored name (深圳 matches 广东省深圳市, 广东 its cities too, 微视 matches 腾讯微视,
+国办发 every 国办发〔…〕…号; the brackets around a number's year may be any kind), doc_type
 and doc_id match exactly; several values mean "any of". Dates are intervals: a clause dated "2023-05" lies in May 2023, and a
 filter from "2023" starts on 2023-01-01. Clauses without a date are excluded by a date filter.
 
@@ -21,9 +22,23 @@ import numpy as np
 from policykb.ingest.record import Clause
 from policykb.ingest.text import search_key
 
-VALUE_FIELDS = ("region", "issuer", "platform", "doc_type", "doc_id")
-PARTIAL_FIELDS = ("region", "issuer", "platform")  # names people shorten: 深圳 for 广东省深圳市
+VALUE_FIELDS = ("region", "issuer", "platform", "doc_type", "doc_id", "doc_number")
+# Names people shorten: 深圳 for 广东省深圳市, 国办发 for 国办发〔2018〕129号.
+PARTIAL_FIELDS = ("region", "issuer", "platform", "doc_number")
+# A document number is written with 〔〕, [], （）or 【】 around its year: all the same number.
+_YEAR_BRACKETS = str.maketrans("([【", "〔〔〔") | str.maketrans(")]】", "〕〕〕")
 _DATE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
+
+
+def filter_key(name: str, value: str) -> str:
+    """The key a stored value and a wanted one are compared by: ``search_key``, and for ``doc_number``
+    one kind of bracket (国办发[2018]129号 is 国办发〔2018〕129号).
+
+    >>> filter_key("doc_number", "國辦發（2018）129號")
+    '国办发〔2018〕129号'
+    """
+    key = search_key(value)
+    return key.translate(_YEAR_BRACKETS) if name == "doc_number" else key
 
 
 def date_bounds(value: str) -> tuple[int, int]:
@@ -52,6 +67,7 @@ class Filters:
     platform: str | tuple[str, ...] | None = None
     doc_type: str | tuple[str, ...] | None = None
     doc_id: str | tuple[str, ...] | None = None
+    doc_number: str | tuple[str, ...] | None = None
     date_from: str | None = None
     date_to: str | None = None
 
@@ -110,7 +126,7 @@ class FilterIndex:
             for c in clauses:
                 value = c.doc_id if name == "doc_id" else getattr(c.metadata, name)
                 if value not in code_of:
-                    code_of[value] = vocab.setdefault(search_key(value), len(vocab))
+                    code_of[value] = vocab.setdefault(filter_key(name, value), len(vocab))
             raw = (c.doc_id if name == "doc_id" else getattr(c.metadata, name) for c in clauses)
             self.codes[name] = np.fromiter((code_of[v] for v in raw), dtype=np.int32, count=self.n)
             self.vocab[name] = vocab
@@ -132,7 +148,7 @@ class FilterIndex:
         self.date_lo, self.date_hi = lo, hi
 
     def _codes(self, name: str, wanted: tuple[str, ...]) -> list[int]:
-        keys = [k for v in wanted if (k := search_key(v))]
+        keys = [k for v in wanted if (k := filter_key(name, v))]
         vocab = self.vocab[name]
         if name in PARTIAL_FIELDS:
             return [code for stored, code in vocab.items() if any(k in stored for k in keys)]

@@ -341,7 +341,7 @@ class MilvusStore(VectorStore):
     ) -> list[tuple[int, float]]:
         """A filter reaches Milvus as an expression over the stored metadata fields when ``selection`` is
         given (its size grows with the values named, not with the clauses allowed), else as the allowed
-        keys (``id in [...]``)."""
+        keys (``id in [...]``); so does a filter on a field Milvus does not store (doc_number)."""
         query = np.asarray(vector, dtype=np.float32).reshape(self.dim).tolist()
         found = self._search(query, "vector", METRIC, k, allowed, selection)
         return [(int(hit["id"]), float(hit["distance"])) for hit in found]
@@ -371,7 +371,7 @@ class MilvusStore(VectorStore):
         k = min(k, self.count if allowed is None else len(allowed), MAX_LIMIT)
         if k <= 0 or self.collection is None:
             return []
-        if selection is not None:
+        if selection is not None and set(selection.values) <= set(TEXT_FIELDS):
             where = selection_expression(selection)
         else:
             where = "" if allowed is None else f"id in [{','.join(str(int(key)) for key in allowed)}]"

@@ -37,7 +37,7 @@ from policykb.index.keywords import KeywordIndex, Segmenter, clause_search_text
 from policykb.index.repair import lost_message, salvage
 from policykb.index.search import Hit, Mode, PreparedQuery, Retrieval, SearchParams
 from policykb.index.vectors import clause_key, make_vector_store
-from policykb.ingest.record import EDITABLE, METADATA_FIELDS, Clause, Document
+from policykb.ingest.record import DATE_FIELDS, EDITABLE, METADATA_FIELDS, Clause, Document
 
 
 def unknown_document(doc_id: str, documents: Iterable[str]) -> str:
@@ -448,7 +448,7 @@ class KnowledgeBase:
         values = {k: (v.strip() or None) if isinstance(v, str) else None for k, v in changes.items()}
         if "title" in values and not values["title"]:
             raise ValueError("a document needs a title")
-        for name in ("date", "valid_from", "valid_to"):
+        for name in DATE_FIELDS:
             if values.get(name):
                 date_bounds(str(values[name]))  # ValueError naming the malformed date
         with self.writer() as w:

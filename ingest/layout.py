@@ -24,6 +24,9 @@ LONG_LINE = 60  # a line this long that stops mid-sentence was wrapped, not ende
 HEADING_MAX = 30
 PARAGRAPH_MIN = 40
 PARAGRAPH_END = tuple("。；！？;!?）)")
+TABLE_AS_ONE = (
+    240  # a table whose rows take at most this many characters is one clause; a longer one, a clause a row
+)
 
 
 @dataclass
@@ -31,6 +34,7 @@ class Line:
     text: MText  # stripped
     tab: bool = False  # the raw line started with a tab: a flattened table cell
     md_level: int = 0  # markdown heading level (# = 1)
+    cells: list[MText] | None = None  # a whole table row, "\tcell\tcell" (PDF and DOCX tables): its cells
 
     @property
     def blank(self) -> bool:
@@ -39,7 +43,7 @@ class Line:
 
 @dataclass
 class Unit:
-    kind: str  # "title" | "heading" | "marker" | "para" | "row" | "table_header"
+    kind: str  # "title" | "heading" | "marker" | "para" | "row" | "table_header" | "caption"
     text: MText  # marker: its title (the text after the label); others: the whole unit
     full: MText  # the unit's characters including its label (source span)
     marker: Marker | None = None
@@ -51,6 +55,9 @@ def to_lines(cleaned_lines: list[MText]) -> list[Line]:
     out = []
     for raw in cleaned_lines:
         tab = raw.text.startswith("\t")
+        if tab and "\t" in raw.text[1:]:
+            out.append(Line(raw.strip(), True, 0, _cells(raw)))
+            continue
         text = raw.strip()
         level = 0
         if m := MD_HEADING.match(text.text):
@@ -69,6 +76,8 @@ def build_units(lines: list[Line], rules: Rules, title: str | None = None) -> li
         line = lines[i]
         if line.blank:
             i += 1
+        elif line.cells is not None:
+            i = _grid(lines, i, units)
         elif line.tab:
             i = _table(lines, i, units)
         elif (n := _heading_run(lines, i)) and not line_marker(line.text.text):
@@ -261,6 +270,53 @@ def _emit_row(header: list[MText], row: list[MText], units: list[Unit]) -> None:
         cells.append(MText.join([MText.literal(f"{name}：", cell.pos[0]), cell]) if name else cell)
     text = MText.join(cells, "；")
     units.append(Unit("row", text, text))
+
+
+# -- table rows (PDF and DOCX tables) -------------------------------------------------------
+
+
+def _cells(raw: MText) -> list[MText]:
+    """The cells of a row line "\tcell\tcell" (an empty cell stays, as an empty MText)."""
+    cells, start = [], 1
+    for k in range(1, len(raw.text) + 1):
+        if k == len(raw.text) or raw.text[k] == "\t":
+            cells.append(raw[start:k].strip())
+            start = k + 1
+    return cells
+
+
+def _grid(lines: list[Line], i: int, units: list[Unit]) -> int:
+    """Consecutive row lines: the first names the columns; each other row becomes "name：value；…" (empty
+    cells left out), one unit per row, or one for the whole table when it is short. A short line just
+    before the table, ending in no punctuation, is its caption (the rows' section path)."""
+    rows: list[list[MText]] = []
+    while i < len(lines) and lines[i].cells is not None:
+        rows.append(lines[i].cells or [])
+        i += 1
+    if units and units[-1].kind == "para" and _caption_like(units[-1].full.text):
+        units.append(Unit("caption", units[-1].text, units.pop().full))
+    if len(rows) == 1:
+        text = MText.join([c for c in rows[0] if c.text], "；")
+        units.append(Unit("row", text, text))
+        return i
+    head = MText.join([c for c in rows[0] if c.text], " ")
+    units.append(Unit("table_header", head, head))
+    out: list[Unit] = []
+    for row in rows[1:]:
+        pairs = [(rows[0][k] if k < len(rows[0]) else MText.of(""), c) for k, c in enumerate(row) if c.text]
+        if pairs:
+            _emit_row([h for h, _ in pairs], [c for _, c in pairs], out)
+    whole = MText.join([u.full for u in out], "\n")
+    units.extend([Unit("row", whole, whole)] if out and len(whole) <= TABLE_AS_ONE else out)
+    return i
+
+
+def _caption_like(text: str) -> bool:
+    return (
+        0 < len(text) <= HEADING_MAX + 10
+        and not set(text) & set("。；！？，,;")
+        and not text.endswith(("：", ":"))
+    )
 
 
 # -- markers, inline lists, paragraphs ------------------------------------------------------

@@ -1,4 +1,5 @@
-"""File → decoded text: the first step of ingest, for .txt .md .pdf .docx .html .htm.
+"""File → decoded text: the first step of ingest, for .txt .md .pdf .docx .doc .html .htm .ofd, and by OCR for
+scanned PDFs and images (.png .jpg .jpeg .tif .tiff).
 
 Every way a file can be bad ends in one of the named errors of ``policykb.errors``, so a batch
 ingest can report the file and go on (RELIABILITY 8-15). PDFs are parsed in a child process under
@@ -30,13 +31,19 @@ from policykb.errors import (
     EmptyDocumentError,
     EncryptedFileError,
     InvalidFileError,
-    NeedsOCRError,
     TooLargeError,
     UnsupportedFileError,
 )
 from policykb.ingest.decode import decode_text, normalize_newlines
+from policykb.ingest.ocr import ENGINE, IMAGE_KINDS, TIMEOUT_FACTOR, Span, low_confidence, ocr_file
+from policykb.ingest.ofd import ofd_pages
+from policykb.ingest.worddoc import doc_text
 
 KINDS = {".txt": "text", ".md": "markdown", ".pdf": "pdf", ".docx": "docx", ".html": "html", ".htm": "html"}
+KINDS |= IMAGE_KINDS  # scanned pages, read by OCR
+KINDS[".ofd"] = "ofd"  # GB/T 33190 e-documents (ingest/ofd.py)
+KINDS[".doc"] = "doc"  # Word 97-2003, through antiword or catdoc (ingest/worddoc.py)
+IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")
 ALLOWED = " ".join(KINDS)
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .doc, and Office's encrypted-package wrapper
@@ -58,6 +65,8 @@ class LoadedText:
     encoding: str | None  # text and HTML files: the codec chosen
     confidence: float | None  # 0..1 score of the chosen decoding
     warnings: tuple[str, ...]  # each names the problem, e.g. "page 3: no text"
+    ocr_engine: str | None = None  # the text was read from page images by this OCR engine
+    ocr_spans: tuple[Span, ...] = ()  # (start, end, confidence) of each OCR line in `text`
 
 
 def load(
@@ -70,16 +79,24 @@ def load(
     ('pdf', (0, 412), ('page 3: no text',))
 
     Raises ``UnsupportedFileError``, ``InvalidFileError``, ``EncryptedFileError``, ``TooLargeError``,
-    ``NeedsOCRError`` or ``EmptyDocumentError`` (all ``IngestError``), with the path in the message.
+    ``NeedsOCRError`` (a scan, when no OCR engine is installed) or ``EmptyDocumentError`` (all
+    ``IngestError``), with the path in the message.
     """
     name = str(path)
     file = Path(path)
     kind = _check_file(file, name, max_bytes)
     if kind == "pdf":
         return _load_pdf(file, name, pdf_timeout_s, pdf_max_memory_mb)
+    if kind == "image":
+        _check_image_bytes(file, name)
+        return _load_ocr(file, name, "image", pdf_timeout_s, pdf_max_memory_mb)
     data = _read(file, name, max_bytes)
+    if kind == "doc":
+        return _load_doc(file, name, data, pdf_timeout_s)
     if kind == "docx":
         return _load_docx(name, data, max_bytes)
+    if kind == "ofd":
+        return _paged(name, "ofd", ofd_pages(data, name, max_bytes))
     decoded = decode_text(data, path=name, declared=_declared_charset(data) if kind == "html" else None)
     text = normalize_newlines(decoded.text)
     if kind == "html":
@@ -141,7 +158,64 @@ def _load_pdf(file: Path, name: str, timeout_s: float, memory_mb: int) -> Loaded
         )
     if status == "invalid":
         raise InvalidFileError(name, f"not a readable PDF ({result['detail']})")
+    if _scanned(result["pages"]):
+        return _load_ocr(file, name, "pdf", timeout_s, memory_mb)
     return _assemble_pdf(name, result)
+
+
+def _load_doc(file: Path, name: str, data: bytes, timeout_s: float) -> LoadedText:
+    if data.startswith(ZIP_MAGIC):
+        raise InvalidFileError(name, "a ZIP archive (a DOCX?) renamed .doc, not a Word 97-2003 .doc")
+    if not data.startswith(OLE_MAGIC):
+        raise InvalidFileError(name, f"not a Word .doc: no OLE2 header (starts with {data[:8]!r})")
+    text = normalize_newlines(doc_text(file, name, timeout_s=timeout_s)).replace("\f", "\n")
+    _require_text(name, text)
+    return LoadedText(name, text, "doc", None, None, None, ())
+
+
+def _paged(name: str, kind: str, pages: list[str]) -> LoadedText:
+    """Page texts (an OFD's) as one text: running headers and page numbers removed as for a PDF."""
+    if not pages:
+        raise EmptyDocumentError(name, "no pages")
+    texts = strip_page_furniture([normalize_newlines(p) for p in pages])
+    _require_text(name, "".join(texts))
+    text, spans = join_pages(texts)
+    warnings = tuple(f"page {i + 1}: no text" for i, t in enumerate(texts) if not t.strip())
+    return LoadedText(name, text, kind, spans, None, None, warnings)
+
+
+def _scanned(pages: list[dict[str, Any]]) -> bool:
+    """No page has text, and some page has an image: a scan."""
+    return any(p["images"] for p in pages) and not any(p["text"].strip() for p in pages)
+
+
+def _check_image_bytes(file: Path, name: str) -> None:
+    try:
+        with open(file, "rb") as f:
+            head = f.read(8)
+    except OSError as exc:
+        raise InvalidFileError(name, f"cannot read ({exc.strerror})") from None
+    if not head.startswith(IMAGE_MAGIC):
+        raise InvalidFileError(name, f"not a PNG, JPEG or TIFF image (starts with {head!r})")
+
+
+def _load_ocr(file: Path, name: str, kind: str, timeout_s: float, memory_mb: int) -> LoadedText:
+    """Page images read by OCR (``ingest/ocr.py``), each page under TIMEOUT_FACTOR times the time limit of a
+    PDF parse; running headers and page numbers removed as for a text PDF; low-confidence lines are warnings."""
+    pages = ocr_file(file, name, timeout_s=timeout_s * TIMEOUT_FACTOR, memory_mb=memory_mb)
+    texts = [p.text for p in pages]
+    kept = strip_page_furniture(texts)
+    if not any(t.strip() for t in kept):
+        raise EmptyDocumentError(name, f"OCR found no text on any of the {len(pages)} pages")
+    text, spans = join_pages(kept)
+    ocr_spans = []
+    for page, full, part, (start, _) in zip(pages, texts, kept, spans, strict=True):
+        cut = full.find(part) if part else 0  # furniture is cut at the page's edges only
+        for s, e, conf in page.spans:
+            if s >= cut and e <= cut + len(part):
+                ocr_spans.append((start + s - cut, start + e - cut, conf))
+    warnings = [f"page {i + 1}: no text" for i, t in enumerate(kept) if not t.strip()] + low_confidence(pages)
+    return LoadedText(name, text, kind, spans, None, None, tuple(warnings), ENGINE, tuple(ocr_spans))
 
 
 def _check_pdf_bytes(file: Path, name: str) -> None:
@@ -193,9 +267,7 @@ def _assemble_pdf(name: str, result: dict[str, Any]) -> LoadedText:
         warnings.append(f"pdf reports {result['reported']} pages, extracted {len(pages)}")
     texts = strip_page_furniture([normalize_newlines(p["text"]) for p in pages])
     empty = [i for i, t in enumerate(texts) if not t.strip()]
-    if len(empty) == len(texts):
-        if any(p["images"] for p in pages):
-            raise NeedsOCRError(name, "no text layer — needs OCR")
+    if len(empty) == len(texts):  # (with images it was a scan, read by OCR)
         raise EmptyDocumentError(name, f"no text on any of the {len(pages)} pages, and no images")
     for i, page in enumerate(pages):
         if page["error"]:
@@ -245,11 +317,35 @@ def _extract_pdf(path: str) -> dict[str, Any]:
 
 def _extract_page(page: Any) -> dict[str, Any]:
     try:
-        # extract_text() (not extract_words) puts CJK glyphs with no gap together, without spaces.
-        return {"text": page.extract_text() or "", "images": len(page.images), "error": None}
+        return {"text": _page_text(page), "images": len(page.images), "error": None}
     except Exception as exc:  # noqa: BLE001 — one broken page must not lose the others
         inner = _unwrap(exc)
         return {"text": "", "images": 0, "error": f"{type(inner).__name__}: {inner}"[:200]}
+
+
+def _page_text(page: Any) -> str:
+    """The page's text, each ruled table (two rows and two columns at least) where it stands as row lines
+    (``table_row``) instead of loose cells; the text beside a table, in its band, is not kept apart."""
+    # extract_text() (not extract_words) puts CJK glyphs with no gap together, without spaces.
+    tables = []
+    if page.lines or page.rects:  # a ruled table is drawn with lines or rectangles; most pages have none
+        tables = sorted(
+            (t for t in page.find_tables() if len(t.rows) >= 2 and len(t.columns) >= 2),
+            key=lambda t: t.bbox[1],
+        )
+    if not tables:
+        return str(page.extract_text() or "")
+    x0, top, x1, bottom = page.bbox
+    parts, y = [], top
+    for table in tables:
+        if table.bbox[1] > y:
+            parts.append(page.crop((x0, y, x1, table.bbox[1])).extract_text() or "")
+        rows = [[cell or "" for cell in row] for row in table.extract()]
+        parts.extend(table_row(row) for row in rows if any(rows))
+        y = max(y, table.bbox[3])
+    if y < bottom:
+        parts.append(page.crop((x0, y, x1, bottom)).extract_text() or "")
+    return "\n".join(p for p in parts if p)
 
 
 def _unwrap(exc: BaseException) -> BaseException:
@@ -340,7 +436,7 @@ _DOCX_CHARS = {_W + "tab": "\t", _W + "br": "\n", _W + "cr": "\n", _W + "noBreak
 
 
 def _docx_blocks(container: Any) -> list[str]:
-    """Paragraphs and tables in body order; a table row is one line of cells joined by " | "."""
+    """Paragraphs and tables in body order; a table row is one line, a tab before each cell (``table_row``)."""
     lines: list[str] = []
     for child in container.iterchildren():
         if child.tag == _W + "p":
@@ -373,11 +469,33 @@ def _ancestors(el: Any, stop: Any) -> Iterator[Any]:
 def _table_rows(table: Any) -> list[str]:
     rows = []
     for tr in table.iterchildren(_W + "tr"):
-        # A horizontally merged cell is one w:tc; a vertically merged one is empty below its first row.
-        cells = [" ".join(_docx_blocks(tc)).strip() for tc in tr.iterchildren(_W + "tc")]
+        # A horizontally merged cell is one w:tc spanning columns (its text once, then empty cells, so the
+        # columns stay aligned); a vertically merged one is empty below its first row.
+        cells = []
+        for tc in tr.iterchildren(_W + "tc"):
+            cells += [" ".join(_docx_blocks(tc)).strip()] + [""] * (_grid_span(tc) - 1)
         if any(cells):
-            rows.append(" | ".join(cells))
+            rows.append(table_row(cells))
     return rows
+
+
+def _grid_span(tc: Any) -> int:
+    span = tc.find(f"{_W}tcPr/{_W}gridSpan")
+    value = span.get(_W + "val") if span is not None else None
+    return int(value) if value and value.isdigit() else 1
+
+
+def table_row(cells: list[str]) -> str:
+    r"""One table row as the layout reads it (``layout._grid``): a tab before each cell, a cell's own runs of
+    whitespace made one space (a line break inside a CJK phrase, from a wrapped PDF cell, is dropped).
+
+    >>> table_row(["项目", "直播电商\n培训", "", "a\tb"])
+    '\t项目\t直播电商培训\t\ta b'
+    """
+    return "".join("\t" + " ".join(_WRAP_IN_CJK.sub("", c).split()) for c in cells)
+
+
+_WRAP_IN_CJK = re.compile(r"(?<=[^\x00-\x7f])\n(?=[^\x00-\x7f])")
 
 
 # --- HTML ------------------------------------------------------------------------------------------

@@ -15,11 +15,11 @@ from pathlib import Path
 
 from policykb.errors import ConfigError
 from policykb.ingest.charfreq import is_word
-from policykb.ingest.record import Metadata
+from policykb.ingest.record import METADATA_FIELDS, Metadata
 from policykb.ingest.text import CJK_UNIFIED, to_simplified
 
 MANIFEST_NAME = "manifest.toml"
-FIELDS = ("title", "issuer", "region", "platform", "date", "doc_type")
+FIELDS = ("title", *METADATA_FIELDS)
 ALLOWED_KEYS = {"doc_id", "file", "valid_from", "valid_to", *FIELDS}
 
 ORG = re.compile(
@@ -204,10 +204,4 @@ def _platform(lines: list[str]) -> str | None:
 
 
 def metadata_from(values: dict[str, str]) -> Metadata:
-    return Metadata(
-        issuer=values.get("issuer"),
-        region=values.get("region"),
-        platform=values.get("platform"),
-        date=values.get("date"),
-        doc_type=values.get("doc_type"),
-    )
+    return Metadata(**{name: values.get(name) for name in METADATA_FIELDS})

@@ -83,9 +83,15 @@ def build_outline(units: list[Unit]) -> Outline:
             _finish(stack.pop(), pieces, headings)
 
     titles: list[MText] = []
+    caption: tuple[str, ...] = ()  # the caption of the table being read, for its rows' path
     for unit in units:
+        if unit.kind not in ("row", "table_header"):
+            caption = ()
         if unit.kind == "title":
             titles.append(unit.full)
+        elif unit.kind == "caption":
+            headings.append(unit.full)
+            caption = (unit.text.text,)
         elif unit.kind == "table_header":
             headings.append(unit.full)
         elif unit.kind == "para":
@@ -102,7 +108,7 @@ def build_outline(units: list[Unit]) -> Outline:
             close(k)
             if stack:
                 stack[-1].has_children = True
-            pieces.append(Piece("", path(), None, [unit.full], unit.full, "row"))
+            pieces.append(Piece("", (*path(), *caption), None, [unit.full], unit.full, "row"))
         elif unit.kind == "heading":
             rank = outer_rank[0] if outer_rank[0] else 1
             close(_first_at_or_below(stack, rank))

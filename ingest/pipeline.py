@@ -18,13 +18,14 @@ from policykb.ingest.markers import line_marker
 from policykb.ingest.metadata import ManifestEntry, doc_id_for, guess, metadata_from
 from policykb.ingest.outline import build_outline
 from policykb.ingest.record import Clause, Document
+from policykb.ingest.redhead import read_red_header
 from policykb.ingest.split import to_clauses
 from policykb.ingest.text import display_text, forget_conversions
 from policykb.ingest.toc import drop_toc
 from policykb.ingest.validity import DateSource, Validity, extract_validity
 
 # Bump when ingest's output for the same file changes, so unchanged files are re-ingested.
-PIPELINE_VERSION = "3"
+PIPELINE_VERSION = "5"  # 4: red-header metadata; 5: tables as rows, OCR
 DEFAULT_MAX_CHARS = 360
 
 
@@ -105,11 +106,17 @@ def _ingest(
     cleaned = clean(loaded.text, rules)
     title_hint = entry.values.get("title") if entry else None
     lines, toc = drop_toc(to_lines(cleaned.lines))
+    lines, header_lines, red = read_red_header(lines)  # metadata, not clauses
     units = build_units(lines, rules or _rules(), title_hint)
     outline = build_outline(units)
     title_lines = [u.full.text for u in units if u.kind == "title"]
-    guessed_values, guessed = guess([ln.text for ln in cleaned.lines], title_lines, Path(source_path).stem)
-    values = dict(guessed_values)
+    taken = {h.span()[0] for h in header_lines}  # the 印发 date is not the document's date
+    text_lines = [ln.text for ln in cleaned.lines if ln.strip().span()[0] not in taken]
+    guessed_values, guessed = guess(text_lines, title_lines, Path(source_path).stem)
+    # Red-header fields are read from lines that say what they are, not guessed; only an issuer is
+    # (the one guessed from the signature or title wins: it also gives the region).
+    values = {**red.values(), **guessed_values}
+    guessed = sorted({*guessed, *(["issuer"] if "issuer" in values else [])})
     if entry:
         values.update(entry.values)
         guessed = [f for f in guessed if f not in entry.values]
@@ -128,6 +135,7 @@ def _ingest(
         metadata=metadata,
         pages=loaded.pages,
         max_chars=max_chars,
+        ocr_spans=loaded.ocr_spans,
     )
     script = "hant" if any(c.text != c.original for c in clauses) else "hans"
     doc = Document(
@@ -143,9 +151,10 @@ def _ingest(
         guessed=tuple(guessed),
         pages=len(loaded.pages) if loaded.pages else None,
         n_clauses=len(clauses),
+        ocr=loaded.ocr_engine,
         warnings=tuple(loaded.warnings) + _warnings(loaded, clauses),
     )
-    headings = [h.span() for h in outline.headings + toc]
+    headings = [h.span() for h in outline.headings + toc + header_lines]
     return IngestResult(doc, clauses, cleaned.removals, headings, loaded.text, dates)
 
 

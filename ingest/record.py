@@ -28,6 +28,7 @@ class Source:
     start: int
     end: int
     page: int | None = None
+    ocr_confidence: float | None = None  # read by OCR: the lowest confidence of its lines (0..1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,9 +38,30 @@ class Metadata:
     platform: str | None = None
     date: str | None = None  # ISO yyyy-mm-dd (or yyyy-mm / yyyy when that is all the notice says)
     doc_type: str | None = None  # e.g. notice, regulation, law, platform_rule, event_plan, digest
+    # Red-header metadata (ingest/redhead.py): what the lines around an official notice's text say.
+    doc_number: str | None = None  # 文号 as written: 国办发〔2018〕129号
+    signed: str | None = None  # ISO date of the signature (成文日期)
+    published: str | None = None  # ISO date of the 印发 line or of a 发布日期 field
+    addressees: str | None = None  # 主送: "各省、自治区、直辖市人民政府，国务院各部委、各直属机构"
+    copy_to: str | None = None  # 抄送
+    printed: str | None = None  # the 印发 line as written: "国务院办公厅 2018年12月28日印发"
 
 
-METADATA_FIELDS = ("issuer", "region", "platform", "date", "doc_type")  # the fields of Metadata
+# The fields of Metadata; the red-header ones last.
+METADATA_FIELDS = (
+    "issuer",
+    "region",
+    "platform",
+    "date",
+    "doc_type",
+    "doc_number",
+    "signed",
+    "published",
+    "addressees",
+    "copy_to",
+    "printed",
+)
+DATE_FIELDS = ("date", "signed", "published", "valid_from", "valid_to")  # ISO dates, checked when edited
 EDITABLE = ("title", *METADATA_FIELDS, "valid_from", "valid_to")  # what `policykb docs edit` can correct
 
 
@@ -145,6 +167,7 @@ class Document:
     guessed: tuple[str, ...] = ()  # metadata fields extracted from the text, not given by a manifest
     pages: int | None = None
     n_clauses: int = 0
+    ocr: str | None = None  # the OCR engine its text was read with (a scan, an image)
     warnings: tuple[str, ...] = field(default=())
 
     def to_dict(self) -> dict[str, object]:

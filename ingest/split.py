@@ -46,6 +46,7 @@ def to_clauses(
     metadata: Metadata,
     pages: tuple[tuple[int, int], ...] | None,
     max_chars: int,
+    ocr_spans: tuple[tuple[int, int, float], ...] = (),
 ) -> list[Clause]:
     clauses: list[Clause] = []
     seen: set[str] = set()
@@ -69,7 +70,9 @@ def to_clauses(
                         "section_path": path,
                         "text": display_text(original),
                         "original": original,
-                        "source": Source(source_path, start, end, _page(pages, start)),
+                        "source": Source(
+                            source_path, start, end, _page(pages, start), _confidence(ocr_spans, start, end)
+                        ),
                         "metadata": metadata,
                         "seq": len(clauses),
                         "part": (k + 1, len(parts)) if len(parts) > 1 else None,
@@ -85,6 +88,13 @@ def _unique(clauses: list[Clause], seen: set[str], fields: dict[str, Any]) -> Cl
         occurrence += 1
     seen.add(clause.clause_id)
     return clause
+
+
+def _confidence(spans: tuple[tuple[int, int, float], ...], start: int, end: int) -> float | None:
+    """The lowest confidence of the OCR lines in [start, end), or None when the text was not OCR'd."""
+    if not spans:
+        return None
+    return min((c for s, e, c in spans if s < end and e > start), default=None)
 
 
 def _page(pages: tuple[tuple[int, int], ...] | None, offset: int) -> int | None:

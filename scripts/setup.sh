@@ -96,6 +96,16 @@ if [[ ! -f "$MODEL_DIR/model.int8.onnx" ]]; then
   rm -f "$log"
 fi
 
+# Legacy Word .doc files are read by Debian's antiword, catdoc as its fallback (ingest/worddoc.py).
+if ! command -v antiword >/dev/null || ! command -v catdoc >/dev/null; then
+  if [[ $(id -u) == 0 ]]; then
+    say "installing Debian antiword catdoc"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq antiword catdoc) >/dev/null
+  else
+    say "warning: antiword/catdoc missing and not root (.doc files are refused): apt-get install antiword catdoc" >&2
+  fi
+fi
+
 if [[ $WITH_TEST == 1 ]]; then
   # A TrueType CJK font to make PDFs from the seeds in tests (pdfminer reads no text back
   # from fpdf2 PDFs made with the Noto .ttc, so Noto alone is not enough).
@@ -114,6 +124,19 @@ if [[ $WITH_TEST == 1 ]]; then
       (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk fontconfig) >/dev/null
     else
       say "warning: fonts-noto-cjk missing and not root: apt-get install fonts-noto-cjk" >&2
+    fi
+  fi
+  # bench/bench_ocr.py measures Debian's tesseract beside RapidOCR.
+  missing=()
+  for pkg in tesseract-ocr tesseract-ocr-chi-sim; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  if (( ${#missing[@]} )); then
+    if [[ $(id -u) == 0 ]]; then
+      say "installing Debian ${missing[*]}"
+      (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}") >/dev/null
+    else
+      say "warning: ${missing[*]} missing and not root: apt-get install ${missing[*]}" >&2
     fi
   fi
   # The browser tests (tests/e2e) drive Debian's chromium with Playwright for Python (a test extra);

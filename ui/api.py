@@ -205,6 +205,7 @@ class FilterFields(BaseModel):
     platform: str | None = None
     doc: str | None = None
     doc_type: str | None = None
+    doc_number: str | None = Field(None, description="document number (文号), or a part of it")
     date_from: str | None = Field(None, description=DATE_HELP)
     date_to: str | None = Field(None, description=DATE_HELP)
 
@@ -222,6 +223,12 @@ class EditBody(BaseModel):
     platform: str | None = None
     date: str | None = None
     doc_type: str | None = None
+    doc_number: str | None = None
+    signed: str | None = None
+    published: str | None = None
+    addressees: str | None = None
+    copy_to: str | None = None
+    printed: str | None = None
     valid_from: str | None = None
     valid_to: str | None = None
 
@@ -267,6 +274,7 @@ def _filters(f: FilterFields) -> Filters:
             platform=f.platform,
             doc_type=f.doc_type,
             doc_id=f.doc,
+            doc_number=f.doc_number,
             date_from=f.date_from,
             date_to=f.date_to,
         )
@@ -429,6 +437,7 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
         platform: str | None = None,
         doc: str | None = None,
         doc_type: str | None = None,
+        doc_number: str | None = None,
         date_from: Annotated[str | None, Query(description=DATE_HELP)] = None,
         date_to: Annotated[str | None, Query(description=DATE_HELP)] = None,
     ) -> dict[Any, Any]:
@@ -446,6 +455,7 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
             platform=platform,
             doc=doc,
             doc_type=doc_type,
+            doc_number=doc_number,
             date_from=date_from,
             date_to=date_to,
         )

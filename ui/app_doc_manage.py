@@ -24,6 +24,12 @@ FIELDS = {
     "platform": "平台 Platform",
     "date": "日期 Date (yyyy-mm-dd)",
     "doc_type": "类型 Doc type",
+    "doc_number": "文号 Document number",
+    "signed": "成文日期 Signed (yyyy-mm-dd)",
+    "published": "印发日期 Published (yyyy-mm-dd)",
+    "addressees": "主送 Addressees",
+    "copy_to": "抄送 Copy to",
+    "printed": "印发 Printed by",
     "valid_from": "生效 Valid from (yyyy-mm-dd)",
     "valid_to": "失效 Valid to (yyyy-mm-dd)",
 }

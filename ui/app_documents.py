@@ -179,8 +179,15 @@ def facts(kb: KnowledgeBase, doc_id: str) -> list[tuple[str, str]]:
             ("平台 Platform", m.platform),
             ("日期 Date", m.date),
             ("类型 Type", m.doc_type),
+            ("文号 Document number", m.doc_number),
+            ("成文日期 Signed", m.signed),
+            ("印发日期 Published", m.published),
+            ("主送 Addressees", m.addressees),
+            ("抄送 Copy to", m.copy_to),
+            ("印发 Printed by", m.printed),
             ("有效期 Valid", " – ".join(v for v in (doc.valid_from, doc.valid_to) if v)),
             ("来源 Source", source(doc.source_path)),
+            ("文字识别 OCR", doc.ocr),
             ("条款 Clauses", str(doc.n_clauses)),
         )
         if v

@@ -259,8 +259,10 @@ def _list_docs(args: argparse.Namespace) -> int:
             print(json.dumps(d, ensure_ascii=False))
             continue
         m = doc.metadata
+        number = f"  {m.doc_number}" if m.doc_number else ""
         print(
             f"{doc.doc_id:<36} {doc.n_clauses:>4} clauses  {m.date or '':<10}  {m.issuer or '':<12} {doc.title}"
+            f"{number}"
         )
         for v in versions:
             print(

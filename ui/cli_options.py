@@ -55,6 +55,9 @@ def filter_parser() -> argparse.ArgumentParser:
         "--doc-type", help="document type, exactly: law, regulation, notice, event_plan, platform_rule"
     )
     p.add_argument("--doc", dest="doc_id", help="only this document id (see `policykb docs`)")
+    p.add_argument(
+        "--doc-number", help="document number (文号), or a part of it: 国办发〔2018〕129号, 国办发, 〔2019〕"
+    )
     p.add_argument("--date-from", help="notices dated on or after: yyyy[-mm[-dd]], e.g. 2021 or 2021-03")
     p.add_argument("--date-to", help="notices dated on or before: yyyy[-mm[-dd]]")
     return p
@@ -78,6 +81,7 @@ def filters_from_args(args: argparse.Namespace) -> Filters:
             platform=args.platform,
             doc_type=args.doc_type,
             doc_id=args.doc_id,
+            doc_number=args.doc_number,
             date_from=args.date_from,
             date_to=args.date_to,
         )

@@ -16,13 +16,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
+from policykb.ingest.loaders import KINDS
 from policykb.ingest.text import CJK_UNIFIED
 
 if TYPE_CHECKING:
     from policykb.index.store import KnowledgeBase
     from policykb.ui.ingesting import IngestReport
 
-TYPES = ("txt", "md", "pdf", "docx", "html", "htm")
+TYPES = tuple(ext.lstrip(".") for ext in KINDS)  # what the loaders read (scans and images by OCR)
 MAX_BYTES = 20 * 1024 * 1024
 MAX_FILES = 50
 UPLOAD_FOLDER = "policykb-upload-"  # the prefix of the temporary folder an upload is ingested from

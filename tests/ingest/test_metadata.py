@@ -42,7 +42,13 @@ def test_notice_signature_gives_issuer_and_date():
     d = r.document
     assert d.title == "关于开展2020年直播电商促消费活动的通知"
     assert d.metadata == Metadata(
-        issuer="深圳市商务局", region="深圳市", platform=None, date="2020-03-16", doc_type="notice"
+        issuer="深圳市商务局",
+        region="深圳市",
+        platform=None,
+        date="2020-03-16",
+        doc_type="notice",
+        signed="2020-03-16",
+        addressees="各区商务主管部门、各有关企业",
     )
     assert d.guessed == ("date", "doc_type", "issuer", "region", "title")
 
@@ -74,7 +80,13 @@ def test_shenzhen_without_a_manifest(tmp_path):
     assert d.doc_id == "shenzhen-weishi-2020"
     assert d.title == "深圳市商务局关于印发“2020深圳线上购物节——腾讯微视专场活动”指引的通知"
     assert d.metadata == Metadata(
-        issuer="深圳市商务局", region="深圳市", platform="腾讯微视", date="2020-03-16", doc_type="notice"
+        issuer="深圳市商务局",
+        region="深圳市",
+        platform="腾讯微视",
+        date="2020-03-16",
+        doc_type="notice",
+        signed="2020-03-16",
+        addressees="各区（大鹏新区、深汕特别合作区）商务主管部门、各商协会和相关企业",
     )
     assert d.guessed == (
         "date",

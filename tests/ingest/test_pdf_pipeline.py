@@ -97,7 +97,6 @@ def test_shenzhen_pdf_pages_and_citations(both, pdf_tools):
         1,
         1,
         1,
-        1,
         2,
         2,
         2,

@@ -327,6 +327,7 @@ def test_only_json_holds_clause_ids_and_character_offsets():
         "start": 10,
         "end": 26,
         "page": 4,
+        "ocr_confidence": None,  # read from a scan: the lowest confidence of its lines
     }
 
 

@@ -154,3 +154,24 @@ def assemble_pdf(objects: list[bytes]) -> bytes:
     out += b"".join(b"%010d 00000 n \n" % off for off in offsets)
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
     return bytes(out)
+
+
+def table_pdf(path: Path, before: list[str], rows: list[list[str]], after: list[str]) -> Path:
+    """A one-page PDF: the lines ``before``, a ruled table of ``rows`` (the first row names the columns;
+    fpdf2 wraps a long cell inside it), then the lines ``after``."""
+    from fpdf.fonts import FontFace
+
+    pdf = new_pdf()
+    pdf.add_page()
+    pdf.set_xy(20, 20)
+    for line in before:
+        pdf.cell(170, LINE_MM, line, new_x="LMARGIN", new_y="NEXT")
+    with pdf.table(headings_style=FontFace(), line_height=6) as table:  # no bold face for CJK
+        for values in rows:
+            row = table.row()
+            for value in values:
+                row.cell(value)
+    for line in after:
+        pdf.cell(170, LINE_MM, line, new_x="LMARGIN", new_y="NEXT")
+    pdf.output(str(path))
+    return Path(path)

@@ -1,0 +1,294 @@
+"""OCR of scanned pages: a scanned PDF (no text layer) or an image (.png .jpg .tif) → page texts.
+
+The engine is RapidOCR (PP-OCRv4 Chinese detection and recognition on ONNX Runtime, the models inside the
+``rapidocr-onnxruntime`` wheel: nothing downloads at run time). It was chosen by ``bench/bench_ocr.py`` over
+Debian's tesseract (chi_sim) on rendered seed pages: see docs/benchmarks.md.
+
+Like PDF parsing, OCR runs in a child process under a memory limit; the child prints one JSON line a
+page, so the parent can show a progress bar and give each page its own time limit. A page's lines are put
+in reading order (top to bottom, a row's pieces left to right; two columns one after the other), one line
+of text each, with the engine's confidence, which the clauses carry and the ingest report names when low.
+
+>>> lines = [OcrLine("第二行", 0.99, (100, 200, 400, 230)), OcrLine("第一行", 0.9, (100, 100, 400, 130))]
+>>> page_text(lines)
+('第一行\\n第二行', ((0, 3, 0.9), (4, 7, 0.99)))
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from policykb.errors import InvalidFileError, NeedsOCRError, TooLargeError
+
+ENGINE = "rapidocr-onnxruntime (PP-OCRv4)"
+DPI = 200  # pages are rendered at this resolution, as a scanner would
+LOW_CONFIDENCE = 0.8  # a line read with less is named in the ingest report
+MIN_CONFIDENCE = 0.5  # a line read with less is dropped (a stamp's curved text, specks), and reported
+IMAGE_KINDS = {".png": "image", ".jpg": "image", ".jpeg": "image", ".tif": "image", ".tiff": "image"}
+# RLIMIT_AS counts address space, and ONNX Runtime reserves far more than it touches: a 200-dpi page peaks
+# at ~670 MB resident but needs more than 1.5 GB of address space. The child gets this many times the limit.
+ADDRESS_FACTOR = 2
+# A page takes ~10 s to read on an idle core pair and 30-50 s under load (docs/benchmarks.md): the time
+# limit of a PDF parse, given to each page, is this many times longer for OCR.
+TIMEOUT_FACTOR = 4
+_WORKER = (
+    "import sys; from policykb.ingest.ocr import worker_main; worker_main(sys.argv[1], int(sys.argv[2]))"
+)
+
+Span = tuple[int, int, float]  # (start, end, confidence) of one OCR line in the page text
+
+
+@dataclass(frozen=True)
+class OcrLine:
+    text: str
+    confidence: float
+    box: tuple[float, float, float, float]  # x0, y0, x1, y1 in pixels
+
+
+@dataclass(frozen=True)
+class OcrPage:
+    text: str
+    spans: tuple[Span, ...]  # the lines' spans in ``text``
+    dropped: tuple[OcrLine, ...]  # lines under MIN_CONFIDENCE, left out of the text
+
+
+def available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("rapidocr_onnxruntime") is not None
+
+
+# --- reading order -----------------------------------------------------------------------------------
+
+
+def reading_order(lines: list[OcrLine], page_width: float | None = None) -> list[OcrLine]:
+    """Rows top to bottom (pieces whose vertical middles are within half a line height are one row, left
+    to right); when the page has two columns (most lines fit in either half, with a gutter), the left
+    column first. A full-width line (a title, the red banner) stays where it stands."""
+    if not lines:
+        return []
+    width = page_width or max(ln.box[2] for ln in lines)
+    middle = width / 2
+    left = [ln for ln in lines if ln.box[2] < middle]
+    right = [ln for ln in lines if ln.box[0] > middle]
+    if len(left) >= 4 and len(right) >= 4 and len(left) + len(right) >= 0.7 * len(lines):
+        return _two_columns(lines, left, right)
+    return _rows(lines)
+
+
+def _rows(lines: list[OcrLine]) -> list[OcrLine]:
+    out: list[OcrLine] = []
+    row: list[OcrLine] = []
+    for ln in sorted(lines, key=lambda ln: (ln.box[1] + ln.box[3]) / 2):
+        if row and abs(_middle(ln) - _middle(row[0])) > (row[0].box[3] - row[0].box[1]) / 2:
+            out.extend(sorted(row, key=lambda r: r.box[0]))
+            row = []
+        row.append(ln)
+    out.extend(sorted(row, key=lambda r: r.box[0]))
+    return out
+
+
+def _two_columns(lines: list[OcrLine], left: list[OcrLine], right: list[OcrLine]) -> list[OcrLine]:
+    """Full-width lines above the columns, the left column, the right one, full-width lines below."""
+    columns = {id(ln) for ln in left + right}
+    top = min(ln.box[1] for ln in left + right)
+    wide = [ln for ln in lines if id(ln) not in columns]
+    above = [ln for ln in wide if ln.box[1] < top]
+    below = [ln for ln in wide if ln.box[1] >= top]
+    return _rows(above) + _rows(left) + _rows(right) + _rows(below)
+
+
+def _middle(ln: OcrLine) -> float:
+    return (ln.box[1] + ln.box[3]) / 2
+
+
+def page_text(lines: list[OcrLine], page_width: float | None = None) -> tuple[str, tuple[Span, ...]]:
+    """The page's text, one line of text per row, and each piece's span with its confidence. Pieces of one
+    row are joined with a space (a signature's name and date, a table's cells)."""
+    ordered = reading_order(lines, page_width)
+    parts: list[str] = []
+    spans: list[Span] = []
+    pos = 0
+    previous: OcrLine | None = None
+    for ln in ordered:
+        if previous is not None:
+            sep = (
+                " "
+                if abs(_middle(ln) - _middle(previous)) <= (previous.box[3] - previous.box[1]) / 2
+                else "\n"
+            )
+            parts.append(sep)
+            pos += 1
+        spans.append((pos, pos + len(ln.text), round(ln.confidence, 4)))
+        parts.append(ln.text)
+        pos += len(ln.text)
+        previous = ln
+    return "".join(parts), tuple(spans)
+
+
+# --- the engine, in the child process ------------------------------------------------------------------
+
+
+def _engine() -> Callable[[Any], list[OcrLine]]:
+    import numpy as np
+    from rapidocr_onnxruntime import RapidOCR
+
+    engine = RapidOCR()
+
+    def run(image: Any) -> list[OcrLine]:
+        # No angle classifier: it turns some lines of a slightly rotated page upside down.
+        found, _ = engine(np.asarray(image.convert("RGB")), use_cls=False)
+        out = []
+        for box, text, score in found or []:
+            xs, ys = [p[0] for p in box], [p[1] for p in box]
+            out.append(OcrLine(str(text), float(score), (min(xs), min(ys), max(xs), max(ys))))
+        return out
+
+    return run
+
+
+def _images(path: str) -> Iterator[Any]:
+    """The pages of a PDF rendered at DPI, or the frames of an image file, as PIL images."""
+    if path.lower().endswith(".pdf"):
+        import pypdfium2
+
+        doc = pypdfium2.PdfDocument(path)
+        with doc:
+            for page in doc:
+                yield page.render(scale=DPI / 72).to_pil()
+        return
+    from PIL import Image, ImageSequence
+
+    with Image.open(path) as image:
+        for frame in ImageSequence.Iterator(image):
+            yield frame.copy()
+
+
+def _page_count(path: str) -> int:
+    if path.lower().endswith(".pdf"):
+        import pypdfium2
+
+        with pypdfium2.PdfDocument(path) as doc:
+            return len(doc)
+    from PIL import Image
+
+    with Image.open(path) as image:
+        return int(getattr(image, "n_frames", 1))
+
+
+def worker_main(path: str, memory_mb: int) -> None:
+    """Entry point of the child: limit memory, then one JSON line with the page count and one a page."""
+    import resource
+
+    limit = memory_mb * 2**20
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    try:
+        print(json.dumps({"pages": _page_count(path)}), flush=True)
+        run = _engine()
+        for image in _images(path):
+            lines = run(image)
+            page = [[ln.text, ln.confidence, *ln.box] for ln in lines]
+            print(json.dumps({"width": image.width, "lines": page}, ensure_ascii=False), flush=True)
+    except MemoryError:
+        print(json.dumps({"status": "memory"}), flush=True)
+    except Exception as exc:  # noqa: BLE001 — an unreadable image: named in the parent's message
+        print(json.dumps({"status": "invalid", "detail": f"{type(exc).__name__}: {exc}"[:200]}), flush=True)
+
+
+# --- the parent ---------------------------------------------------------------------------------------
+
+
+def ocr_file(
+    file: Path,
+    name: str,
+    *,
+    timeout_s: float,
+    memory_mb: int,
+    progress: bool = True,
+) -> list[OcrPage]:
+    """OCR every page of ``file`` in a child process; each page (the first with the engine's start) must be
+    read within ``timeout_s`` (the caller's PDF limit times TIMEOUT_FACTOR)."""
+    if not available():
+        raise NeedsOCRError(name, "no text layer — needs OCR, and rapidocr-onnxruntime is not installed")
+    cmd = [sys.executable, "-c", _WORKER, os.fspath(file), str(memory_mb * ADDRESS_FACTOR)]
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err)
+        try:
+            records = list(_read_pages(proc, name, timeout_s, progress))
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+        err.seek(0)
+        last = (err.read().decode("utf-8", "replace").strip().splitlines() or [""])[-1]
+    return _pages(records, proc.returncode, last, name, memory_mb)
+
+
+def _read_pages(proc: subprocess.Popen[bytes], name: str, timeout_s: float, progress: bool) -> Iterator[Any]:
+    from tqdm import tqdm
+
+    assert proc.stdout is not None
+    selector = selectors.DefaultSelector()
+    selector.register(proc.stdout, selectors.EVENT_READ)
+    bar = None
+    try:
+        while True:
+            if not selector.select(timeout_s):
+                raise TooLargeError(name, f"OCR of a page took longer than the limit of {timeout_s:g} s")
+            line = proc.stdout.readline()
+            if not line:
+                return
+            record = json.loads(line)
+            if "pages" in record:
+                bar = tqdm(
+                    total=record["pages"], desc=f"OCR {Path(name).name}", unit="page", disable=not progress
+                )
+            elif "lines" in record and bar is not None:
+                bar.update()
+            yield record
+    finally:
+        selector.close()
+        if bar is not None:
+            bar.close()
+
+
+def _pages(records: list[Any], returncode: int, last: str, name: str, memory_mb: int) -> list[OcrPage]:
+    status = next((r for r in records if "status" in r), None)
+    memory = "MemoryError" in last or "bad_alloc" in last or returncode in (-signal.SIGABRT, -signal.SIGKILL)
+    if (status and status["status"] == "memory") or (status is None and memory and returncode):
+        raise TooLargeError(name, f"OCR exceeded the memory limit of {memory_mb} MB")
+    if status:
+        raise InvalidFileError(name, f"not a readable image ({status['detail']})")
+    if returncode:
+        raise InvalidFileError(name, f"OCR crashed: {last[:200] or f'exit status {returncode}'}")
+    pages = []
+    for record in records:
+        if "lines" not in record:
+            continue
+        lines = [OcrLine(t, c, (x0, y0, x1, y1)) for t, c, x0, y0, x1, y1 in record["lines"]]
+        kept = [ln for ln in lines if ln.confidence >= MIN_CONFIDENCE and ln.text.strip()]
+        text, spans = page_text(kept, record["width"])
+        pages.append(OcrPage(text, spans, tuple(ln for ln in lines if ln not in kept)))
+    return pages
+
+
+def low_confidence(pages: list[OcrPage]) -> list[str]:
+    """Warnings naming each line read with low confidence, or dropped ("page 2: OCR confidence 0.62: …")."""
+    out = []
+    for n, page in enumerate(pages, start=1):
+        for start, end, conf in page.spans:
+            if conf < LOW_CONFIDENCE:
+                out.append(f"page {n}: OCR confidence {conf:.2f}: “{page.text[start:end]}”")
+        for ln in page.dropped:
+            out.append(f"page {n}: OCR dropped a line read with confidence {ln.confidence:.2f}: “{ln.text}”")
+    return out
