@@ -35,10 +35,11 @@ HEAD_LINES = 12  # the banner, the number and the addressees sit within this man
 _H = f"[{CJK_UNIFIED}]"
 _DATE = r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日"
 _ISO = r"(\d{4})[-./](\d{1,2})[-./](\d{1,2})"
+_ORDER = "[\\d一二三四五六七八九十百零〇]+"
 # 国办发〔2018〕129号, 深商务电商字[2020]12号, 法释（2022）8号; 国家市场监督管理总局令第72号.
 DOC_NUMBER = re.compile(
     rf"{_H}{{1,16}}\s*[〔［\[（(【]\s*\d{{4}}\s*[〕］\]）)】]\s*第?\s*\d{{1,5}}\s*号"
-    rf"|{_H}{{2,24}}令\s*(?:（?第\s*[\d一二三四五六七八九十百零〇]+\s*号）?)"
+    rf"|{_H}{{2,24}}令\s*(?:（第\s*{_ORDER}\s*号）|第\s*{_ORDER}\s*号)"
 )
 _NUMBER_LINE = re.compile(rf"[（(]?\s*({DOC_NUMBER.pattern})\s*[）)]?")
 _SIGNER = re.compile(rf"签\s*发\s*人\s*[:：]\s*{_H}{{2,4}}(?:\s+{_H}{{2,4}})*")

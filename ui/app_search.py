@@ -14,7 +14,7 @@ from typing import Any
 
 import streamlit as st
 
-from policykb.index.filters import Filters, date_bounds
+from policykb.index.filters import Filters, date_bounds, filter_key
 from policykb.index.query_forms import default_lexicon
 from policykb.index.references import Reference, label_key, words_besides_references
 from policykb.index.search import Hit, PreparedQuery
@@ -36,8 +36,9 @@ RELATED_MAX = 10  # clauses shown "related by meaning": a short reading list, no
 SCAN_MAX = 5000  # clauses one search ranks; beyond it a count of matches is a lower bound
 QUERY_LABEL = "检索条款 / Search clauses (e.g. 第三十五条, 3.1.2, 收取费用)"
 _SPLIT = re.compile(r"[,，、;；\s]+")
-_FIELD_NAMES = {"region": "地区", "issuer": "发布机构", "platform": "平台"}
-_EXAMPLES = {"region": "深圳", "issuer": "市场监管", "platform": "抖音"}
+_FIELD_NAMES = {"region": "地区", "issuer": "发布机构", "platform": "平台", "doc_number": "文号"}
+_EXAMPLES = {"region": "深圳", "issuer": "市场监管", "platform": "抖音", "doc_number": "〔2019〕3号"}
+_FIELD_EN = {"region": "Region", "issuer": "Issuer", "platform": "Platform", "doc_number": "Document number"}
 _UNITS = ("章", "节", "编")
 # Menus in Chinese first (Streamlit's own placeholder and "Select all" are English only); typing filters
 # by any part of a name, as the filters themselves do.
@@ -67,11 +68,15 @@ def _names(
     shown = list(chosen)
     unmatched = []
     for part in typed:
-        key = search_key(part)
-        full = [name for name in known if key in search_key(name)]
+        key = filter_key(field, part)
+        full = [name for name in known if key in filter_key(field, name)]
         if not full:
-            label = _FIELD_NAMES[field]
-            unmatched.append(f"没有{label}名称包含“{part}” / no {field} name contains “{part}”")
+            zh, en = (
+                ("文号", "document number")
+                if field == "doc_number"
+                else (f"{_FIELD_NAMES[field]}名称", f"{field} name")
+            )
+            unmatched.append(f"没有{zh}包含“{part}” / no {en} contains “{part}”")
         elif full != [part]:
             shown.append(f"{part}（{'、'.join(full)}）")
         else:
@@ -100,21 +105,20 @@ def _filters(kb: KnowledgeBase) -> FilterChoice | None:
     facets = kb.facets()
     titles = {d.doc_id: d.title for d in kb.documents()}
     with st.expander("筛选 Filters", expanded=False):
-        columns = st.columns(3)
+        columns = [*st.columns(2), *st.columns(2)]
         values: dict[str, tuple[str, ...]] = {}
         parts: list[str] = []
         unmatched: list[str] = []
         for column, (field, label) in zip(columns, _FIELD_NAMES.items(), strict=True):
-            en = field.capitalize()
             chosen = column.multiselect(
-                f"{label} {en}",
+                f"{label} {_FIELD_EN[field]}",
                 facets.get(field, []),
                 key=f"f_{field}",
                 **_MENU,
             )
             typed = _typed(
                 column.text_input(
-                    f"或输入{label}名称的一部分（如 {_EXAMPLES[field]}）/ or part of a name",
+                    f"或输入{label}{'' if field == 'doc_number' else '名称'}的一部分（如 {_EXAMPLES[field]}）/ or part of one",
                     key=f"f_{field}_text",
                 )
             )
@@ -145,6 +149,7 @@ def _filters(kb: KnowledgeBase) -> FilterChoice | None:
         region=values["region"] or None,
         issuer=values["issuer"] or None,
         platform=values["platform"] or None,
+        doc_number=values["doc_number"] or None,
         doc_id=tuple(docs) or None,
         date_from=date_from or None,
         date_to=date_to or None,

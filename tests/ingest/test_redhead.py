@@ -119,6 +119,8 @@ def test_a_real_state_council_notice():
         (("粤商务函[2020]12号    签发人：王五",), {"doc_number": "粤商务函[2020]12号"}),
         (("（法释〔2022〕8号）",), {"doc_number": "法释〔2022〕8号"}),
         (("國家市場監督管理總局令第72號",), {"doc_number": "国家市场监督管理总局令第72号"}),
+        # an order number in parentheses keeps both or neither of them
+        (("（中华人民共和国国务院令 第778号）",), {"doc_number": "中华人民共和国国务院令第778号"}),
         (("标题", "各有关单位：", "正文。"), {"addressees": "各有关单位"}),
         # A sentence ending in a colon is the body, not the addressees; nor is a numbered heading.
         (("标题", "现将有关事项通知如下：", "一、时间"), {}),

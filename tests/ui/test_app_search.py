@@ -41,6 +41,7 @@ NOTICES = {
             "region": "广东省深圳市",
             "issuer": "深圳市商务局",
             "date": "2020-03-16",
+            "doc_number": "深商务电商字〔2020〕12号",
         },
     ),
     "sh": (
@@ -245,6 +246,17 @@ def test_issuer_part_and_dates_are_described(kb_home):
     assert "筛选 filters — 发布机构：商务（上海市商务委员会、深圳市商务局） · 日期：2021 至 不限" in texts(at)
     assert RESULTS.format(n=1) in texts(at)
     assert {h["doc_id"] for h in at.session_state["search_hits"]} == {"sh"}
+
+
+def test_a_part_of_a_document_number_in_any_brackets_filters_and_is_described(kb_home):
+    at = search("平台", f_doc_number_text="[2020]12号")
+    assert "筛选 filters — 文号：[2020]12号（深商务电商字〔2020〕12号）" in texts(at)
+    assert {h["doc_id"] for h in at.session_state["search_hits"]} == {"sz"}
+    at = search("平台", f_doc_number_text="〔2020〕99号")
+    assert [w.value for w in at.warning] == [
+        "没有文号包含“〔2020〕99号” / no document number contains “〔2020〕99号”",
+        "没有符合筛选条件的条款 / no clause matches the filters",
+    ]
 
 
 def test_a_start_after_the_end_is_an_error_not_zero_results(kb_home):
