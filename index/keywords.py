@@ -51,12 +51,13 @@ def _is_noise(token: str) -> bool:
 
 @lru_cache(maxsize=1)
 def _jieba() -> Any:
+    """jieba's default tokenizer, initialised: the one the answerer and the app segment with too, so its
+    dictionary is loaded once per process (nothing adds words to it)."""
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
-    tokenizer = jieba.Tokenizer()
-    tokenizer.initialize()
-    return tokenizer
+    jieba.dt.initialize()
+    return jieba.dt
 
 
 def tokenize(text: str) -> list[str]:

@@ -39,3 +39,12 @@ def test_clause_json_is_to_json():
     clauses = [c for _, cs in build_docs() for c in cs]
     assert [clause_json(c) for c in clauses] == [c.to_json() for c in clauses]
     assert json.loads(clause_json(clauses[0]))["section_path"] == list(clauses[0].section_path)
+
+
+def test_the_index_segments_with_jiebas_default_tokenizer_so_its_dictionary_loads_once():
+    import jieba
+
+    from policykb.index.keywords import _jieba, tokenize
+
+    assert _jieba() is jieba.dt
+    assert tokenize("微视平台不收取费用") == [t for t in jieba.cut_for_search("微视平台不收取费用")]
