@@ -118,7 +118,8 @@ def _filters(kb: KnowledgeBase) -> FilterChoice | None:
             )
             typed = _typed(
                 column.text_input(
-                    f"或输入{label}{'' if field == 'doc_number' else '名称'}的一部分（如 {_EXAMPLES[field]}）/ or part of one",
+                    f"或输入{label}{'' if field == 'doc_number' else '名称'}的一部分（如 {_EXAMPLES[field]}）"
+                    f"/ or part of {'a number' if field == 'doc_number' else 'a name'}",
                     key=f"f_{field}_text",
                 )
             )
