@@ -25,11 +25,10 @@ from typing import TYPE_CHECKING, Literal
 from policykb.index.filters import Filters
 from policykb.index.query_forms import QueryForms
 from policykb.index.search import Hit
-from policykb.ingest.text import search_key
 from policykb.qa.abstain import Features, Rule, elsewhere_names, features, rule_for
 from policykb.qa.citations import Citation, make_citation, related_dict
 from policykb.qa.crossrefs import resolve
-from policykb.qa.extractive import Candidate, opening, score_sentences, select
+from policykb.qa.extractive import Candidate, clause_key, opening, score_sentences, select
 from policykb.qa.question import Question, analyse_forms
 from policykb.qa.retrieval import query_forms, term_stats
 
@@ -190,7 +189,7 @@ def answer_from_hits(
         chosen = (
             (select(q, score_sentences(q, named)) or opening(named[0])) if named else select(q, candidates)
         )
-        unmet = q.measure_unmet([search_key(c.clause.text) for c in chosen]) if chosen else None
+        unmet = q.measure_unmet([clause_key(c.clause.text) for c in chosen]) if chosen else None
         if unmet is not None:
             abstain, reason = (
                 True,

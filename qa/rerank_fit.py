@@ -47,6 +47,7 @@ class Searched:
     question: Question
     hits: list[Hit]
     labels: list[bool]  # per hit: it holds the evidence
+    rows: list[dict[str, float]]  # per hit: its candidate_features
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,9 @@ def searched(kb: KnowledgeBase, questions: Sequence[EvalQuestion]) -> list[Searc
             continue
         found = kb.retrieve(q.q, k=WINDOW, rerank=False)
         labels = [is_hit(h.clause.text, q.evidence_keys) for h in found.hits]
-        out.append(Searched(q.doc, analyse(kb, q.q, found.query.forms), found.hits, labels))
+        question = analyse(kb, q.q, found.query.forms)
+        rows = candidate_features(question, found.hits)
+        out.append(Searched(q.doc, question, found.hits, labels, rows))
     return out
 
 
@@ -70,8 +73,7 @@ def pair_differences(data: Sequence[Searched], names: tuple[str, ...]) -> np.nda
     """(answering − other) feature differences of every pair, over clauses not named by reference."""
     diffs = []
     for s in data:
-        rows = candidate_features(s.question, s.hits)
-        x = np.array([[r[n] for n in names] for r in rows], dtype=np.float64)
+        x = np.array([[r[n] for n in names] for r in s.rows], dtype=np.float64)
         free = [i for i, h in enumerate(s.hits) if "reference" not in h.signals]
         for i in free:
             for j in free:
@@ -129,13 +131,14 @@ def fit_reranker(
     model_name = kb.embedding_model_name
     fit_data, val_data = searched(kb, fit), searched(kb, validation)
     model = train(fit_data, names, model_name)
+    pairs = len(pair_differences(fit_data, names))
     info: dict[str, object] = {
         "questions": "tests/data/eval (split.toml + questions/*.jsonl + dev_questions.jsonl)",
         "data_hash": data_hash,
         "date": date.today().isoformat(),
         "fit_questions": len(fit_data),
         "validation_questions": len(val_data),
-        "pairs": len(pair_differences(fit_data, names)),
+        "pairs": pairs,
         "l2": L2,
         "fit_searched": list(recall(fit_data, None)),
         "fit_reranked_out_of_fold": list(out_of_fold(fit_data, names, model_name)),

@@ -81,7 +81,8 @@ def test_search_is_not_reranked_for_a_model_it_was_not_fitted_on(kb):
 
 def _searched(kb, question, good_labels):
     q, hits = searched(kb, question)
-    return Searched(question, q, hits, [h.clause.label in good_labels for h in hits])
+    labels = [h.clause.label in good_labels for h in hits]
+    return Searched(question, q, hits, labels, candidate_features(q, hits))
 
 
 def test_the_fit_learns_the_signal_that_puts_answering_clauses_first(kb):
