@@ -22,29 +22,30 @@ def char_frequencies() -> Counter[str]:
     return _table()
 
 
-@functools.cache
 def _table() -> Counter[str]:
-    # Σ count × occurrences of each character over the dictionary's words, summed by numpy: a Python loop
-    # over every character of 349,000 words took ~1 s, paid by the first notice ingested in a process.
-    words, counts = _entries()
-    chars = "".join(words)
-    codes = np.frombuffer(chars.encode("utf-32-le"), dtype=np.uint32)
-    weights = np.repeat(np.asarray(counts, dtype=np.float64), [len(w) for w in words])
-    sums = np.bincount(codes, weights=weights)  # exact: the dictionary's counts sum to ~6e7, far below 2**53
-    seen = np.flatnonzero(np.bincount(codes))
-    return Counter(dict(zip(map(chr, seen.tolist()), sums[seen].astype(np.int64).tolist())))
+    return _dictionary()[0]
 
 
 @functools.cache
-def _entries() -> tuple[list[str], list[int]]:
-    """The words of jieba's dictionary and their counts, in file order."""
+def _dictionary() -> tuple[Counter[str], frozenset[str]]:
+    """Each character's summed word frequency, and the set of words, from one read of jieba's dictionary.
+
+    Σ count × occurrences over the words is summed by numpy (bincount): a Python loop over every character
+    of 349,000 words took ~1 s, paid by the first notice ingested in a process."""
     path = os.path.join(os.path.dirname(jieba.__file__), "dict.txt")
+    words: list[str] = []
+    counts: list[int] = []
     with open(path, encoding="utf-8") as fh:
-        lines = fh.read().split("\n")
-    if lines and not lines[-1]:
-        lines.pop()  # the file ends with a line break
-    fields = [line.split(" ", 2) for line in lines]
-    return [f[0] for f in fields], [int(f[1]) for f in fields]
+        for line in fh:
+            word, count = line.split(" ", 2)[:2]
+            words.append(word)
+            counts.append(int(count))
+    codes = np.frombuffer("".join(words).encode("utf-32-le"), dtype=np.uint32)
+    weights = np.repeat(np.asarray(counts, dtype=np.float64), [len(w) for w in words])
+    sums = np.bincount(codes, weights=weights)  # exact: the counts sum to ~6e7, far below 2**53
+    seen = np.flatnonzero(np.bincount(codes))
+    table = Counter(dict(zip(map(chr, seen.tolist()), sums[seen].astype(np.int64).tolist())))
+    return table, frozenset(words)
 
 
 def char_freq(ch: str) -> int:
@@ -63,6 +64,5 @@ def is_word(text: str) -> bool:
     return text in _words()
 
 
-@functools.cache
 def _words() -> frozenset[str]:
-    return frozenset(_entries()[0])
+    return _dictionary()[1]
