@@ -21,7 +21,15 @@ from pathlib import Path
 
 from policykb.ingest.charfreq import is_rare_cjk
 from policykb.ingest.mtext import MText
-from policykb.ingest.text import ANNOTATION, ANNOTATION_AFTER_CJK, CJK, ORPHAN_PINYIN, is_cjk, to_simplified
+from policykb.ingest.text import (
+    ANNOTATION,
+    ANNOTATION_AFTER_CJK,
+    CJK,
+    ORPHAN_PINYIN,
+    convert_ahead,
+    is_cjk,
+    to_simplified,
+)
 
 RULES_FILE = Path(__file__).with_name("cleaning.toml")
 
@@ -85,7 +93,9 @@ def clean(text: str, rules: Rules | None = None) -> Cleaned:
     rules = rules or default_rules()
     m = MText.of(text).sub(ZERO_WIDTH)
     removals: list[Removal] = []
-    lines = [_clean_line(line, rules, removals) for line in m.lines()]
+    raw = list(m.lines())
+    convert_ahead(line.text.strip() for line in raw)  # the debris check's Simplified shadows, at once
+    lines = [_clean_line(line, rules, removals) for line in raw]
     return Cleaned(lines, removals)
 
 
