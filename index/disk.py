@@ -88,23 +88,37 @@ def write_bytes(path: Path, data: bytes | memoryview) -> None:
 
 def write_chunks(path: Path, chunks: Iterable[bytes | memoryview]) -> None:
     """``write_bytes`` of the chunks joined, written as they come (a file larger than memory should hold
-    at once); the fault point ``inside:`` is half-way through the first chunk."""
+    at once)."""
+    with writing(path) as write:
+        for data in chunks:
+            write(data)
+
+
+@contextmanager
+def writing(path: Path) -> Iterator[Callable[[bytes | memoryview], int]]:
+    """Create ``path`` (it must not exist) and give a ``write(data)`` that appends to it (returning the
+    bytes written); fsynced when the block ends. The fault point ``inside:`` is half-way through the
+    first non-empty write."""
     name = path.name if not path.name.startswith(CURRENT_TMP_PREFIX) else CURRENT
     fault_point(f"before:{name}")
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    first = [True]
+
+    def write(data: bytes | memoryview) -> int:
+        view = memoryview(data)
+        half = len(view) // 2 if first[0] and len(view) else -1
+        first[0] = first[0] and not len(view)
+        written = 0
+        while view:
+            n = os.write(fd, view[: min(_CHUNK, max(half - written, 1)) if written < half else _CHUNK])
+            view = view[n:]
+            written += n
+            if written >= half >= 0 and written - n < half:
+                fault_point(f"inside:{name}")  # half of the first write on disk
+        return written
+
     try:
-        first = True
-        for data in chunks:
-            view = memoryview(data)
-            half = len(data) // 2 if first else -1
-            written = 0
-            while view:
-                n = os.write(fd, view[: min(_CHUNK, max(half - written, 1)) if written < half else _CHUNK])
-                view = view[n:]
-                written += n
-                if written >= half >= 0 and written - n < half:
-                    fault_point(f"inside:{name}")  # half of the first chunk on disk
-            first = False
+        yield write
         os.fsync(fd)
     finally:
         os.close(fd)

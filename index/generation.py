@@ -211,7 +211,8 @@ def write_generation(
         disk.fault_point("before:bm25")
         keywords.save(temp / BM25)
         disk.fault_point("after:bm25")
-        disk.write_bytes(temp / store.filename, store.save())
+        with disk.writing(temp / store.filename) as write:
+            store.save_to(write)
         if versions:
             disk.write_text(
                 temp / VERSIONS, "".join(json.dumps(v, ensure_ascii=False) + "\n" for v in versions)
