@@ -187,7 +187,7 @@ def write_generation(
     pipeline: dict[str, str],
     keep: int | None = None,
     clauses: list[Clause],
-    tokens: list[list[str]],
+    tokens: Sequence[list[str]],
     store: VectorStore,
     keywords: KeywordIndex,
     params: SearchParams,

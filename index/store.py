@@ -33,7 +33,7 @@ from policykb.index import disk
 from policykb.index.embed import Embedder, embedder_name, make_embedder, weights_name
 from policykb.index.filters import VALUE_FIELDS, Filters, date_bounds
 from policykb.index.generation import Generation, load_generation, write_generation
-from policykb.index.keywords import KeywordIndex, Segmenter, clause_search_text
+from policykb.index.keywords import KeywordIndex, Segmenter, TokenRows, clause_search_text
 from policykb.index.repair import lost_message, salvage
 from policykb.index.search import Hit, Mode, PreparedQuery, Retrieval, SearchParams
 from policykb.index.vectors import clause_key, make_vector_store
@@ -512,13 +512,13 @@ class KnowledgeBase:
         embedder = self.embedder
         params = SearchParams()
         vectors = self._vectors_for(clauses, base, embedder)
-        tokens = self._tokens_for(clauses, base)
         existing = disk.generation_numbers(self.home) + [disk.read_current(self.home) or 0]
         number = max(existing) + 1
         store = make_vector_store(self.settings, embedder.dim, generation=number)
         keys = np.fromiter((clause_key(c.clause_id) for c in clauses), np.int64, len(clauses))
         store.add(keys, vectors, clauses)
         del vectors  # the store holds its own copy (float16 in an IVF index): 2 GB at 1M clauses
+        tokens = self._tokens_for(clauses, base)  # not held beside the vectors
         keywords = KeywordIndex.build(tokens, params.bm25_k1, params.bm25_b)
         try:
             gen = write_generation(
@@ -583,26 +583,35 @@ class KnowledgeBase:
         out[repeated] = out[rows[repeated]]  # a repeated text: the vector of its first row
         return out
 
-    def _tokens_for(self, clauses: list[Clause], base: Generation) -> list[list[str]]:
+    def _tokens_for(self, clauses: list[Clause], base: Generation) -> TokenRows:
         """jieba tokens of ``clauses``, reusing the base generation's tokens for unchanged search text and
-        segmenting each distinct jieba block once (``Segmenter``)."""
+        segmenting each distinct jieba block once (``Segmenter``); held as ids (``TokenRows``)."""
 
         def key(c: Clause) -> bytes:
             return hashlib.sha1(
                 clause_search_text(c.title, c.section_path, c.label, c.text).encode()
             ).digest()
 
-        known: dict[bytes, list[str]] = {}
+        stored: dict[bytes, list[str]] = {}
         if base.clauses and clauses:
             try:
-                known = dict(zip(map(key, base.clauses), base.tokens()))
+                stored = dict(zip(map(key, base.clauses), base.tokens()))
             except IndexError_ as exc:  # damaged since it was loaded: segment everything again
                 log.warning("segmenting every clause again: %s", exc)
         segment = Segmenter()
-        out = []
+        out = TokenRows()
+        row_of: dict[bytes, int] = {}  # search text → the first row that has it
         for c in clauses:
             k = key(c)
-            if k not in known:
-                known[k] = segment(clause_search_text(c.title, c.section_path, c.label, c.text))
-            out.append(known[k])
+            row = row_of.get(k)
+            if row is not None:
+                out.repeat(row)
+                continue
+            tokens = stored.get(k)
+            row_of[k] = len(out)
+            out.append(
+                tokens
+                if tokens is not None
+                else segment(clause_search_text(c.title, c.section_path, c.label, c.text))
+            )
         return out
