@@ -13,7 +13,9 @@ process (open, warm queries) and the naive query process (open, warm queries, ex
   under new doc_ids, titles ("…（副本N）"), regions and dates until there are N of them. Only the unique
   texts are embedded (once, timed as the throughput); each replica gets its original's vector plus
   Gaussian noise (norm 0.5, renormalised: cosine ≈ 0.89 to the original), so no two vectors are equal and
-  an approximate index has to tell near neighbours apart. "Index build" excludes embedding for both stacks.
+  an approximate index has to tell near neighbours apart; made 16,384 rows at a time as the build asks for
+  them (as an embedder yields batches), so the build process never holds them all twice. "Index build"
+  excludes embedding for both stacks.
 - Naive stack: the same vectors under the same keys in ``IndexIDMap(IndexFlatIP)``, written with
   ``faiss.write_index``, read back with ``faiss.read_index``; a query is the same model's vector of the
   question and an exact scan (dense only: it has no keyword side). Ratios are policykb ÷ naive.
@@ -84,20 +86,30 @@ def dir_size(path: Path) -> int:
 
 
 NOISE = 0.5  # norm of the Gaussian noise added to a replica's vector before renormalising
+BLOCK = 16_384  # rows of the synthetic vectors made at once (1M × 512 at once would be 2 GB)
 
 
-def perturbed(vectors, seed: int):
-    """``vectors`` (n × d) each moved by Gaussian noise of norm ≈ ``NOISE``, renormalised."""
+def perturbed_block(unique, base, block: int, seed: int):
+    """Rows ``block·BLOCK`` … of the synthetic vectors: row i is ``unique[base[i]]`` moved by Gaussian
+    noise of norm ≈ ``NOISE`` and renormalised; the same rows every time (seeded by size and block)."""
     import numpy as np
 
-    rng = np.random.default_rng(seed)
-    out = np.empty_like(vectors)
-    for i in range(0, len(vectors), 65536):  # in slices: the noise of 1M × 512 at once is 2 GB
-        part = vectors[i : i + 65536] + rng.standard_normal(vectors[i : i + 65536].shape, np.float32) * (
-            NOISE / np.sqrt(vectors.shape[1])
-        )
-        out[i : i + 65536] = part / np.linalg.norm(part, axis=1, keepdims=True)
-    return out
+    rng = np.random.default_rng([seed, block])
+    part = unique[base[block * BLOCK : (block + 1) * BLOCK]]
+    part += rng.standard_normal(part.shape, np.float32) * (NOISE / np.sqrt(part.shape[1]))
+    part /= np.linalg.norm(part, axis=1, keepdims=True)
+    return part
+
+
+def save_vectors(path: Path, unique, base, seed: int) -> None:
+    """All the synthetic vectors as one ``.npy`` file (for the naive stack), written block by block."""
+    import numpy as np
+
+    with open(path, "wb") as f:
+        header = {"descr": "<f4", "fortran_order": False, "shape": (len(base), unique.shape[1])}
+        np.lib.format.write_array_header_1_0(f, header)
+        blocks = range((len(base) + BLOCK - 1) // BLOCK)
+        f.writelines(perturbed_block(unique, base, b, seed).tobytes() for b in blocks)
 
 
 class BenchEmbedder:
@@ -236,14 +248,26 @@ def child_embed(work: Path) -> dict:
 
 
 class ReplicaEmbedder(BenchEmbedder):
-    """Build-time vectors of the synthetic corpus: each clause's row of a perturbed matrix."""
+    """Build-time vectors of the synthetic corpus: each clause's row of the perturbed vectors, made a block
+    at a time as the build asks for them (as a real embedder makes them batch by batch): the build process
+    never holds them all beside its own matrix. Texts are looked up by their hash (no second copy)."""
 
-    def __init__(self, inner, rows: dict[str, int], matrix):
+    def __init__(self, inner, rows: dict[int, int], unique, base, seed: int):
         super().__init__(inner)
-        self.rows, self.matrix = rows, matrix
+        self.rows, self.unique, self.base, self.seed = rows, unique, base, seed
+        self.block: tuple[int, object] | None = None
 
     def encode(self, texts: list[str]):
-        return self.matrix[[self.rows[t] for t in texts]]
+        import numpy as np
+
+        rows = np.fromiter((self.rows[hash(t)] for t in texts), np.int64, len(texts))
+        out = np.empty((len(rows), self.dim), np.float32)
+        for block in np.unique(rows // BLOCK).tolist():
+            if self.block is None or self.block[0] != block:
+                self.block = (block, perturbed_block(self.unique, self.base, block, self.seed))
+            at = np.flatnonzero(rows // BLOCK == block)
+            out[at] = self.block[1][rows[at] - block * BLOCK]
+        return out
 
 
 def _original_text(c) -> str:
@@ -252,14 +276,15 @@ def _original_text(c) -> str:
 
 
 def _corpus(work: Path, target: int):
-    """(documents with clauses, the perturbed vector of each clause in order) of ``target`` clauses."""
+    """(documents with clauses, the unique vectors, the unique row of each clause in order) of ``target``
+    clauses; row i's vector is ``perturbed_block`` of its block."""
     import numpy as np
 
     unique = np.load(work / "unique.npy")
     row_of = {t: i for i, t in enumerate(json.loads((work / "unique.json").read_text(encoding="utf-8")))}
     docs = replicate(ingest_folder(EXTERNAL), target)
     base = np.fromiter((row_of[_original_text(c)] for _, cs in docs for c in cs), np.int64)
-    return docs, perturbed(unique[base], seed=target)
+    return docs, unique, base
 
 
 def child_build(work: Path, target: int) -> dict:
@@ -271,14 +296,15 @@ def child_build(work: Path, target: int) -> dict:
     from policykb.ingest.pipeline import PIPELINE_VERSION
 
     settings = _settings(work / "home")
-    docs, matrix = _corpus(work, target)
+    docs, unique, base = _corpus(work, target)
     clauses = [c for _, cs in docs for c in cs]
     keys = np.fromiter((clause_key(c.clause_id) for c in clauses), np.int64, len(clauses))
     np.save(work / "keys.npy", keys)
-    np.save(work / "vectors.npy", matrix)  # for the naive stack: the very same vectors
-    emb = ReplicaEmbedder(
-        make_embedder(settings), {c.embedding_text: i for i, c in enumerate(clauses)}, matrix
-    )
+    save_vectors(work / "vectors.npy", unique, base, target)  # for the naive stack: the very same vectors
+    rows = {hash(c.embedding_text): i for i, c in enumerate(clauses)}
+    emb = ReplicaEmbedder(make_embedder(settings), rows, unique, base, target)
+    n_clauses = len(clauses)
+    del clauses
     kb = KnowledgeBase.open(settings, embedder=emb, fresh=True)
     t = time.perf_counter()
     with kb.writer(fresh=True) as w:
@@ -286,7 +312,7 @@ def child_build(work: Path, target: int) -> dict:
             w.upsert(doc, cs, PIPELINE_VERSION)
     build_s = time.perf_counter() - t
     return {
-        "clauses": len(clauses),
+        "clauses": n_clauses,
         "documents": len(docs),
         "build_s": round(build_s, 2),
         "size_mb": round(dir_size(work / "home") / 2**20, 1),

@@ -27,7 +27,7 @@ import os
 import secrets
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -83,19 +83,42 @@ def faults_seen() -> list[str]:
 
 def write_bytes(path: Path, data: bytes | memoryview) -> None:
     """Create ``path`` (it must not exist), write ``data`` and fsync it."""
+    write_chunks(path, [data])
+
+
+def write_chunks(path: Path, chunks: Iterable[bytes | memoryview]) -> None:
+    """``write_bytes`` of the chunks joined, written as they come (a file larger than memory should hold
+    at once)."""
+    with writing(path) as write:
+        for data in chunks:
+            write(data)
+
+
+@contextmanager
+def writing(path: Path) -> Iterator[Callable[[bytes | memoryview], int]]:
+    """Create ``path`` (it must not exist) and give a ``write(data)`` that appends to it (returning the
+    bytes written); fsynced when the block ends. The fault point ``inside:`` is half-way through the
+    first non-empty write."""
     name = path.name if not path.name.startswith(CURRENT_TMP_PREFIX) else CURRENT
     fault_point(f"before:{name}")
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    try:
+    first = [True]
+
+    def write(data: bytes | memoryview) -> int:
         view = memoryview(data)
-        half = len(data) // 2
+        half = len(view) // 2 if first[0] and len(view) else -1
+        first[0] = first[0] and not len(view)
         written = 0
         while view:
             n = os.write(fd, view[: min(_CHUNK, max(half - written, 1)) if written < half else _CHUNK])
             view = view[n:]
             written += n
-            if written >= half and written - n < half:
-                fault_point(f"inside:{name}")  # half of the file on disk
+            if written >= half >= 0 and written - n < half:
+                fault_point(f"inside:{name}")  # half of the first write on disk
+        return written
+
+    try:
+        yield write
         os.fsync(fd)
     finally:
         os.close(fd)
@@ -169,7 +192,7 @@ def _check_size(path: Path, expected: int) -> None:
     raise incomplete(path, f"file is {size} bytes, the manifest says {expected} (truncated or incomplete)")
 
 
-def _checksum_error(path: Path) -> IndexIncompleteError:
+def checksum_error(path: Path) -> IndexIncompleteError:
     return incomplete(path, "SHA-256 does not match the manifest (the file is corrupt)")
 
 
@@ -199,7 +222,7 @@ def verify(directory: Path, *, defer: tuple[str, ...] = (), seal: str | None = N
         path = _listed(directory, rel)
         _check_size(path, int(meta["size"]))
         if rel not in defer and digest(path)[1] != meta["sha256"]:
-            raise _checksum_error(path)
+            raise checksum_error(path)
     return manifest
 
 
@@ -211,7 +234,7 @@ def read_verified(directory: Path, manifest: dict[str, Any], rel: str) -> bytes:
     _check_size(path, int(meta["size"]))
     data = path.read_bytes()
     if hashlib.sha256(data).hexdigest() != meta["sha256"]:
-        raise _checksum_error(path)
+        raise checksum_error(path)
     return data
 
 
@@ -224,7 +247,7 @@ def check_file(directory: Path, manifest: dict[str, Any], rel: str) -> Path:
         raise incomplete(directory / MANIFEST, f"does not list {rel}")
     _check_size(path, int(meta["size"]))
     if digest(path)[1] != meta["sha256"]:
-        raise _checksum_error(path)
+        raise checksum_error(path)
     return path
 
 

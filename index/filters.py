@@ -16,11 +16,14 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from policykb.ingest.record import Clause
 from policykb.ingest.text import search_key
+
+if TYPE_CHECKING:
+    from policykb.index.records import Columns
 
 VALUE_FIELDS = ("region", "issuer", "platform", "doc_type", "doc_id", "doc_number")
 # Names people shorten: 深圳 for 广东省深圳市, 国办发 for 国办发〔2018〕129号.
@@ -110,42 +113,35 @@ class Selection:
 
 
 class FilterIndex:
-    """Per-row codes of each metadata field and date intervals, precomputed once per generation."""
+    """Per-row codes of each metadata field and date intervals, precomputed once per generation from the
+    generation's columns (``records.Columns``): a code of the column's table mapped to a code of the
+    ``filter_key`` of its value, so no per-row value is ever looked at again."""
 
-    def __init__(self, clauses: list[Clause]):
-        self.n = len(clauses)
+    def __init__(self, columns: Columns):
+        self.n = len(columns)
         self.codes: dict[str, np.ndarray] = {}
         self.vocab: dict[str, dict[str, int]] = {}
         self.raw: dict[str, dict[int, list[str]]] = {}  # code → the values as stored that it stands for
         for name in VALUE_FIELDS:
+            column = columns.fields[name]
             vocab: dict[str, int] = {}
-            code_of: dict[str | None, int] = {
-                None: -1,
-                "": -1,
-            }  # raw value → code; values repeat per document
-            for c in clauses:
-                value = c.doc_id if name == "doc_id" else getattr(c.metadata, name)
-                if value not in code_of:
-                    code_of[value] = vocab.setdefault(filter_key(name, value), len(vocab))
-            raw = (c.doc_id if name == "doc_id" else getattr(c.metadata, name) for c in clauses)
-            self.codes[name] = np.fromiter((code_of[v] for v in raw), dtype=np.int32, count=self.n)
+            # table code → filter code; the last entry stands for a row without a value (code -1)
+            code_of = [vocab.setdefault(filter_key(name, v), len(vocab)) if v else -1 for v in column.table]
+            self.codes[name] = np.asarray([*code_of, -1], dtype=np.int32)[column.codes]
             self.vocab[name] = vocab
             self.raw[name] = {}
-            for value, code in code_of.items():
+            for value, code in zip(column.table, code_of):
                 if value and code >= 0:
                     self.raw[name].setdefault(code, []).append(value)
-        lo, hi = np.full(self.n, -1, np.int64), np.full(self.n, -1, np.int64)
-        bounds: dict[str, tuple[int, int]] = {}
-        for row, clause in enumerate(clauses):
-            date = clause.metadata.date
-            if date and date not in bounds:
-                try:
-                    bounds[date] = date_bounds(date)
-                except ValueError:
-                    bounds[date] = (-1, -1)  # an unreadable date is treated as no date
-            if date:
-                lo[row], hi[row] = bounds[date]
-        self.date_lo, self.date_hi = lo, hi
+        dates = columns.fields["date"]
+        bounds = []
+        for date in dates.table:
+            try:
+                bounds.append(date_bounds(date) if date else (-1, -1))
+            except ValueError:
+                bounds.append((-1, -1))  # an unreadable date is treated as no date
+        table = np.asarray([*bounds, (-1, -1)], dtype=np.int64).reshape(-1, 2)
+        self.date_lo, self.date_hi = table[dates.codes, 0], table[dates.codes, 1]
 
     def _codes(self, name: str, wanted: tuple[str, ...]) -> list[int]:
         keys = [k for v in wanted if (k := filter_key(name, v))]

@@ -11,6 +11,10 @@ Files of a generation (all listed in ``manifest.json`` with size and SHA-256):
                       probes); vectors are stored under their keys, not positions
                       (with ``vector_store = "milvus"``: ``vectors.milvus.json``, which names the generation's
                       Milvus collection, see ``index/milvus.py``; the store's ``filename``)
+- ``columns.npz``     row i's vector key, the byte offset of its line in ``clauses.jsonl`` and its filter and
+                      reference fields as codes (``index/records.py``): a generation that has it serves its
+                      clause records from disk, decoded when a hit needs one (one written before it has none
+                      and is read whole, as it was)
 - ``tokens.jsonl``    jieba tokens of row i (so the next save need not re-segment unchanged clauses)
 - ``bm25/``           bm25s index (its own ``params.index.json`` records k1, b and the bm25s version)
 - ``versions.jsonl``  earlier versions of replaced documents, one a line: ``{"doc_id", "version", "replaced",
@@ -19,10 +23,11 @@ Files of a generation (all listed in ``manifest.json`` with size and SHA-256):
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
@@ -36,6 +41,7 @@ from policykb.config import Settings
 from policykb.errors import IndexMismatchError
 from policykb.index import disk
 from policykb.index.keywords import KeywordIndex
+from policykb.index.records import ClauseRecords, Columns, ColumnsBuilder, doc_ranges
 from policykb.index.search import SearchIndex, SearchParams
 from policykb.index.vectors import VectorStore, clause_key, vector_store_class
 from policykb.ingest.record import Clause, Document
@@ -51,6 +57,7 @@ DOCUMENTS, CLAUSES, IDS, VECTORS, TOKENS, BM25 = (
     "bm25",
 )
 VERSIONS = "versions.jsonl"
+COLUMNS = "columns.npz"
 REQUIRED = (DOCUMENTS, CLAUSES, IDS, VECTORS, TOKENS)  # VECTORS: the store's own filename
 T = TypeVar("T")
 LIBRARIES = ("policykb", "faiss-cpu", "bm25s", "sentence-transformers", "torch", "numpy", "jieba", "opencc")
@@ -76,7 +83,6 @@ class Generation:
     documents: dict[str, Document]  # in reading order
     pipeline: dict[str, str]  # doc_id → pipeline_version that produced its clauses
     index: SearchIndex
-    row_of: dict[str, int]
     doc_rows: dict[str, range]
     # earlier versions of replaced documents (see VERSIONS), oldest first
     versions: tuple[dict[str, Any], ...] = ()
@@ -89,11 +95,12 @@ class Generation:
         manifest: dict[str, Any],
         documents: dict[str, Document],
         pipeline: dict[str, str],
-        clauses: list[Clause],
+        clauses: Sequence[Clause],
         vectors: VectorStore | None,
         keywords: KeywordIndex,
         params: SearchParams,
         versions: tuple[dict[str, Any], ...] = (),
+        columns: Columns | None = None,
     ) -> Generation:
         titles = {doc_id: d.title for doc_id, d in documents.items()}
         index = SearchIndex(
@@ -103,11 +110,8 @@ class Generation:
             keywords,
             params,
             tokens=(lambda: read_tokens(path, manifest)) if path is not None else None,
+            columns=columns,
         )
-        doc_rows: dict[str, range] = {}
-        for row, clause in enumerate(clauses):
-            start = doc_rows[clause.doc_id].start if clause.doc_id in doc_rows else row
-            doc_rows[clause.doc_id] = range(start, row + 1)
         return cls(
             number,
             path,
@@ -115,17 +119,23 @@ class Generation:
             documents,
             pipeline,
             index,
-            {c.clause_id: i for i, c in enumerate(clauses)},
-            doc_rows,
+            doc_ranges(index.columns.fields["doc_id"]),
             tuple(versions),
         )
+
+    def row(self, clause_id: str) -> int | None:
+        """The row of ``clause_id``, or None when the generation does not hold it."""
+        row: int | None = self.index.row_of_key.get(clause_key(clause_id))
+        if row is None or self.clauses[row].clause_id != clause_id:  # another id of the same key
+            return None
+        return row
 
     @classmethod
     def empty(cls, params: SearchParams) -> Generation:
         return cls.build(None, None, {}, {}, {}, [], None, KeywordIndex(), params)
 
     @property
-    def clauses(self) -> list[Clause]:
+    def clauses(self) -> Sequence[Clause]:
         return self.index.clauses
 
     @property
@@ -142,10 +152,19 @@ class Generation:
 
 
 def read_tokens(path: Path, manifest: dict[str, Any]) -> Iterator[list[str]]:
-    data = disk.read_verified(path, manifest, TOKENS)
-    lines = _parse(path / TOKENS, lambda: data.decode("utf-8").splitlines())
-    for line in lines:
-        yield _parse(path / TOKENS, partial(json.loads, line))
+    """The tokens of each row, streamed from ``tokens.jsonl``; the file's SHA-256 is checked as it is read
+    and a mismatch raised after its last row, so a consumer trusts nothing until it has read them all."""
+    meta = manifest["files"].get(TOKENS)
+    if meta is None:
+        raise disk.incomplete(path / disk.MANIFEST, f"does not list {TOKENS}")
+    digest, size = hashlib.sha256(), 0
+    with _parse(path / TOKENS, lambda: open(path / TOKENS, "rb")) as f:
+        for line in f:
+            digest.update(line)
+            size += len(line)
+            yield _parse(path / TOKENS, partial(json.loads, line))
+    if size != int(meta["size"]) or digest.hexdigest() != meta["sha256"]:
+        raise disk.checksum_error(path / TOKENS)
 
 
 def _fields(record: Any) -> dict[str, Any]:
@@ -168,7 +187,7 @@ def write_generation(
     pipeline: dict[str, str],
     keep: int | None = None,
     clauses: list[Clause],
-    tokens: list[list[str]],
+    tokens: Sequence[list[str]],
     store: VectorStore,
     keywords: KeywordIndex,
     params: SearchParams,
@@ -181,18 +200,19 @@ def write_generation(
     try:
         docs = [{"document": d.to_dict(), "pipeline_version": pipeline[i]} for i, d in documents.items()]
         disk.write_text(temp / DOCUMENTS, json.dumps({"documents": docs}, ensure_ascii=False))
-        disk.write_text(temp / CLAUSES, "".join(clause_json(c) + "\n" for c in clauses))
-        ids = {
-            "keys": [clause_key(c.clause_id) for c in clauses],
-            "clause_ids": [c.clause_id for c in clauses],
-        }
+        columns = ColumnsBuilder()
+        disk.write_chunks(temp / CLAUSES, _lines(clauses, clause_json, columns.add))
+        table = columns.finish()
+        disk.write_bytes(temp / COLUMNS, table.save())
+        ids = {"keys": table.keys.tolist(), "clause_ids": [c.clause_id for c in clauses]}
         disk.write_text(temp / IDS, json.dumps(ids, ensure_ascii=False))
-        disk.write_text(temp / TOKENS, "".join(json.dumps(t, ensure_ascii=False) + "\n" for t in tokens))
+        disk.write_chunks(temp / TOKENS, _lines(tokens, partial(json.dumps, ensure_ascii=False)))
         (temp / BM25).mkdir()
         disk.fault_point("before:bm25")
         keywords.save(temp / BM25)
         disk.fault_point("after:bm25")
-        disk.write_bytes(temp / store.filename, store.save())
+        with disk.writing(temp / store.filename) as write:
+            store.save_to(write)
         if versions:
             disk.write_text(
                 temp / VERSIONS, "".join(json.dumps(v, ensure_ascii=False) + "\n" for v in versions)
@@ -221,8 +241,41 @@ def write_generation(
         shutil.rmtree(temp, ignore_errors=True)
         raise
     return Generation.build(
-        number, path, manifest, documents, pipeline, clauses, store, keywords, params, versions
+        number,
+        path,
+        manifest,
+        documents,
+        pipeline,
+        ClauseRecords(path / CLAUSES, table),
+        store,
+        keywords,
+        params,
+        versions,
+        table,
     )
+
+
+_LINES_CHUNK = 1 << 20  # bytes of lines written at once
+
+
+def _lines(
+    items: Iterable[T], line: Callable[[T], str], each: Callable[[T, int], None] | None = None
+) -> Iterator[bytes]:
+    """``line(item)`` of every item, one a line, UTF-8, in chunks of about ``_LINES_CHUNK`` bytes;
+    ``each(item, bytes of its line)`` is called for every item as it goes."""
+    chunk: list[bytes] = []
+    size = 0
+    for item in items:
+        data = (line(item) + "\n").encode("utf-8")
+        if each is not None:
+            each(item, len(data))
+        chunk.append(data)
+        size += len(data)
+        if size >= _LINES_CHUNK:
+            yield b"".join(chunk)
+            chunk, size = [], 0
+    if chunk:
+        yield b"".join(chunk)
 
 
 def _mismatch(path: Path, problem: str) -> IndexMismatchError:
@@ -297,13 +350,20 @@ def _read(
     pipeline = _parse(
         path / DOCUMENTS, lambda: {e["document"]["doc_id"]: e["pipeline_version"] for e in entries}
     )
-    clauses = _parse(
-        path / CLAUSES,
-        lambda: [
-            Clause.from_dict(json.loads(line))
-            for line in (path / CLAUSES).read_text(encoding="utf-8").splitlines()
-        ],
-    )
+    clauses: Sequence[Clause]
+    columns: Columns | None = None
+    if COLUMNS in manifest["files"]:
+        raw_columns = disk.read_verified(path, manifest, COLUMNS)
+        columns = _parse(path / COLUMNS, lambda: Columns.load(raw_columns))
+        clauses = _parse(path / CLAUSES, lambda: ClauseRecords(path / CLAUSES, columns))
+    else:  # written before columns.npz: every record read now
+        clauses = _parse(
+            path / CLAUSES,
+            lambda: [
+                Clause.from_dict(json.loads(line))
+                for line in (path / CLAUSES).read_text(encoding="utf-8").splitlines()
+            ],
+        )
     ids = _parse(path / IDS, lambda: _json(path / IDS))
     _parse(path / IDS, lambda: (ids["keys"], ids["clause_ids"]))
     stored = disk.check_file(path, manifest, store_class.filename)
@@ -317,7 +377,7 @@ def _read(
             path / VERSIONS, lambda: tuple(json.loads(line) for line in raw.decode().splitlines())
         )
     gen = Generation.build(
-        number, path, manifest, documents, pipeline, clauses, store, keywords, params, versions
+        number, path, manifest, documents, pipeline, clauses, store, keywords, params, versions, columns
     )
     return gen, ids
 
@@ -325,8 +385,11 @@ def _read(
 def _check_consistent(path: Path, gen: Generation, ids: dict[str, Any]) -> None:
     clauses, store, counts = gen.clauses, gen.index.vectors, gen.manifest.get("counts", {})
     assert store is not None  # a generation read from disk has its vector store
+    lazy = isinstance(clauses, ClauseRecords)
+    if isinstance(clauses, ClauseRecords):
+        _check_records(clauses)
     sizes = {
-        "clauses.jsonl": len(clauses),
+        "clauses.jsonl": _line_count(clauses) if isinstance(clauses, ClauseRecords) else len(clauses),
         "ids.json": len(ids["keys"]),
         store.filename: store.count,
         "bm25": gen.index.keywords.doc_count,
@@ -344,12 +407,36 @@ def _check_consistent(path: Path, gen: Generation, ids: dict[str, Any]) -> None:
         raise _mismatch(path, f"{store.filename} is {store.describe()}, the manifest says {saved}")
     if store.dim != gen.dim:
         raise _mismatch(path, f"{store.filename} has dimension {store.dim}, the manifest says {gen.dim}")
-    if ids["clause_ids"] != [c.clause_id for c in clauses]:
-        raise _mismatch(path, "ids.json does not list the clauses of clauses.jsonl in order")
+    in_order = "ids.json does not list the clauses of clauses.jsonl in order"
+    if not lazy and ids["clause_ids"] != [c.clause_id for c in clauses]:
+        raise _mismatch(path, in_order)
+    # Records read on demand check their own key as they are decoded (``ClauseRecords``), so the keys of
+    # the columns stand for their clause ids here.
     if not np.array_equal(np.asarray(ids["keys"], dtype=np.int64), gen.index.keys):
-        raise _mismatch(path, "ids.json keys do not match the clause ids")
+        raise _mismatch(path, in_order if lazy else "ids.json keys do not match the clause ids")
     if not np.array_equal(np.sort(store.keys()), np.sort(gen.index.keys)):
         raise _mismatch(path, f"{store.filename} holds vectors for other clauses than clauses.jsonl")
-    unknown = {c.doc_id for c in clauses} - set(gen.documents)
+    unknown = set(gen.index.columns.fields["doc_id"].table) - set(gen.documents)
     if unknown:
         raise _mismatch(path, f"clauses of unknown documents {sorted(unknown)[:3]}")
+
+
+def _line_count(records: ClauseRecords) -> int:
+    """Rows of ``clauses.jsonl``: as many as the columns say when the file ends where their last row does,
+    else its lines counted."""
+    if records.path.stat().st_size == int(records.offsets[-1]):
+        return len(records)
+    lines = 0
+    with open(records.path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            lines += chunk.count(b"\n")
+    return lines
+
+
+def _check_records(records: ClauseRecords) -> None:
+    """The first and the last record decode, and are the clauses their keys name (the rest are checked
+    when read): a file of the wrong content is found at open, not at the first query."""
+    if len(records) and records.path.stat().st_size:
+        records[0]
+        if records.path.stat().st_size == int(records.offsets[-1]):
+            records[len(records) - 1]

@@ -13,10 +13,11 @@ import logging
 import marshal
 import tempfile
 import unicodedata
-from collections.abc import Iterable
+from array import array
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
@@ -139,6 +140,52 @@ def clause_search_text(title: str, section_path: tuple[str, ...], label: str, te
     return "\n".join([title, *section_path, label, text])
 
 
+class TokenRows(Sequence[list[str]]):
+    """The token lists of a build's rows, each held as an array of int32 ids into one vocabulary: 4 bytes a
+    token instead of a list's 8, and bm25s indexes the ids without converting every row again.
+
+    >>> rows = TokenRows()
+    >>> rows.append(["电子", "商务"]); rows.append(["商务"])
+    >>> rows[1], len(rows), rows.vocab
+    (['商务'], 2, {'电子': 0, '商务': 1})
+    """
+
+    def __init__(self) -> None:
+        self.vocab: dict[str, int] = {}
+        self.words: list[str] = []
+        self.ids: list[array[int]] = []
+
+    def append(self, tokens: list[str]) -> None:
+        vocab, words = self.vocab, self.words
+        row = array("i")
+        for token in tokens:
+            i = vocab.get(token)
+            if i is None:
+                i = vocab[token] = len(words)
+                words.append(token)
+            row.append(i)
+        self.ids.append(row)
+
+    def repeat(self, row: int) -> None:
+        """Append the tokens of ``row`` again (the same array: rows are never changed)."""
+        self.ids.append(self.ids[row])
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @overload
+    def __getitem__(self, index: int) -> list[str]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[list[str]]: ...
+
+    def __getitem__(self, index: int | slice) -> list[str] | list[list[str]]:
+        words = self.words
+        if isinstance(index, slice):
+            return [[words[i] for i in row] for row in self.ids[index]]
+        return [words[i] for i in self.ids[index]]
+
+
 class KeywordIndex:
     """bm25s over pre-tokenised rows; row i is the i-th clause of the generation."""
 
@@ -149,13 +196,19 @@ class KeywordIndex:
         self.n_rows = n_rows
 
     @classmethod
-    def build(cls, rows: list[list[str]], k1: float = 1.5, b: float = 0.75) -> KeywordIndex:
+    def build(cls, rows: Sequence[list[str]], k1: float = 1.5, b: float = 0.75) -> KeywordIndex:
+        """bm25s over ``rows``; given as ``TokenRows``, their ids are indexed as they are (the same scores:
+        BM25 depends on the counts of each token, not on which id it has)."""
         if not rows:
             return cls(None, 0)
         import bm25s
+        from bm25s.tokenization import Tokenized
 
         retriever = bm25s.BM25(k1=k1, b=b, method="lucene")
-        retriever.index(rows, show_progress=False)
+        if isinstance(rows, TokenRows):
+            retriever.index(Tokenized(ids=rows.ids, vocab=dict(rows.vocab)), show_progress=False)
+        else:
+            retriever.index(rows, show_progress=False)
         return cls(retriever, len(rows))
 
     def search(self, tokens: list[str], k: int, mask: np.ndarray | None = None) -> list[tuple[int, float]]:

@@ -17,13 +17,21 @@ Labels and queries are reduced to the same key (``条:35``, ``条:7-1``, ``dot:3
 from __future__ import annotations
 
 import itertools
+import json
 import re
+from array import array
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
 
 from policykb.ingest.numbering import NUMERAL_CHARS, cn_to_int
 from policykb.ingest.text import CJK, CJK_UNIFIED, search_key
+
+if TYPE_CHECKING:
+    from policykb.index.records import Column, Columns
 
 _NUM = rf"[0-9{NUMERAL_CHARS}]+"
 # Each pattern reads a normalised (NFKC, t2s, lower-case) string.
@@ -289,14 +297,39 @@ def _abbreviation_match(title: str, law: str) -> int:
     return 0
 
 
+class RowDocs(Protocol):
+    """Row → the id of its document."""
+
+    def __getitem__(self, row: int, /) -> str: ...
+
+
+class _DocColumn:
+    """Row → document id, from the doc_id column."""
+
+    def __init__(self, column: Column):
+        self.column = column
+
+    def __getitem__(self, row: int) -> str:
+        return self.column.table[int(self.column.codes[row])]
+
+
+def _rows_by_value(column: Column) -> Iterator[tuple[str, np.ndarray]]:
+    """Each value of ``column``'s table with the rows holding it (ascending)."""
+    order = np.argsort(column.codes, kind="stable")
+    ends = np.cumsum(np.bincount(column.codes + 1, minlength=len(column.table) + 1))
+    for code, value in enumerate(column.table):
+        yield value, order[ends[code] : ends[code + 1]]
+
+
 class ReferenceIndex:
     """Clause rows by label key and by the keys of their section headings; document titles."""
 
     def __init__(self, labels: Iterable[tuple[int, str, str, tuple[str, ...]]], titles: dict[str, str]):
         """``labels``: (row, doc_id, label, section_path) for every clause in reading order."""
-        self.by_label: dict[str, list[int]] = defaultdict(list)
-        self.by_heading: dict[str, list[int]] = defaultdict(list)
-        self.doc_of: dict[int, str] = {}
+        self.by_label: dict[str, array[int]] = defaultdict(lambda: array("q"))
+        self.by_heading: dict[str, array[int]] = defaultdict(lambda: array("q"))
+        doc_of: dict[int, str] = {}
+        self.doc_of: RowDocs = doc_of
         keys: dict[str, str | None] = {}  # labels and headings repeat across clauses and documents
 
         def key_of(text: str) -> str | None:
@@ -305,11 +338,35 @@ class ReferenceIndex:
             return keys[text]
 
         for row, doc_id, label, path in labels:
-            self.doc_of[row] = doc_id
+            doc_of[row] = doc_id
             if label and (key := key_of(label)):
                 self.by_label[key].append(row)
             for key in {k for h in path if (k := key_of(h))}:
                 self.by_heading[key].append(row)
+        self._titled(titles)
+
+    @classmethod
+    def from_columns(cls, columns: Columns, titles: dict[str, str]) -> ReferenceIndex:
+        """The index of a generation's columns (``records.Columns``): each distinct label and section path
+        is read once, its rows found by their codes, so no per-row Python object is made."""
+        index = cls([], titles)
+        index.doc_of = _DocColumn(columns.fields["doc_id"])
+        by_label: dict[str, list[np.ndarray]] = defaultdict(list)
+        by_heading: dict[str, list[np.ndarray]] = defaultdict(list)
+        keys: dict[str, str | None] = {}
+        for label, rows in _rows_by_value(columns.fields["label"]):
+            if label and (key := keys.setdefault(label, label_key(label))):
+                by_label[key].append(rows)
+        for path, rows in _rows_by_value(columns.fields["section_path"]):
+            headings = json.loads(path)
+            for key in {k for h in headings if (k := keys.setdefault(h, label_key(h)))}:
+                by_heading[key].append(rows)
+        for target, parts in ((index.by_label, by_label), (index.by_heading, by_heading)):
+            for key, arrays in parts.items():
+                target[key].frombytes(np.sort(np.concatenate(arrays)).astype(np.int64).tobytes())
+        return index
+
+    def _titled(self, titles: dict[str, str]) -> None:
         self.titles = {doc_id: title_key(t) for doc_id, t in titles.items()}
         self.names = {doc_id: title_names(t) for doc_id, t in titles.items()}
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -23,6 +23,7 @@ from policykb.errors import PolicyKBError
 from policykb.index.filters import FilterIndex, Filters, Selection
 from policykb.index.keywords import KeywordIndex, tokenize
 from policykb.index.query_forms import QueryForms, Vocabulary, expand_query
+from policykb.index.records import Columns, KeyRows
 from policykb.index.references import (
     SAYS_WORDS,
     Reference,
@@ -31,7 +32,7 @@ from policykb.index.references import (
     parse_references,
     words_besides_references,
 )
-from policykb.index.vectors import VectorStore, clause_key
+from policykb.index.vectors import VectorStore
 from policykb.ingest.record import Clause
 
 log = logging.getLogger(__name__)
@@ -135,27 +136,27 @@ class SearchIndex:
 
     def __init__(
         self,
-        clauses: list[Clause],
+        clauses: Sequence[Clause],
         titles: dict[str, str],
         vectors: VectorStore | None,
         keywords: KeywordIndex,
         params: SearchParams,
         tokens: Callable[[], Iterable[list[str]]] | None = None,
+        columns: Columns | None = None,
     ):
-        """``tokens``: a source of each row's BM25 tokens, so the query vocabulary needs no re-segmenting."""
+        """``clauses``: the records of every row (a list, or ``records.ClauseRecords`` read on demand);
+        ``columns``: their keys and filter and reference fields (made from ``clauses`` when not given);
+        ``tokens``: a source of each row's BM25 tokens, so the query vocabulary needs no re-segmenting."""
         self.clauses = clauses
         self._tokens = tokens
         self.vectors = vectors
         self.keywords = keywords
         self.params = params
-        self.keys = np.fromiter(
-            (clause_key(c.clause_id) for c in clauses), dtype=np.int64, count=len(clauses)
-        )
-        self.row_of_key = {int(key): row for row, key in enumerate(self.keys)}
-        self.filters = FilterIndex(clauses)
-        self.references = ReferenceIndex(
-            ((i, c.doc_id, c.label, c.section_path) for i, c in enumerate(clauses)), titles
-        )
+        self.columns = columns if columns is not None else Columns.of(clauses)
+        self.keys = self.columns.keys
+        self.row_of_key = KeyRows(self.keys)
+        self.filters = FilterIndex(self.columns)
+        self.references = ReferenceIndex.from_columns(self.columns, titles)
         self._vocabulary: Vocabulary | None = None
         self._lock = threading.Lock()
 
@@ -169,10 +170,7 @@ class SearchIndex:
     def _build_vocabulary(self) -> Vocabulary:
         if self._tokens is not None:
             fields = {
-                f
-                for c in self.clauses
-                for f in (c.metadata.issuer, c.metadata.region, c.metadata.platform)
-                if f
+                f for name in ("issuer", "region", "platform") for f in self.columns.fields[name].table if f
             }
             try:
                 return Vocabulary.from_tokens(itertools.chain(self._tokens(), map(tokenize, sorted(fields))))

@@ -33,7 +33,7 @@ from policykb.index import disk
 from policykb.index.embed import Embedder, embedder_name, make_embedder, weights_name
 from policykb.index.filters import VALUE_FIELDS, Filters, date_bounds
 from policykb.index.generation import Generation, load_generation, write_generation
-from policykb.index.keywords import KeywordIndex, Segmenter, clause_search_text
+from policykb.index.keywords import KeywordIndex, Segmenter, TokenRows, clause_search_text
 from policykb.index.repair import lost_message, salvage
 from policykb.index.search import Hit, Mode, PreparedQuery, Retrieval, SearchParams
 from policykb.index.vectors import clause_key, make_vector_store
@@ -47,6 +47,7 @@ def unknown_document(doc_id: str, documents: Iterable[str]) -> str:
 
 
 log = logging.getLogger(__name__)
+EMBED_CHUNK = 16_384  # new texts embedded at once: their vectors are copied into the build's one matrix
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,9 @@ class Writer:
     def __init__(self, base: Generation):
         self.documents = dict(base.documents)
         self.pipeline = dict(base.pipeline)
-        self.clauses = {doc_id: [base.clauses[r] for r in rows] for doc_id, rows in base.doc_rows.items()}
+        self.clauses: dict[str, list[Clause]] = {doc_id: [] for doc_id in base.doc_rows}
+        for clause in base.clauses:  # in one pass: records may be read from disk
+            self.clauses[clause.doc_id].append(clause)
         self.versions = list(base.versions)
         self.changed = False
 
@@ -340,11 +343,16 @@ class KnowledgeBase:
         gen = self._gen
         if doc_id is None:
             return list(gen.clauses)
-        return [gen.clauses[r] for r in gen.doc_rows.get(doc_id, ())]
+        rows = gen.doc_rows.get(doc_id, range(0))
+        return list(gen.clauses[rows.start : rows.stop])
+
+    def clause_count(self) -> int:
+        """How many clauses the knowledge base holds (``len(clauses())`` without reading them)."""
+        return len(self._gen.clauses)
 
     def clause(self, clause_id: str) -> Clause | None:
         gen = self._gen
-        row = gen.row_of.get(clause_id)
+        row = gen.row(clause_id)
         return None if row is None else gen.clauses[row]
 
     def labelled(self, doc_id: str, key: str) -> Clause | None:
@@ -356,11 +364,11 @@ class KnowledgeBase:
     def neighbours(self, clause_id: str, before: int = 1, after: int = 1) -> list[Clause]:
         """The clause with up to ``before`` clauses before and ``after`` after it in the same document."""
         gen = self._gen
-        row = gen.row_of.get(clause_id)
+        row = gen.row(clause_id)
         if row is None:
             return []
         rows = gen.doc_rows[gen.clauses[row].doc_id]
-        return gen.clauses[max(rows.start, row - before) : min(rows.stop, row + after + 1)]
+        return list(gen.clauses[max(rows.start, row - before) : min(rows.stop, row + after + 1)])
 
     def facets(self) -> dict[str, list[str]]:
         """Distinct metadata values per filter field (for filter menus)."""
@@ -504,12 +512,13 @@ class KnowledgeBase:
         embedder = self.embedder
         params = SearchParams()
         vectors = self._vectors_for(clauses, base, embedder)
-        tokens = self._tokens_for(clauses, base)
         existing = disk.generation_numbers(self.home) + [disk.read_current(self.home) or 0]
         number = max(existing) + 1
         store = make_vector_store(self.settings, embedder.dim, generation=number)
         keys = np.fromiter((clause_key(c.clause_id) for c in clauses), np.int64, len(clauses))
         store.add(keys, vectors, clauses)
+        del vectors  # the store holds its own copy (float16 in an IVF index): 2 GB at 1M clauses
+        tokens = self._tokens_for(clauses, base)  # not held beside the vectors
         keywords = KeywordIndex.build(tokens, params.bm25_k1, params.bm25_b)
         try:
             gen = write_generation(
@@ -548,40 +557,61 @@ class KnowledgeBase:
         )
 
     def _vectors_for(self, clauses: list[Clause], base: Generation, embedder: Embedder) -> np.ndarray:
-        """Vectors of ``clauses``, reusing the base generation's vector for every unchanged text."""
-        cache: dict[str, np.ndarray] = {}
+        """Vectors of ``clauses``, reusing the base generation's vector for every unchanged text; filled
+        into one matrix as they come (new texts embedded ``EMBED_CHUNK`` at a time), never stacked."""
+        out = np.empty((len(clauses), embedder.dim), dtype=np.float32)
+        hashes = [c.content_hash for c in clauses]
+        first: dict[str, int] = {}  # content hash → the first row of ``out`` that has it
+        for row, h in enumerate(hashes):
+            first.setdefault(h, row)
+        done: set[str] = set()
         if base.index.vectors is not None and base.model == embedder.name and base.dim == embedder.dim:
             keys, matrix = base.index.vectors.vectors()
-            for key, vec in zip(keys.tolist(), matrix):
-                cache[base.clauses[base.index.row_of_key[key]].content_hash] = vec
-        todo = list(dict.fromkeys(c.content_hash for c in clauses if c.content_hash not in cache))
-        if todo:
-            text_of = {c.content_hash: c.embedding_text for c in clauses}
-            cache.update(zip(todo, embedder.encode([text_of[h] for h in todo])))
-        if not clauses:
-            return np.zeros((0, embedder.dim), dtype=np.float32)
-        return np.stack([cache[c.content_hash] for c in clauses]).astype(np.float32, copy=False)
+            old = {c.content_hash: row for row, c in enumerate(base.clauses)}  # base row of each text
+            position = {key: i for i, key in enumerate(keys.tolist())}
+            for h, row in first.items():
+                base_row = old.get(h)
+                if base_row is not None:
+                    out[row] = matrix[position[int(base.index.keys[base_row])]]
+                    done.add(h)
+        todo = [h for h in first if h not in done]
+        for i in range(0, len(todo), EMBED_CHUNK):
+            part = todo[i : i + EMBED_CHUNK]
+            out[[first[h] for h in part]] = embedder.encode([clauses[first[h]].embedding_text for h in part])
+        rows = np.fromiter((first[h] for h in hashes), np.int64, len(hashes))
+        repeated = np.flatnonzero(rows != np.arange(len(rows)))
+        out[repeated] = out[rows[repeated]]  # a repeated text: the vector of its first row
+        return out
 
-    def _tokens_for(self, clauses: list[Clause], base: Generation) -> list[list[str]]:
+    def _tokens_for(self, clauses: list[Clause], base: Generation) -> TokenRows:
         """jieba tokens of ``clauses``, reusing the base generation's tokens for unchanged search text and
-        segmenting each distinct jieba block once (``Segmenter``)."""
+        segmenting each distinct jieba block once (``Segmenter``); held as ids (``TokenRows``)."""
 
         def key(c: Clause) -> bytes:
             return hashlib.sha1(
                 clause_search_text(c.title, c.section_path, c.label, c.text).encode()
             ).digest()
 
-        known: dict[bytes, list[str]] = {}
+        stored: dict[bytes, list[str]] = {}
         if base.clauses and clauses:
             try:
-                known = dict(zip(map(key, base.clauses), base.tokens()))
+                stored = dict(zip(map(key, base.clauses), base.tokens()))
             except IndexError_ as exc:  # damaged since it was loaded: segment everything again
                 log.warning("segmenting every clause again: %s", exc)
         segment = Segmenter()
-        out = []
+        out = TokenRows()
+        row_of: dict[bytes, int] = {}  # search text → the first row that has it
         for c in clauses:
             k = key(c)
-            if k not in known:
-                known[k] = segment(clause_search_text(c.title, c.section_path, c.label, c.text))
-            out.append(known[k])
+            row = row_of.get(k)
+            if row is not None:
+                out.repeat(row)
+                continue
+            tokens = stored.get(k)
+            row_of[k] = len(out)
+            out.append(
+                tokens
+                if tokens is not None
+                else segment(clause_search_text(c.title, c.section_path, c.label, c.text))
+            )
         return out

@@ -65,6 +65,6 @@ def term_stats(kb: KnowledgeBase) -> TermStats:
     with _lock:
         cached = _stats.get(kb)
         if cached is None or cached[0] != kb.generation:
-            cached = (kb.generation, TermStats(len(kb.clauses()), kb.document_frequency))
+            cached = (kb.generation, TermStats(kb.clause_count(), kb.document_frequency))
             _stats[kb] = cached
     return cached[1]

@@ -387,7 +387,7 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
         text = metrics.render(
             {
                 "policykb_documents": ("Documents in the knowledge base.", len(kb.documents())),
-                "policykb_clauses": ("Clauses in the knowledge base.", len(kb.clauses())),
+                "policykb_clauses": ("Clauses in the knowledge base.", kb.clause_count()),
                 "policykb_generation": ("The generation served.", kb.generation or 0),
             }
         )
@@ -402,7 +402,7 @@ def create_app(settings: Settings | None = None, kb: KnowledgeBase | None = None
                 "ready": True,
                 "generation": kb.generation,
                 "documents": len(kb.documents()),
-                "clauses": len(kb.clauses()),
+                "clauses": kb.clause_count(),
             },
         )
 

@@ -92,7 +92,7 @@ def main() -> None:
             f"generation {kb.stale['serving']}. Run `policykb repair`."
         )
     stats.text(
-        f"{len(kb.documents())} 份文档 documents · {len(kb.clauses())} 条款 clauses\n"
+        f"{len(kb.documents())} 份文档 documents · {kb.clause_count()} 条款 clauses\n"
         f"摘录 basket: {len(basket())}"
     )
     if st.session_state.pop("page_just_chosen", False):

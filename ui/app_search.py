@@ -207,7 +207,7 @@ def search_words(
 
 def _split(kb: KnowledgeBase, q: str, filters: Filters) -> dict[str, Any]:
     """Rank the clauses the filters allow and sort them into contained / related (session-state values)."""
-    total = len(kb.clauses())
+    total = kb.clause_count()
     retrieval = kb.retrieve(q, k=min(total, SCAN_MAX), filters=filters)
     refs = retrieval.query.references
     own, words = search_words(retrieval.query, kb.prepare)

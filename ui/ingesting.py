@@ -159,7 +159,7 @@ def ingest_paths(
                 outcome.reason = "the batch could not be saved (see the error below)"
     kb.reload()
     report.documents = len(kb.documents())
-    report.clauses = len(kb.clauses())
+    report.clauses = kb.clause_count()
     return report
 
 

@@ -24,7 +24,7 @@ from policykb.index import disk
 from policykb.index.embed import FakeEmbedder
 from policykb.index.store import KnowledgeBase
 
-FILES = ("documents.json", "clauses.jsonl", "ids.json", "tokens.jsonl")
+FILES = ("documents.json", "clauses.jsonl", "columns.npz", "ids.json", "tokens.jsonl")
 POINTS = [
     *(f"{when}:{name}" for name in FILES for when in ("before", "inside", "after")),
     "before:bm25",

@@ -1,6 +1,7 @@
 """RELIABILITY 1–7: crashes mid-save, disk full, corrupt/empty/truncated/foreign files, stores that
 disagree, two writers, stale temp files."""
 
+import contextlib
 import errno
 import json
 import subprocess
@@ -40,7 +41,7 @@ def open_error(settings, error=IndexIncompleteError, **kw) -> str:
 # --- crashes and full disks ------------------------------------------------------------------------------
 
 CRASH = textwrap.dedent("""
-    import os, sys
+    import contextlib, os, sys
     sys.path.insert(0, {tests!r})
     from kbdata import make_doc
     from policykb.config import Settings
@@ -51,14 +52,20 @@ CRASH = textwrap.dedent("""
     if point == "before-manifest":      # every data file written, manifest not yet
         disk.seal = lambda *a, **k: os._exit(9)
     elif point == "inside-vectors":     # half of vectors.faiss on disk
-        write = disk.write_bytes
-        def half(path, data):
-            if path.name == "vectors.faiss":
-                with open(path, "wb") as f:
-                    f.write(data[: len(data) // 2])
-                os._exit(9)
-            write(path, data)
-        disk.write_bytes = half
+        writing = disk.writing
+        @contextlib.contextmanager
+        def half(path):
+            if path.name != "vectors.faiss":
+                with writing(path) as write:
+                    yield write
+                return
+            parts = []
+            yield parts.append
+            data = b"".join(bytes(p) for p in parts)
+            with open(path, "wb") as f:
+                f.write(data[: len(data) // 2])
+            os._exit(9)
+        disk.writing = half
     elif point == "before-current":     # generation renamed into place, CURRENT not replaced
         disk.replace_current = lambda *a, **k: os._exit(9)
     kb = KnowledgeBase.open(Settings.load())
@@ -90,14 +97,20 @@ def test_kill_during_save_leaves_the_previous_generation(kb, settings, home, poi
 
 
 def test_disk_full_keeps_the_old_index(kb, settings, home, monkeypatch):
-    write = disk.write_bytes
+    writing = disk.writing
 
-    def full(path, data):
-        if path.name == "vectors.faiss":
-            raise OSError(errno.ENOSPC, "No space left on device")
-        write(path, data)
+    @contextlib.contextmanager
+    def full(path):
+        with writing(path) as write:
 
-    monkeypatch.setattr(disk, "write_bytes", full)
+            def write_or_fail(data):
+                if path.name == "vectors.faiss" and len(data):  # the disk fills while the index is written
+                    raise OSError(errno.ENOSPC, "No space left on device")
+                return write(data)
+
+            yield write_or_fail
+
+    monkeypatch.setattr(disk, "writing", full)
     doc, clauses = extra_doc(kb)
     with pytest.raises(IndexWriteError) as exc, kb.writer() as w:
         w.upsert(doc, clauses, PIPELINE)
