@@ -113,6 +113,18 @@ def char_accuracy(read: str, truth: str) -> float:
     return 1.0 - edit_distance(a, b) / len(b)
 
 
+def cleaned_accuracy(read: str, truth: str) -> float:
+    """``char_accuracy`` after the cleaning ingest gives each text before it becomes clauses: pinyin
+    annotations (``消費(fèi)者``), mojibake and site debris removed, the OCR'd side as OCR'd text (an annotation
+    may have lost its tone marks). What the knowledge base keeps is compared, character for character."""
+    from policykb.ingest.clean import clean
+
+    def kept(text: str, ocr: bool) -> str:
+        return "\n".join(line.text for line in clean(text, ocr=ocr).lines)
+
+    return char_accuracy(kept(read, True), kept(truth, False))
+
+
 def edit_distance(a: str, b: str) -> int:
     """Levenshtein distance, one row of the table at a time (numpy for the substitutions and deletions)."""
     if len(a) < len(b):
