@@ -390,6 +390,20 @@ def test_wrapped_lines_are_joined_but_list_items_are_not():
     ]
 
 
+def test_a_line_wrapped_after_a_quoted_term_is_joined():
+    """A closing quote ends a sentence only after an end mark: “小程序” at a wrap does not, ”。 does."""
+    text = (
+        "方案明确，鼓励开展直播电商、社交电商、社群电商、“小程序”\n电商等智能营销新业态，加快建设国际消费城市。\n"
+        "“好体验能创造核心竞争力。”\n新阶段对消费者体验工作提出更高要求。"
+    )
+    lines = join_wrapped(to_lines(clean(text).lines))
+    assert [ln.text.text for ln in lines] == [
+        "方案明确，鼓励开展直播电商、社交电商、社群电商、“小程序”电商等智能营销新业态，加快建设国际消费城市。",
+        "“好体验能创造核心竞争力。”",
+        "新阶段对消费者体验工作提出更高要求。",
+    ]
+
+
 def test_flattened_table_becomes_rows():
     text = "五、实施计划\n\n\t序号\n\t时间\n\n\t1\n\t10月23日\n\n\t2\n\t10月24日\n\n\n（一）专场活动。"
     units = units_of(text)
