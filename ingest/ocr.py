@@ -7,9 +7,10 @@ lacks (規, 則, 違, ǎ, ù: 5% of the Douyin seed's characters). Both were mea
 beside Debian's tesseract on rendered seed pages: see docs/benchmarks.md.
 
 Like PDF parsing, OCR runs in a child process under a memory limit; the child prints one JSON line a
-page, so the parent can show a progress bar and hold each page to the time limit of a PDF parse. A page's lines are put
-in reading order (top to bottom, a row's pieces left to right; two columns one after the other), one line
-of text each, with the engine's confidence, which the clauses carry and the ingest report names when low.
+page, so the parent can show a progress bar and hold each page to the time limit of a PDF parse. A page's
+lines are put in reading order (top to bottom, a row's pieces left to right; two columns one after the
+other), one line of text each, with the engine's confidence, which the clauses carry and the ingest report
+names when low. ``normalise`` then makes what a page image does not show reliably consistent.
 
 >>> lines = [OcrLine("第二行", 0.99, (100, 200, 400, 230)), OcrLine("第一行", 0.9, (100, 100, 400, 130))]
 >>> page_text(lines)
@@ -148,7 +149,6 @@ def page_text(lines: list[OcrLine], page_width: float | None = None) -> tuple[st
 # --- what OCR cannot see -------------------------------------------------------------------------------
 
 _PAIRS = {"(": ")", "（": "）"}
-_WIDTH = {"(": "（", ")": "）", "（": "(", "）": ")"}
 _BRACKET_PAIR = re.compile(r"[(（][^()（）\n]{0,12}[)）]")
 _NUMBER_TOKEN = re.compile(r"(?<![A-Za-z0-9.])\d[\dOo.]*[Oo][\dOo.]*(?![A-Za-z0-9])")
 _CJK_CHAR = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
