@@ -11,6 +11,7 @@ same wrapping gives ``expected_page_texts``, what OCR should read on each page.
 
 from __future__ import annotations
 
+import io
 import unicodedata
 from pathlib import Path
 
@@ -102,6 +103,13 @@ def save_pdf(pages: list[Image.Image], path: Path) -> Path:
     """The pages as a PDF of images only (no text layer), at 200 dpi."""
     pages[0].save(path, "PDF", resolution=DPI, save_all=True, append_images=pages[1:])
     return Path(path)
+
+
+def as_in_pdf(page: Image.Image) -> Image.Image:
+    """The page after the JPEG compression ``save_pdf`` gives it (Pillow stores RGB pages as JPEG)."""
+    buffer = io.BytesIO()
+    page.save(buffer, "JPEG")
+    return Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")
 
 
 def char_accuracy(read: str, truth: str) -> float:
