@@ -151,20 +151,23 @@ def page_text(lines: list[OcrLine], page_width: float | None = None) -> tuple[st
 
 _PAIRS = {"(": ")", "（": "）"}
 _BRACKET_PAIR = re.compile(r"[(（][^()（）\n]{0,12}[)）]")
+_NUMBERING_DOT = re.compile(r"(?m)^\d{1,2}(?:\.\d{1,2})*([.．])(?!\d)")
 _NUMBER_TOKEN = re.compile(r"(?<![A-Za-z0-9.])\d[\dOo.]*[Oo][\dOo.]*(?![A-Za-z0-9])")
 _CJK_CHAR = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
 def normalise(text: str) -> str:
     """What a page image does not show reliably, made consistent; each character is replaced by one, so
-    spans stay valid. A pair of brackets read with two widths, ``（一)``, takes the width most of the
-    text's consistent pairs have; straight double quotes next to CJK become “ and ” in turn (the engine
+    spans stay valid. Short bracket pairs take the width most of the text's pairs read with one width
+    have (the engine reads the width of ``(一)`` one way on one line, another on the next, ``（一)`` too); the dot after a number that opens a line (``1.`` / ``1．``) takes the
+    width most such dots have; straight double quotes next to CJK become “ and ” in turn (the engine
     reads curly quotes as ``"``); the letter O in a number (``3OO``) is the digit 0.
 
-    >>> normalise('（一)“直播+"电商，3OO万件，O2O。(二)')
-    '(一)“直播+”电商，300万件，O2O。(二)'
+    >>> normalise('（一)“直播+"电商，3OO万件，O2O。(二)\\n1. 甲\\n2．乙\\n3. 丙')
+    '(一)“直播+”电商，300万件，O2O。(二)\\n1. 甲\\n2.乙\\n3. 丙'
     """
     text = _bracket_widths(text)
+    text = _numbering_dots(text)
     text = _quotes(text)
     return _NUMBER_TOKEN.sub(lambda m: m.group(0).replace("O", "0").replace("o", "0"), text)
 
@@ -178,12 +181,18 @@ def _bracket_widths(text: str) -> str:
     opening = "(" if half > full else "（"
 
     def fix(m: re.Match[str]) -> str:
-        pair = m.group(0)
-        if _PAIRS[pair[0]] == pair[-1]:
-            return pair
-        return opening + pair[1:-1] + _PAIRS[opening]
+        return opening + m.group(0)[1:-1] + _PAIRS[opening]
 
     return _BRACKET_PAIR.sub(fix, text)
+
+
+def _numbering_dots(text: str) -> str:
+    dots = [m.group(1) for m in _NUMBERING_DOT.finditer(text)]
+    half, full = dots.count("."), dots.count("．")
+    if not half or not full or half == full:
+        return text
+    dot = "." if half > full else "．"
+    return _NUMBERING_DOT.sub(lambda m: m.group(0)[:-1] + dot, text)
 
 
 def _quotes(text: str) -> str:

@@ -101,6 +101,8 @@ def test_normalise_makes_what_a_page_does_not_show_consistent():
     text = '（一)“直播+"电商，3OO万件，200o年，O2O。(二)(三）'
     assert normalise(text) == "(一)“直播+”电商，300万件，2000年，O2O。(二)(三)"
     assert normalise("（一）（二)") == "（一）（二）"  # the width most consistent pairs have
+    dots = "1. 甲\n2．乙\n3. 丙\n3.1．丁 3.5万\n4. 戊"  # a numbering dot too; 3.5 is a number
+    assert normalise(dots) == "1. 甲\n2.乙\n3. 丙\n3.1.丁 3.5万\n4. 戊"
     assert normalise('He said "hi" (a] 1O') == 'He said "hi" (a] 10'  # quotes away from CJK are left
 
 
