@@ -45,7 +45,7 @@ class Settings(BaseModel):
     # Tokens the embedding model sees; longer clauses are split into parts (RELIABILITY 20).
     max_clause_chars: int = Field(360, gt=0)
     # The time limit of parsing one PDF (or .doc), and of reading each page of a scan by OCR: a page is OCR's
-    # unit of work as a file is a parser's. A page takes ~10-15 s on 2 idle cores (docs/benchmarks.md).
+    # unit of work as a file is a parser's: a page took 19 s in bench_ocr.py on 2 cores shared at load 5-7.
     parse_timeout_s: float = Field(60.0, gt=0)
     vector_store: Literal["faiss", "milvus"] = "faiss"
     milvus_uri: str | None = None
