@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import cast
 
@@ -31,9 +33,13 @@ PRECISIONS = ("fp32", "int8")
 ONNX_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 # Texts per forward pass (bench/bench_embed.py --sweep; texts sorted by length, 2 shared cores): fp32 runs
 # fastest in batches of 8 (40 clauses/s against 28/s in batches of 32 on a quiet machine, less padding);
-# int8 one text at a time (no padding at all; 28 clauses/s against 20/s in batches of 8 under load).
+# int8 one text at a time (no padding at all; 28 clauses/s against 20/s in batches of 8 under load), and
+# then a text's vector does not depend on its batch neighbours (activations are quantized per forward pass).
 ONNX_BATCH = 8
 INT8_BATCH = 1
+# int8 runs those single texts on one worker thread per core, each forward pass on one intra-op thread,
+# rather than each pass on a 2-thread pool (bench_embed.py --rounds 3, 600 clauses, load ~6: median 30.6
+# against 28.1 clauses/s, 18.5 against 20.1 CPU ms per clause, a query 2.7 against 7.5 ms at p50); same vectors.
 
 
 def load_model(
@@ -48,7 +54,7 @@ def load_model(
                 f"(or `python -m policykb.index.models --int8 {path}` for a folder with {ONNX_FILE}), "
                 'or set embedding_precision = "fp32"'
             )
-        return OnnxModel(path, INT8_FILE, batch=INT8_BATCH)
+        return OnnxModel(path, INT8_FILE, batch=INT8_BATCH, threads=1, workers=_cores())
     if precision != "fp32":
         raise ConfigError(f"unknown embedding precision {precision!r}; allowed: {', '.join(PRECISIONS)}")
     if (path / "modules.json").is_file():
@@ -56,6 +62,12 @@ def load_model(
     if (path / ONNX_FILE).is_file() and (path / "tokenizer.json").is_file():
         return OnnxModel(path)
     return BareTransformerModel(path)
+
+
+def _cores() -> int:
+    """The cores this process may run on (a container's CPU set, not the host's count)."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity else os.cpu_count() or 1
 
 
 def _mean_pool(tokens: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -81,7 +93,9 @@ class OnnxModel:
     """``batch``: texts per forward pass; ``threads``: ONNX Runtime's intra-op threads (0: one per core);
     ``spin``: let idle pool threads spin-wait for work (ONNX Runtime's default, off here: on 2 cores shared
     with other work, spinning threads took the CPU from the ones with work — 12 clauses/s against 20/s at
-    int8 in batches of 8 — while the one- and two-thread pools ran alike without it)."""
+    int8 in batches of 8 — while the one- and two-thread pools ran alike without it); ``workers``: forward
+    passes run at once on Python threads (each on its own calling thread when ``threads`` is 1), for many
+    small batches: no pool thread waits at a barrier for another that the OS has parked."""
 
     def __init__(
         self,
@@ -91,6 +105,7 @@ class OnnxModel:
         batch: int = ONNX_BATCH,
         threads: int = 0,
         spin: bool = False,
+        workers: int = 1,
     ):
         import onnxruntime as ort
         from tokenizers import Tokenizer
@@ -107,13 +122,18 @@ class OnnxModel:
         options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spin else "0")
         self.batch = batch
         self.session = ort.InferenceSession(str(path / file), options, providers=["CPUExecutionProvider"])
+        # ONNX Runtime runs one session from several threads at once; the fast tokenizer too.
+        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="onnx") if workers > 1 else None
 
     def encode(self, texts: list[str], threads: int | None = None) -> np.ndarray:
         """``threads`` is ignored: ONNX Runtime keeps one thread pool per session."""
         if len(texts) > self.batch:
-            return np.concatenate(
-                [self.encode(texts[i : i + self.batch]) for i in range(0, len(texts), self.batch)]
-            )
+            batches = [texts[i : i + self.batch] for i in range(0, len(texts), self.batch)]
+            done = map(self._encode, batches) if self._pool is None else self._pool.map(self._encode, batches)
+            return np.concatenate(list(done))
+        return self._encode(texts)
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
         enc = self.tokenizer.encode_batch(texts)
         feeds = {
             "input_ids": np.array([e.ids for e in enc], dtype=np.int64),
@@ -232,7 +252,11 @@ def quantize_int8(path: Path) -> Path:
 
     Dynamic quantization (int8 weights, activations quantized per batch at run time), per channel: on the
     bundled corpus and the test laws per-tensor scales gave cosine ≥ 0.985 to the fp32 vectors, per-channel
-    ones ≥ 0.994, at about the same speed."""
+    ones ≥ 0.994, at about the same speed. Measured and not taken (docs/benchmarks.md, "int8 against fp32"):
+    ONNX Runtime's transformer optimizer before quantizing (fused attention, LayerNorm and GELU, on a graph
+    exported with eager attention: CPU time per clause the same within noise, the session's own graph
+    optimizations fuse most of it), and embedding tables kept in float32 (cosine to fp32 min 0.9964 against
+    0.9955, but validation R@1 0.742 against 0.774 with the same R@5)."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     source = path / ONNX_FILE

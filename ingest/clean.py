@@ -27,6 +27,7 @@ from policykb.ingest.text import (
     CJK,
     OCR_ANNOTATION_AFTER_CJK,
     ORPHAN_PINYIN,
+    convert_ahead,
     is_cjk,
     to_simplified,
 )
@@ -96,7 +97,9 @@ def clean(text: str, rules: Rules | None = None, *, ocr: bool = False) -> Cleane
     m = MText.of(text).sub(ZERO_WIDTH)
     removals: list[Removal] = []
     annotation = OCR_ANNOTATION_AFTER_CJK if ocr else ANNOTATION_AFTER_CJK
-    lines = [_clean_line(line, rules, removals, annotation) for line in m.lines()]
+    raw = list(m.lines())
+    convert_ahead(line.text.strip() for line in raw)  # the debris check's Simplified shadows, at once
+    lines = [_clean_line(line, rules, removals, annotation) for line in raw]
     return Cleaned(lines, removals)
 
 

@@ -100,6 +100,8 @@ def inline_markers(text: str, last_seen: dict[str, int], after_heading: bool) ->
     says `text` starts right after a marker's title position (a child may follow a title).
     """
     found: list[tuple[int, Marker]] = []
+    if "、" not in text and "（" not in text and "(" not in text:
+        return found  # every inline marker holds one of them: most lines need no regex scan
     prev_end = 0 if after_heading else -1
     for m in _INLINE.finditer(text):
         kind = m.lastgroup or ""

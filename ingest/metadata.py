@@ -16,7 +16,7 @@ from pathlib import Path
 from policykb.errors import ConfigError
 from policykb.ingest.charfreq import is_word
 from policykb.ingest.record import METADATA_FIELDS, Metadata
-from policykb.ingest.text import CJK_UNIFIED, to_simplified
+from policykb.ingest.text import CJK_UNIFIED, convert_ahead, to_simplified
 
 MANIFEST_NAME = "manifest.toml"
 FIELDS = ("title", *METADATA_FIELDS)
@@ -117,6 +117,7 @@ def guess(
     text_lines: list[str], title_lines: list[str], fallback_title: str
 ) -> tuple[dict[str, str], list[str]]:
     """Metadata guessed from a document's (cleaned, original-script) text."""
+    convert_ahead(text_lines)
     simple = [to_simplified(t).replace(" ", "") for t in text_lines if t.strip()]
     heads = [TITLE_FIELD.sub("", to_simplified(t).replace(" ", "")) for t in title_lines if t.strip()]
     found: dict[str, str] = {}

@@ -16,6 +16,8 @@ import re
 from array import array
 from collections.abc import Iterable, Iterator
 
+import numpy as np
+
 
 class MText:
     __slots__ = ("pos", "text")
@@ -27,7 +29,8 @@ class MText:
 
     @classmethod
     def of(cls, text: str, base: int = 0) -> MText:
-        return cls(text, array("q", range(base, base + len(text))))
+        # numpy fills the positions in C: ``array("q", range(...))`` makes a Python int per character.
+        return cls(text, array("q", np.arange(base, base + len(text), dtype=np.int64).tobytes()))
 
     @classmethod
     def literal(cls, text: str, anchor: int) -> MText:

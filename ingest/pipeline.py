@@ -20,7 +20,7 @@ from policykb.ingest.outline import build_outline
 from policykb.ingest.record import Clause, Document
 from policykb.ingest.redhead import read_red_header
 from policykb.ingest.split import to_clauses
-from policykb.ingest.text import display_text, forget_conversions
+from policykb.ingest.text import convert_ahead, display_text, forget_conversions, unify_ideographs
 from policykb.ingest.toc import drop_toc
 from policykb.ingest.validity import DateSource, Validity, extract_validity
 
@@ -123,6 +123,7 @@ def _ingest(
     if entry:
         values.update(entry.values)
         guessed = [f for f in guessed if f not in entry.values]
+    convert_ahead(unify_ideographs(u.full.text) for u in units)
     paragraphs = [display_text(u.full.text) for u in units]
     validity = extract_validity(paragraphs, published=values.get("date"), title=values.get("title"))
     dates = tuple(d for d in _date_sources(validity, units, paragraphs) if d.field not in values)

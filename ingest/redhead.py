@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from policykb.ingest.layout import Line
 from policykb.ingest.markers import line_marker
 from policykb.ingest.mtext import MText
-from policykb.ingest.text import CJK_UNIFIED, display_text
+from policykb.ingest.text import CJK_UNIFIED, convert_ahead, display_text, unify_ideographs
 
 # The fields this module can fill, in the order they are shown.
 FIELDS = ("doc_number", "signed", "published", "addressees", "copy_to", "printed")
@@ -82,7 +82,9 @@ def read_red_header(lines: list[Line]) -> tuple[list[Line], list[MText], RedHead
     """Lines with the red-header lines blanked out, the removed lines, and what they said."""
     out = list(lines)
     head = RedHeader()
-    texts = [display_text(" ".join(ln.text.text.split())) for ln in out]
+    joined = [" ".join(ln.text.text.split()) for ln in out]
+    convert_ahead(map(unify_ideographs, joined))  # display_text's conversions, in one call
+    texts = [display_text(t) for t in joined]
     top = [i for i, ln in enumerate(out) if not ln.blank][:HEAD_LINES]
     for i in top:
         if (m := BANNER.fullmatch(texts[i])) and "关于" not in texts[i]:

@@ -7,7 +7,7 @@ from typing import Any
 from policykb.ingest.mtext import MText
 from policykb.ingest.outline import Piece
 from policykb.ingest.record import Clause, Metadata, Source
-from policykb.ingest.text import SENTENCE, display_text
+from policykb.ingest.text import SENTENCE, convert_ahead, display_text, unify_ideographs
 
 
 def piece_text(piece: Piece) -> MText:
@@ -50,10 +50,12 @@ def to_clauses(
 ) -> list[Clause]:
     clauses: list[Clause] = []
     seen: set[str] = set()
-    for piece in sorted(pieces, key=lambda p: p.full.span()[0]):  # reading order
+    ordered = sorted(pieces, key=lambda p: p.full.span()[0])  # reading order
+    split = [split_long(body, max_chars) if (body := piece_text(p)).text else [body] for p in ordered]
+    convert_ahead(unify_ideographs(t) for p in ordered for t in p.path)
+    convert_ahead(unify_ideographs(part.text) for parts in split for part in parts)
+    for piece, parts in zip(ordered, split):
         path = tuple(display_text(h) for h in piece.path)
-        body = piece_text(piece)
-        parts = split_long(body, max_chars) if body.text else [body]
         for k, part in enumerate(parts):
             start, end = part.span()
             if k == 0:

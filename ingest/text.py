@@ -26,6 +26,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import opencc
@@ -63,25 +64,51 @@ def to_simplified(text: str) -> str:
     >>> to_simplified("乾隆 乾燥 瞭解 執行 行政程序")
     '乾隆 干燥 了解 执行 行政程序'
     """
-    if not text or len(text) <= _CACHED_CHARS:
-        return _t2s_cached(text) if text else text
-    converted: str = _t2s().convert(text)
+    if not text:
+        return text
+    if len(text) > _CACHED_CHARS:
+        long: str = _t2s().convert(text)
+        return long
+    converted = _converted.get(text)
+    if converted is None:
+        if len(_converted) >= _CACHE_SIZE:
+            _converted.clear()
+        converted = _converted[text] = _t2s().convert(text)
     return converted
 
 
 # Ingest converts the same line several times (cleaning's debris check, metadata, layout, the clause text).
 _CACHED_CHARS = 1000
+_CACHE_SIZE = 16384
+_converted: dict[str, str] = {}
 
 
-@functools.lru_cache(maxsize=16384)
-def _t2s_cached(text: str) -> str:
-    converted: str = _t2s().convert(text)
-    return converted
+def convert_ahead(texts: Iterable[str]) -> None:
+    """Convert the texts ``to_simplified`` has not seen yet in one call to OpenCC, and remember them: a
+    call costs about as much as converting a line, and ingest converts every line and every clause.
+
+    One call over the texts joined by line breaks gives each text's own conversion: no entry of OpenCC's
+    dictionaries holds a line break, so no phrase is matched across one.
+    """
+    todo = list(dict.fromkeys(t for t in texts if t and len(t) <= _CACHED_CHARS and t not in _converted))
+    if not todo:
+        return
+    todo = todo[:_CACHE_SIZE]
+    if len(_converted) + len(todo) > _CACHE_SIZE:
+        _converted.clear()
+    lines = _t2s().convert("\n".join(todo)).split("\n")
+    if len(lines) != sum(t.count("\n") + 1 for t in todo):
+        return  # never seen; ``to_simplified`` converts them one by one
+    i = 0
+    for text in todo:
+        n = text.count("\n") + 1
+        _converted[text] = "\n".join(lines[i : i + n])
+        i += n
 
 
 def forget_conversions() -> None:
     """Empty ``to_simplified``'s cache (ingest does, per document)."""
-    _t2s_cached.cache_clear()
+    _converted.clear()
 
 
 # -- radicals and compatibility ideographs ------------------------------------------------------------------

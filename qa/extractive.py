@@ -33,7 +33,13 @@ PRIOR_HALF_RANK = 5  # rank at which the retrieval prior is half its top value
 SHORT_CHARS = 8  # a "sentence" shorter than this (search key) is a heading or a field label
 SHORT_PENALTY = 0.15
 MAX_SENTENCES = 3
-KEEP_RATIO = 0.8  # further sentences must score at least this share of the best one
+KEEP_RATIO = 0.7  # further sentences must score at least this share of the best one
+# Sentences quoted from one clause: two of the best one, one of each other. An answer's second and third
+# sentences more often hold the evidence when they come from the next clauses than from the first one
+# again (chosen on fit: evidence cited 190 → 200 of 225 at 2.52 → 2.63 sentences an answer, against
+# 0.8 and three of any clause before; 1/1, 2/2, 3/1 and 0.8 tried).
+FIRST_CLAUSE_SENTENCES = 2
+OTHER_CLAUSE_SENTENCES = 1
 SPAN_RATIO = 0.6  # a document joins a multi-document answer at this share of the best score
 MAX_DOCUMENTS = 4
 
@@ -134,8 +140,9 @@ def _distinct(candidates: list[Candidate]) -> Iterator[Candidate]:
 
 
 def select(question: Question, candidates: list[Candidate]) -> list[Candidate]:
-    """1–3 sentences (or, for a question about several documents, 1–2 per document), best first; a sentence
-    that introduces a list ("…以下处理措施：") brings the list with it."""
+    """1–3 sentences (or, for a question about several documents, 1–2 per document), best first: up to two
+    of the best clause and one of each other clause that scores close; a sentence that introduces a list
+    ("…以下处理措施：") brings the list with it."""
     ranked = _distinct(candidates)
     best = next(ranked, None)
     if best is None:
@@ -144,10 +151,15 @@ def select(question: Question, candidates: list[Candidate]) -> list[Candidate]:
         chosen = _per_document(best, ranked)
     else:
         chosen = [best]
+        quoted = {best.clause.clause_id: 1}
         for cand in ranked:
             if len(chosen) == MAX_SENTENCES or cand.score < KEEP_RATIO * best.score:
                 break
-            chosen.append(cand)
+            cid = cand.clause.clause_id
+            cap = FIRST_CLAUSE_SENTENCES if cid == best.clause.clause_id else OTHER_CLAUSE_SENTENCES
+            if quoted.get(cid, 0) < cap:
+                quoted[cid] = quoted.get(cid, 0) + 1
+                chosen.append(cand)
     return _with_continuations(chosen)
 
 

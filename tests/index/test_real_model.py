@@ -5,6 +5,7 @@ tests are skipped when it is not there.
 """
 
 import os
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -94,7 +95,8 @@ def test_default_model_folder_runs_on_onnx():
 
 
 def test_int8_vectors_stay_close_to_fp32(model):
-    """The int8 copy setup quantizes: per-channel weights keep every vector within cosine 0.99 of fp32."""
+    """The int8 copy setup quantizes: per-channel weights keep these vectors within cosine 0.997 of fp32
+    (measured: 0.9983, 0.9980, 0.9992, 0.9980; over the 1,350 texts of bench_embed.py min 0.9955)."""
     from policykb.index.models import OnnxModel, load_model
 
     int8 = SentenceTransformerEmbedder(MODEL, batch_size=4, precision="int8")
@@ -106,8 +108,41 @@ def test_int8_vectors_stay_close_to_fp32(model):
         "直播间不得虚假宣传，" * 20,
         "七日无理由退货",
     ]
-    cosines = (int8.encode(texts) * model.encode(texts)).sum(1)
-    assert cosines.min() >= 0.99, cosines
+    vectors = int8.encode(texts)
+    cosines = (vectors * model.encode(texts)).sum(1)
+    assert cosines.min() >= 0.997, cosines
+    # one text per forward pass, on two workers at once: a vector does not depend on its neighbours or worker
+    assert np.array_equal(vectors, np.stack([int8.encode([t])[0] for t in texts]))
+
+
+def test_setup_int8_file_is_quantize_int8_of_the_export(tmp_path):
+    """``scripts/setup.sh``'s int8 file is what ``quantize_int8`` makes from ``model.onnx``, byte for byte: the
+    24 weight matrix products (6 a layer) with int8 weights and one scale per output channel, the three
+    embedding tables in uint8 with one scale each, the two activation products of each attention in float."""
+    import onnx
+
+    from policykb.index.models import INT8_FILE, ONNX_FILE, quantize_int8
+
+    (tmp_path / ONNX_FILE).symlink_to((MODEL / ONNX_FILE).resolve())
+    made = quantize_int8(tmp_path)
+    assert made == tmp_path / INT8_FILE
+    assert made.read_bytes() == (MODEL / INT8_FILE).read_bytes()
+    graph = onnx.load(str(made)).graph
+    ops = Counter(n.op_type for n in graph.node)
+    assert (ops["MatMulInteger"], ops["DynamicQuantizeLinear"], ops["MatMul"]) == (24, 16, 8)
+    weights = {
+        i.name: (onnx.TensorProto.DataType.Name(i.data_type), tuple(i.dims)) for i in graph.initializer
+    }
+    quantized = {name: spec for name, spec in weights.items() if name.endswith("_quantized")}
+    kinds = Counter(kind for kind, _ in quantized.values())
+    assert kinds == {"INT8": 24, "UINT8": 3}
+    scales = Counter(weights[name.removesuffix("_quantized") + "_scale"][1] for name in quantized)
+    assert scales == {(512,): 20, (2048,): 4, (): 3}  # per output channel; the tables per tensor
+    assert {name: spec for name, spec in quantized.items() if spec[0] == "UINT8"} == {
+        "model.embeddings.word_embeddings.weight_quantized": ("UINT8", (21128, 512)),
+        "model.embeddings.position_embeddings.weight_quantized": ("UINT8", (512, 512)),
+        "model.embeddings.token_type_embeddings.weight_quantized": ("UINT8", (2, 512)),
+    }
 
 
 def test_a_knowledge_base_built_at_fp32_is_not_searched_at_int8(model, home):

@@ -139,3 +139,29 @@ def test_parse_references(query, refs):
 def test_title_key():
     assert title_key("中华人民共和国电子商务法（2018年修正）") == "电子商务法"
     assert title_key("《消費者保護法》") == "消费者保护法"
+
+
+def test_jieba_cache_is_read_as_jieba_would(tmp_path):
+    import marshal
+
+    import jieba
+
+    from policykb.index.keywords import _load_jieba_cache
+
+    freq, total = {"电商": 5, "电": 0}, 5
+    (tmp_path / "jieba.cache").write_bytes(marshal.dumps((freq, total)))
+    dt = jieba.Tokenizer()
+    dt.tmp_dir = str(tmp_path)
+    _load_jieba_cache(dt)
+    assert (dt.FREQ, dt.total, dt.initialized) == (freq, total, True)
+
+    (tmp_path / "jieba.cache").write_bytes(b"not marshal data")
+    dt = jieba.Tokenizer()
+    dt.tmp_dir = str(tmp_path)
+    _load_jieba_cache(dt)  # unreadable: left for jieba's initialize to rebuild
+    assert (dt.FREQ, dt.total, dt.initialized) == ({}, 0, False)
+
+    custom = jieba.Tokenizer(str(tmp_path / "my_dict.txt"))
+    custom.tmp_dir = str(tmp_path)
+    _load_jieba_cache(custom)  # another dictionary: jieba's own cache rules
+    assert not custom.initialized

@@ -231,3 +231,40 @@ def test_text_round_trips_through_utf8(text):
     data = text.encode("utf-8")
     if sum(ch >= "\x80" for ch in text) >= 8:
         assert decode_text(data, path="fuzz.txt").text == text
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(
+        alphabet=st.one_of(
+            st.sampled_from("关于开展直播电商活动的公告，。消費者權益軇𠀀䶮豈⼈ā×①\ue000\ufffd"),
+            st.characters(exclude_categories=("Cc", "Cs")),
+        ),
+        min_size=1,
+        max_size=120,
+    )
+)
+def test_clear_utf8_is_decoded_as_scoring_all_candidates_would(text):
+    # The shortcut for a clear UTF-8 reading skips scoring the rivals: the result must be the same.
+    from unittest import mock
+
+    from policykb.ingest import decode
+
+    data = text.encode("utf-8")
+    try:
+        fast = decode_text(data, path="fuzz.txt")
+    except IngestError as exc:
+        fast = exc  # type: ignore[assignment]
+    with mock.patch.object(decode, "_clearly_utf8", return_value=False):
+        try:
+            slow = decode_text(data, path="fuzz.txt")
+        except IngestError as exc:
+            slow = exc  # type: ignore[assignment]
+    assert repr(fast) == repr(slow)
+
+
+def test_clear_utf8_shortcut_is_taken_for_a_notice(shenzhen):
+    from policykb.ingest import decode
+
+    assert decode._clearly_utf8(shenzhen.encode("utf-8"), True)
+    assert not decode._clearly_utf8("通知".encode("gbk"), True)  # valid UTF-8, but too short to tell

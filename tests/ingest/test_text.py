@@ -91,3 +91,13 @@ def test_every_radical_with_an_equivalent_ideograph_is_unified():
     assert all(is_cjk(text.unify_ideographs(ch)) for ch in assigned)
     kangxi = [chr(o) for o in range(0x2F00, 0x2FD6)]
     assert all(is_cjk(text.unify_ideographs(ch)) for ch in kangxi)
+
+
+def test_texts_converted_ahead_are_converted_as_one_by_one():
+    texts = ["乾隆 乾燥", "瞭解\n執行 行政程序", "乾\n隆", "", "simplified 电子商务", "乾", "隆", "\n\n後\n"]
+    expected = [text._t2s().convert(t) for t in texts]
+    text.forget_conversions()
+    text.convert_ahead(texts)
+    assert [text._converted.get(t, t) for t in texts] == expected
+    assert [text.to_simplified(t) for t in texts] == expected
+    text.forget_conversions()
