@@ -25,6 +25,7 @@ from policykb.ingest.text import (
     ANNOTATION,
     ANNOTATION_AFTER_CJK,
     CJK,
+    OCR_ANNOTATION_AFTER_CJK,
     ORPHAN_PINYIN,
     convert_ahead,
     is_cjk,
@@ -89,17 +90,20 @@ def default_rules() -> Rules:
     return Rules.load()
 
 
-def clean(text: str, rules: Rules | None = None) -> Cleaned:
+def clean(text: str, rules: Rules | None = None, *, ocr: bool = False) -> Cleaned:
+    """``ocr``: the text was read from page images, so a pinyin annotation may have lost its tone marks
+    or come with full-width brackets (``規(gui)則``, ``費（fèi）``)."""
     rules = rules or default_rules()
     m = MText.of(text).sub(ZERO_WIDTH)
     removals: list[Removal] = []
+    annotation = OCR_ANNOTATION_AFTER_CJK if ocr else ANNOTATION_AFTER_CJK
     raw = list(m.lines())
     convert_ahead(line.text.strip() for line in raw)  # the debris check's Simplified shadows, at once
-    lines = [_clean_line(line, rules, removals) for line in raw]
+    lines = [_clean_line(line, rules, removals, annotation) for line in raw]
     return Cleaned(lines, removals)
 
 
-def _clean_line(line: MText, rules: Rules, removals: list[Removal]) -> MText:
+def _clean_line(line: MText, rules: Rules, removals: list[Removal], annotation: re.Pattern[str]) -> MText:
     # Each pass only runs on a line holding a character its pattern needs (the passes only delete, so they
     # never bring one in): most lines have no "**", "?", "(" or letter spacing, and the regexes were most of
     # cleaning's time.
@@ -108,8 +112,8 @@ def _clean_line(line: MText, rules: Rules, removals: list[Removal]) -> MText:
         line = _remove_spans(line, spans, "emphasis markup", removals)
     if "?" in line.text:
         line = _remove_spans(line, mojibake_spans(line.text), "mojibake", removals)
-    if "(" in line.text:
-        spans = [(a.start(), a.end()) for a in ANNOTATION_AFTER_CJK.finditer(line.text)]
+    if "(" in line.text or (annotation is OCR_ANNOTATION_AFTER_CJK and "（" in line.text):
+        spans = [(a.start(), a.end()) for a in annotation.finditer(line.text)]
         line = _remove_spans(line, spans, "pinyin annotation", removals)
     stripped = line.strip()
     if stripped.text:

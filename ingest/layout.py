@@ -21,6 +21,7 @@ MD_HEADING = re.compile(r"^(#{1,6})\s+")
 DATE_LINE = re.compile(r"^\s*\d{4}\s*[年\-/.]\s*\d{1,2}\s*[月\-/.]\s*\d{1,2}\s*日?\s*$")
 NO_HEADING_CHARS = set("。；！？，,;：:、!?")
 LONG_LINE = 60  # a line this long that stops mid-sentence was wrapped, not ended
+CLOSING_QUOTES = "」』”"
 HEADING_MAX = 30
 PARAGRAPH_MIN = 40
 PARAGRAPH_END = tuple("。；！？;!?）)")
@@ -132,7 +133,11 @@ def _wrap_width(lines: list[Line]) -> int | None:
 
 def _wrapped(line: Line, width: int | None) -> bool:
     t = line.text.text
-    if not t or line.md_level or line.tab or t[-1] in SENTENCE_BREAK + "：:）)】>":
+    if not t or line.md_level or line.tab:
+        return False
+    # A closing quote ends a sentence only after an end mark (。” ends one, “小程序” at a wrap does not).
+    quoted_term = t[-1] in CLOSING_QUOTES and len(t) >= 2 and t[-2] not in SENTENCE_BREAK
+    if t[-1] in SENTENCE_BREAK + "：:）)】>" and not quoted_term:
         return False
     if len(t) >= LONG_LINE:
         return True

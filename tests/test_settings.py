@@ -10,7 +10,7 @@ from policykb.errors import ConfigError
 ALLOWED = (
     "allowed keys: ann_min_clauses, api_cors_origins, api_public_read, api_rate_limit, api_token, corpus, "
     "embedding_batch_size, embedding_model, embedding_precision, home, llm_api_key, llm_base_url, llm_model, "
-    "max_clause_chars, milvus_keywords, milvus_uri, "
+    "max_clause_chars, milvus_keywords, milvus_uri, parse_timeout_s, "
     "ui_password, vector_store, writer_wait_seconds"
 )
 
@@ -28,6 +28,7 @@ ALLOWED = (
         ("POLICYKB_VECTOR_STORE", "faisss", "vector_store: Input should be 'faiss' or 'milvus'"),
         ("POLICYKB_EMBEDDING_PRECISION", "int4", "embedding_precision: Input should be 'fp32' or 'int8'"),
         ("POLICYKB_ANN_MIN_CLAUSES", "0", "ann_min_clauses: Input should be greater than 0"),
+        ("POLICYKB_PARSE_TIMEOUT_S", "0", "parse_timeout_s: Input should be greater than 0"),
     ],
 )
 def test_a_value_that_cannot_work_is_an_error(monkeypatch, env, value, problem):

@@ -25,7 +25,7 @@ from typing import Any
 from policykb.errors import ConfigError, PolicyKBError
 from policykb.index.changes import what_changed
 from policykb.index.store import KnowledgeBase, Writer
-from policykb.ingest.loaders import ALLOWED
+from policykb.ingest.loaders import ALLOWED, PARSE_TIMEOUT_S
 from policykb.ingest.loaders import KINDS as SUPPORTED_SUFFIXES
 from policykb.ingest.metadata import MANIFEST_NAME, ManifestEntry, doc_id_for, load_manifest
 from policykb.ingest.pipeline import PIPELINE_VERSION, file_sha256, ingest_file
@@ -147,7 +147,8 @@ def ingest_paths(
                 report.error = f"--replace {replace}: no such document (policykb docs lists them)"
                 return report
             for f, folder in files:
-                report.files.append(_one(w, f, folder, manifests, max_chars, replace))
+                limit = kb.settings.parse_timeout_s
+                report.files.append(_one(w, f, folder, manifests, max_chars, replace, limit))
     except PolicyKBError as exc:
         report.error = str(exc)
     except OSError as exc:
@@ -170,6 +171,7 @@ def _one(
     manifests: dict[Path, dict[str, ManifestEntry]],
     max_chars: int,
     replace: str | None = None,
+    parse_timeout_s: float = PARSE_TIMEOUT_S,
 ) -> FileOutcome:
     display = _display(f)
     try:
@@ -181,7 +183,11 @@ def _one(
             return FileOutcome(str(f), "duplicate", target, len(w.clauses.get(target, [])), reason=note)
         values = entry.values if entry else {}
         result = ingest_file(
-            f, ManifestEntry(target, f.name, values), display_path=display, max_chars=max_chars
+            f,
+            ManifestEntry(target, f.name, values),
+            display_path=display,
+            max_chars=max_chars,
+            parse_timeout_s=parse_timeout_s,
         )
     except ConfigError as exc:
         return FileOutcome(str(f), "skipped", reason=str(exc))

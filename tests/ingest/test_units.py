@@ -377,17 +377,38 @@ def test_mtext_extend_left_and_join():
 # --- layout --------------------------------------------------------------------------------------------------
 
 
-def test_wrapped_lines_are_joined_but_list_items_are_not():
-    text = (
-        "为贯彻落实中央和省、市抗击疫情支持企业复工复产的决策部署，深圳市商务局定于在今年3月至6月期间举办\n"
-        "“2020深圳线上购物节”。\n1. 短视频内容质量及其引发的购买欲。\n2. 短视频本身的播放量。"
-    )
-    lines = join_wrapped(to_lines(clean(text).lines))
-    assert [ln.text.text for ln in lines] == [
-        "为贯彻落实中央和省、市抗击疫情支持企业复工复产的决策部署，深圳市商务局定于在今年3月至6月期间举办“2020深圳线上购物节”。",
-        "1. 短视频内容质量及其引发的购买欲。",
-        "2. 短视频本身的播放量。",
-    ]
+@pytest.mark.parametrize(
+    "text, joined",
+    [
+        (
+            (
+                "为贯彻落实中央和省、市抗击疫情支持企业复工复产的决策部署，深圳市商务局定于在今年3月至6月期间举办\n"
+                "“2020深圳线上购物节”。\n1. 短视频内容质量及其引发的购买欲。\n2. 短视频本身的播放量。"
+            ),
+            [
+                (
+                    "为贯彻落实中央和省、市抗击疫情支持企业复工复产的决策部署，深圳市商务局定于在今年3月至6月期间举办"
+                    "“2020深圳线上购物节”。"
+                ),
+                "1. 短视频内容质量及其引发的购买欲。",
+                "2. 短视频本身的播放量。",
+            ],
+        ),
+        (  # a closing quote ends a sentence only after an end mark: “小程序” at a wrap does not, 。” does
+            (
+                "方案明确，鼓励开展直播电商、社交电商、社群电商、“小程序”\n电商等智能营销新业态，加快建设国际消费城市。\n"
+                "“好体验能创造核心竞争力。”\n新阶段对消费者体验工作提出更高要求。"
+            ),
+            [
+                "方案明确，鼓励开展直播电商、社交电商、社群电商、“小程序”电商等智能营销新业态，加快建设国际消费城市。",
+                "“好体验能创造核心竞争力。”",
+                "新阶段对消费者体验工作提出更高要求。",
+            ],
+        ),
+    ],
+)
+def test_wrapped_lines_are_joined_but_list_items_are_not(text, joined):
+    assert [ln.text.text for ln in join_wrapped(to_lines(clean(text).lines))] == joined
 
 
 def test_flattened_table_becomes_rows():

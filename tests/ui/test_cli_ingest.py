@@ -16,6 +16,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from policykb.config import Settings
 from policykb.index.store import KnowledgeBase
@@ -224,6 +225,22 @@ def test_bad_file_is_skipped_the_batch_goes_on_and_the_kb_is_untouched(tmp_path,
     assert_base_untouched(base)
     assert sorted(snapshot()) == sorted(BASE_DOCS + ["b-new"])
     assert (report.documents, report.clauses) == (3, 21 + 21 + 41)
+
+
+def test_a_scan_past_the_time_limit_is_skipped_and_the_batch_goes_on(tmp_path, base, monkeypatch):
+    """OCR holds each page to Settings.parse_timeout_s, the time limit of a PDF parse."""
+    monkeypatch.setenv("POLICYKB_PARSE_TIMEOUT_S", "0.01")
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    Image.new("RGB", (800, 600), "white").save(folder / "a_scan.png")  # a photographed page: OCR only
+    shutil.copy(CORPUS / QY, folder / "b_new.txt")
+    report = batch([folder])
+    assert outcomes(report) == [
+        ("a_scan.png", "skipped", "OCR of the first page took longer than the limit of 0.01 s"),
+        ("b_new.txt", "added", None),
+    ]
+    assert_base_untouched(base)
+    assert sorted(snapshot()) == sorted(BASE_DOCS + ["b-new"])
 
 
 def test_unsupported_file_given_by_name(tmp_path, base):

@@ -11,6 +11,7 @@ same wrapping gives ``expected_page_texts``, what OCR should read on each page.
 
 from __future__ import annotations
 
+import io
 import unicodedata
 from pathlib import Path
 
@@ -104,6 +105,13 @@ def save_pdf(pages: list[Image.Image], path: Path) -> Path:
     return Path(path)
 
 
+def as_in_pdf(page: Image.Image) -> Image.Image:
+    """The page after the JPEG compression ``save_pdf`` gives it (Pillow stores RGB pages as JPEG)."""
+    buffer = io.BytesIO()
+    page.save(buffer, "JPEG")
+    return Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")
+
+
 def char_accuracy(read: str, truth: str) -> float:
     """1 - (edit distance / characters of ``truth``), whitespace ignored on both sides and widths folded
     (NFKC: "，" and "," are one character, as for search; OCR cannot tell them apart in a CJK line)."""
@@ -111,6 +119,18 @@ def char_accuracy(read: str, truth: str) -> float:
     if not b:
         return 1.0 if not a else 0.0
     return 1.0 - edit_distance(a, b) / len(b)
+
+
+def cleaned_accuracy(read: str, truth: str) -> float:
+    """``char_accuracy`` after the cleaning ingest gives each text before it becomes clauses: pinyin
+    annotations (``消費(fèi)者``), mojibake and site debris removed, the OCR'd side as OCR'd text (an annotation
+    may have lost its tone marks). What the knowledge base keeps is compared, character for character."""
+    from policykb.ingest.clean import clean
+
+    def kept(text: str, ocr: bool) -> str:
+        return "\n".join(line.text for line in clean(text, ocr=ocr).lines)
+
+    return char_accuracy(kept(read, True), kept(truth, False))
 
 
 def edit_distance(a: str, b: str) -> int:
