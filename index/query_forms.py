@@ -25,12 +25,11 @@ import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import jieba
-from pypinyin import Style, lazy_pinyin
 
 from policykb.errors import ConfigError
 from policykb.index.keywords import ENGLISH_STOPWORDS
@@ -77,6 +76,8 @@ class Vocabulary:
     __slots__ = ("_by_pinyin", "_freq", "syllables")
 
     def __init__(self, frequencies: Mapping[str, int]):
+        from pypinyin import Style, lazy_pinyin  # its phrase table takes ~0.4 s: only a vocabulary needs it
+
         self._freq: dict[str, int] = dict(frequencies)
         best: dict[str, tuple[int, int, str]] = {}
         syllables_seen: set[str] = set()
@@ -157,13 +158,35 @@ class Lexicon:
     """The glossary and the CC-CEDICT reverse map, keyed by tuples of lower-case English words."""
 
     glossary: Mapping[tuple[str, ...], tuple[str, ...]]
-    dictionary: Mapping[tuple[str, ...], tuple[str, ...]]
     stopwords: frozenset[str]
     colloquial: tuple[tuple[str, tuple[str, ...]], ...]  # (Chinese phrase, formal renderings)
     glossary_words: frozenset[str]  # the English words used in glossary keys, for finding base forms
-    dictionary_words: frozenset[str]
-    names: frozenset[tuple[str, ...]]  # dictionary keys that are only the pinyin of proper nouns (weishi)
-    max_phrase: int
+    cedict_path: Path | None = None  # read on the first English word (~0.4 s): a Chinese query never needs it
+
+    @cached_property
+    def _cedict(self) -> tuple[Glossary, frozenset[tuple[str, ...]]]:
+        return _read_cedict(self.cedict_path) if self.cedict_path else ({}, frozenset())
+
+    @property
+    def dictionary(self) -> Mapping[tuple[str, ...], tuple[str, ...]]:
+        return self._cedict[0]
+
+    @property
+    def names(self) -> frozenset[tuple[str, ...]]:
+        """Dictionary keys that are only the pinyin of proper nouns (weishi)."""
+        return self._cedict[1]
+
+    @cached_property
+    def dictionary_words(self) -> frozenset[str]:
+        return frozenset(w for k in self.dictionary for w in k)
+
+    @cached_property
+    def glossary_phrase(self) -> int:
+        return max((len(k) for k in self.glossary), default=1)
+
+    @cached_property
+    def dictionary_phrase(self) -> int:
+        return max((len(k) for k in self.dictionary), default=1)
 
     @classmethod
     def load(
@@ -175,17 +198,12 @@ class Lexicon:
         """``stopwords``: English words an English question is rendered without (``data/stopwords.toml``)."""
         glossary, colloquial = _read_glossary(glossary_path)
         stopwords = frozenset(w.lower().replace("'", "") for w in stopwords)
-        dictionary, names = _read_cedict(cedict_path) if cedict_path else ({}, frozenset())
-        longest = max((len(k) for keys in (glossary, dictionary) for k in keys), default=1)
         return cls(
             glossary,
-            dictionary,
             stopwords | _CONTRACTIONS,
             tuple(colloquial.items()),
             frozenset(w for k in glossary for w in k),
-            frozenset(w for k in dictionary for w in k),
-            names,
-            longest,
+            cedict_path,
         )
 
     def is_english(self, word: str) -> bool:
@@ -364,9 +382,12 @@ class _English:
         return i + n <= len(self.toks) and all(t.kind == "lat" for t in self.toks[i : i + n])
 
     def _phrase(self, source: str, i: int) -> tuple[int, tuple[str, ...]] | None:
-        table = self.lex.glossary if source == "glossary" else self.lex.dictionary
+        if source == "glossary":
+            table, longest = self.lex.glossary, self.lex.glossary_phrase
+        else:
+            table, longest = self.lex.dictionary, self.lex.dictionary_phrase
         lemmas = self.lemmas[source]
-        for n in range(min(self.lex.max_phrase, len(self.toks) - i), 0, -1):
+        for n in range(min(longest, len(self.toks) - i), 0, -1):
             if not self._latin_run(i, n):
                 continue
             for key in (tuple(self.words[i : i + n]), tuple(lemmas[i : i + n])):
@@ -442,6 +463,12 @@ def _is_acronym(text: str) -> bool:
 
 def _unique(items: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(x for x in items if x))
+
+
+def needs_vocabulary(query: str) -> bool:
+    """Whether ``expand_query`` reads the corpus vocabulary for ``query``: only its Latin words are looked
+    up there (pinyin names, corpus-aware renderings), so a query in Chinese alone does not."""
+    return any(t.kind == "lat" for t in _tokens(unicodedata.normalize("NFKC", query)))
 
 
 def expand_query(

@@ -22,7 +22,7 @@ import numpy as np
 from policykb.errors import PolicyKBError
 from policykb.index.filters import FilterIndex, Filters, Selection
 from policykb.index.keywords import KeywordIndex, tokenize
-from policykb.index.query_forms import QueryForms, Vocabulary, expand_query
+from policykb.index.query_forms import QueryForms, Vocabulary, expand_query, needs_vocabulary
 from policykb.index.records import Columns, KeyRows
 from policykb.index.references import (
     SAYS_WORDS,
@@ -180,7 +180,7 @@ class SearchIndex:
 
     def prepare(self, query: str) -> PreparedQuery:
         """The query as search sees it: Simplified form, expansion terms, tokens, references."""
-        forms = expand_query(query, self.vocabulary())
+        forms = expand_query(query, self.vocabulary() if needs_vocabulary(query) else None)
         zh, lang, terms = forms.zh, forms.lang, list(forms.terms)
         # An English question's rendering is a list of words: segmented one by one, since run together
         # (search_key drops the spaces between CJK) they form words nobody asked for (最长 时长 → 长短).

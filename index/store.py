@@ -34,6 +34,7 @@ from policykb.index.embed import Embedder, embedder_name, make_embedder, weights
 from policykb.index.filters import VALUE_FIELDS, Filters, date_bounds
 from policykb.index.generation import Generation, load_generation, write_generation
 from policykb.index.keywords import KeywordIndex, Segmenter, TokenRows, clause_search_text
+from policykb.index.query_forms import default_lexicon
 from policykb.index.repair import lost_message, salvage
 from policykb.index.search import Hit, Mode, PreparedQuery, Retrieval, SearchParams
 from policykb.index.vectors import clause_key, make_vector_store
@@ -387,11 +388,18 @@ class KnowledgeBase:
         return self._gen.index.keywords.document_frequency(token)
 
     def warm(self) -> None:
-        """Do the first-query work now (query vocabulary, embedding model): a server calls this at start."""
+        """Do the first query's work now (the embedding model): a server calls this at start. The query
+        vocabulary is not built: a question in Chinese does not read it (``warm_english``)."""
+        if self._gen.clauses:
+            self.embedder.encode_query("预热")
+
+    def warm_english(self) -> None:
+        """Do the first English or pinyin query's extra work now (the corpus vocabulary, CC-CEDICT): a
+        server calls this once its first Chinese answer is ready."""
         gen = self._gen
         if gen.clauses:
             gen.index.vocabulary()
-            self.embedder.encode_query("预热")
+            default_lexicon().dictionary_words  # noqa: B018 — reads CC-CEDICT
 
     def search(
         self,

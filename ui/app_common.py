@@ -55,8 +55,14 @@ def _loading(_kb: KnowledgeBase | None = None, _corpus: Path | None = None) -> F
     underscore arguments are not part of the cache key: whoever calls first decides them.)"""
     pool = ThreadPoolExecutor(1, thread_name_prefix="policykb-load")
     future = pool.submit(_load, _kb, _corpus)
+    pool.submit(_warm_english, future)  # after the load: a Chinese question does not wait for it
     pool.shutdown(wait=False)
     return future
+
+
+def _warm_english(loading: Future[KnowledgeBase]) -> None:
+    if loading.exception() is None:
+        loading.result().warm_english()
 
 
 def start_loading(kb: KnowledgeBase | None = None, *, corpus: Path | None = None) -> None:
@@ -67,7 +73,8 @@ def start_loading(kb: KnowledgeBase | None = None, *, corpus: Path | None = None
 
 
 def knowledge_base() -> KnowledgeBase:
-    """One knowledge base per server process, warmed once (model loaded, vocabulary built, one answer)."""
+    """One knowledge base per server process, warmed once (model loaded, one answer; then, without
+    holding the page, what an English question needs)."""
     future = _loading()
     try:
         if not future.done():

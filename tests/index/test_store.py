@@ -278,10 +278,20 @@ def test_an_english_question_is_segmented_word_by_word(kb):
     assert {"最长", "视频", "长度"} <= set(q.tokens)
 
 
-def test_warm_builds_the_vocabulary_and_loads_the_embedder(settings, kb):
+def test_warm_loads_the_embedder_and_warm_english_the_vocabulary(settings, kb):
     again = KnowledgeBase.open(settings)
     again.warm()
-    assert again._embedder is not None
+    assert again._embedder is not None and again._gen.index._vocabulary is None
+    again.prepare("微视收费吗？")  # Chinese alone: no vocabulary needed
+    assert again._gen.index._vocabulary is None
+    again.warm_english()
+    assert again._gen.index._vocabulary is not None and "微视" in again._gen.index._vocabulary
+
+
+def test_a_query_with_latin_words_builds_the_vocabulary_it_reads(settings, kb):
+    again = KnowledgeBase.open(settings)
+    assert again.prepare("Weishi 收费吗？").zh == "微视 收费吗?"  # the pinyin name, from the corpus
+    assert again._gen.index._vocabulary is not None
 
 
 def test_edit_document_reaches_its_clauses_and_search(kb):
