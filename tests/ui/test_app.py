@@ -297,3 +297,19 @@ def test_a_configured_password_is_asked_before_anything_is_shown(kb_home, monkey
     assert at.error[0].value == "密码不对 / wrong password" and not at.sidebar.radio
     at.text_input(key="password").input("s3cret").run()
     assert at.sidebar.radio(key="page").value and not at.error
+
+
+def test_the_english_path_is_warmed_after_the_load_and_not_after_a_failed_one(monkeypatch):
+    from concurrent.futures import Future
+
+    from policykb.ui import app_common
+
+    monkeypatch.setattr(app_common, "ENGLISH_WARM_DELAY_S", 0.0)
+    calls: list[str] = []
+    loaded: Future[KnowledgeBase] = Future()
+    loaded.set_result(SimpleNamespace(warm_english=lambda: calls.append("warmed")))  # type: ignore[arg-type]
+    app_common._warm_english(loaded)
+    failed: Future[KnowledgeBase] = Future()
+    failed.set_exception(RuntimeError("the knowledge base could not be opened"))
+    app_common._warm_english(failed)
+    assert calls == ["warmed"]
