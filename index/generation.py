@@ -297,7 +297,8 @@ def load_generation(home: Path, number: int, *, model: str, settings: Settings) 
             home,
         )
     store_class = vector_store_class(settings)
-    manifest = disk.verify(path, defer=(store_class.filename,), seal=seal)
+    # the vector file is checked before it is memory-mapped; the columns and versions as they are read
+    manifest = disk.verify(path, defer=(store_class.filename, COLUMNS, VERSIONS), seal=seal)
     if manifest.get("format") != disk.FORMAT_VERSION:
         raise IndexMismatchError(
             f"{path} was written in format {manifest.get('format')!r}, this policykb "

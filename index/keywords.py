@@ -118,10 +118,6 @@ class Segmenter:
         """The distinct blocks among ``blocks`` not segmented yet."""
         return [b for b in dict.fromkeys(blocks) if b not in self._cache]
 
-    def learn(self, blocks: list[str], tokens: Iterable[list[str]]) -> None:
-        """Record ``tokens`` (segmented elsewhere, e.g. in a worker process) for ``blocks``."""
-        self._cache.update(zip(blocks, tokens))
-
     def join(self, blocks: list[str]) -> list[str]:
         out: list[str] = []
         cache = self._cache

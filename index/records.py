@@ -128,12 +128,6 @@ class Columns:
     def value(self, name: str, row: int) -> str | None:
         return self.fields[name].value(row)
 
-    def values(self, name: str) -> Iterator[str | None]:
-        """Row by row, the value of field ``name``."""
-        column = self.fields[name]
-        table: list[str | None] = [*column.table, None]  # code -1 picks the last
-        return (table[code] for code in column.codes.tolist())
-
     def save(self) -> bytes:
         tables = json.dumps({name: c.table for name, c in self.fields.items()}, ensure_ascii=False)
         out = io.BytesIO()
