@@ -348,7 +348,7 @@ def _page_text(page: Any) -> str:
         if table.bbox[1] > y:
             parts.append(page.crop((x0, y, x1, table.bbox[1])).extract_text() or "")
         rows = [[cell or "" for cell in row] for row in table.extract()]
-        parts.extend(table_row(row) for row in rows if any(rows))
+        parts.extend(table_row(row) for row in rows if any(row))
         y = max(y, table.bbox[3])
     if y < bottom:
         parts.append(page.crop((x0, y, x1, bottom)).extract_text() or "")

@@ -374,6 +374,7 @@ def _repair_from_sources(kb: KnowledgeBase, settings: Settings, problem: str) ->
                 ManifestEntry(doc_id, path.name, entry.values if entry else {}),
                 display_path=str(path),
                 max_chars=settings.max_clause_chars,
+                parse_timeout_s=settings.parse_timeout_s,
             )
             w.upsert(result.document, result.clauses, PIPELINE_VERSION)
     names = ", ".join(doc_id for doc_id, _ in files) or "none"
