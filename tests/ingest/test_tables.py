@@ -141,3 +141,15 @@ def test_a_text_line_just_before_a_table_is_its_caption_only_when_short(tmp_path
         ("一、", (), "补贴标准\n根据各区申报情况，现将补贴标准列示如下，请各区对照执行。"),
         ("", (), "项目：直播培训；金额：500元"),  # after a finished item: its sibling (as in a text file)
     ]
+
+
+@pytest.mark.parametrize("kind", ["pdf", "docx"])
+def test_an_empty_table_row_is_left_out(table_file, kind):
+    rows = [*SMALL[:2], ["", "", ""], *SMALL[2:]]
+    r = ingest_file(table_file(kind, rows))
+    assert [(c.section_path, c.text) for c in r.clauses] == [
+        (PATH, SMALL_TEXT),
+        ((), "申报时间\n2021年5月1日至5月31日。"),
+    ]
+    if kind == "pdf":
+        assert "\t\t\t" not in load(table_file(kind, rows)).text
