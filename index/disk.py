@@ -28,6 +28,7 @@ import secrets
 import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -214,14 +215,22 @@ def verify(directory: Path, *, defer: tuple[str, ...] = (), seal: str | None = N
     then SHA-256); return the manifest.
 
     Files named in ``defer`` are only size-checked here; read them with ``read_verified``, which checks
-    the checksum of the very bytes it returns (or with ``check_file`` before memory-mapping them)."""
+    the checksum of the very bytes it returns. The others are hashed a file per core at once (hashlib
+    releases the GIL): 3.8 GB at 1M clauses."""
     if broken_seal(directory, seal):
         raise incomplete(directory / MANIFEST, BROKEN_SEAL)
     manifest = read_manifest(directory)
+    hashed: list[tuple[Path, str]] = []
     for rel, meta in manifest["files"].items():
         path = _listed(directory, rel)
         _check_size(path, int(meta["size"]))
-        if rel not in defer and digest(path)[1] != meta["sha256"]:
+        if rel not in defer:
+            hashed.append((path, meta["sha256"]))
+    biggest_first = sorted(hashed, key=lambda h: -h[0].stat().st_size)
+    with ThreadPoolExecutor(max(1, min(len(hashed), os.cpu_count() or 1))) as pool:
+        found = dict(zip((p for p, _ in biggest_first), pool.map(lambda h: digest(h[0])[1], biggest_first)))
+    for path, expected in hashed:  # the first corrupt file in the manifest's order is the one named
+        if found[path] != expected:
             raise checksum_error(path)
     return manifest
 
@@ -236,19 +245,6 @@ def read_verified(directory: Path, manifest: dict[str, Any], rel: str) -> bytes:
     if hashlib.sha256(data).hexdigest() != meta["sha256"]:
         raise checksum_error(path)
     return data
-
-
-def check_file(directory: Path, manifest: dict[str, Any], rel: str) -> Path:
-    """``rel``'s path once its size and SHA-256 match the manifest, read in chunks (for a file that is then
-    memory-mapped rather than read whole)."""
-    meta = manifest["files"].get(rel)
-    path = _listed(directory, rel)
-    if meta is None:
-        raise incomplete(directory / MANIFEST, f"does not list {rel}")
-    _check_size(path, int(meta["size"]))
-    if digest(path)[1] != meta["sha256"]:
-        raise checksum_error(path)
-    return path
 
 
 # --- generations ---------------------------------------------------------------------------------------

@@ -297,8 +297,9 @@ def load_generation(home: Path, number: int, *, model: str, settings: Settings) 
             home,
         )
     store_class = vector_store_class(settings)
-    # the vector file is checked before it is memory-mapped; the columns and versions as they are read
-    manifest = disk.verify(path, defer=(store_class.filename, COLUMNS, VERSIONS), seal=seal)
+    # every file checked now (the vector file before it is memory-mapped); the columns and versions as they
+    # are read
+    manifest = disk.verify(path, defer=(COLUMNS, VERSIONS), seal=seal)
     if manifest.get("format") != disk.FORMAT_VERSION:
         raise IndexMismatchError(
             f"{path} was written in format {manifest.get('format')!r}, this policykb "
@@ -367,7 +368,7 @@ def _read(
         )
     ids = _parse(path / IDS, lambda: _json(path / IDS))
     _parse(path / IDS, lambda: (ids["keys"], ids["clause_ids"]))
-    stored = disk.check_file(path, manifest, store_class.filename)
+    stored = path / store_class.filename
     store = _parse(stored, lambda: store_class.load_file(stored))
     keywords = _parse(path / BM25, lambda: KeywordIndex.load(path / BM25, len(clauses)))
     params = _parse(path / disk.MANIFEST, lambda: SearchParams.from_dict(manifest.get("search_params", {})))
