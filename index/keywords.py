@@ -9,8 +9,10 @@ token, so documents and queries are segmented here and bm25s only ever sees toke
 
 from __future__ import annotations
 
+import itertools
 import logging
 import marshal
+import math
 import tempfile
 import unicodedata
 from array import array
@@ -182,6 +184,89 @@ class TokenRows(Sequence[list[str]]):
         return [words[i] for i in self.ids[index]]
 
 
+SCORE_CHUNK = 65_536  # rows whose (token, row) pairs are sorted at once while the score matrix is built
+
+
+def _pairs(
+    rows: Sequence[Any], start: int, lengths: np.ndarray, n_vocab: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(token ids, row numbers, term counts) of the distinct (token, row) pairs of ``SCORE_CHUNK`` rows
+    from ``start``, sorted by token, then row: a stable sort by token keeps each token's rows in order (a
+    radix sort while the ids fit in 16 bits), and a row's repeats of a token are then neighbours."""
+    part = rows[start : start + SCORE_CHUNK]
+    n = len(part)
+    total = int(lengths[start : start + n].sum())
+    if not total:
+        empty = np.zeros(0, np.int64)
+        return empty, empty, empty
+    if isinstance(part[0], array):  # TokenRows' int32 arrays: their bytes joined, not one array each
+        tokens = np.frombuffer(b"".join(part), dtype=np.int32)
+    else:
+        tokens = np.fromiter(itertools.chain.from_iterable(part), np.int32, total)
+    order = np.argsort(tokens.astype(np.uint16 if n_vocab <= 1 << 16 else np.int32), kind="stable")
+    tokens = tokens[order].astype(np.int64)
+    docs = np.repeat(np.arange(start, start + n, dtype=np.int64), lengths[start : start + n])[order]
+    first = np.flatnonzero(np.r_[True, (tokens[1:] != tokens[:-1]) | (docs[1:] != docs[:-1])])
+    return tokens[first], docs[first], np.diff(np.r_[first, total])
+
+
+def lucene_scores(rows: Sequence[Any], n_vocab: int, k1: float, b: float) -> dict[str, Any]:
+    """bm25s's score matrix for ``rows`` (lists or arrays of token ids below ``n_vocab``), method "lucene",
+    built as bm25s builds it (the same float32 scores, column by column in row order) but from sorted
+    (token, row) pairs a chunk of rows at a time, straight into the CSC arrays: bm25s holds three arrays of
+    every pair and scipy's copies of them (2 GB at 1M clauses, the build's peak) and scores row by row in
+    Python. Two passes: the document frequencies, then the scores."""
+    n_docs = len(rows)
+    lengths = np.fromiter(map(len, rows), np.int64, n_docs)
+    avg_doc_len = lengths.mean()  # as bm25s: the mean of the row lengths
+    df = np.zeros(n_vocab, np.int64)
+    for start in range(0, n_docs, SCORE_CHUNK):
+        df += np.bincount(_pairs(rows, start, lengths, n_vocab)[0], minlength=n_vocab)
+    idf = np.zeros(n_vocab, np.float32)  # bm25s: math.log per token, stored as float32
+    for token in np.flatnonzero(df).tolist():
+        idf[token] = math.log(1 + (n_docs - int(df[token]) + 0.5) / (int(df[token]) + 0.5))
+    nnz = int(df.sum())
+    index_dtype = np.int32 if max(nnz, n_docs) < 2**31 else np.int64  # the dtypes scipy gives bm25s
+    indptr = np.zeros(n_vocab + 1, np.int64)
+    np.cumsum(df, out=indptr[1:])
+    data = np.empty(nnz, np.float32)
+    indices = np.empty(nnz, index_dtype)
+    filled = indptr[:-1].astype(np.int64)  # the next free place of each token's column
+    for start in range(0, n_docs, SCORE_CHUNK):
+        tokens, docs, tf = _pairs(rows, start, lengths, n_vocab)
+        if not len(tokens):
+            continue
+        first = np.flatnonzero(np.r_[True, tokens[1:] != tokens[:-1]])
+        runs = np.diff(np.r_[first, len(tokens)])
+        place = filled[tokens] + np.arange(len(tokens)) - np.repeat(first, runs)
+        filled[tokens[first]] += runs
+        tf_f = tf.astype(np.float32).astype(np.float64)  # bm25s: float32 counts, float64 arithmetic
+        tfc = tf_f / (k1 * ((1 - b) + b * lengths[docs] / avg_doc_len) + tf_f)
+        data[place] = (idf[tokens].astype(np.float64) * tfc).astype(np.float32)
+        indices[place] = docs
+    return {"data": data, "indices": indices, "indptr": indptr, "num_docs": n_docs}
+
+
+@lru_cache(maxsize=1)
+def _lean_bm25() -> type[Any]:
+    """bm25s.BM25 with its score matrix built by ``lucene_scores`` (bm25s names ``build_index_from_ids``
+    as the method to override to build the index another way)."""
+    import bm25s
+
+    class LeanBM25(bm25s.BM25):  # type: ignore[misc]
+        def build_index_from_ids(
+            self,
+            unique_token_ids: list[int],
+            corpus_token_ids: Sequence[Any],
+            show_progress: bool = True,
+            leave_progress: bool = False,
+        ) -> dict[str, Any]:
+            self.nonoccurrence_array = None  # as bm25s sets it for "lucene", which has none
+            return lucene_scores(corpus_token_ids, len(unique_token_ids), self.k1, self.b)
+
+    return LeanBM25
+
+
 class KeywordIndex:
     """bm25s over pre-tokenised rows; row i is the i-th clause of the generation."""
 
@@ -197,10 +282,9 @@ class KeywordIndex:
         BM25 depends on the counts of each token, not on which id it has)."""
         if not rows:
             return cls(None, 0)
-        import bm25s
         from bm25s.tokenization import Tokenized
 
-        retriever = bm25s.BM25(k1=k1, b=b, method="lucene")
+        retriever = _lean_bm25()(k1=k1, b=b, method="lucene")
         if isinstance(rows, TokenRows):
             retriever.index(Tokenized(ids=rows.ids, vocab=dict(rows.vocab)), show_progress=False)
         else:

@@ -425,6 +425,23 @@ class MilvusStore(VectorStore):
             return keys, np.zeros((0, self.dim), dtype=np.float32)
         return keys, np.asarray([r["vector"] for r in rows], dtype=np.float32)
 
+    def vectors_of(self, keys: np.ndarray) -> np.ndarray:
+        """The vectors of ``keys``, fetched by id ``BATCH`` at a time (not the whole collection per call)."""
+        wanted = [int(k) for k in keys]
+        found: dict[int, Any] = {}
+        if self.collection is not None:
+            try:
+                for start in range(0, len(wanted), BATCH):
+                    part = wanted[start : start + BATCH]
+                    for r in self.client.get(self.collection, ids=part, output_fields=["id", "vector"]):
+                        found[int(r["id"])] = r["vector"]
+            except Exception as exc:
+                raise self._failed("reading", exc) from exc
+        missing = [k for k in wanted if k not in found]
+        if missing:
+            raise IndexIncompleteError(f"{self._where()} holds no vector for key {missing[0]}")
+        return np.asarray([found[k] for k in wanted], dtype=np.float32).reshape(len(wanted), self.dim)
+
     def _stored_count(self) -> int:
         assert self.collection is not None
         try:

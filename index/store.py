@@ -519,13 +519,13 @@ class KnowledgeBase:
         clauses = w.rows()
         embedder = self.embedder
         params = SearchParams()
-        vectors = self._vectors_for(clauses, base, embedder)
         existing = disk.generation_numbers(self.home) + [disk.read_current(self.home) or 0]
         number = max(existing) + 1
         store = make_vector_store(self.settings, embedder.dim, generation=number)
+        vectors = self._vectors_for(clauses, base, embedder, store.staging_dtype(len(clauses)))
         keys = np.fromiter((clause_key(c.clause_id) for c in clauses), np.int64, len(clauses))
         store.add(keys, vectors, clauses)
-        del vectors  # the store holds its own copy (float16 in an IVF index): 2 GB at 1M clauses
+        del vectors  # the store holds its own copy (float16 in an IVF index): 1 GB at 1M clauses
         tokens = self._tokens_for(clauses, base)  # not held beside the vectors
         keywords = KeywordIndex.build(tokens, params.bm25_k1, params.bm25_b)
         try:
@@ -564,31 +564,37 @@ class KnowledgeBase:
             "knowledge base generation %d: %d documents, %d clauses", number, len(w.documents), len(clauses)
         )
 
-    def _vectors_for(self, clauses: list[Clause], base: Generation, embedder: Embedder) -> np.ndarray:
-        """Vectors of ``clauses``, reusing the base generation's vector for every unchanged text; filled
-        into one matrix as they come (new texts embedded ``EMBED_CHUNK`` at a time), never stacked."""
-        out = np.empty((len(clauses), embedder.dim), dtype=np.float32)
+    def _vectors_for(
+        self,
+        clauses: list[Clause],
+        base: Generation,
+        embedder: Embedder,
+        dtype: type[np.floating[Any]] = np.float32,
+    ) -> np.ndarray:
+        """Vectors of ``clauses`` in one ``dtype`` matrix, reusing the base generation's vector for every
+        unchanged text; filled as they come (reused ones and new texts ``EMBED_CHUNK`` at a time), never
+        stacked, and the base's vectors never decoded all at once."""
+        out = np.empty((len(clauses), embedder.dim), dtype=dtype)
         hashes = [c.content_hash for c in clauses]
         first: dict[str, int] = {}  # content hash → the first row of ``out`` that has it
         for row, h in enumerate(hashes):
             first.setdefault(h, row)
         done: set[str] = set()
-        if base.index.vectors is not None and base.model == embedder.name and base.dim == embedder.dim:
-            keys, matrix = base.index.vectors.vectors()
-            old = {c.content_hash: row for row, c in enumerate(base.clauses)}  # base row of each text
-            position = {key: i for i, key in enumerate(keys.tolist())}
-            for h, row in first.items():
-                base_row = old.get(h)
-                if base_row is not None:
-                    out[row] = matrix[position[int(base.index.keys[base_row])]]
-                    done.add(h)
+        stored = base.index.vectors
+        if stored is not None and base.model == embedder.name and base.dim == embedder.dim:
+            old = {c.content_hash: int(key) for c, key in zip(base.clauses, base.index.keys)}
+            reused = [(row, old[h]) for h, row in first.items() if h in old]
+            for i in range(0, len(reused), EMBED_CHUNK):
+                pairs = np.asarray(reused[i : i + EMBED_CHUNK], dtype=np.int64)  # (row, key)
+                out[pairs[:, 0]] = stored.vectors_of(pairs[:, 1])
+            done = {hashes[row] for row, _ in reused}
         todo = [h for h in first if h not in done]
         for i in range(0, len(todo), EMBED_CHUNK):
             part = todo[i : i + EMBED_CHUNK]
             out[[first[h] for h in part]] = embedder.encode([clauses[first[h]].embedding_text for h in part])
-        rows = np.fromiter((first[h] for h in hashes), np.int64, len(hashes))
-        repeated = np.flatnonzero(rows != np.arange(len(rows)))
-        out[repeated] = out[rows[repeated]]  # a repeated text: the vector of its first row
+        firsts = np.fromiter((first[h] for h in hashes), np.int64, len(hashes))
+        repeated = np.flatnonzero(firsts != np.arange(len(firsts)))
+        out[repeated] = out[firsts[repeated]]  # a repeated text: the vector of its first row
         return out
 
     def _tokens_for(self, clauses: list[Clause], base: Generation) -> TokenRows:

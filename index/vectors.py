@@ -92,6 +92,17 @@ class VectorStore(ABC):
     def vectors(self) -> tuple[np.ndarray, np.ndarray]:
         """(keys, vectors) of everything stored, for reusing embeddings in the next generation."""
 
+    def vectors_of(self, keys: np.ndarray) -> np.ndarray:
+        """The stored vectors of ``keys`` (float32, row for row), for reusing embeddings a part at a time."""
+        stored, matrix = self.vectors()
+        position = {key: i for i, key in enumerate(stored.tolist())}
+        return np.asarray(matrix[[position[int(k)] for k in keys]], dtype=np.float32)
+
+    def staging_dtype(self, n: int) -> type[np.floating[Any]]:
+        """The dtype a build may hold ``n`` vectors in before ``add``: float32, unless the store keeps less
+        precision itself (then holding more would cost memory and change nothing)."""
+        return np.float32
+
     @abstractmethod
     def save(self) -> bytes | memoryview: ...
 
@@ -129,6 +140,7 @@ ANN_CODES = "fp16"
 # A filtered search over at most this many clauses scans them exactly (their vectors decoded one by one)
 # instead of probing more lists: a narrow filter would leave the probed lists nearly empty.
 EXACT_FILTER_MAX = 20_000
+ADD_CHUNK = 65_536  # vectors made float32 and added to FAISS at once (128 MB)
 
 
 def ivf_lists(n: int) -> int:
@@ -185,18 +197,31 @@ class FaissStore(VectorStore):
             return {"kind": "flat"}
         return {"kind": "ivf", "codes": ANN_CODES, "nlist": int(ivf.nlist), "nprobe": int(ivf.nprobe)}
 
+    def staging_dtype(self, n: int) -> type[np.floating[Any]]:
+        """float16 for a build that makes an IVF index, whose codes are float16 anyway (of each vector's
+        residual to its list's centroid): the vectors are held in 1 GB instead of 2 at 1M clauses, each
+        component rounded by at most 2⁻¹¹ of itself before it is coded."""
+        return np.float16 if self.count == 0 and n >= self.ann_min else np.float32
+
     def add(self, keys: np.ndarray, vectors: np.ndarray, clauses: Sequence[Clause] | None = None) -> None:
-        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        """``vectors`` (float32 or ``staging_dtype``) added ``ADD_CHUNK`` rows at a time, each made float32
+        as FAISS takes it: never a float32 copy of them all."""
         if vectors.ndim != 2 or vectors.shape[1] != self.dim:
             raise ValueError(f"vectors must have shape (n, {self.dim}), got {vectors.shape}")
         if not len(vectors):
             return
+        keys = np.ascontiguousarray(keys, dtype=np.int64)
         if self.count == 0 and len(vectors) >= self.ann_min:
             self.index = self._trained_ivf(vectors)
         with _threads(os.cpu_count() or 1):  # a build: every core (assigning vectors to lists)
-            self.index.add_with_ids(vectors, np.ascontiguousarray(keys, dtype=np.int64))
+            for start in range(0, len(vectors), ADD_CHUNK):
+                part = np.ascontiguousarray(vectors[start : start + ADD_CHUNK], dtype=np.float32)
+                self.index.add_with_ids(part, keys[start : start + ADD_CHUNK])
         if self.ivf is not None:
-            self.ivf.make_direct_map()  # so vectors() can hand them to the next generation
+            self.ivf.make_direct_map()  # so vectors_of() can hand them to the next generation
+
+    def vectors_of(self, keys: np.ndarray) -> np.ndarray:
+        return self.index.reconstruct_batch(np.ascontiguousarray(keys, dtype=np.int64))
 
     def _trained_ivf(self, vectors: np.ndarray) -> Any:
         import faiss
@@ -214,7 +239,7 @@ class FaissStore(VectorStore):
         sample = min(len(vectors), nlist * ivf.cp.min_points_per_centroid)
         rows = np.random.default_rng(0).choice(len(vectors), sample, replace=False)
         with _threads(os.cpu_count() or 1):
-            ivf.train(vectors[np.sort(rows)])
+            ivf.train(np.ascontiguousarray(vectors[np.sort(rows)], dtype=np.float32))
         ivf.nprobe = ivf_probes(nlist)
         return faiss.IndexIDMap2(ivf)
 

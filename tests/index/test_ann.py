@@ -89,6 +89,31 @@ def test_parameters_are_saved_with_the_index_and_read_back():
     assert np.allclose(got_vectors, vectors, atol=1e-3)  # float16 codes
 
 
+def test_a_build_for_an_ivf_index_may_hold_its_vectors_in_float16():
+    keys, vectors = clustered()
+    store = FaissStore(DIM, ann_min=len(keys))
+    assert store.staging_dtype(len(keys) - 1) is np.float32  # a flat index keeps float32
+    assert store.staging_dtype(len(keys)) is np.float16
+    _, from32 = stores(keys, vectors)
+    store.add(keys, vectors.astype(np.float16))
+    assert store.describe() == from32.describe()
+    assert np.allclose(store.vectors_of(keys[::50]), vectors[::50], atol=2e-3)
+    for row in range(0, len(keys), 97):
+        got, want = store.search(vectors[row], 10), from32.search(vectors[row], 10)
+        assert got[0][0] == keys[row] and len({k for k, _ in got} & {k for k, _ in want}) >= 9
+
+
+def test_vectors_are_added_a_chunk_at_a_time_with_the_same_result(monkeypatch):
+    keys, vectors = clustered()
+    _, whole = stores(keys, vectors)
+    monkeypatch.setattr("policykb.index.vectors.ADD_CHUNK", 100)
+    _, chunked = stores(keys, vectors)
+    assert chunked.count == whole.count == len(keys)
+    assert np.array_equal(chunked.keys(), whole.keys())
+    for row in range(0, len(keys), 61):
+        assert chunked.search(vectors[row], 10) == whole.search(vectors[row], 10)
+
+
 def ann_settings(home) -> Settings:
     return Settings.load(home=home, embedding_model="fake", ann_min_clauses=10)
 

@@ -1,11 +1,21 @@
 """The index build's shortcuts give exactly what the plain functions give."""
 
 import json
+from array import array
 
+import numpy as np
+import pytest
 from kbdata import build_docs
 
 from policykb.index.generation import clause_json
-from policykb.index.keywords import Segmenter, clause_search_text, tokenize
+from policykb.index.keywords import (
+    KeywordIndex,
+    Segmenter,
+    TokenRows,
+    clause_search_text,
+    lucene_scores,
+    tokenize,
+)
 
 
 def search_texts() -> list[str]:
@@ -48,3 +58,42 @@ def test_the_index_segments_with_jiebas_default_tokenizer_so_its_dictionary_load
 
     assert _jieba() is jieba.dt
     assert tokenize("微视平台不收取费用") == [t for t in jieba.cut_for_search("微视平台不收取费用")]
+
+
+def bm25s_scores(rows, n_vocab: int) -> dict:
+    """bm25s's own score matrix of ``rows`` (token id lists), built by bm25s.BM25 itself."""
+    import bm25s
+
+    plain = bm25s.BM25(k1=1.5, b=0.75, method="lucene")
+    return plain.build_index_from_ids(list(range(n_vocab)), [list(r) for r in rows], show_progress=False)
+
+
+@pytest.mark.parametrize(
+    "n_vocab, chunk", [(300, 64), (300, 65_536), (70_000, 64)]
+)  # 16-bit ids sorted by radix, wider ones not; chunks that split the rows and one that does not
+def test_the_score_matrix_is_bm25s_own(monkeypatch, n_vocab, chunk):
+    rng = np.random.default_rng(3)
+    rows = [array("i", rng.integers(0, n_vocab, rng.integers(0, 40)).tolist()) for _ in range(500)]
+    rows[7] = array("i")  # an empty row
+    rows[8] = array("i", [5, 5, 5, 9])  # a token repeated in a row
+    rows.append(array("i", [n_vocab - 1]))  # the highest id
+    monkeypatch.setattr("policykb.index.keywords.SCORE_CHUNK", chunk)
+    want = bm25s_scores(rows, n_vocab)
+    for given in (rows, [list(r) for r in rows]):  # TokenRows' arrays and plain lists
+        got = lucene_scores(given, n_vocab, 1.5, 0.75)
+        assert got["num_docs"] == want["num_docs"] == 501
+        for name in ("data", "indices", "indptr"):
+            assert got[name].dtype == want[name].dtype and np.array_equal(got[name], want[name]), name
+
+
+def test_a_keyword_index_ranks_as_bm25s_ranks():
+    rows = TokenRows()
+    for text in search_texts():
+        rows.append(tokenize(text))
+    ours = KeywordIndex.build(rows)
+    import bm25s
+
+    plain = bm25s.BM25(k1=1.5, b=0.75, method="lucene")
+    plain.index([rows[i] for i in range(len(rows))], show_progress=False)
+    for query in (["电子", "商务"], ["直播", "营销", "人员"], ["第三十五条"]):
+        assert np.array_equal(ours.retriever.get_scores(query), plain.get_scores(query))
