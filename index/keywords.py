@@ -184,7 +184,7 @@ class TokenRows(Sequence[list[str]]):
         return [words[i] for i in self.ids[index]]
 
 
-SCORE_CHUNK = 65_536  # rows whose (token, row) pairs are sorted at once while the score matrix is built
+SCORE_CHUNK = 16_384  # rows whose (token, row) pairs are sorted at once while the score matrix is built
 
 
 def _pairs(

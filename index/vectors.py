@@ -133,10 +133,17 @@ class VectorStore(ABC):
 # From this many clauses up FAISS searches an IVF index of float16 vectors instead of scanning every vector
 # (the setting's default; the measurement behind it is beside ``ann_min_clauses`` in policykb/config.py).
 ANN_MIN_CLAUSES: int = Settings.model_fields["ann_min_clauses"].default
-# float16 rather than 8-bit codes: on near-duplicate clauses (bench: replicas of one law whose vectors differ
-# by small noise) 8-bit codes cap recall@10 at 0.99 whatever the probes; float16 reaches 1.000 at the same
-# speed and still halves the vectors' memory.
-ANN_CODES = "fp16"
+# The lists hold 8-bit codes (of each vector's residual to its list's centroid), and the top k × REFINE_FACTOR
+# they find are scored again on float16 vectors. 8-bit codes alone cap recall@10 at 0.97–0.99 on
+# near-duplicate clauses (bench: replicas of one law whose vectors differ by small noise) whatever the
+# probes; float16 codes in the lists reach 1.000 but a query process maps 1 GB of them at 1M clauses.
+# At 1M clauses (bench corpus; 25 dev questions and 75 near-duplicate queries, 512 of 4,096 lists probed):
+# 8-bit alone 0.974, 8-bit re-scored from the top 40 0.996, float16 0.998; 7.0 / 8.2 ms a query.
+ANN_CODES = "sq8"
+REFINE_CODES = "fp16"
+REFINE_FACTOR = 4
+COPIES_TRAILER = b"PKBF16\0\0"  # ends an index file with float16 copies, before their offset
+PREAD_ROWS_MAX = 4_096  # more float16 copies than this are read a block at a time, not a row at a time
 # A filtered search over at most this many clauses scans them exactly (their vectors decoded one by one)
 # instead of probing more lists: a narrow filter would leave the probed lists nearly empty.
 EXACT_FILTER_MAX = 20_000
@@ -158,8 +165,14 @@ def ivf_probes(nlist: int) -> int:
 
 class FaissStore(VectorStore):
     """``IndexIDMap2`` (keys stored with the vectors) over an exact ``IndexFlatIP`` or, from ``ann_min``
-    vectors up, an ``IndexIVFScalarQuantizer`` of float16 vectors whose lists and probes are chosen by
-    ``ivf_lists`` / ``ivf_probes`` and saved inside the index (``describe`` says which)."""
+    vectors up, an ``IndexIVFScalarQuantizer`` of 8-bit codes whose lists and probes are chosen by
+    ``ivf_lists`` / ``ivf_probes`` and saved inside the index (``describe`` says which). An IVF index's
+    best ``REFINE_FACTOR`` × k are scored again on float16 copies of the vectors, kept after the index's
+    own bytes in its file (row i: the vector of the index's i-th key; then ``COPIES_TRAILER`` and their
+    byte offset, int64 little-endian) and read a row at a time
+    (``os.pread``), not memory-mapped: mapped pages of rows read at random stay resident in the query
+    process (the kernel maps 16 pages around each). A generation written with float16 codes in the lists
+    has no such copies and is searched as it was."""
 
     filename = "vectors.faiss"
 
@@ -177,6 +190,10 @@ class FaissStore(VectorStore):
         self.ann_min = ann_min
         self.exact_filter_max = exact_filter_max
         self.index = index if index is not None else faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+        self._keys: np.ndarray | None = None
+        self._order: np.ndarray | None = None  # rows by ascending key
+        self.copies: np.ndarray | None = None  # float16 rows, when held in memory
+        self.copies_at: tuple[Path, int] | None = None  # or (file, byte offset of row 0)
 
     @property
     def count(self) -> int:
@@ -190,17 +207,27 @@ class FaissStore(VectorStore):
         inner = faiss.downcast_index(self.index.index)
         return inner if isinstance(inner, faiss.IndexIVF) else None
 
+    @property
+    def refined(self) -> bool:
+        """An IVF index of 8-bit codes, re-scored on float16 copies (every one written since they exist)."""
+        import faiss
+
+        ivf = self.ivf
+        return ivf is not None and ivf.sq.qtype == faiss.ScalarQuantizer.QT_8bit
+
     def describe(self) -> dict[str, Any]:
         """What kind of index this is and its parameters (recorded in the generation's manifest)."""
         ivf = self.ivf
         if ivf is None:
             return {"kind": "flat"}
-        return {"kind": "ivf", "codes": ANN_CODES, "nlist": int(ivf.nlist), "nprobe": int(ivf.nprobe)}
+        out = {"kind": "ivf", "codes": "fp16", "nlist": int(ivf.nlist), "nprobe": int(ivf.nprobe)}
+        if self.refined:
+            out |= {"codes": ANN_CODES, "refine": REFINE_CODES, "k_factor": REFINE_FACTOR}
+        return out
 
     def staging_dtype(self, n: int) -> type[np.floating[Any]]:
-        """float16 for a build that makes an IVF index, whose codes are float16 anyway (of each vector's
-        residual to its list's centroid): the vectors are held in 1 GB instead of 2 at 1M clauses, each
-        component rounded by at most 2⁻¹¹ of itself before it is coded."""
+        """float16 for a build that makes an IVF index, whose exact copies are float16 anyway: the vectors
+        are held in 1 GB instead of 2 at 1M clauses (and become the copies themselves, not copied)."""
         return np.float16 if self.count == 0 and n >= self.ann_min else np.float32
 
     def add(self, keys: np.ndarray, vectors: np.ndarray, clauses: Sequence[Clause] | None = None) -> None:
@@ -213,15 +240,20 @@ class FaissStore(VectorStore):
         keys = np.ascontiguousarray(keys, dtype=np.int64)
         if self.count == 0 and len(vectors) >= self.ann_min:
             self.index = self._trained_ivf(vectors)
+        refined = self.refined
+        if refined:  # the float16 copies, in the rows the index gives the keys
+            added = np.asarray(vectors, dtype=np.float16)
+            self.copies = (
+                added if not self.count else np.concatenate([self._rows(np.arange(self.count)), added])
+            )
+            self.copies_at = None
         with _threads(os.cpu_count() or 1):  # a build: every core (assigning vectors to lists)
             for start in range(0, len(vectors), ADD_CHUNK):
                 part = np.ascontiguousarray(vectors[start : start + ADD_CHUNK], dtype=np.float32)
                 self.index.add_with_ids(part, keys[start : start + ADD_CHUNK])
+        self._keys = self._order = None
         if self.ivf is not None:
-            self.ivf.make_direct_map()  # so vectors_of() can hand them to the next generation
-
-    def vectors_of(self, keys: np.ndarray) -> np.ndarray:
-        return self.index.reconstruct_batch(np.ascontiguousarray(keys, dtype=np.int64))
+            self.ivf.make_direct_map()  # rows decoded by key: an exact scan of a filter's few rows
 
     def _trained_ivf(self, vectors: np.ndarray) -> Any:
         import faiss
@@ -231,7 +263,7 @@ class FaissStore(VectorStore):
             faiss.IndexFlatIP(self.dim),
             self.dim,
             nlist,
-            faiss.ScalarQuantizer.QT_fp16,
+            faiss.ScalarQuantizer.QT_8bit,
             faiss.METRIC_INNER_PRODUCT,
         )
         ivf.cp.niter = 10  # k-means iterations: recall is flat beyond 10, the build time is not
@@ -242,6 +274,51 @@ class FaissStore(VectorStore):
             ivf.train(np.ascontiguousarray(vectors[np.sort(rows)], dtype=np.float32))
         ivf.nprobe = ivf_probes(nlist)
         return faiss.IndexIDMap2(ivf)
+
+    # --- the float16 copies ------------------------------------------------------------------------------
+
+    def _rows(self, rows: np.ndarray) -> np.ndarray:
+        """float16 copies of ``rows`` (positions in the index), from memory or read from the file."""
+        if self.copies is not None:
+            return np.asarray(self.copies[rows])
+        assert self.copies_at is not None, "an IVF index of 8-bit codes has float16 copies"
+        path, offset = self.copies_at
+        size = self.dim * 2
+        out = np.empty((len(rows), self.dim), dtype=np.float16)
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            if len(rows) > PREAD_ROWS_MAX:  # many rows (a write reusing them): read in order, in blocks
+                for start in range(0, self.count, ADD_CHUNK):
+                    want = np.flatnonzero((rows >= start) & (rows < start + ADD_CHUNK))
+                    if len(want):
+                        block = os.pread(fd, size * min(ADD_CHUNK, self.count - start), offset + start * size)
+                        out[want] = np.frombuffer(block, np.float16).reshape(-1, self.dim)[rows[want] - start]
+            else:
+                for i, row in enumerate(rows.tolist()):
+                    out[i] = np.frombuffer(os.pread(fd, size, offset + row * size), np.float16)
+        finally:
+            os.close(fd)
+        return out
+
+    def _positions(self, keys: np.ndarray) -> np.ndarray:
+        """The rows of ``keys`` in the index (every key must be stored)."""
+        stored = self.keys()
+        if self._order is None:
+            self._order = np.argsort(stored, kind="stable")
+        at = self._order[np.searchsorted(stored, keys, sorter=self._order).clip(0, len(stored) - 1)]
+        if not np.array_equal(stored[at], keys):
+            raise KeyError(f"no vector is stored for key {int(keys[stored[at] != keys][0])}")
+        return np.asarray(at, dtype=np.int64)
+
+    def _rescored(self, query: np.ndarray, rows: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """The top ``k`` of ``rows`` by their float16 copies' inner product with ``query``, as (key, score)."""
+        rows = rows[rows >= 0]
+        scores = self._rows(rows).astype(np.float32) @ query
+        top = np.lexsort((rows, -scores))[:k]
+        keys = self.keys()
+        return [(int(keys[rows[i]]), float(scores[i])) for i in top]
+
+    # --- searching -----------------------------------------------------------------------------------------
 
     def search(
         self,
@@ -257,8 +334,8 @@ class FaissStore(VectorStore):
             return []
         query = np.ascontiguousarray(vector, dtype=np.float32).reshape(1, self.dim)
         ivf = self.ivf
-        # faiss's stubs lack the keyword constructors its wrappers add (class_wrappers.py); the selector is
-        # kept in a variable of its own so that it outlives the search (the parameters hold no reference).
+        # faiss's stubs lack the keyword constructors its wrappers add (class_wrappers.py); the selectors are
+        # kept in variables of their own so that they outlive the search (the parameters hold no reference).
         sel: dict[str, Any] = {}
         if allowed is not None:
             allowed = np.ascontiguousarray(allowed, np.int64)
@@ -271,36 +348,72 @@ class FaissStore(VectorStore):
             # A filter leaves a share of each list: visit as many more lists (the same rows on average).
             share = 1.0 if allowed is None else len(allowed) / max(self.count, 1)
             nprobe = min(int(ivf.nlist), int(np.ceil(ivf.nprobe / share)))
+            if self.refined:
+                # the IVF index itself is searched, for rows: the selector (of keys) translated to rows
+                id_map: Any = self.index.id_map  # referenced by the translation: the map's own vector
+                if sel:
+                    translated = faiss.IDSelectorTranslated(id_map, sel["sel"])
+                    sel["sel"] = translated
+                params = faiss.SearchParametersIVF(nprobe=nprobe, **sel)  # type: ignore[call-arg]
+                _, rows = ivf.search(query, min(k * REFINE_FACTOR, self.count), params=params)
+                return self._rescored(query[0], rows[0], k)
             params = faiss.SearchParametersIVF(nprobe=nprobe, **sel)  # type: ignore[call-arg]
         scores, keys = self.index.search(query, k, params=params)
         return [(int(key), float(s)) for key, s in zip(keys[0], scores[0]) if key >= 0]
 
     def _scan(self, query: np.ndarray, k: int, allowed: np.ndarray) -> list[tuple[int, float]]:
-        """Exact top ``k`` among ``allowed`` (keys of stored vectors), their vectors decoded."""
+        """Top ``k`` among ``allowed`` (keys of stored vectors), their codes decoded (and the best re-scored
+        on their float16 copies)."""
+        if self.refined:
+            rows = self._positions(allowed)
+            scores = self.ivf.reconstruct_batch(rows) @ query
+            best = min(len(rows), k * REFINE_FACTOR)
+            return self._rescored(query, rows[np.argpartition(-scores, best - 1)[:best]], k)
         scores = self.index.reconstruct_batch(allowed) @ query
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.lexsort((allowed[top], -scores[top]))]
         return [(int(allowed[i]), float(scores[i])) for i in top]
 
     def keys(self) -> np.ndarray:
+        """Every key, in the order the index holds them (kept until the next ``add``)."""
         import faiss
 
-        return faiss.vector_to_array(self.index.id_map).astype(np.int64, copy=False)
+        if self._keys is None:
+            self._keys = faiss.vector_to_array(self.index.id_map).astype(np.int64, copy=False)
+        return self._keys
 
     def vectors(self) -> tuple[np.ndarray, np.ndarray]:
         if not self.count:
             return self.keys(), np.zeros((0, self.dim))
-        return self.keys(), self.index.index.reconstruct_n(0, self.count)
+        return self.keys(), self.vectors_of(self.keys())
 
-    def save(self) -> memoryview:
-        """The serialised index, not copied again into ``bytes`` (a second copy of every vector)."""
+    def vectors_of(self, keys: np.ndarray) -> np.ndarray:
+        keys = np.ascontiguousarray(keys, dtype=np.int64)
+        if self.refined:
+            return self._rows(self._positions(keys)).astype(np.float32)
+        return self.index.reconstruct_batch(keys)
+
+    # --- bytes -----------------------------------------------------------------------------------------------
+
+    def _copies_bytes(self) -> memoryview | None:
+        if not self.refined:
+            return None
+        copies = self.copies if self.copies is not None else self._rows(np.arange(self.count))
+        return np.ascontiguousarray(copies, dtype="<f2").data.cast("B")
+
+    def save(self) -> memoryview | bytes:
+        """The serialised index (then the float16 copies), the index not copied again into ``bytes``."""
         import faiss
 
-        return faiss.serialize_index(self.index).data  # the array's own buffer
+        index = faiss.serialize_index(self.index).data  # the array's own buffer
+        copies = self._copies_bytes()
+        if copies is None:
+            return index
+        return b"".join((index, copies, COPIES_TRAILER, len(index).to_bytes(8, "little")))
 
     def save_to(self, write: Callable[[bytes | memoryview], object]) -> None:
-        """The index streamed to ``write`` a piece at a time: never a second copy of every vector in memory
-        (1 GB at 1M clauses)."""
+        """The index streamed to ``write`` a piece at a time, then its float16 copies: never a second copy
+        of every vector in memory (1 GB at 1M clauses)."""
         import faiss
 
         failed: list[BaseException] = []
@@ -312,13 +425,41 @@ class FaissStore(VectorStore):
                 failed.append(exc)
                 raise
 
+        written = 0
+
+        def counted(data: bytes) -> object:
+            nonlocal written
+            written += len(data)
+            return guarded(data)
+
         try:
             # faiss's stubs lack the Python callback writer its SWIG module defines
-            faiss.write_index(self.index, faiss.PyCallbackIOWriter(guarded))  # type: ignore[attr-defined]
+            faiss.write_index(self.index, faiss.PyCallbackIOWriter(counted))  # type: ignore[attr-defined]
         except RuntimeError:
             if failed:
                 raise failed[0] from None
             raise
+        copies = self._copies_bytes()
+        if copies is not None:
+            for start in range(0, len(copies), 1 << 24):
+                write(copies[start : start + (1 << 24)])
+            write(COPIES_TRAILER + written.to_bytes(8, "little"))
+
+    def _with_copies(self, tail: bytes, size: int, at: Path | None, data: Any = None) -> FaissStore:
+        """This store, told where its float16 copies are, from the last 16 bytes of its ``size`` bytes
+        (``tail``): the file at ``at``, or ``data`` itself."""
+        if not self.refined:
+            return self
+        length = self.count * self.dim * 2
+        offset = int.from_bytes(tail[8:], "little")
+        if tail[:8] != COPIES_TRAILER or offset + length + len(tail) != size:
+            raise ValueError(f"does not end with the float16 copies of its {self.count} vectors")
+        if at is not None:
+            self.copies_at = (at, offset)
+        else:
+            copies = np.frombuffer(data, dtype="<f2", count=self.count * self.dim, offset=offset)
+            self.copies = copies.reshape(self.count, self.dim)
+        return self
 
     @classmethod
     def load(cls, data: bytes | memoryview) -> FaissStore:
@@ -333,13 +474,15 @@ class FaissStore(VectorStore):
                 f"not a FAISS IndexIDMap2 file (starts with {bytes(data[:4])!r}, expected {FAISS_MAGIC!r})"
             )
         index = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
-        return cls(dim=int(index.d), index=index)
+        return cls(dim=int(index.d), index=index)._with_copies(bytes(data[-16:]), len(data), None, data)
 
     @classmethod
     def load_file(cls, path: Path) -> FaissStore:
         """The index file memory-mapped (``IO_FLAG_MMAP_IFC``): the vectors are not copied into the process
-        and its bytes are never held twice while loading; an IVF search reads only the lists it probes.
-        A generation's files are never changed once written, and an unlinked file stays mapped."""
+        and its bytes are never held twice while loading; an IVF search reads only the lists it probes, and
+        the float16 copies of the rows it re-scores. A generation's files are never changed once written,
+        and an unlinked file stays mapped (its copies are read by path: a generation is removed only after
+        the next one is live)."""
         import faiss
 
         with open(path, "rb") as f:
@@ -349,7 +492,10 @@ class FaissStore(VectorStore):
                 f"not a FAISS IndexIDMap2 file (starts with {magic!r}, expected {FAISS_MAGIC!r})"
             )
         index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP_IFC)
-        return cls(dim=int(index.d), index=index)
+        size = path.stat().st_size
+        with open(path, "rb") as f:
+            tail = os.pread(f.fileno(), 16, max(size - 16, 0))
+        return cls(dim=int(index.d), index=index)._with_copies(tail, size, path)
 
 
 @contextmanager
