@@ -7,8 +7,9 @@ Files of a generation (all listed in ``manifest.json`` with size and SHA-256):
 - ``clauses.jsonl``   one ``Clause.to_json()`` a line, in reading order (row i)
 - ``ids.json``        ``{"keys": [int64…], "clause_ids": […]}``: the vector key of row i, and its clause
 - ``vectors.faiss``   ``IndexIDMap2`` over ``IndexFlatIP`` or, from ``ann_min_clauses`` clauses up, an IVF index
-                      of float16 vectors (``manifest.json`` ``vector_index`` names which, with its lists and
-                      probes); vectors are stored under their keys, not positions
+                      of 8-bit codes, then float16 copies of the vectors (``manifest.json`` ``vector_index``
+                      names which, with its lists and probes); vectors are stored under their keys, not
+                      positions
                       (with ``vector_store = "milvus"``: ``vectors.milvus.json``, which names the generation's
                       Milvus collection, see ``index/milvus.py``; the store's ``filename``)
 - ``columns.npz``     row i's vector key, the byte offset of its line in ``clauses.jsonl`` and its filter and

@@ -525,7 +525,7 @@ class KnowledgeBase:
         vectors = self._vectors_for(clauses, base, embedder, store.staging_dtype(len(clauses)))
         keys = np.fromiter((clause_key(c.clause_id) for c in clauses), np.int64, len(clauses))
         store.add(keys, vectors, clauses)
-        del vectors  # the store holds its own copy (float16 in an IVF index): 1 GB at 1M clauses
+        del vectors  # the store's now: FAISS has a copy (float32 in a flat index), an IVF index keeps these
         tokens = self._tokens_for(clauses, base)  # not held beside the vectors
         keywords = KeywordIndex.build(tokens, params.bm25_k1, params.bm25_b)
         try:
