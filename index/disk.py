@@ -140,17 +140,28 @@ def digest(path: Path) -> tuple[int, str]:
     return size, h.hexdigest()
 
 
+def digests(paths: list[Path]) -> dict[Path, tuple[int, str]]:
+    """``digest`` of each of ``paths``, a file per core at once (hashlib releases the GIL), the largest
+    first: 4.3 GB at 1M clauses."""
+    biggest_first = sorted(paths, key=lambda p: -p.stat().st_size)
+    with ThreadPoolExecutor(max(1, min(len(paths), os.cpu_count() or 1))) as pool:
+        return dict(zip(biggest_first, pool.map(digest, biggest_first)))
+
+
 def seal(directory: Path, manifest: dict[str, Any]) -> dict[str, Any]:
     """fsync every file under ``directory``, then write ``manifest.json`` (with their sizes and
     checksums) last and fsync the directories. Returns the manifest written."""
-    files = {}
-    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+    paths = sorted(p for p in directory.rglob("*") if p.is_file())
+    for path in paths:
         fd = os.open(path, os.O_RDONLY)
         try:
             os.fsync(fd)
         finally:
             os.close(fd)
-        size, sha = digest(path)
+    found = digests(paths)
+    files = {}
+    for path in paths:
+        size, sha = found[path]
         files[path.relative_to(directory).as_posix()] = {"size": size, "sha256": sha}
     manifest = {**manifest, "files": files}
     write_text(directory / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1))
@@ -216,7 +227,7 @@ def verify(directory: Path, *, defer: tuple[str, ...] = (), seal: str | None = N
 
     Files named in ``defer`` are only size-checked here; read them with ``read_verified``, which checks
     the checksum of the very bytes it returns. The others are hashed a file per core at once (hashlib
-    releases the GIL): 3.8 GB at 1M clauses."""
+    releases the GIL)."""
     if broken_seal(directory, seal):
         raise incomplete(directory / MANIFEST, BROKEN_SEAL)
     manifest = read_manifest(directory)
@@ -226,11 +237,9 @@ def verify(directory: Path, *, defer: tuple[str, ...] = (), seal: str | None = N
         _check_size(path, int(meta["size"]))
         if rel not in defer:
             hashed.append((path, meta["sha256"]))
-    biggest_first = sorted(hashed, key=lambda h: -h[0].stat().st_size)
-    with ThreadPoolExecutor(max(1, min(len(hashed), os.cpu_count() or 1))) as pool:
-        found = dict(zip((p for p, _ in biggest_first), pool.map(lambda h: digest(h[0])[1], biggest_first)))
+    found = digests([path for path, _ in hashed])
     for path, expected in hashed:  # the first corrupt file in the manifest's order is the one named
-        if found[path] != expected:
+        if found[path][1] != expected:
             raise checksum_error(path)
     return manifest
 
