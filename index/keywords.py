@@ -168,6 +168,17 @@ class TokenRows(Sequence[list[str]]):
         """Append the tokens of ``row`` again (the same array: rows are never changed)."""
         self.ids.append(self.ids[row])
 
+    @classmethod
+    def extending(cls, base: TokenRows) -> TokenRows:
+        """No rows yet, and ``base``'s vocabulary: a row of ``base`` can be appended as it is (``reuse``)."""
+        rows = cls()
+        rows.vocab, rows.words = dict(base.vocab), list(base.words)
+        return rows
+
+    def reuse(self, base: TokenRows, row: int) -> None:
+        """Append ``base``'s row ``row`` (the same array), ``base`` being what this extends."""
+        self.ids.append(base.ids[row])
+
     def __len__(self) -> int:
         return len(self.ids)
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -68,7 +68,10 @@ class Writer:
         self.documents = dict(base.documents)
         self.pipeline = dict(base.pipeline)
         self.clauses: dict[str, list[Clause]] = {doc_id: [] for doc_id in base.doc_rows}
-        for clause in base.clauses:  # in one pass: records may be read from disk
+        # the base's clauses in its row order, decoded once (records may be read from disk): the commit
+        # reuses their vectors and tokens from them
+        self.base_rows: list[Clause] = list(base.clauses)
+        for clause in self.base_rows:
             self.clauses[clause.doc_id].append(clause)
         self.versions = list(base.versions)
         self.changed = False
@@ -522,11 +525,11 @@ class KnowledgeBase:
         existing = disk.generation_numbers(self.home) + [disk.read_current(self.home) or 0]
         number = max(existing) + 1
         store = make_vector_store(self.settings, embedder.dim, generation=number)
-        vectors = self._vectors_for(clauses, base, embedder, store.staging_dtype(len(clauses)))
+        vectors = self._vectors_for(clauses, base, w.base_rows, embedder, store.staging_dtype(len(clauses)))
         keys = np.fromiter((clause_key(c.clause_id) for c in clauses), np.int64, len(clauses))
         store.add(keys, vectors, clauses)
         del vectors  # the store's now: FAISS has a copy (float32 in a flat index), an IVF index keeps these
-        tokens = self._tokens_for(clauses, base)  # not held beside the vectors
+        tokens = self._tokens_for(clauses, base, w.base_rows)  # not held beside the vectors
         keywords = KeywordIndex.build(tokens, params.bm25_k1, params.bm25_b)
         try:
             gen = write_generation(
@@ -568,11 +571,12 @@ class KnowledgeBase:
         self,
         clauses: list[Clause],
         base: Generation,
+        base_rows: Sequence[Clause],
         embedder: Embedder,
         dtype: type[np.floating[Any]] = np.float32,
     ) -> np.ndarray:
         """Vectors of ``clauses`` in one ``dtype`` matrix, reusing the base generation's vector for every
-        unchanged text; filled as they come (reused ones and new texts ``EMBED_CHUNK`` at a time), never
+        unchanged text (``base_rows``: its clauses, row for row); filled as they come (reused ones and new texts ``EMBED_CHUNK`` at a time), never
         stacked, and the base's vectors never decoded all at once."""
         out = np.empty((len(clauses), embedder.dim), dtype=dtype)
         hashes = [c.content_hash for c in clauses]
@@ -582,7 +586,7 @@ class KnowledgeBase:
         done: set[str] = set()
         stored = base.index.vectors
         if stored is not None and base.model == embedder.name and base.dim == embedder.dim:
-            old = {c.content_hash: int(key) for c, key in zip(base.clauses, base.index.keys)}
+            old = {c.content_hash: int(key) for c, key in zip(base_rows, base.index.keys)}
             reused = [(row, old[h]) for h, row in first.items() if h in old]
             for i in range(0, len(reused), EMBED_CHUNK):
                 pairs = np.asarray(reused[i : i + EMBED_CHUNK], dtype=np.int64)  # (row, key)
@@ -597,7 +601,7 @@ class KnowledgeBase:
         out[repeated] = out[firsts[repeated]]  # a repeated text: the vector of its first row
         return out
 
-    def _tokens_for(self, clauses: list[Clause], base: Generation) -> TokenRows:
+    def _tokens_for(self, clauses: list[Clause], base: Generation, base_rows: Sequence[Clause]) -> TokenRows:
         """jieba tokens of ``clauses``, reusing the base generation's tokens for unchanged search text and
         segmenting each distinct jieba block once (``Segmenter``); held as ids (``TokenRows``)."""
 
@@ -606,14 +610,23 @@ class KnowledgeBase:
                 clause_search_text(c.title, c.section_path, c.label, c.text).encode()
             ).digest()
 
-        stored: dict[bytes, list[str]] = {}
-        if base.clauses and clauses:
+        stored: dict[bytes, int] = {}  # search text → the base row that has it
+        base_tokens = TokenRows()
+        if base_rows and clauses:
             try:
-                stored = dict(zip(map(key, base.clauses), base.tokens()))
+                base_tokens = base.tokens()
             except IndexError_ as exc:  # damaged since it was loaded: segment everything again
                 log.warning("segmenting every clause again: %s", exc)
+            if len(base_tokens) == len(base_rows):
+                stored = {key(c): row for row, c in enumerate(base_rows)}
+            elif len(base_tokens):
+                log.warning(
+                    "segmenting every clause again: tokens.jsonl has %d rows for %d clauses",
+                    len(base_tokens),
+                    len(base_rows),
+                )
         segment = Segmenter()
-        out = TokenRows()
+        out = TokenRows.extending(base_tokens)  # a base row's ids are its ids here too
         row_of: dict[bytes, int] = {}  # search text → the first row that has it
         for c in clauses:
             k = key(c)
@@ -621,11 +634,10 @@ class KnowledgeBase:
             if row is not None:
                 out.repeat(row)
                 continue
-            tokens = stored.get(k)
+            base_row = stored.get(k)
             row_of[k] = len(out)
-            out.append(
-                tokens
-                if tokens is not None
-                else segment(clause_search_text(c.title, c.section_path, c.label, c.text))
-            )
+            if base_row is not None:
+                out.reuse(base_tokens, base_row)
+            else:
+                out.append(segment(clause_search_text(c.title, c.section_path, c.label, c.text)))
         return out

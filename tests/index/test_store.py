@@ -5,9 +5,11 @@ import json
 import pytest
 from kbdata import CORPUS, PIPELINE, build_docs, fill, make_doc
 
+from policykb.config import Settings
 from policykb.index import disk
 from policykb.index.embed import FakeEmbedder, make_embedder
 from policykb.index.filters import Filters
+from policykb.index.keywords import Segmenter
 from policykb.index.store import KnowledgeBase
 
 
@@ -317,3 +319,28 @@ def test_remove_document_writes_a_new_generation_and_keeps_the_one_before(kb, ho
     assert disk.read_current(home) == served + 1 and served in disk.generation_numbers(home)
     with pytest.raises(KeyError, match="no document 'sz'"):
         kb.remove_document("sz")
+
+
+def test_a_knowledge_base_written_in_steps_holds_the_tokens_and_ranking_of_one_written_at_once(
+    tmp_path, embedder, monkeypatch
+):
+    """The second write reuses the first's tokens (its row ids, not lists of strings read back) and segments
+    only the new document's clauses."""
+    docs = build_docs()
+    at_once = KnowledgeBase.open(Settings.load(home=tmp_path / "once"), embedder=FakeEmbedder())
+    fill(at_once, docs)
+    steps = KnowledgeBase.open(Settings.load(home=tmp_path / "steps"), embedder=embedder)
+    fill(steps, docs[:-1])
+    segmented: list[str] = []
+    real = Segmenter.__call__
+    monkeypatch.setattr(Segmenter, "__call__", lambda self, text: segmented.append(text) or real(self, text))
+    fill(steps, docs[-1:])
+    assert len(segmented) == len(docs[-1][1])
+    tokens = [
+        (home / "generations" / n / "tokens.jsonl").read_bytes()
+        for home, n in ((tmp_path / "once", "1"), (tmp_path / "steps", "2"))
+    ]
+    assert tokens[0] == tokens[1]
+    for q in ("电子商务平台经营者", "直播营销人员", "第三十五条"):
+        want = [(h.clause.clause_id, round(h.score, 6)) for h in at_once.search(q, mode="bm25")]
+        assert [(h.clause.clause_id, round(h.score, 6)) for h in steps.search(q, mode="bm25")] == want
