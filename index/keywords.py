@@ -19,7 +19,7 @@ from array import array
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, overload
+from typing import Any, cast, overload
 
 import numpy as np
 
@@ -155,14 +155,15 @@ class TokenRows(Sequence[list[str]]):
 
     def append(self, tokens: list[str]) -> None:
         vocab, words = self.vocab, self.words
-        row = array("i")
-        for token in tokens:
-            i = vocab.get(token)
-            if i is None:
-                i = vocab[token] = len(words)
-                words.append(token)
-            row.append(i)
-        self.ids.append(row)
+        ids = list(map(vocab.get, tokens))  # every token known: the common case, looked up in one C loop
+        if None in ids:
+            for at, token in enumerate(tokens):
+                i = vocab.get(token)
+                if i is None:
+                    i = vocab[token] = len(words)
+                    words.append(token)
+                ids[at] = i
+        self.ids.append(array("i", cast(list[int], ids)))  # no None is left
 
     def repeat(self, row: int) -> None:
         """Append the tokens of ``row`` again (the same array: rows are never changed)."""
