@@ -212,7 +212,11 @@ def write_generation(
         disk.write_bytes(temp / COLUMNS, table.save())
         ids = {"keys": table.keys.tolist(), "clause_ids": [c.clause_id for c in clauses]}
         disk.write_text(temp / IDS, json.dumps(ids, ensure_ascii=False))
-        disk.write_chunks(temp / TOKENS, _lines(tokens, partial(json.dumps, ensure_ascii=False)))
+        if isinstance(tokens, TokenRows):  # each word's JSON made once, not once a row
+            token_lines = _lines(range(len(tokens)), tokens.json_line)
+        else:
+            token_lines = _lines(tokens, partial(json.dumps, ensure_ascii=False))
+        disk.write_chunks(temp / TOKENS, token_lines)
         (temp / BM25).mkdir()
         disk.fault_point("before:bm25")
         keywords.save(temp / BM25)

@@ -10,6 +10,7 @@ token, so documents and queries are segmented here and bm25s only ever sees toke
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 import marshal
 import math
@@ -152,6 +153,7 @@ class TokenRows(Sequence[list[str]]):
         self.vocab: dict[str, int] = {}
         self.words: list[str] = []
         self.ids: list[array[int]] = []
+        self._encoded: list[str] = []  # JSON of words[i] (``json_line``)
 
     def append(self, tokens: list[str]) -> None:
         vocab, words = self.vocab, self.words
@@ -164,6 +166,13 @@ class TokenRows(Sequence[list[str]]):
                     words.append(token)
                 ids[at] = i
         self.ids.append(array("i", cast(list[int], ids)))  # no None is left
+
+    def json_line(self, row: int) -> str:
+        """``json.dumps(self[row], ensure_ascii=False)``, joined from each word's JSON, encoded once."""
+        encoded = self._encoded
+        for word in self.words[len(encoded) :]:
+            encoded.append(json.dumps(word, ensure_ascii=False))
+        return "[" + ", ".join([encoded[i] for i in self.ids[row]]) + "]"
 
     def repeat(self, row: int) -> None:
         """Append the tokens of ``row`` again (the same array: rows are never changed)."""

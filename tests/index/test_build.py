@@ -97,3 +97,14 @@ def test_a_keyword_index_ranks_as_bm25s_ranks():
     plain.index([rows[i] for i in range(len(rows))], show_progress=False)
     for query in (["电子", "商务"], ["直播", "营销", "人员"], ["第三十五条"]):
         assert np.array_equal(ours.retriever.get_scores(query), plain.get_scores(query))
+
+
+def test_a_token_row_is_written_as_json_dumps_writes_it():
+    rows = TokenRows()
+    tricky = [["电子", "商务"], [], ['"引号"', "back\\slash", "tab\there", "é", "\u2028"], ["电子", "新词"]]
+    for tokens in tricky:
+        rows.append(tokens)
+        assert rows.json_line(len(rows) - 1) == json.dumps(tokens, ensure_ascii=False)
+    assert [rows.json_line(i) for i in range(len(rows))] == [
+        json.dumps(t, ensure_ascii=False) for t in tricky
+    ]
