@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -194,6 +195,7 @@ class FaissStore(VectorStore):
         self._order: np.ndarray | None = None  # rows by ascending key
         self.copies: np.ndarray | None = None  # float16 rows, when held in memory
         self.copies_at: tuple[Path, int] | None = None  # or (file, byte offset of row 0)
+        self._fd: int | None = None  # that file, open while the store lives (read after it is unlinked)
 
     @property
     def count(self) -> int:
@@ -282,22 +284,19 @@ class FaissStore(VectorStore):
         if self.copies is not None:
             return np.asarray(self.copies[rows])
         assert self.copies_at is not None, "an IVF index of 8-bit codes has float16 copies"
-        path, offset = self.copies_at
+        assert self._fd is not None  # opened with copies_at
+        fd, offset = self._fd, self.copies_at[1]
         size = self.dim * 2
         out = np.empty((len(rows), self.dim), dtype=np.float16)
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            if len(rows) > PREAD_ROWS_MAX:  # many rows (a write reusing them): read in order, in blocks
-                for start in range(0, self.count, ADD_CHUNK):
-                    want = np.flatnonzero((rows >= start) & (rows < start + ADD_CHUNK))
-                    if len(want):
-                        block = os.pread(fd, size * min(ADD_CHUNK, self.count - start), offset + start * size)
-                        out[want] = np.frombuffer(block, np.float16).reshape(-1, self.dim)[rows[want] - start]
-            else:
-                for i, row in enumerate(rows.tolist()):
-                    out[i] = np.frombuffer(os.pread(fd, size, offset + row * size), np.float16)
-        finally:
-            os.close(fd)
+        if len(rows) > PREAD_ROWS_MAX:  # many rows (a write reusing them): read in order, in blocks
+            for start in range(0, self.count, ADD_CHUNK):
+                want = np.flatnonzero((rows >= start) & (rows < start + ADD_CHUNK))
+                if len(want):
+                    block = os.pread(fd, size * min(ADD_CHUNK, self.count - start), offset + start * size)
+                    out[want] = np.frombuffer(block, np.float16).reshape(-1, self.dim)[rows[want] - start]
+        else:
+            for i, row in enumerate(rows.tolist()):
+                out[i] = np.frombuffer(os.pread(fd, size, offset + row * size), np.float16)
         return out
 
     def _positions(self, keys: np.ndarray) -> np.ndarray:
@@ -456,6 +455,9 @@ class FaissStore(VectorStore):
             raise ValueError(f"does not end with the float16 copies of its {self.count} vectors")
         if at is not None:
             self.copies_at = (at, offset)
+            # held open: a query reads the copies after a later write may have pruned this generation
+            self._fd = os.open(at, os.O_RDONLY)
+            weakref.finalize(self, os.close, self._fd)
         else:
             copies = np.frombuffer(data, dtype="<f2", count=self.count * self.dim, offset=offset)
             self.copies = copies.reshape(self.count, self.dim)
@@ -481,8 +483,7 @@ class FaissStore(VectorStore):
         """The index file memory-mapped (``IO_FLAG_MMAP_IFC``): the vectors are not copied into the process
         and its bytes are never held twice while loading; an IVF search reads only the lists it probes, and
         the float16 copies of the rows it re-scores. A generation's files are never changed once written,
-        and an unlinked file stays mapped (its copies are read by path: a generation is removed only after
-        the next one is live)."""
+        and an unlinked file stays mapped (and its copies readable: the file is held open)."""
         import faiss
 
         with open(path, "rb") as f:
