@@ -403,9 +403,10 @@ class ReferenceIndex:
         return self._best((p for w in words for p in self._by_word.get(w, ())), _abbreviation_match, law)
 
     def _ends_a_title(self, name: str) -> bool:
-        """Some title ends with ``name`` (of ≥ 3 characters)."""
+        """Some document's title (not the name of a document it issues) ends with ``name`` (≥ 3 chars)."""
         return len(name) >= MIN_TITLE_MATCH and any(
-            title.endswith(name) for _, title in self._by_tail.get(name[-MIN_TITLE_MATCH:], ())
+            n == self.titles[doc_id] and n.endswith(name)
+            for doc_id, n in self._by_tail.get(name[-MIN_TITLE_MATCH:], ())
         )
 
     def titles_named(self, query: str) -> list[str]:

@@ -248,6 +248,9 @@ def test_short_law_names_name_their_documents():
     assert refs.titles_named("电商法对平台有什么要求") == ["电子商务法"]
     assert refs.titles_named("电子商务法对平台有什么要求") == []  # its own words are there already
     assert refs.titles_named("怎么规定的") == []
+    issuing = ReferenceIndex([], {"n": "关于印发《网络交易监督管理办法》的通知"})
+    # the name of the document a notice issues is not the notice's title: the title is still added
+    assert issuing.titles_named("网络交易监督管理办法有什么规定") == ["关于印发网络交易监督管理办法的通知"]
 
 
 def test_article_n_of_a_notice_numbered_with_list_items_is_its_item_n():
