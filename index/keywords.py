@@ -252,7 +252,7 @@ def lucene_scores(rows: Sequence[Any], n_vocab: int, k1: float, b: float) -> dic
     np.cumsum(df, out=indptr[1:])
     data = np.empty(nnz, np.float32)
     indices = np.empty(nnz, index_dtype)
-    filled = indptr[:-1].astype(np.int64)  # the next free place of each token's column
+    filled = indptr[:-1].copy()  # the next free place of each token's column
     for start in range(0, n_docs, SCORE_CHUNK):
         tokens, docs, tf = _pairs(rows, start, lengths, n_vocab)
         if not len(tokens):

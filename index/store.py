@@ -576,8 +576,8 @@ class KnowledgeBase:
         dtype: type[np.floating[Any]] = np.float32,
     ) -> np.ndarray:
         """Vectors of ``clauses`` in one ``dtype`` matrix, reusing the base generation's vector for every
-        unchanged text (``base_rows``: its clauses, row for row); filled as they come (reused ones and new texts ``EMBED_CHUNK`` at a time), never
-        stacked, and the base's vectors never decoded all at once."""
+        unchanged text (``base_rows``: its clauses, row for row); filled as they come (reused ones and new
+        texts ``EMBED_CHUNK`` at a time), never stacked, and the base's vectors never decoded all at once."""
         out = np.empty((len(clauses), embedder.dim), dtype=dtype)
         hashes = [c.content_hash for c in clauses]
         first: dict[str, int] = {}  # content hash → the first row of ``out`` that has it
@@ -605,10 +605,11 @@ class KnowledgeBase:
         """jieba tokens of ``clauses``, reusing the base generation's tokens for unchanged search text and
         segmenting each distinct jieba block once (``Segmenter``); held as ids (``TokenRows``)."""
 
-        def key(c: Clause) -> bytes:
-            return hashlib.sha1(
-                clause_search_text(c.title, c.section_path, c.label, c.text).encode()
-            ).digest()
+        def text(c: Clause) -> str:
+            return clause_search_text(c.title, c.section_path, c.label, c.text)
+
+        def key(search_text: str) -> bytes:
+            return hashlib.sha1(search_text.encode()).digest()
 
         stored: dict[bytes, int] = {}  # search text → the base row that has it
         base_tokens = TokenRows()
@@ -618,7 +619,7 @@ class KnowledgeBase:
             except IndexError_ as exc:  # damaged since it was loaded: segment everything again
                 log.warning("segmenting every clause again: %s", exc)
             if len(base_tokens) == len(base_rows):
-                stored = {key(c): row for row, c in enumerate(base_rows)}
+                stored = {key(text(c)): row for row, c in enumerate(base_rows)}
             elif len(base_tokens):
                 log.warning(
                     "segmenting every clause again: tokens.jsonl has %d rows for %d clauses",
@@ -629,7 +630,8 @@ class KnowledgeBase:
         out = TokenRows.extending(base_tokens)  # a base row's ids are its ids here too
         row_of: dict[bytes, int] = {}  # search text → the first row that has it
         for c in clauses:
-            k = key(c)
+            search_text = text(c)
+            k = key(search_text)
             row = row_of.get(k)
             if row is not None:
                 out.repeat(row)
@@ -639,5 +641,5 @@ class KnowledgeBase:
             if base_row is not None:
                 out.reuse(base_tokens, base_row)
             else:
-                out.append(segment(clause_search_text(c.title, c.section_path, c.label, c.text)))
+                out.append(segment(search_text))
         return out

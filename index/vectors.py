@@ -349,8 +349,8 @@ class FaissStore(VectorStore):
             nprobe = min(int(ivf.nlist), int(np.ceil(ivf.nprobe / share)))
             if self.refined:
                 # the IVF index itself is searched, for rows: the selector (of keys) translated to rows
-                id_map: Any = self.index.id_map  # referenced by the translation: the map's own vector
                 if sel:
+                    id_map: Any = self.index.id_map  # referenced by the translation: the map's own vector
                     translated = faiss.IDSelectorTranslated(id_map, sel["sel"])
                     sel["sel"] = translated
                 params = faiss.SearchParametersIVF(nprobe=nprobe, **sel)  # type: ignore[call-arg]
@@ -401,14 +401,15 @@ class FaissStore(VectorStore):
         return np.ascontiguousarray(copies, dtype="<f2").data.cast("B")
 
     def save(self) -> memoryview | bytes:
-        """The serialised index (then the float16 copies), the index not copied again into ``bytes``."""
+        """The serialised index, not copied again into ``bytes``; with float16 copies, ``save_to``'s pieces
+        joined."""
         import faiss
 
-        index = faiss.serialize_index(self.index).data  # the array's own buffer
-        copies = self._copies_bytes()
-        if copies is None:
-            return index
-        return b"".join((index, copies, COPIES_TRAILER, len(index).to_bytes(8, "little")))
+        if not self.refined:
+            return faiss.serialize_index(self.index).data  # the array's own buffer
+        parts: list[bytes | memoryview] = []
+        self.save_to(parts.append)
+        return b"".join(parts)
 
     def save_to(self, write: Callable[[bytes | memoryview], object]) -> None:
         """The index streamed to ``write`` a piece at a time, then its float16 copies: never a second copy
@@ -488,14 +489,13 @@ class FaissStore(VectorStore):
 
         with open(path, "rb") as f:
             magic = f.read(4)
+            size = os.fstat(f.fileno()).st_size
+            tail = os.pread(f.fileno(), 16, max(size - 16, 0))
         if magic != FAISS_MAGIC:
             raise ValueError(
                 f"not a FAISS IndexIDMap2 file (starts with {magic!r}, expected {FAISS_MAGIC!r})"
             )
         index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP_IFC)
-        size = path.stat().st_size
-        with open(path, "rb") as f:
-            tail = os.pread(f.fileno(), 16, max(size - 16, 0))
         return cls(dim=int(index.d), index=index)._with_copies(tail, size, path)
 
 
