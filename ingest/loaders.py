@@ -35,7 +35,15 @@ from policykb.errors import (
     UnsupportedFileError,
 )
 from policykb.ingest.decode import decode_text, normalize_newlines
-from policykb.ingest.ocr import ENGINE, IMAGE_KINDS, Span, low_confidence, normalise, ocr_file
+from policykb.ingest.ocr import (
+    ENGINE,
+    IMAGE_KINDS,
+    Span,
+    close_enumerators,
+    low_confidence,
+    normalise,
+    ocr_file,
+)
 from policykb.ingest.ofd import ofd_pages
 from policykb.ingest.worddoc import doc_text
 
@@ -208,7 +216,7 @@ def _check_image_bytes(file: Path, name: str) -> None:
 def _load_ocr(file: Path, name: str, kind: str, timeout_s: float, memory_mb: int) -> LoadedText:
     """Page images read by OCR (``ingest/ocr.py``), each page under the time and memory limits of a PDF
     parse; running headers and page numbers removed as for a text PDF; low-confidence lines are warnings."""
-    pages = ocr_file(file, name, timeout_s=timeout_s, memory_mb=memory_mb)
+    pages = close_enumerators(ocr_file(file, name, timeout_s=timeout_s, memory_mb=memory_mb))
     texts = [p.text for p in pages]
     kept = strip_page_furniture(texts)
     if not any(t.strip() for t in kept):

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from policykb.errors import InvalidFileError, NeedsOCRError, TooLargeError
+from policykb.ingest.numbering import cn_to_int
 
 ENGINE = "rapidocr-onnxruntime 1.4.4 (PP-OCRv4 detection, PP-OCRv5 recognition)"
 DPI = 200  # pages are rendered at this resolution, as a scanner would
@@ -150,7 +151,7 @@ def page_text(lines: list[OcrLine], page_width: float | None = None) -> tuple[st
 # --- what OCR cannot see -------------------------------------------------------------------------------
 
 _PAIRS = {"(": ")", "（": "）"}
-_BRACKET_PAIR = re.compile(r"[(（][^()（）\n]{0,12}[)）]")
+_BRACKET_PAIR = re.compile(r"[(（][^()（）]{0,12}[)）]")  # a line may break inside: "(\n七)"
 _NUMBERING_DOT = re.compile(r"(?m)^\d{1,2}(?:\.\d{1,2})*([.．])(?!\d)")
 _NUMBER_TOKEN = re.compile(r"(?<![A-Za-z0-9.])\d[\dOo.]*[Oo][\dOo.]*(?![A-Za-z0-9])")
 _CJK_CHAR = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -159,7 +160,8 @@ _CJK_CHAR = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 def normalise(text: str) -> str:
     """What a page image does not show reliably, made consistent; each character is replaced by one, so
     spans stay valid. Short bracket pairs take the width most of the text's pairs read with one width
-    have (the engine reads the width of ``(一)`` one way on one line, another on the next, ``（一)`` too); the dot after a number that opens a line (``1.`` / ``1．``) takes the
+    have, full width when as many read each way (the engine reads the width of ``(一)`` one way on one
+    line, another on the next, ``（一)`` too); the dot after a number that opens a line (``1.`` / ``1．``) takes the
     width most such dots have; straight double quotes next to CJK become “ and ” in turn (the engine
     reads curly quotes as ``"``); the letter O in a number (``3OO``) is the digit 0.
 
@@ -176,9 +178,9 @@ def _bracket_widths(text: str) -> str:
     pairs = [m.group(0) for m in _BRACKET_PAIR.finditer(text)]
     half = sum(p[0] == "(" and p[-1] == ")" for p in pairs)
     full = sum(p[0] == "（" and p[-1] == "）" for p in pairs)
-    if half == full:
+    if not half and not full:
         return text
-    opening = "(" if half > full else "（"
+    opening = "(" if half > full else "（"  # a tie: the full width of official documents (GB/T 9704)
 
     def fix(m: re.Match[str]) -> str:
         return opening + m.group(0)[1:-1] + _PAIRS[opening]
@@ -206,6 +208,55 @@ def _quotes(text: str) -> str:
             is_open = ch == "“"
         out.append(ch)
     return "".join(out)
+
+
+_NUMERAL = r"[一二三四五六七八九十]{1,3}|\d{1,2}"
+_CLOSED_ENUMERATOR = re.compile(rf"[(（]({_NUMERAL})[)）]")
+_OPEN_ENUMERATOR = re.compile(rf"[(（]({_NUMERAL})(?![一二三四五六七八九十\d])(?=[\u3400-\u9fff])")
+_OPENING = re.compile(r"[(（]")
+
+
+def close_enumerators(pages: list[OcrPage]) -> list[OcrPage]:
+    """An enumerator whose closing bracket the engine lost (``（一打造`` on a page that draws ``(一)打造``)
+    gets one back when the document numbers on with a closed neighbour (``(二)``, or the one before) and
+    nothing closes the bracket before the next one opens; ``（一般而言）`` keeps its closing bracket, so it
+    is left alone. The bracket put back has the width most closed enumerators' closing brackets have
+    (``normalise`` then evens out the pair). The page's line spans move with what is inserted.
+
+    >>> page = OcrPage("一、总则（一打造平台(二)建设基地", ((0, 18, 0.9),), ())
+    >>> closed = close_enumerators([page])[0]
+    >>> closed.text, closed.spans
+    ('一、总则（一)打造平台(二)建设基地', ((0, 19, 0.9),))
+    """
+    found = [m for p in pages for m in _CLOSED_ENUMERATOR.finditer(p.text)]
+    closed = {cn_to_int(m.group(1)) for m in found}
+    half = sum(m.group(0)[-1] == ")" for m in found)
+    width = ")" if half > len(found) - half else "）" if half < len(found) - half else None
+    return [_close(page, closed, width) for page in pages]
+
+
+def _close(page: OcrPage, closed: set[int | None], width: str | None) -> OcrPage:
+    text, inserts = page.text, []
+    for m in _OPEN_ENUMERATOR.finditer(text):
+        n = cn_to_int(m.group(1))
+        if n is None or not {n - 1, n + 1} & closed:
+            continue
+        after = _OPENING.search(text, m.end())
+        if not any(c in text[m.end() : after.start() if after else len(text)] for c in ")）"):
+            inserts.append((m.end(), width or _PAIRS[text[m.start()]]))
+    if not inserts:
+        return page
+    parts, last = [], 0
+    for at, closing in inserts:
+        parts += [text[last:at], closing]
+        last = at
+    parts.append(text[last:])
+
+    def moved(i: int, end: bool = False) -> int:
+        return i + sum(at < i if end else at <= i for at, _ in inserts)
+
+    spans = tuple((moved(s), moved(e, end=True), conf) for s, e, conf in page.spans)
+    return OcrPage("".join(parts), spans, page.dropped)
 
 
 # --- the engine, in the child process ------------------------------------------------------------------

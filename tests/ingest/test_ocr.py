@@ -31,6 +31,7 @@ from policykb.ingest.ocr import (
     ENGINE,
     OcrLine,
     OcrPage,
+    close_enumerators,
     low_confidence,
     normalise,
     page_text,
@@ -104,6 +105,25 @@ def test_normalise_makes_what_a_page_does_not_show_consistent():
     dots = "1. 甲\n2．乙\n3. 丙\n3.1．丁 3.5万\n4. 戊"  # a numbering dot too; 3.5 is a number
     assert normalise(dots) == "1. 甲\n2.乙\n3. 丙\n3.1.丁 3.5万\n4. 戊"
     assert normalise('He said "hi" (a] 1O') == 'He said "hi" (a] 10'  # quotes away from CJK are left
+    assert (
+        normalise("(一)（二）(\n三)（四）") == "（一）（二）（\n三）（四）"
+    )  # a tie: full width; a line break inside
+
+
+def test_an_enumerator_that_lost_its_closing_bracket_gets_it_back():
+    first = OcrPage("一、总则（一打造平台(二)建设", ((0, 4, 0.9), (4, 15, 0.8)), ())
+    second = OcrPage("（三推进(四）落实（一般而言）(2", ((0, 17, 0.7),), ())
+    assert close_enumerators([first, second]) == [
+        OcrPage("一、总则（一）打造平台(二)建设", ((0, 4, 0.9), (4, 16, 0.8)), ()),
+        OcrPage("（三）推进(四）落实（一般而言）(2", ((0, 18, 0.7),), ()),
+    ]
+    # no closed neighbour (二) or (四), or a bracket closed before the next opens: nothing is inserted
+    alone = [OcrPage("（一打造平台（三）", ((0, 9, 0.9),), ()), OcrPage("（二十家（一）", ((0, 7, 0.9),), ())]
+    assert close_enumerators(alone) == alone
+    full = OcrPage("（一打造（二）建设（三）", ((0, 12, 0.9),), ())
+    assert close_enumerators([full])[0].text == "（一）打造（二）建设（三）"
+    half = OcrPage("（一打造(二)建设(三)", ((0, 12, 0.9),), ())
+    assert close_enumerators([half])[0].text == "（一)打造(二)建设(三)"  # the width most closed ones have
 
 
 def test_ocr_text_loses_pinyin_annotations_that_lost_their_tone_marks():
@@ -266,11 +286,7 @@ def test_a_scanned_seed_has_the_clause_labels_of_its_text(scanned, name):
         # version reads back as 4 unnumbered rows under 五、; the page draws those cells as plain lines, with
         # no table on the scan to read rows from, so they become the body of a clause 五、.
         assert labels == [x for x in typed[:5] if x] + ["五、"] + [x for x in typed[5:] if x]
-    elif name.startswith("shanghai"):
-        # Known, open: on the JPEG page the engine drops the ")" of "(一)" ("（一打造"), so the inline
-        # measures (一)-(七) are not split from 一、 and 二、; from (八) on the labels are the text version's.
-        assert labels[:6] == ["", "", "一、", "一、", "二、", "二、"] and labels[6:] == typed[9:]
-    else:
+    else:  # Shanghai's page reads "（一打造" for "(一)打造": close_enumerators puts the bracket back
         assert labels == typed
     assert all(c.source.page and c.source.ocr_confidence for c in r.clauses)
     assert [c.source.page for c in r.clauses] == sorted(c.source.page for c in r.clauses)
