@@ -234,14 +234,17 @@ def _heading(lines: list[Line]) -> Unit:
 
 def _table(lines: list[Line], i: int, units: list[Unit]) -> int:
     """A table flattened to one cell per tab-indented line, rows separated by blank lines.
-    The first block is the header; each row becomes "header：cell；header：cell"."""
+    The first block is the header; each row becomes "header：cell；header：cell", one unit per row, or
+    one for the whole table when it is short, under its caption (as for a PDF or DOCX table)."""
     header: list[MText] = []
     while i < len(lines) and lines[i].tab and not lines[i].blank:
         header.append(lines[i].text)
         i += 1
     n = len(header)
     head = MText.join(header, " ")
+    _caption(units)
     units.append(Unit("table_header", head, head))
+    out: list[Unit] = []
     row: list[MText] = []
     blanks = 0
     while i < len(lines):
@@ -253,7 +256,7 @@ def _table(lines: list[Line], i: int, units: list[Unit]) -> int:
                 break
             continue
         if line.tab and len(row) >= n:
-            _emit_row(header, row, units)
+            _emit_row(header, row, out)
             row = []
         if line.tab:
             row.append(line.text)
@@ -264,7 +267,8 @@ def _table(lines: list[Line], i: int, units: list[Unit]) -> int:
         blanks = 0
         i += 1
     if row:
-        _emit_row(header, row, units)
+        _emit_row(header, row, out)
+    _add_rows(out, units)
     return i
 
 
@@ -298,8 +302,7 @@ def _grid(lines: list[Line], i: int, units: list[Unit]) -> int:
     while i < len(lines) and lines[i].cells is not None:
         rows.append(lines[i].cells or [])
         i += 1
-    if units and units[-1].kind == "para" and _caption_like(units[-1].full.text):
-        units.append(Unit("caption", units[-1].text, units.pop().full))
+    _caption(units)
     if len(rows) == 1:
         text = MText.join([c for c in rows[0] if c.text], "；")
         units.append(Unit("row", text, text))
@@ -311,17 +314,25 @@ def _grid(lines: list[Line], i: int, units: list[Unit]) -> int:
         pairs = [(rows[0][k] if k < len(rows[0]) else MText.of(""), c) for k, c in enumerate(row) if c.text]
         if pairs:
             _emit_row([h for h, _ in pairs], [c for _, c in pairs], out)
-    whole = MText.join([u.full for u in out], "\n")
-    units.extend([Unit("row", whole, whole)] if out and len(whole) <= TABLE_AS_ONE else out)
+    _add_rows(out, units)
     return i
 
 
+def _add_rows(rows: list[Unit], units: list[Unit]) -> None:
+    """A table's rows as one unit when they are short together, else a unit a row."""
+    whole = MText.join([u.full for u in rows], "\n")
+    units.extend([Unit("row", whole, whole)] if rows and len(whole) <= TABLE_AS_ONE else rows)
+
+
+def _caption(units: list[Unit]) -> None:
+    """A short line just before a table, ending in no punctuation, is its caption."""
+    if units and units[-1].kind == "para" and _caption_like(units[-1].full.text):
+        units.append(Unit("caption", units[-1].text, units.pop().full))
+
+
 def _caption_like(text: str) -> bool:
-    return (
-        0 < len(text) <= HEADING_MAX + 10
-        and not set(text) & set("。；！？，,;")
-        and not text.endswith(("：", ":"))
-    )
+    """Short, no sentence punctuation, no colon: "时间：11月12日" is an item, "表1 补贴标准" a caption."""
+    return 0 < len(text) <= HEADING_MAX + 10 and not set(text) & set("。；！？，,;：:")
 
 
 # -- markers, inline lists, paragraphs ------------------------------------------------------

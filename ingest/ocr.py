@@ -29,7 +29,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -85,17 +85,30 @@ def _recognizer() -> tuple[Path, Path] | None:
 
 def reading_order(lines: list[OcrLine], page_width: float | None = None) -> list[OcrLine]:
     """Rows top to bottom (pieces whose vertical middles are within half a line height are one row, left
-    to right); when the page has two columns (most lines fit in either half, with a gutter), the left
-    column first. A full-width line (a title, the red banner) stays where it stands."""
+    to right); when the page has two columns (most lines fit in either half, with a gutter, and start at
+    its left edge), the left column first. A full-width line (a title, the red banner) stays where it stands."""
     if not lines:
         return []
     width = page_width or max(ln.box[2] for ln in lines)
     middle = width / 2
     left = [ln for ln in lines if ln.box[2] < middle]
     right = [ln for ln in lines if ln.box[0] > middle]
-    if len(left) >= 4 and len(right) >= 4 and len(left) + len(right) >= 0.7 * len(lines):
+    if (
+        len(left) >= 4
+        and len(right) >= 4
+        and len(left) + len(right) >= 0.7 * len(lines)
+        and _aligned(left)
+        and _aligned(right)
+    ):
         return _two_columns(lines, left, right)
     return _rows(lines)
+
+
+def _aligned(lines: list[OcrLine]) -> bool:
+    """Most lines start at one left edge: a column of text, not a table's cells (which start at several)."""
+    edge = min(ln.box[0] for ln in lines)
+    height = min(ln.box[3] - ln.box[1] for ln in lines)
+    return sum(ln.box[0] <= edge + 2 * height for ln in lines) >= 0.8 * len(lines)
 
 
 def _rows(lines: list[OcrLine]) -> list[OcrLine]:
@@ -126,26 +139,169 @@ def _middle(ln: OcrLine) -> float:
 
 def page_text(lines: list[OcrLine], page_width: float | None = None) -> tuple[str, tuple[Span, ...]]:
     """The page's text, one line of text per row, and each piece's span with its confidence. Pieces of one
-    row are joined with a space (a signature's name and date, a table's cells)."""
-    ordered = reading_order(lines, page_width)
-    parts: list[str] = []
-    spans: list[Span] = []
-    pos = 0
-    previous: OcrLine | None = None
+    row are joined with a space (a signature's name and date); a table's rows are ``\tcell\tcell`` lines
+    (``Table``)."""
+    text, spans, _ = read_page(lines, page_width)
+    return text, spans
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Where a table's columns start (x0 of its header's pieces), and how far a piece may stray."""
+
+    starts: tuple[float, ...]
+    slack: float
+    header_at: int | None = None  # a lone header row ending the page, read as a line that starts here
+
+    def cells(self, row: list[OcrLine]) -> list[list[OcrLine]] | None:
+        """The row's pieces by column, or ``None`` when a piece does not fit in one (text, not a row)."""
+        cells: list[list[OcrLine]] = [[] for _ in self.starts]
+        for ln in row:
+            k = max((k for k, x in enumerate(self.starts) if x <= ln.box[0] + self.slack), default=None)
+            if k is None or (k + 1 < len(self.starts) and ln.box[2] > self.starts[k + 1] + self.slack):
+                return None
+            cells[k].append(ln)
+        return cells
+
+
+TRAILING_MAX = 10  # a page number or running footer after a table, at most this many characters
+
+
+def read_page(
+    lines: list[OcrLine], page_width: float | None = None, table: Columns | None = None
+) -> tuple[str, tuple[Span, ...], Columns | None]:
+    """``page_text``, and the columns of a table the page ends in (the next page may carry it on: pass them
+    as ``table``). A table is a row of two or more pieces (its header) followed by rows whose pieces each
+    fall in one of the header's columns, each with a piece in the first; a row without one carries on the
+    cells of the row above (a cell's text wrapped within its column). Left-aligned cells are assumed: a
+    centred cell wider than its header may land in the column before.
+
+    >>> head = [OcrLine("项目", 1, (100, 0, 160, 30)), OcrLine("金额", 1, (400, 0, 460, 30))]
+    >>> row = [OcrLine("补贴", 1, (100, 50, 160, 80)), OcrLine("5万元", 1, (400, 50, 480, 80))]
+    >>> read_page(head + row + [OcrLine("（以下无正文）", 1, (100, 150, 800, 180))])[0]
+    '\\t项目\\t金额\\n\\t补贴\\t5万元\\n（以下无正文）'
+    """
+    rows = _visual_rows(reading_order(lines, page_width))
+    out = _Text()
+    i = 0
+    while i < len(rows):
+        fresh = table is None and len(rows[i]) >= 2
+        if fresh:
+            height = min(ln.box[3] - ln.box[1] for ln in rows[i])
+            table = Columns(tuple(ln.box[0] for ln in rows[i]), height)
+        n = _table_rows(rows, i, table) if table else 0
+        if table is None or n == 0:
+            out.line(rows[i])
+            table, i = None, i + 1
+            continue
+        if fresh and n == 1:  # a header with no rows under it: a line (a signature and its date) ...
+            at = out.line(rows[i])
+            i += 1  # ... unless the next page carries its table on (``header_row``)
+            table = replace(table, header_at=at) if _trailing(rows[i:]) else None
+            continue
+        for cells in _merged(rows[i : i + n], table):
+            out.row(cells)
+        i += n
+        table = replace(table, header_at=None) if _trailing(rows[i:]) else None
+    return out.text(), tuple(out.spans), table
+
+
+def header_row(page: OcrPage, at: int) -> OcrPage:
+    """The page with its line at ``at`` (a table's header, read as a line before the next page showed the
+    table's rows) as a row ``\tcell\tcell``."""
+    end = page.text.find("\n", at)
+    end = len(page.text) if end < 0 else end
+    inside = [sp for sp in page.spans if at <= sp[0] < end]
+    cells = "".join("\t" + page.text[s:e] for s, e, _ in inside)
+    spans, pos = [], at
+    for s, e, conf in inside:
+        spans.append((pos + 1, pos + 1 + e - s, conf))
+        pos += 1 + e - s
+    shift = len(cells) - (end - at)
+    later = [(s + shift, e + shift, c) for s, e, c in page.spans if s >= end]
+    before = [sp for sp in page.spans if sp[0] < at]
+    text = page.text[:at] + cells + page.text[end:]
+    return OcrPage(text, (*before, *spans, *later), page.dropped)
+
+
+def _visual_rows(ordered: list[OcrLine]) -> list[list[OcrLine]]:
+    rows: list[list[OcrLine]] = []
     for ln in ordered:
-        if previous is not None:
-            sep = (
-                " "
-                if abs(_middle(ln) - _middle(previous)) <= (previous.box[3] - previous.box[1]) / 2
-                else "\n"
-            )
-            parts.append(sep)
-            pos += 1
-        spans.append((pos, pos + len(ln.text), round(ln.confidence, 4)))
-        parts.append(ln.text)
-        pos += len(ln.text)
-        previous = ln
-    return "".join(parts), tuple(spans)
+        previous = rows[-1][-1] if rows else None
+        if previous and abs(_middle(ln) - _middle(previous)) <= (previous.box[3] - previous.box[1]) / 2:
+            rows[-1].append(ln)
+        else:
+            rows.append([ln])
+    return rows
+
+
+def _table_rows(rows: list[list[OcrLine]], i: int, table: Columns) -> int:
+    """How many of ``rows[i:]`` are the table's (its header or rows, and the lines its cells run on in)."""
+    n = 0
+    while i + n < len(rows):
+        cells = table.cells(rows[i + n])
+        if cells is None or (cells[0] and sum(1 for c in cells if c) < 2) or (n == 0 and not cells[0]):
+            break
+        n += 1
+    return n
+
+
+def _merged(rows: list[list[OcrLine]], table: Columns) -> list[list[list[OcrLine]]]:
+    out: list[list[list[OcrLine]]] = []
+    for row in rows:
+        cells = table.cells(row) or []
+        if cells and cells[0] or not out:
+            out.append(cells)
+        else:
+            for k, pieces in enumerate(cells):
+                out[-1][k] += pieces
+    return out
+
+
+def _trailing(rows: list[list[OcrLine]]) -> bool:
+    """Only a page number or the like is left on the page."""
+    return all(len(r) == 1 and len(r[0].text) <= TRAILING_MAX for r in rows)
+
+
+class _Text:
+    """A page's text built a line at a time, with each piece's span."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.spans: list[Span] = []
+        self.pos = 0
+
+    def _add(self, text: str, piece: OcrLine | None = None) -> None:
+        if piece is not None:
+            self.spans.append((self.pos, self.pos + len(text), round(piece.confidence, 4)))
+        self.parts.append(text)
+        self.pos += len(text)
+
+    def _newline(self) -> None:
+        if self.parts:
+            self._add("\n")
+
+    def line(self, row: list[OcrLine]) -> int:
+        """Where the line starts."""
+        self._newline()
+        start = self.pos
+        for k, ln in enumerate(row):
+            if k:
+                self._add(" ")
+            self._add(ln.text, ln)
+        return start
+
+    def row(self, cells: list[list[OcrLine]]) -> None:
+        self._newline()
+        for cell in cells:
+            self._add("\t")
+            for k, ln in enumerate(cell):
+                if k and not (_CJK_CHAR.match(cell[k - 1].text[-1:]) or _CJK_CHAR.match(ln.text[:1])):
+                    self._add(" ")  # a Latin word wrapped within the cell
+                self._add(ln.text, ln)
+
+    def text(self) -> str:
+        return "".join(self.parts)
 
 
 # --- what OCR cannot see -------------------------------------------------------------------------------
@@ -417,13 +573,17 @@ def _pages(records: list[Any], returncode: int, last: str, name: str, memory_mb:
         raise InvalidFileError(name, f"not a readable image ({status['detail']})")
     if returncode:
         raise InvalidFileError(name, f"OCR crashed: {last[:200] or f'exit status {returncode}'}")
-    pages = []
+    pages: list[OcrPage] = []
+    table: Columns | None = None
     for record in records:
         if "lines" not in record:
             continue
         lines = [OcrLine(t, c, (x0, y0, x1, y1)) for t, c, x0, y0, x1, y1 in record["lines"]]
         kept = [ln for ln in lines if ln.confidence >= MIN_CONFIDENCE and ln.text.strip()]
-        text, spans = page_text(kept, record["width"])
+        text, spans, carried = read_page(kept, record["width"], table)  # a table may run on to the next page
+        if table is not None and table.header_at is not None and text.startswith("\t"):
+            pages[-1] = header_row(pages[-1], table.header_at)
+        table = carried
         pages.append(OcrPage(text, spans, tuple(ln for ln in lines if ln not in kept)))
     return pages
 

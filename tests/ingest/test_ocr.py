@@ -87,6 +87,51 @@ def test_two_columns_are_read_one_after_the_other():
     ]
 
 
+def test_a_table_is_read_as_rows_of_cells_a_wrapped_cell_run_on():
+    lines = [
+        line("五、补贴标准", 100, 40, 400),
+        *[line(t, x, 100, x + 120) for t, x in (("项目", 100), ("金额", 500), ("备注", 900))],
+        *[line(t, x, 160, x + 200) for t, x in (("直播基地", 100), ("50万元", 500), ("一次性", 900))],
+        # the amount's cell wraps: these rows have no piece in the first column
+        line("（含新建和", 500, 220, 700),
+        line("扩建）", 500, 280, 620),
+        *[line(t, x, 340, x + 200) for t, x in (("主播培训", 100), ("每人2000元", 500))],
+        line("以上补贴由市财政承担，按年度拨付，不重复享受。", 100, 420, 1500),
+    ]
+    text, spans = page_text(lines)
+    assert text == (
+        "五、补贴标准\n\t项目\t金额\t备注\n\t直播基地\t50万元（含新建和扩建）\t一次性\n"
+        "\t主播培训\t每人2000元\t\n以上补贴由市财政承担，按年度拨付，不重复享受。"
+    )
+    order = [0, 1, 2, 3, 4, 5, 7, 8, 6, 9, 10, 11]  # each piece where its cell puts it
+    assert [text[s:e] for s, e, _ in spans] == [lines[k].text for k in order]
+
+
+def test_a_header_that_ends_a_page_is_a_row_when_the_next_page_carries_the_table():
+    def record(*rows: tuple[str, float, float]) -> dict:
+        return {"width": 1654, "lines": [[t, 0.99, x, y, x + 150, y + 30] for t, x, y in rows]}
+
+    first = record(("附表", 100, 100), ("序号", 100, 200), ("地点", 600, 200))
+    second = record(("1", 100, 100), ("顺盈广场", 600, 100), ("2", 100, 160), ("产业园", 600, 160))
+    pages = ocr._pages([{"pages": 2}, first, second], 0, "", "t.pdf", 1000)
+    assert [p.text for p in pages] == ["附表\n\t序号\t地点", "\t1\t顺盈广场\n\t2\t产业园"]
+    assert [[p.text[s:e] for s, e, _ in p.spans] for p in pages] == [
+        ["附表", "序号", "地点"],
+        ["1", "顺盈广场", "2", "产业园"],
+    ]
+    signed = record(("深圳市商务局", 100, 100), ("第二页正文第一行，不是表格。", 100, 160))
+    pages = ocr._pages([{"pages": 2}, first, signed], 0, "", "t.pdf", 1000)
+    assert pages[0].text == "附表\n序号 地点"  # no table follows: a line (a signature and its date)
+
+
+def test_a_page_of_table_cells_is_not_read_as_two_columns():
+    cells = [
+        (t, x, 100 + 60 * r) for r in range(5) for t, x in ((f"甲{r}", 100), (f"乙{r}", 400), (f"丙{r}", 900))
+    ]
+    text, _ = page_text([line(t, x, y, x + 120) for t, x, y in cells], page_width=1654)
+    assert text.split("\n") == [f"\t甲{r}\t乙{r}\t丙{r}" for r in range(5)]
+
+
 def test_low_confidence_lines_are_named_with_their_page():
     pages = [
         OcrPage("一、时间\n（印章）", ((0, 4, 0.99), (5, 9, 0.61)), ()),
@@ -281,13 +326,14 @@ def test_a_scanned_seed_reads_as_its_text(scanned, name):
 def test_a_scanned_seed_has_the_clause_labels_of_its_text(scanned, name):
     r = scanned(name).result
     labels, typed = [c.label for c in r.clauses], typed_labels(name)
-    if name.startswith("qingyuan"):
-        # Its schedule is a table flattened in the text file, a tab-indented cell a line, which the text
-        # version reads back as 4 unnumbered rows under 五、; the page draws those cells as plain lines, with
-        # no table on the scan to read rows from, so they become the body of a clause 五、.
-        assert labels == [x for x in typed[:5] if x] + ["五、"] + [x for x in typed[5:] if x]
-    else:  # Shanghai's page reads "（一打造" for "(一)打造": close_enumerators puts the bracket back
-        assert labels == typed
+    # Shanghai's page reads "（一打造" for "(一)打造": close_enumerators puts the bracket back; Qingyuan's
+    # schedule, a table flattened in the text file, is drawn as a ruled table and read back as its rows.
+    assert labels == typed
+    if name.startswith("qingyuan"):  # the tables' rows, character for character (a cell's wraps aside)
+        rows = [c for c in ingest_file(CORPUS / name, load_manifest(CORPUS)[name]).clauses if c.label == ""]
+        assert ["".join(c.text.split()) for c in r.clauses if c.label == ""] == [
+            "".join(c.text.split()) for c in rows
+        ]
     assert all(c.source.page and c.source.ocr_confidence for c in r.clauses)
     assert [c.source.page for c in r.clauses] == sorted(c.source.page for c in r.clauses)
     assert r.document.ocr == ENGINE

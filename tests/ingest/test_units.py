@@ -417,10 +417,13 @@ def test_flattened_table_becomes_rows():
     assert [(u.kind, u.text.text) for u in units] == [
         ("marker", "实施计划"),
         ("table_header", "序号 时间"),
-        ("row", "序号：1；时间：10月23日"),
-        ("row", "序号：2；时间：10月24日"),
+        ("row", "序号：1；时间：10月23日\n序号：2；时间：10月24日"),  # short: one unit
         ("marker", "专场活动。"),
     ]
+    long = "\t序号\n\t说明\n\n" + "".join(f"\t{k}\n\t{'直播电商补贴说明' * 4}\n\n" for k in range(1, 7))
+    assert [u.kind for u in units_of(long)] == ["table_header"] + [
+        "row"
+    ] * 6  # 6 × 39 characters: a unit a row
 
 
 def test_title_block_and_heading_run():

@@ -1,8 +1,9 @@
 """'Scanned' pages for the OCR tests and bench: a text drawn on A4 page images with Pillow at 200 dpi.
 
 Each page is black text on white in a CJK TrueType font (Debian `fonts-wqy-zenhei`), the first page under a
-red banner and a red rule (a 红头文件), optionally turned by a small angle, as a scanner feeds a page. The
-same wrapping gives ``expected_page_texts``, what OCR should read on each page.
+red banner and a red rule (a 红头文件), optionally turned by a small angle, as a scanner feeds a page. A
+table flattened in the text (a tab-indented line a cell) is drawn as the ruled table it was, a cell wrapped
+within its column. The same layout gives ``expected_page_texts``, what OCR should read on each page.
 
 >>> pages = scan_pages("第一条 为了规范直播电商活动。", red_header="深圳市商务局文件")  # doctest: +SKIP
 >>> pages[0].size  # doctest: +SKIP
@@ -14,6 +15,7 @@ from __future__ import annotations
 import io
 import unicodedata
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
@@ -38,10 +40,25 @@ def cjk_font(size: int) -> ImageFont.FreeTypeFont:
     raise RuntimeError("no CJK font found; install the Debian package fonts-wqy-zenhei")
 
 
-def wrap(text: str, font: ImageFont.FreeTypeFont | None = None) -> list[str]:
-    """The text's non-blank lines wrapped to the text width."""
+Piece = tuple[int, str]  # (x in px, text) on one line of a page
+Line = str | list[Piece]  # a line of text at the margin, or a table row's pieces
+COLUMN_GAP = 80  # px between a table's columns, ~3 characters
+RULE_PX = 2  # a table's rules
+
+
+class Unit(NamedTuple):
+    """What is kept on one page: a line of text, or a table row with its cells' columns (x0, x1) to rule."""
+
+    lines: list[Line]
+    text: str  # what OCR should read
+    columns: tuple[tuple[int, int], ...] = ()
+
+
+def wrap(
+    text: str, font: ImageFont.FreeTypeFont | None = None, width: int = PAGE[0] - 2 * MARGIN
+) -> list[str]:
+    """The text's non-blank lines wrapped to ``width`` px."""
     font = font or cjk_font(FONT_PX)
-    width = PAGE[0] - 2 * MARGIN
     out: list[str] = []
     for line in text.split("\n"):
         line = line.strip()
@@ -56,18 +73,92 @@ def wrap(text: str, font: ImageFont.FreeTypeFont | None = None) -> list[str]:
     return out
 
 
-def paginate(text: str, red_header: str | None) -> list[list[str]]:
-    lines = wrap(text)
-    first = LINES_PER_PAGE - (HEADER_LINES if red_header else 0)
-    pages = [lines[:first]]
-    rest = lines[first:]
-    pages += [rest[i : i + LINES_PER_PAGE] for i in range(0, len(rest), LINES_PER_PAGE)]
+def blocks(text: str) -> list[str | list[list[str]]]:
+    """The text's lines, and each table flattened in it (a tab-indented line a cell, rows separated by a
+    blank line, a cell running on in a line without the tab: as ``ingest/layout.py`` reads it) as its
+    rows of cells, the first row the header: the table the notice printed."""
+    from policykb.ingest.markers import line_marker
+
+    lines, out, i = text.split("\n"), [], 0
+    while i < len(lines):
+        if not lines[i].startswith("\t"):
+            out.append(lines[i])
+            i += 1
+            continue
+        header: list[str] = []
+        while i < len(lines) and lines[i].startswith("\t") and lines[i].strip():
+            header.append(lines[i].strip())
+            i += 1
+        rows, row, blanks = [header], [], 0
+        while i < len(lines):
+            line = lines[i]
+            if not line.strip():
+                blanks, i = blanks + 1, i + 1
+                if blanks >= 2 and len(row) >= len(header):
+                    break
+                continue
+            if line.startswith("\t") and len(row) >= len(header):
+                rows.append(row)
+                row = []
+            if line.startswith("\t"):
+                row.append(line.strip())
+            elif row and (len(row) < len(header) or blanks <= 1) and not line_marker(line.strip()):
+                row[-1] += "\n" + line.strip()
+            else:
+                break
+            blanks, i = 0, i + 1
+        out.append([*rows, row] if row else rows)
+    return out
+
+
+def table_lines(rows: list[list[str]], font: ImageFont.FreeTypeFont) -> list[Unit]:
+    """Each row's lines on the page and its text as OCR should read it (``\tcell\tcell``, a cell's lines
+    run together): the cells side by side in columns as wide as their longest line (the widest narrowed
+    to fit the page), a cell wrapped within its column."""
+    width = PAGE[0] - 2 * MARGIN - COLUMN_GAP
+    n = max(len(r) for r in rows)
+    natural = [
+        max((font.getlength(ln) for r in rows if k < len(r) for ln in r[k].split("\n")), default=0)
+        for k in range(n)
+    ]
+    widths = [int(w) + 1 for w in natural]
+    while sum(widths) + COLUMN_GAP * (n - 1) > width and max(widths) > 4 * FONT_PX:
+        k = widths.index(max(widths))
+        widths[k] = max(width - COLUMN_GAP * (n - 1) - (sum(widths) - widths[k]), 4 * FONT_PX)
+    xs = [MARGIN + COLUMN_GAP // 2 + sum(widths[:k]) + COLUMN_GAP * k for k in range(n)]
+    columns = tuple((x - COLUMN_GAP // 2, x + w + COLUMN_GAP // 2) for x, w in zip(xs, widths, strict=True))
+    out: list[Unit] = []
+    for r in rows:
+        cells = [wrap(cell, font, widths[k]) for k, cell in enumerate(r)]
+        lines: list[Line] = [
+            [(xs[k], c[j]) for k, c in enumerate(cells) if j < len(c)] for j in range(max(map(len, cells)))
+        ]
+        out.append(Unit(lines, "\t" + "\t".join("".join(c) for c in cells), columns))
+    return out
+
+
+def paginate(text: str, red_header: str | None) -> list[list[Unit]]:
+    """Each page's units: a line of text, or a table row (kept on one page), with what OCR should read."""
+    font = cjk_font(FONT_PX)
+    units: list[Unit] = []
+    for block in blocks(text):
+        if isinstance(block, str):
+            units += [Unit([ln], ln) for ln in wrap(block, font)]
+        else:
+            units += table_lines(block, font)
+    pages: list[list[Unit]] = [[]]
+    room = LINES_PER_PAGE - (HEADER_LINES if red_header else 0)
+    for unit in units:
+        if sum(len(u.lines) for u in pages[-1]) + len(unit.lines) > room and pages[-1]:
+            pages.append([])
+            room = LINES_PER_PAGE
+        pages[-1].append(unit)
     return pages
 
 
 def expected_page_texts(text: str, red_header: str | None = None) -> list[str]:
     """What OCR should read on each page of ``scan_pages(text, red_header=...)`` (the banner included)."""
-    pages = ["\n".join(lines) for lines in paginate(text, red_header)]
+    pages = ["\n".join(u.text for u in units) for units in paginate(text, red_header)]
     if red_header:
         pages[0] = red_header + "\n" + pages[0]
     return pages
@@ -79,7 +170,7 @@ def scan_pages(
     """Page images (greyscale-looking RGB); page i is turned by ``angles[i % len(angles)]`` degrees."""
     font = cjk_font(FONT_PX)
     pages = []
-    for n, lines in enumerate(paginate(text, red_header)):
+    for n, units in enumerate(paginate(text, red_header)):
         page = Image.new("RGB", PAGE, "white")
         draw = ImageDraw.Draw(page)
         y = MARGIN
@@ -89,9 +180,17 @@ def scan_pages(
             draw.text(((PAGE[0] - w) / 2, y), red_header, font=banner, fill=(200, 16, 16))
             draw.line((MARGIN, y + 150, PAGE[0] - MARGIN, y + 150), fill=(200, 16, 16), width=5)
             y += HEADER_LINES * LINE_PX
-        for line in lines:
-            draw.text((MARGIN, y), line, font=font, fill=(20, 20, 20))
-            y += LINE_PX
+        for unit in units:
+            top, bottom = (
+                y - (LINE_PX - FONT_PX) // 2,
+                y + len(unit.lines) * LINE_PX - (LINE_PX - FONT_PX) // 2,
+            )
+            for x0, x1 in unit.columns:  # each cell ruled: the rows share their rules
+                draw.rectangle((x0, top, x1, bottom), outline=(20, 20, 20), width=RULE_PX)
+            for line in unit.lines:
+                for x, piece in [(MARGIN, line)] if isinstance(line, str) else line:
+                    draw.text((x, y), piece, font=font, fill=(20, 20, 20))
+                y += LINE_PX
         angle = angles[n % len(angles)]
         if angle:
             page = page.rotate(angle, resample=Image.Resampling.BICUBIC, expand=False, fillcolor="white")
