@@ -87,6 +87,11 @@ def reading_order(lines: list[OcrLine], page_width: float | None = None) -> list
     """Rows top to bottom (pieces whose vertical middles are within half a line height are one row, left
     to right); when the page has two columns (most lines fit in either half, with a gutter, and start at
     its left edge), the left column first. A full-width line (a title, the red banner) stays where it stands."""
+    return [ln for row in reading_rows(lines, page_width) for ln in row]
+
+
+def reading_rows(lines: list[OcrLine], page_width: float | None = None) -> list[list[OcrLine]]:
+    """``reading_order``, a row at a time."""
     if not lines:
         return []
     width = page_width or max(ln.box[2] for ln in lines)
@@ -111,19 +116,17 @@ def _aligned(lines: list[OcrLine]) -> bool:
     return sum(ln.box[0] <= edge + 2 * height for ln in lines) >= 0.8 * len(lines)
 
 
-def _rows(lines: list[OcrLine]) -> list[OcrLine]:
-    out: list[OcrLine] = []
-    row: list[OcrLine] = []
-    for ln in sorted(lines, key=lambda ln: (ln.box[1] + ln.box[3]) / 2):
-        if row and abs(_middle(ln) - _middle(row[0])) > (row[0].box[3] - row[0].box[1]) / 2:
-            out.extend(sorted(row, key=lambda r: r.box[0]))
-            row = []
-        row.append(ln)
-    out.extend(sorted(row, key=lambda r: r.box[0]))
-    return out
+def _rows(lines: list[OcrLine]) -> list[list[OcrLine]]:
+    rows: list[list[OcrLine]] = []
+    for ln in sorted(lines, key=_middle):
+        if rows and abs(_middle(ln) - _middle(rows[-1][0])) <= (rows[-1][0].box[3] - rows[-1][0].box[1]) / 2:
+            rows[-1].append(ln)
+        else:
+            rows.append([ln])
+    return [sorted(row, key=lambda r: r.box[0]) for row in rows]
 
 
-def _two_columns(lines: list[OcrLine], left: list[OcrLine], right: list[OcrLine]) -> list[OcrLine]:
+def _two_columns(lines: list[OcrLine], left: list[OcrLine], right: list[OcrLine]) -> list[list[OcrLine]]:
     """Full-width lines above the columns, the left column, the right one, full-width lines below."""
     columns = {id(ln) for ln in left + right}
     top = min(ln.box[1] for ln in left + right)
@@ -181,7 +184,7 @@ def read_page(
     >>> read_page(head + row + [OcrLine("（以下无正文）", 1, (100, 150, 800, 180))])[0]
     '\\t项目\\t金额\\n\\t补贴\\t5万元\\n（以下无正文）'
     """
-    rows = _visual_rows(reading_order(lines, page_width))
+    rows = reading_rows(lines, page_width)
     out = _Text()
     i = 0
     while i < len(rows):
@@ -222,17 +225,6 @@ def header_row(page: OcrPage, at: int) -> OcrPage:
     before = [sp for sp in page.spans if sp[0] < at]
     text = page.text[:at] + cells + page.text[end:]
     return OcrPage(text, (*before, *spans, *later), page.dropped)
-
-
-def _visual_rows(ordered: list[OcrLine]) -> list[list[OcrLine]]:
-    rows: list[list[OcrLine]] = []
-    for ln in ordered:
-        previous = rows[-1][-1] if rows else None
-        if previous and abs(_middle(ln) - _middle(previous)) <= (previous.box[3] - previous.box[1]) / 2:
-            rows[-1].append(ln)
-        else:
-            rows.append([ln])
-    return rows
 
 
 def _table_rows(rows: list[list[OcrLine]], i: int, table: Columns) -> int:
