@@ -30,10 +30,11 @@ def drop_toc(lines: list[Line]) -> tuple[list[Line], list[MText]]:
     """Lines with any table of contents blanked out, and the removed lines (for the report)."""
     out = list(lines)
     removed: list[MText] = []
-    keys: dict[int, str | None] = {}  # line index → entry key: each line is read once, not once per start
+    keys = [None if ln.blank else _entry_key(ln) for ln in lines]  # each line read once
+    last = {key: k for k, key in enumerate(keys) if key is not None}  # where each heading is last seen
     i = 0
     while i < len(out):
-        end = _toc_block(out, i, keys)
+        end = _toc_block(out, i, keys, last)
         if end:
             for k in range(i, end):
                 if not out[k].blank:
@@ -56,29 +57,24 @@ def _entry_key(line: Line) -> str | None:
     return marker.kind + "|" + compact_key(text)
 
 
-def _toc_block(lines: list[Line], i: int, known: dict[int, str | None]) -> int | None:
-    """End index of a table of contents starting at i, or None. ``known``: entry keys of non-blank lines
-    (a line is only ever blanked inside a block already passed)."""
-
-    def key_at(k: int) -> str | None:
-        if k not in known:
-            known[k] = _entry_key(lines[k])
-        return known[k]
-
+def _toc_block(lines: list[Line], i: int, keys: list[str | None], last: dict[str, int]) -> int | None:
+    """End index of a table of contents starting at i, or None: a run of at least ``MIN_ENTRIES`` distinct
+    bare headings whose first, and half of all, come again after it. ``keys``: each line's entry key
+    (lines are only ever blanked inside a block already passed); ``last``: where each key last occurs."""
     if TOC_TITLE.match(lines[i].text.text.strip()):
         i += 1
-    keys: list[str] = []
+    run: list[str] = []
     while i < len(lines):
         if lines[i].blank:
             i += 1
             continue
-        key = key_at(i)
+        key = keys[i]
         # A TOC entry is a bare heading: an article line with body text is the body itself.
-        if key is None or key in keys or (key.startswith("article|") and len(key) > 40):
+        if key is None or key in run or (key.startswith("article|") and len(key) > 40):
             break  # not a heading, or the body starts over with the first heading
-        keys.append(key)
+        run.append(key)
         i += 1
-    if len(keys) < MIN_ENTRIES:
+    if len(run) < MIN_ENTRIES:
         return None
-    later = {key_at(k) for k in range(i, len(lines)) if not lines[k].blank}
-    return i if keys[0] in later and len(set(keys) & later) >= len(keys) // 2 else None
+    again = {key for key in run if last[key] >= i}
+    return i if run[0] in again and len(again) >= len(run) // 2 else None
