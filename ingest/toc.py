@@ -63,16 +63,21 @@ def _toc_block(lines: list[Line], i: int, keys: list[str | None], last: dict[str
     (lines are only ever blanked inside a block already passed); ``last``: where each key last occurs."""
     if TOC_TITLE.match(lines[i].text.text.strip()):
         i += 1
+    first = next((k for k in range(i, len(lines)) if not lines[k].blank), len(lines))
+    if first == len(lines) or keys[first] is None or last[keys[first]] == first:
+        return None  # the first entry never comes again: a body line (the common case), checked at once
     run: list[str] = []
+    seen: set[str] = set()
     while i < len(lines):
         if lines[i].blank:
             i += 1
             continue
         key = keys[i]
         # A TOC entry is a bare heading: an article line with body text is the body itself.
-        if key is None or key in run or (key.startswith("article|") and len(key) > 40):
+        if key is None or key in seen or (key.startswith("article|") and len(key) > 40):
             break  # not a heading, or the body starts over with the first heading
         run.append(key)
+        seen.add(key)
         i += 1
     if len(run) < MIN_ENTRIES:
         return None

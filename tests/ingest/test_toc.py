@@ -2,7 +2,11 @@
 
 from pathlib import Path
 
+from policykb.ingest.layout import Line
+from policykb.ingest.mtext import MText
+from policykb.ingest.numbering import int_to_cn
 from policykb.ingest.pipeline import ingest_text
+from policykb.ingest.toc import drop_toc
 
 LAW = Path(__file__).parents[1] / "data" / "external" / "ecommerce_law_2018.md"
 
@@ -30,3 +34,13 @@ def test_toc_lines_are_reported_as_headings_not_lost():
     toc_lines = [ln for ln in text.splitlines() if ln == "目录" or "……" in ln]
     assert len(toc_lines) == 1 + 7 + 2  # 目录, 7 chapters, 2 sections
     assert all(ln in spans for ln in toc_lines)
+
+
+def test_a_contents_of_short_articles_is_dropped_and_a_body_of_them_kept():
+    articles = [f"第{int_to_cn(k)}条 本条短。" for k in range(1, 401)]  # each a bare heading, by its length
+    body = [Line(MText.of(t)) for t in articles]
+    contents = [Line(MText.of(t)) for t in ["目录", *articles[:5], ""]]
+    kept, removed = drop_toc(contents + body)
+    assert [m.text for m in removed] == ["目录", *articles[:5]]
+    assert [ln.text.text for ln in kept if not ln.blank] == articles
+    assert drop_toc(body) == (body, [])
