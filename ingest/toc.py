@@ -64,7 +64,8 @@ def _toc_block(lines: list[Line], i: int, keys: list[str | None], last: dict[str
     if TOC_TITLE.match(lines[i].text.text.strip()):
         i += 1
     first = next((k for k in range(i, len(lines)) if not lines[k].blank), len(lines))
-    if first == len(lines) or keys[first] is None or last[keys[first]] == first:
+    head = keys[first] if first < len(lines) else None
+    if head is None or last[head] == first:
         return None  # the first entry never comes again: a body line (the common case), checked at once
     run: list[str] = []
     seen: set[str] = set()
