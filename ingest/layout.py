@@ -25,6 +25,7 @@ CLOSING_QUOTES = "」』”"
 HEADING_MAX = 30
 PARAGRAPH_MIN = 40
 PARAGRAPH_END = tuple("。；！？;!?）)")
+ITEM_VALUE = re.compile(r"[：:]\s*[0-9０-９]")  # "时间：11月12日": an item's value, not a caption's words
 TABLE_AS_ONE = (
     240  # a table whose rows take at most this many characters is one clause; a longer one, a clause a row
 )
@@ -331,8 +332,14 @@ def _caption(units: list[Unit]) -> None:
 
 
 def _caption_like(text: str) -> bool:
-    """Short, no sentence punctuation, no colon: "时间：11月12日" is an item, "表1 补贴标准" a caption."""
-    return 0 < len(text) <= HEADING_MAX + 10 and not set(text) & set("。；！？，,;：:")
+    """Short, no sentence punctuation, no number after a colon: "表1：补贴标准" is a caption, "时间：11月12日"
+    an item."""
+    return (
+        0 < len(text) <= HEADING_MAX + 10
+        and not set(text) & set("。；！？，,;")
+        and not text.endswith(("：", ":"))
+        and not ITEM_VALUE.search(text)
+    )
 
 
 # -- markers, inline lists, paragraphs ------------------------------------------------------

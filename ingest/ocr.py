@@ -10,7 +10,8 @@ Like PDF parsing, OCR runs in a child process under a memory limit; the child pr
 page, so the parent can show a progress bar and hold each page to the time limit of a PDF parse. A page's
 lines are put in reading order (top to bottom, a row's pieces left to right; two columns one after the
 other), one line of text each, with the engine's confidence, which the clauses carry and the ingest report
-names when low. ``normalise`` then makes what a page image does not show reliably consistent.
+names when low; a table's rows become ``\tcell\tcell`` lines (``read_page``), as a text PDF's do.
+``close_enumerators`` and ``normalise`` then make what a page image does not show reliably consistent.
 
 >>> lines = [OcrLine("第二行", 0.99, (100, 200, 400, 230)), OcrLine("第一行", 0.9, (100, 100, 400, 130))]
 >>> page_text(lines)
@@ -110,10 +111,11 @@ def reading_rows(lines: list[OcrLine], page_width: float | None = None) -> list[
 
 
 def _aligned(lines: list[OcrLine]) -> bool:
-    """Most lines start at one left edge: a column of text, not a table's cells (which start at several)."""
+    """Most lines start at one left edge, give or take a paragraph's indent (two characters): a column of
+    text, not a table's cells (which start at several)."""
     edge = min(ln.box[0] for ln in lines)
-    height = min(ln.box[3] - ln.box[1] for ln in lines)
-    return sum(ln.box[0] <= edge + 2 * height for ln in lines) >= 0.8 * len(lines)
+    height = sorted(ln.box[3] - ln.box[1] for ln in lines)[len(lines) // 2]
+    return sum(ln.box[0] <= edge + 3 * height for ln in lines) >= 0.8 * len(lines)
 
 
 def _rows(lines: list[OcrLine]) -> list[list[OcrLine]]:
@@ -168,6 +170,7 @@ class Columns:
 
 
 TRAILING_MAX = 10  # a page number or running footer after a table, at most this many characters
+ROW_GAP = 2.0  # a table's next row starts at most this many line heights below the row above
 
 
 def read_page(
@@ -176,8 +179,10 @@ def read_page(
     """``page_text``, and the columns of a table the page ends in (the next page may carry it on: pass them
     as ``table``). A table is a row of two or more pieces (its header) followed by rows whose pieces each
     fall in one of the header's columns, each with a piece in the first; a row without one carries on the
-    cells of the row above (a cell's text wrapped within its column). Left-aligned cells are assumed: a
-    centred cell wider than its header may land in the column before.
+    cells of the row above (a cell's text wrapped within its column). Left-aligned, top-aligned cells
+    are assumed: a centred cell wider than its header may land in the column before, a first-column cell
+    that wraps ends the table (its second line is read as text after it), and a cell merged down several
+    rows runs those rows together; what is not read as rows is read as lines, nothing is lost.
 
     >>> head = [OcrLine("项目", 1, (100, 0, 160, 30)), OcrLine("金额", 1, (400, 0, 460, 30))]
     >>> row = [OcrLine("补贴", 1, (100, 50, 160, 80)), OcrLine("5万元", 1, (400, 50, 480, 80))]
@@ -197,7 +202,8 @@ def read_page(
             out.line(rows[i])
             table, i = None, i + 1
             continue
-        if fresh and n == 1:  # a header with no rows under it: a line (a signature and its date) ...
+        if fresh and not any(_opens_row(r, table) for r in rows[i + 1 : i + n]):
+            # A header with no row under it: a line (two signing offices, a signature and its date) ...
             at = out.line(rows[i])
             i += 1  # ... unless the next page carries its table on (``header_row``)
             table = replace(table, header_at=at) if _trailing(rows[i:]) else None
@@ -228,14 +234,28 @@ def header_row(page: OcrPage, at: int) -> OcrPage:
 
 
 def _table_rows(rows: list[list[OcrLine]], i: int, table: Columns) -> int:
-    """How many of ``rows[i:]`` are the table's (its header or rows, and the lines its cells run on in)."""
+    """How many of ``rows[i:]`` are the table's (its header or rows, and the lines its cells run on in):
+    each in the columns, and no further below the row above than ``ROW_GAP`` line heights (a page number
+    under the table is not a cell's last line)."""
     n = 0
     while i + n < len(rows):
-        cells = table.cells(rows[i + n])
+        row = rows[i + n]
+        cells = table.cells(row)
         if cells is None or (cells[0] and sum(1 for c in cells if c) < 2) or (n == 0 and not cells[0]):
+            break
+        if (
+            n
+            and min(ln.box[1] for ln in row) - max(ln.box[3] for ln in rows[i + n - 1])
+            > ROW_GAP * table.slack
+        ):
             break
         n += 1
     return n
+
+
+def _opens_row(row: list[OcrLine], table: Columns) -> bool:
+    cells = table.cells(row)
+    return bool(cells and cells[0])
 
 
 def _merged(rows: list[list[OcrLine]], table: Columns) -> list[list[list[OcrLine]]]:
@@ -361,15 +381,16 @@ def _quotes(text: str) -> str:
 _NUMERAL = r"[一二三四五六七八九十]{1,3}|\d{1,2}"
 _CLOSED_ENUMERATOR = re.compile(rf"[(（]({_NUMERAL})[)）]")
 _OPEN_ENUMERATOR = re.compile(rf"[(（]({_NUMERAL})(?![一二三四五六七八九十\d])(?=[\u3400-\u9fff])")
-_OPENING = re.compile(r"[(（]")
+_BRACKET = re.compile(r"[(（)）]")
 
 
 def close_enumerators(pages: list[OcrPage]) -> list[OcrPage]:
     """An enumerator whose closing bracket the engine lost (``（一打造`` on a page that draws ``(一)打造``)
     gets one back when the document numbers on with a closed neighbour (``(二)``, or the one before) and
-    nothing closes the bracket before the next one opens; ``（一般而言）`` keeps its closing bracket, so it
-    is left alone. The bracket put back has the width most closed enumerators' closing brackets have
-    (``normalise`` then evens out the pair). The page's line spans move with what is inserted.
+    no closing bracket anywhere after it pairs with it (brackets paired innermost first, over all pages):
+    ``（一般而言）`` and ``（一是完善制度，二是…）`` across a page break keep theirs, and are left alone.
+    The bracket put back has the width most closed enumerators' closing brackets have (``normalise`` then
+    evens out the pair). The page's line spans move with what is inserted.
 
     >>> page = OcrPage("一、总则（一打造平台(二)建设基地", ((0, 18, 0.9),), ())
     >>> closed = close_enumerators([page])[0]
@@ -380,17 +401,31 @@ def close_enumerators(pages: list[OcrPage]) -> list[OcrPage]:
     closed = {cn_to_int(m.group(1)) for m in found}
     half = sum(m.group(0)[-1] == ")" for m in found)
     width = ")" if half > len(found) - half else "）" if half < len(found) - half else None
-    return [_close(page, closed, width) for page in pages]
+    unpaired = _unpaired_openings("\n".join(p.text for p in pages))
+    out, offset = [], 0
+    for page in pages:
+        out.append(_close(page, closed, width, {k - offset for k in unpaired}))
+        offset += len(page.text) + 1
+    return out
 
 
-def _close(page: OcrPage, closed: set[int | None], width: str | None) -> OcrPage:
+def _unpaired_openings(text: str) -> set[int]:
+    """Where the brackets that no closing bracket pairs with open (a closing one pairs with the nearest
+    open one before it)."""
+    stack: list[int] = []
+    for m in _BRACKET.finditer(text):
+        if m.group(0) in "(（":
+            stack.append(m.start())
+        elif stack:
+            stack.pop()
+    return set(stack)
+
+
+def _close(page: OcrPage, closed: set[int | None], width: str | None, unpaired: set[int]) -> OcrPage:
     text, inserts = page.text, []
     for m in _OPEN_ENUMERATOR.finditer(text):
         n = cn_to_int(m.group(1))
-        if n is None or not {n - 1, n + 1} & closed:
-            continue
-        after = _OPENING.search(text, m.end())
-        if not any(c in text[m.end() : after.start() if after else len(text)] for c in ")）"):
+        if n is not None and {n - 1, n + 1} & closed and m.start() in unpaired:
             inserts.append((m.end(), width or _PAIRS[text[m.start()]]))
     if not inserts:
         return page
@@ -567,6 +602,7 @@ def _pages(records: list[Any], returncode: int, last: str, name: str, memory_mb:
         raise InvalidFileError(name, f"OCR crashed: {last[:200] or f'exit status {returncode}'}")
     pages: list[OcrPage] = []
     table: Columns | None = None
+    header_page = 0  # the page a lone header row ending it (``table.header_at``) is on
     for record in records:
         if "lines" not in record:
             continue
@@ -574,7 +610,9 @@ def _pages(records: list[Any], returncode: int, last: str, name: str, memory_mb:
         kept = [ln for ln in lines if ln.confidence >= MIN_CONFIDENCE and ln.text.strip()]
         text, spans, carried = read_page(kept, record["width"], table)  # a table may run on to the next page
         if table is not None and table.header_at is not None and text.startswith("\t"):
-            pages[-1] = header_row(pages[-1], table.header_at)
+            pages[header_page] = header_row(pages[header_page], table.header_at)
+        if carried is not None and carried is not table and carried.header_at is not None:
+            header_page = len(pages)
         table = carried
         pages.append(OcrPage(text, spans, tuple(ln for ln in lines if ln not in kept)))
     return pages

@@ -124,6 +124,28 @@ def test_a_header_that_ends_a_page_is_a_row_when_the_next_page_carries_the_table
     assert pages[0].text == "附表\n序号 地点"  # no table follows: a line (a signature and its date)
 
 
+def test_two_signing_offices_and_their_date_are_lines_not_a_table():
+    lines = [line("中共深圳市委宣传部", 250, 300, 600), line("深圳市商务局", 1100, 300, 1400)]
+    lines.append(line("2020年5月8日", 1080, 360, 1420))  # under the second office: not a cell's last line
+    assert page_text(lines)[0] == "中共深圳市委宣传部 深圳市商务局\n2020年5月8日"
+
+
+def test_a_page_number_under_a_table_is_not_a_cells_last_line():
+    head = [line("项目", 100, 100, 220), line("金额", 500, 100, 620)]
+    row = [line("直播基地", 100, 160, 300), line("50万元", 500, 160, 700)]
+    assert page_text([*head, *row, line("—3—", 520, 2200, 600)])[0] == "\t项目\t金额\n\t直播基地\t50万元\n—3—"
+
+
+def test_two_columns_with_indented_paragraphs_are_still_two_columns():
+    left = [line(f"左{i}", 160 if i % 3 == 0 else 100, 200 + 60 * i, 780) for i in range(6)]
+    right = [line(f"右{i}", 940 if i % 3 == 0 else 880, 200 + 60 * i, 1550) for i in range(6)]
+    left[1] = OcrLine(
+        "左1", 0.99, (100, 260, 780, 288)
+    )  # a shorter box: an indent is two characters of the rest
+    order = [ln.text for ln in reading_order([*right, *left], page_width=1654)]
+    assert order == [*(f"左{i}" for i in range(6)), *(f"右{i}" for i in range(6))]
+
+
 def test_a_page_of_table_cells_is_not_read_as_two_columns():
     cells = [
         (t, x, 100 + 60 * r) for r in range(5) for t, x in ((f"甲{r}", 100), (f"乙{r}", 400), (f"丙{r}", 900))
@@ -165,6 +187,14 @@ def test_an_enumerator_that_lost_its_closing_bracket_gets_it_back():
     # no closed neighbour (二) or (四), or a bracket closed before the next opens: nothing is inserted
     alone = [OcrPage("（一打造平台（三）", ((0, 9, 0.9),), ()), OcrPage("（二十家（一）", ((0, 7, 0.9),), ())]
     assert close_enumerators(alone) == alone
+    # closed after a page break, or after a bracket inside it: "一是…二是…" in brackets, left alone
+    broken = [
+        OcrPage("工作（一是完善制度，二是", ((0, 12, 0.9),), ()),
+        OcrPage("强化执法）。（二）其他", ((0, 11, 0.9),), ()),
+    ]
+    assert close_enumerators(broken) == broken
+    nested = [OcrPage("（一是完善制度（含备案），二是强化）(二)其他", ((0, 23, 0.9),), ())]
+    assert close_enumerators(nested) == nested
     full = OcrPage("（一打造（二）建设（三）", ((0, 12, 0.9),), ())
     assert close_enumerators([full])[0].text == "（一）打造（二）建设（三）"
     half = OcrPage("（一打造(二)建设(三)", ((0, 12, 0.9),), ())

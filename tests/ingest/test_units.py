@@ -426,6 +426,15 @@ def test_flattened_table_becomes_rows():
     ] * 6  # 6 × 39 characters: a unit a row
 
 
+@pytest.mark.parametrize(
+    "before, caption",
+    [("表1：补贴标准", True), ("附件：直播基地名单", True), ("时间：11月12日-11月14日（3天）", False)],
+)
+def test_a_line_before_a_table_is_its_caption_unless_a_number_follows_its_colon(before, caption):
+    units = units_of(f"通知\n\n一、补贴标准\n{before}\n\t项目\n\t金额\n\n\t培训\n\t500元\n", title="通知")
+    assert [u.kind for u in units][2:] == ["caption" if caption else "para", "table_header", "row"]
+
+
 def test_title_block_and_heading_run():
     text = "关于开展直播电商活动的通知\n\n各有关单位：\n\n附件\n\n活动指引\n\n一、活动时间\n"
     units = units_of(text, title="关于开展直播电商活动的通知")

@@ -79,7 +79,8 @@ def blocks(text: str) -> list[str | list[list[str]]]:
     rows of cells, the first row the header: the table the notice printed."""
     from policykb.ingest.markers import line_marker
 
-    lines, out, i = text.split("\n"), [], 0
+    lines, i = text.split("\n"), 0
+    out: list[str | list[list[str]]] = []
     while i < len(lines):
         if not lines[i].startswith("\t"):
             out.append(lines[i])
@@ -89,7 +90,9 @@ def blocks(text: str) -> list[str | list[list[str]]]:
         while i < len(lines) and lines[i].startswith("\t") and lines[i].strip():
             header.append(lines[i].strip())
             i += 1
-        rows, row, blanks = [header], [], 0
+        rows: list[list[str]] = [header]
+        row: list[str] = []
+        blanks = 0
         while i < len(lines):
             line = lines[i]
             if not line.strip():
