@@ -204,6 +204,7 @@ def test_a_newline_in_a_file_name_cannot_forge_a_report_line(tmp_path):
 
 def test_ui_listens_on_loopback_unless_told_otherwise_with_a_password(monkeypatch):
     import streamlit.web.cli as streamlit_cli
+    from streamlit.components.v2 import manifest_scanner
 
     from policykb.ui import cli as policykb_cli
 
@@ -212,9 +213,11 @@ def test_ui_listens_on_loopback_unless_told_otherwise_with_a_password(monkeypatc
     monkeypatch.setattr(
         policykb_cli, "_kb", lambda settings=None: type("KB", (), {"documents": lambda self: [1]})()
     )
+    monkeypatch.setattr(manifest_scanner, "scan_component_manifests", lambda *a, **kw: ["a component"])
     monkeypatch.delenv("POLICYKB_UI_PASSWORD", raising=False)
     assert policykb_cli.main(["ui", "--headless"]) == 0
     assert seen[-1][seen[-1].index("--server.address") + 1] == "127.0.0.1"
+    assert manifest_scanner.scan_component_manifests() == []  # the app uses no custom component
     assert policykb_cli.main(["ui", "--host", "0.0.0.0"]) == 2
     monkeypatch.setenv("POLICYKB_UI_PASSWORD", "s3cret")
     assert policykb_cli.main(["ui", "--host", "0.0.0.0", "--headless"]) == 0
