@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import bisect
+import itertools
+from collections.abc import Callable
 from typing import Any
 
 from policykb.ingest.mtext import MText
@@ -50,6 +53,7 @@ def to_clauses(
 ) -> list[Clause]:
     clauses: list[Clause] = []
     seen: set[str] = set()
+    confidence = confidences(ocr_spans)
     ordered = sorted(pieces, key=lambda p: p.full.span()[0])  # reading order
     split = [split_long(body, max_chars) if (body := piece_text(p)).text else [body] for p in ordered]
     convert_ahead(unify_ideographs(t) for p in ordered for t in p.path)
@@ -73,7 +77,7 @@ def to_clauses(
                         "text": display_text(original),
                         "original": original,
                         "source": Source(
-                            source_path, start, end, _page(pages, start), _confidence(ocr_spans, start, end)
+                            source_path, start, end, _page(pages, start), confidence(start, end)
                         ),
                         "metadata": metadata,
                         "seq": len(clauses),
@@ -92,11 +96,26 @@ def _unique(clauses: list[Clause], seen: set[str], fields: dict[str, Any]) -> Cl
     return clause
 
 
-def _confidence(spans: tuple[tuple[int, int, float], ...], start: int, end: int) -> float | None:
-    """The lowest confidence of the OCR lines in [start, end), or None when the text was not OCR'd."""
+def confidences(spans: tuple[tuple[int, int, float], ...]) -> Callable[[int, int], float | None]:
+    """``(start, end)`` → the lowest confidence of the OCR lines that overlap [start, end), or None when the
+    text was not OCR'd (no spans) or none does. The lines are found by bisection, not by reading them all for
+    each clause (a long scan has thousands of both).
+
+    >>> lowest = confidences(((0, 5, 0.9), (6, 9, 0.7), (10, 20, 0.95)))
+    >>> lowest(2, 7), lowest(10, 12), lowest(9, 10), confidences(())(0, 5)
+    (0.7, 0.95, None, None)
+    """
     if not spans:
-        return None
-    return min((c for s, e, c in spans if s < end and e > start), default=None)
+        return lambda start, end: None
+    ordered = sorted(spans)
+    starts = [s for s, _, _ in ordered]
+    reach = list(itertools.accumulate((e for _, e, _ in ordered), max))  # the furthest end so far
+
+    def lowest(start: int, end: int) -> float | None:
+        lo, hi = bisect.bisect_right(reach, start), bisect.bisect_left(starts, end)
+        return min((c for s, e, c in ordered[lo:hi] if e > start), default=None)
+
+    return lowest
 
 
 def _page(pages: tuple[tuple[int, int], ...] | None, offset: int) -> int | None:

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -38,6 +40,7 @@ from policykb.ingest.ocr import (
     reading_order,
 )
 from policykb.ingest.pipeline import IngestResult, ingest_file
+from policykb.ingest.split import confidences
 
 
 def _scan_tools():
@@ -205,6 +208,18 @@ def test_ocr_text_loses_pinyin_annotations_that_lost_their_tone_marks():
     text = "規(gui)則，費（fèi）用，經(iīng)營，附件(a)，条款(abc)"
     assert [ln.text for ln in clean(text, ocr=True).lines] == ["規則，費用，經營，附件(a)，条款(abc)"]
     assert [ln.text for ln in clean(text).lines] == ["規(gui)則，費（fèi）用，經營，附件(a)，条款(abc)"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 200), st.integers(1, 30), st.floats(0, 1)), max_size=40),
+    st.integers(0, 230),
+    st.integers(0, 40),
+)
+def test_a_clauses_confidence_is_the_lowest_of_the_lines_it_overlaps(lines, start, length):
+    spans = tuple((s, s + n, c) for s, n, c in lines)
+    expected = min((c for s, e, c in spans if s < start + length and e > start), default=None)
+    assert confidences(spans)(start, start + length) == (expected if spans else None)
 
 
 def test_char_accuracy_is_one_minus_the_edit_distance_share():
