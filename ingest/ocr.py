@@ -197,20 +197,20 @@ def read_page(
         if fresh:
             height = min(ln.box[3] - ln.box[1] for ln in rows[i])
             table = Columns(tuple(ln.box[0] for ln in rows[i]), height)
-        n = _table_rows(rows, i, table) if table else 0
-        if table is None or n == 0:
+        found = _table_rows(rows, i, table) if table else []
+        if table is None or not found:
             out.line(rows[i])
             table, i = None, i + 1
             continue
-        if fresh and not any(_opens_row(r, table) for r in rows[i + 1 : i + n]):
+        if fresh and not any(cells[0] for cells in found[1:]):
             # A header with no row under it: a line (two signing offices, a signature and its date) ...
             at = out.line(rows[i])
             i += 1  # ... unless the next page carries its table on (``header_row``)
             table = replace(table, header_at=at) if _trailing(rows[i:]) else None
             continue
-        for cells in _merged(rows[i : i + n], table):
+        for cells in _merged(found):
             out.row(cells)
-        i += n
+        i += len(found)
         table = replace(table, header_at=None) if _trailing(rows[i:]) else None
     return out.text(), tuple(out.spans), table
 
@@ -233,37 +233,31 @@ def header_row(page: OcrPage, at: int) -> OcrPage:
     return OcrPage(text, (*before, *spans, *later), page.dropped)
 
 
-def _table_rows(rows: list[list[OcrLine]], i: int, table: Columns) -> int:
-    """How many of ``rows[i:]`` are the table's (its header or rows, and the lines its cells run on in):
-    each in the columns, and no further below the row above than ``ROW_GAP`` line heights (a page number
-    under the table is not a cell's last line)."""
-    n = 0
-    while i + n < len(rows):
-        row = rows[i + n]
-        cells = table.cells(row)
-        if cells is None or (cells[0] and sum(1 for c in cells if c) < 2) or (n == 0 and not cells[0]):
+def _table_rows(rows: list[list[OcrLine]], i: int, table: Columns) -> list[list[list[OcrLine]]]:
+    """The pieces by column of those of ``rows[i:]`` that are the table's (its header or rows, and the lines
+    its cells run on in): each in the columns, and no further below the row above than ``ROW_GAP`` line
+    heights (a page number under the table is not a cell's last line)."""
+    found: list[list[list[OcrLine]]] = []
+    for k in range(i, len(rows)):
+        cells = table.cells(rows[k])
+        if cells is None or (cells[0] and sum(1 for c in cells if c) < 2) or (not found and not cells[0]):
             break
         if (
-            n
-            and min(ln.box[1] for ln in row) - max(ln.box[3] for ln in rows[i + n - 1])
+            found
+            and min(ln.box[1] for ln in rows[k]) - max(ln.box[3] for ln in rows[k - 1])
             > ROW_GAP * table.slack
         ):
             break
-        n += 1
-    return n
+        found.append(cells)
+    return found
 
 
-def _opens_row(row: list[OcrLine], table: Columns) -> bool:
-    cells = table.cells(row)
-    return bool(cells and cells[0])
-
-
-def _merged(rows: list[list[OcrLine]], table: Columns) -> list[list[list[OcrLine]]]:
+def _merged(found: list[list[list[OcrLine]]]) -> list[list[list[OcrLine]]]:
+    """The table's rows: a row without a piece in the first column carries on the cells of the one above."""
     out: list[list[list[OcrLine]]] = []
-    for row in rows:
-        cells = table.cells(row) or []
-        if cells and cells[0] or not out:
-            out.append(cells)
+    for cells in found:
+        if cells[0] or not out:
+            out.append([list(c) for c in cells])
         else:
             for k, pieces in enumerate(cells):
                 out[-1][k] += pieces
