@@ -131,7 +131,7 @@ class VectorStore(ABC):
         live generation and drops what the pruned ones used. Nothing to do for a store inside it."""
 
 
-# From this many clauses up FAISS searches an IVF index of float16 vectors instead of scanning every vector
+# From this many clauses up FAISS searches an IVF index (ANN_CODES, below) instead of scanning every vector
 # (the setting's default; the measurement behind it is beside ``ann_min_clauses`` in policykb/config.py).
 ANN_MIN_CLAUSES: int = Settings.model_fields["ann_min_clauses"].default
 # The lists hold 8-bit codes (of each vector's residual to its list's centroid), and the top k × REFINE_FACTOR
@@ -222,10 +222,16 @@ class FaissStore(VectorStore):
         ivf = self.ivf
         if ivf is None:
             return {"kind": "flat"}
-        out = {"kind": "ivf", "codes": "fp16", "nlist": int(ivf.nlist), "nprobe": int(ivf.nprobe)}
-        if self.refined:
-            out |= {"codes": ANN_CODES, "refine": REFINE_CODES, "k_factor": REFINE_FACTOR}
-        return out
+        if not self.refined:  # a generation written before the 8-bit codes
+            return {"kind": "ivf", "codes": "fp16", "nlist": int(ivf.nlist), "nprobe": int(ivf.nprobe)}
+        return {
+            "kind": "ivf",
+            "codes": ANN_CODES,
+            "nlist": int(ivf.nlist),
+            "nprobe": int(ivf.nprobe),
+            "refine": REFINE_CODES,
+            "k_factor": REFINE_FACTOR,
+        }
 
     def staging_dtype(self, n: int) -> type[np.floating[Any]]:
         """float16 for a build that makes an IVF index, whose exact copies are float16 anyway: the vectors

@@ -49,10 +49,11 @@ class Settings(BaseModel):
     parse_timeout_s: float = Field(60.0, gt=0)
     vector_store: Literal["faiss", "milvus"] = "faiss"
     milvus_uri: str | None = None
-    # vector_store "faiss": from this many clauses up, an approximate (IVF, 8-bit codes re-scored on float16 copies) index instead of an
-    # exact scan. Measured by bench/bench_search.py (docs/benchmarks.md): the exact scan costs ~0.2 ms per
-    # 1,000 clauses a query on these 2-core machines, so at 50,000 it still takes under 10 ms and stays
-    # exact; at 100,000 the IVF index answers in a fraction of the time with recall@10 ≥ 0.99 against exact.
+    # vector_store "faiss": from this many clauses up, an approximate index (IVF, 8-bit codes re-scored on
+    # float16 copies) instead of an exact scan. Measured by bench/bench_search.py (docs/benchmarks.md): the
+    # exact scan costs ~0.2 ms per 1,000 clauses a query on these 2-core machines, so at 50,000 it still
+    # takes under 10 ms and stays exact; at 100,000 the IVF index answers in a fraction of the time with
+    # recall@10 ≥ 0.99 against exact.
     ann_min_clauses: int = Field(50_000, gt=0)
     # vector_store "milvus" only: the keyword side is Milvus' own BM25 (jieba analyzer) instead of bm25s.
     milvus_keywords: bool = False
