@@ -65,6 +65,21 @@ PLATFORMS = ("抖音", "快手", "淘宝", "天猫", "京东", "拼多多", "腾
 REGION = re.compile(
     rf"^((?:[{CJK_UNIFIED}]{{2,4}}?(?:省|自治区))?[{CJK_UNIFIED}]{{2,4}}?(?:市|自治州|州|县|区))"
 )
+PROVINCE = re.compile(rf"^([{CJK_UNIFIED}]{{2,5}}?(?:省|自治区))")  # 浙江省人民代表大会常务委员会
+# Institutions and a currency only Taiwan's legal system has (Simplified, as the text is read): a document
+# naming two of them is Taiwanese law, which the mainland's national laws do not govern, nor it the mainland.
+TAIWAN_MARKERS = (
+    "新台币",
+    "行政院",
+    "立法院",
+    "司法院",
+    "考试院",
+    "监察院",
+    "法务部",
+    "中华民国",
+    "数位发展部",
+)
+TAIWAN = "台湾"
 # A header field naming the document ("法規名稱：消費者保護法"): the value is the title.
 TITLE_FIELD = re.compile(
     rf"^(?:[{CJK_UNIFIED}]{{0,4}}(?:名称|标题)[:：]|【[{CJK_UNIFIED}]{{0,4}}(?:名称|标题)】[:：]?)\s*(?=\S)"
@@ -130,6 +145,8 @@ def guess(
         found["issuer"] = issuer
         if region := _region(issuer):
             found["region"] = region
+    if "region" not in found and (region := _region(title) or (TAIWAN if _taiwanese(simple) else None)):
+        found["region"] = region  # 上海市促进电子商务发展规定; a Taiwanese act
     if date := _date(simple):
         found["date"] = date
     if platform := _platform(simple):
@@ -163,13 +180,21 @@ def _issuer(lines: list[str], title: str) -> str | None:
 
 
 def _region(issuer: str) -> str | None:
-    m = REGION.match(issuer)
-    if not m:
-        return None
-    end = m.end(1)
-    if end < len(issuer) and is_word(issuer[end - 1 : end + 1]):
-        return None  # "国家市场监督管理总局": the 市 belongs to 市场, not to a place name
-    return m.group(1)
+    """The place an issuer governs: its city or county (with the province before it), else its province."""
+    for pattern in (REGION, PROVINCE):
+        m = pattern.match(issuer)
+        if not m:
+            continue
+        end = m.end(1)
+        if end < len(issuer) and is_word(issuer[end - 1 : end + 1]):
+            continue  # "国家市场监督管理总局": the 市 belongs to 市场, not to a place name
+        return m.group(1)
+    return None
+
+
+def _taiwanese(lines: list[str]) -> bool:
+    text = "\n".join(lines)
+    return sum(marker in text for marker in TAIWAN_MARKERS) >= 2
 
 
 def _dated_lines(lines: list[str]) -> list[tuple[str, re.Match[str], bool]]:

@@ -40,7 +40,7 @@ from policykb.index.search import Hit
 from policykb.ingest.record import Clause
 from policykb.ingest.text import search_key
 from policykb.qa.extractive import clause_key, context_key, sentence_keys
-from policykb.qa.question import Question
+from policykb.qa.question import JURISDICTIONS, MAINLAND, Question, jurisdiction_of
 from policykb.tomlfile import read_toml
 
 ABSTAIN_PATH = Path(__file__).resolve().parent / "abstain.toml"
@@ -201,12 +201,23 @@ def elsewhere_names(question: Question, c: Clause) -> tuple[str, ...]:
 def _scoped_elsewhere(name: str, c: Clause, text: str, frame: str) -> bool:
     """Whether clause ``c`` is about another place or platform than ``name``: it does not name it, and its
     notice is scoped to a region (not nationwide) or a platform. A nationwide law with no platform applies
-    to 广州 and to 拼多多 alike, so it is never "elsewhere"."""
+    to 广州 and to 拼多多 alike, so it is never "elsewhere" — except for a question about another
+    jurisdiction (台湾, 香港, 澳门 or the mainland, ``qa/question.py``): the mainland's national laws do not
+    govern Taiwan, nor Taiwan's acts the mainland."""
     if name in text or name in frame:
         return False
     m = c.metadata
+    if (asked := jurisdiction_of(name)) is not None:
+        return notice_jurisdiction(m.region) != asked
     regional = bool(m.region and search_key(m.region) not in NATIONWIDE)
     return regional or bool(m.platform)
+
+
+def notice_jurisdiction(region: str | None) -> str:
+    """The jurisdiction of a notice of ``region`` (metadata): 台湾, 香港 or 澳门 when it is theirs, else the
+    mainland (a national law has no region, or 全国)."""
+    key = search_key(region or "")
+    return next((j for j in JURISDICTIONS if j != MAINLAND and j in key), MAINLAND)
 
 
 def _read_table(path: Path, name: str, model: object) -> Rule:

@@ -37,6 +37,24 @@ from policykb.tomlfile import read_toml, string_list
 LEXICON_PATH = Path(__file__).resolve().parent / "lexicon.toml"
 NAMES_PATH = Path(__file__).resolve().parent / "names.toml"
 
+# Places with a legal system of their own, by their search key and the English that names them. The
+# mainland's national laws do not govern Taiwan, Hong Kong or Macao, nor their laws the mainland: a question
+# about one is not answered from a notice of another (qa/abstain.py ``_scoped_elsewhere``).
+MAINLAND = "大陆"
+JURISDICTIONS: dict[str, tuple[str, ...]] = {
+    "台湾": ("台湾",),
+    "香港": ("香港",),
+    "澳门": ("澳门",),
+    MAINLAND: ("大陆", "中国内地"),
+}
+ENGLISH_JURISDICTIONS = re.compile(r"\b(taiwan|hong kong|maca[uo]|mainland)\b")
+ENGLISH_NAMES = {
+    "taiwan": "台湾",
+    "hong kong": "香港",
+    "macau": "澳门",
+    "macao": "澳门",
+    "mainland": MAINLAND,
+}
 ABBREVIATION_CREDIT = 0.9  # 收费 found as 收取费用: the same word, written out
 PART_CREDIT = 0.5  # 广州 of 广州市: some of the word
 OPTIONAL_WEIGHT = 1.0  # at most: a light verb never outweighs what is asked about
@@ -207,6 +225,23 @@ def names_in(zh: str, names: tuple[str, ...] | None = None) -> tuple[str, ...]:
                     found.append(name)
             start = zh.find(name, end)
     return tuple(sorted(found, key=zh.find))
+
+
+def jurisdictions_in(zh: str, original: str) -> tuple[str, ...]:
+    """The jurisdictions (``JURISDICTIONS``) a question names, in its Chinese search key ``zh`` or its
+    English ``original`` (NFKC, lower case).
+
+    >>> jurisdictions_in("", "can a notary in taiwan sign remotely?"), jurisdictions_in("在大陆开网店", "")
+    (('台湾',), ('大陆',))
+    """
+    found = {j for j, forms in JURISDICTIONS.items() if any(f in zh for f in forms)}
+    found.update(ENGLISH_NAMES[m] for m in ENGLISH_JURISDICTIONS.findall(original))
+    return tuple(j for j in JURISDICTIONS if j in found)
+
+
+def jurisdiction_of(name: str) -> str | None:
+    """The jurisdiction a place name is (香港特别行政区 → 香港), None for a place within one (广州)."""
+    return next((j for j in JURISDICTIONS if name.startswith(j)), None)
 
 
 @dataclass(frozen=True)
@@ -421,9 +456,16 @@ def analyse_forms(forms: QueryForms, stats: TermStats, lexicon: AnswerLexicon | 
         cues=tuple(cues),
         spanning=spanning,
         counted=_counted(concepts, cues, lex),
-        names=names_in(zh),
+        names=_names(zh, original),
         measures=tuple(m for m in lex.measures if m.asked(zh, original)),
     )
+
+
+def _names(zh: str, original: str) -> tuple[str, ...]:
+    """Places and platforms named (``names_in``), then the jurisdictions named that none of them is in."""
+    names = names_in(zh)
+    named = {jurisdiction_of(n) for n in names}
+    return names + tuple(j for j in jurisdictions_in(zh, original) if j not in named)
 
 
 def _counted(

@@ -134,6 +134,28 @@ def test_region_only_from_a_place_name():
     assert (d.metadata.issuer, d.metadata.region) == ("国家市场监督管理总局", None)  # not "国家市"
     d = ingest_law("hangzhou_crossborder_ecommerce_2017.md").document
     assert (d.metadata.issuer, d.metadata.region) == ("杭州市人民代表大会常务委员会", "杭州市")
+    d = ingest_law("zhejiang_ecommerce_regulation_2021.md").document
+    assert (d.metadata.issuer, d.metadata.region) == ("浙江省人民代表大会常务委员会", "浙江省")  # a province
+    d = ingest_law("shanghai_ecommerce_promotion.md").document
+    assert (d.title, d.metadata.issuer, d.metadata.region) == ("上海市促进电子商务发展规定", None, "上海市")
+    assert "region" in d.guessed
+
+
+@pytest.mark.parametrize("name", ["tw_consumer_protection_act.md", "tw_electronic_signatures_act.md"])
+def test_a_taiwanese_act_is_of_the_region_taiwan(name):
+    d = ingest_law(name).document
+    assert (d.metadata.issuer, d.metadata.region) == (None, "台湾")  # 新臺幣 with 行政院 or 法務部
+
+
+def test_one_taiwanese_institution_named_does_not_make_a_notice_taiwanese():
+    found, _ = guess(
+        ["关于两岸电商合作的通知", "台湾地区的行政院曾发布相关规定。", "特此通知。"],
+        ["关于两岸电商合作的通知"],
+        "n",
+    )
+    assert "region" not in found
+    found, _ = guess(["關於網購的公告", "罰鍰新臺幣一萬元，由行政院公告。"], ["關於網購的公告"], "n")
+    assert found["region"] == "台湾"
 
 
 @pytest.mark.parametrize(

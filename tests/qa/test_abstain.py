@@ -27,6 +27,7 @@ from policykb.qa.abstain import (
     SIGNALS,
     Features,
     Rule,
+    elsewhere_names,
     features,
     read_rule,
     read_rules,
@@ -249,6 +250,40 @@ def test_a_place_the_notices_are_about_or_a_nationwide_law_is_not_elsewhere(kb):
     hit = Hit(clause=national, score=1.0, rank=1, signals={})
     f = features(analyse(kb, "广州市直播电商人才补贴是多少？"), [hit], 10)
     assert f.name_missing == 0.0  # a nationwide notice applies to 广州 too
+
+
+@pytest.mark.parametrize(
+    "question, names",
+    [
+        ("在大陸用電子簽名簽的合約，需要繳印花稅嗎？", ("大陆",)),
+        ("台湾电子签章法的主管机关是哪个部门？", ("台湾",)),
+        ("In Taiwan, how much notice must a certification authority give?", ("台湾",)),
+        ("How long is the warranty on a phone bought in mainland China?", ("大陆",)),
+        ("香港特别行政区的网店要不要办营业执照？", ("香港特别行政区",)),  # a place, and so its jurisdiction
+        ("Do Hong Kong or Macao sellers need a licence?", ("香港", "澳门")),
+        ("广州市直播电商人才补贴是多少？", ("广州市",)),
+    ],
+)
+def test_the_jurisdictions_a_question_names(kb, question, names):
+    assert analyse(kb, question).names == names
+
+
+def test_a_question_about_another_jurisdiction_is_not_answered_from_a_national_law(kb):
+    national = replace(clause_of(kb, "sz-weishi", "2."), metadata=Metadata(region=None, platform=None))
+    taiwanese = replace(national, metadata=Metadata(region="台湾"))
+    hong_kong = replace(national, metadata=Metadata(region="香港特别行政区"))
+    shenzhen = clause_of(kb, "sz-weishi", "2.")
+    cases = {
+        "在台灣開網店要不要收費？": (("台湾",), (), ("台湾",), ("台湾",)),
+        "在大陆开网店要不要收费？": ((), ("大陆",), ("大陆",), ()),
+        "How much does Hong Kong charge an online shop?": (("香港",), ("香港",), (), ("香港",)),
+    }
+    for question, expected in cases.items():
+        q = analyse(kb, question)
+        assert tuple(elsewhere_names(q, c) for c in (national, taiwanese, hong_kong, shenzhen)) == expected
+    # A clause that names the place itself is about it, whatever its notice's jurisdiction.
+    mentions = replace(national, text="台湾地区的经营者在大陆开展电子商务的，适用本法。")
+    assert elsewhere_names(analyse(kb, "在台灣開網店要不要收費？"), mentions) == ()
 
 
 def test_a_question_naming_a_clause_has_the_reference_feature(kb):
