@@ -78,7 +78,7 @@ def test_red_header_lines_are_no_clauses_and_no_text_is_lost():
 def test_header_fields_of_a_government_site():
     assert meta(GD) == {
         "issuer": "广东省商务厅",
-        "region": None,
+        "region": "广东省",  # the issuer 广东省商务厅 governs the province
         "platform": None,
         "date": "2021-03-15",
         "doc_type": "notice",
