@@ -87,6 +87,7 @@ TITLE_FIELD = re.compile(
 COMPACT_DATE = re.compile(r"日期[:：]\s*(\d{4})(\d{2})(\d{2})(?!\d)")  # 修正日期：20150617
 # What follows an effective date ("本法自2019年1月1日起施行"): not the date the document was made.
 EFFECTIVE = re.compile(r"^起?(?:施行|实施|生效)")
+EFFECTIVE_FIELD = re.compile(r"(?:施行|实施|生效)(?:日期|时间)")
 # What a dated header line records ("2018年8月31日 第十三届全国人民代表大会常务委员会第五次会议通过").
 DATING_ACT = re.compile(r"通过|公布|批准|修正|修订|发布|印发")
 TERM = re.compile(r"第[0-9一二三四五六七八九十百零〇]+届")
@@ -203,9 +204,11 @@ def _dated_lines(lines: list[str]) -> list[tuple[str, re.Match[str], bool]]:
     found: list[tuple[str, re.Match[str], bool]] = []
     later: list[tuple[str, re.Match[str], bool]] = []
     for line in reversed(lines):
+        line = line.lstrip("（(")  # a dating note under the title: "（2021年3月15日…令第37号公布 自…起施行）"
         m = CN_DATE.match(line) or (CN_DATE.search(line) if len(line) <= 40 else None)
         if m:
-            effective = bool(EFFECTIVE.match(line[m.end() :]))
+            # "…自2019年1月1日起施行", or a field that says it holds one: "【施行日期】2021年5月1日"
+            effective = bool(EFFECTIVE.match(line[m.end() :]) or EFFECTIVE_FIELD.search(line[: m.start()]))
             (later if effective else found).append((line, m, effective))
     return found + later
 

@@ -269,3 +269,18 @@ def test_guessed_title_drops_field_labels_and_joins_a_broken_title(title_lines, 
 def test_state_council_is_an_issuer():
     lines = ["国务院关于促进综合保税区", "高水平开放高质量发展的若干意见"]
     assert guess(lines, lines, "x")[0]["issuer"] == "国务院"
+
+
+def test_the_dating_note_under_a_title_gives_date_and_issuer_not_the_effective_date_field():
+    lines = [
+        "【法律名称】网络交易监督管理办法",
+        "【施行日期】2021年5月1日",
+        "网络交易监督管理办法",
+        "（2021年3月15日国家市场监督管理总局令第37号公布 自2021年5月1日起施行）",
+        "第一条 为了规范网络交易活动，制定本办法。",
+        "第五十六条 本办法自2021年5月1日起施行。",
+    ]
+    found, _ = guess(lines, lines[:3], "n")
+    assert (found["issuer"], found["date"]) == ("国家市场监督管理总局", "2021-03-15")
+    found, _ = guess(lines[:3], lines[:3], "n")
+    assert found["date"] == "2021-05-01"  # an effective date is the date when no other is stated
