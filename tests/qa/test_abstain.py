@@ -147,6 +147,8 @@ def test_answer_types_asked_for(question, lang, expected):
             True,
         ),  # an enumeration answers 哪几类
         ("count", "增加赔偿的金额为价款的三倍", True),
+        ("count", "将组织 2-3 次专项品类商品在腾讯微视购物专场", True),
+        ("count", "现印发《2020深圳线上购物节——腾讯微视专场活动指引》", False),  # a year counts nothing
         ("money", "并处上一年度销售额百分之一以上百分之十以下的罚款", True),
         ("money", "全年投入近4亿元", True),
         ("money", "依法承担赔偿责任", False),
