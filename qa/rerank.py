@@ -3,14 +3,17 @@
 Hybrid search fuses BM25 and dense ranks; it does not read a clause the way the answerer does. The top
 ``window`` hits are re-ordered by a linear score over, per clause:
 
-- ``score``, ``gap`` (top fused score − this one), ``inv_rank``: the fused search's own view;
+- ``score``, ``inv_rank``: the fused search's own view;
 - ``bm25``, ``inv_bm25_rank``, ``dense``, ``inv_dense_rank``: each side's score and rank (1/rank, 0 if absent);
 - ``coverage``: the weighted share of the question's concepts (after term mapping) in the clause or its
   headings, ``text_coverage`` in its text alone, ``partial_coverage`` with part-of-word credit and headings
   at half weight, ``sentence``: the best covering sentence (as the answerer scores sentences);
 - ``elsewhere``: the clause is about another place or platform than the one asked about;
-- ``reference``: the clause is the one the question names (第三十五条); ``cue``: it has the answer type
-  asked for (an amount, a period, a date …).
+- ``cue``: the clause has the answer type asked for (an amount, a period, a date …);
+- ``penalty_asked`` / ``penalty_unasked``: the clause is a penalty provision (it fines, revokes, refers to
+  criminal liability, or sits in a 法律责任 / 罚则 chapter) and the question asks about consequences
+  (罚, 责任, 赔, penalty …) / does not. A law's penalty article repeats the words of the duty it enforces
+  ("违反本法第十六条…在药品广告中作推荐、证明的，处…罚款"); asked what the duty is, the reader wants the duty.
 
 Hits the question names by reference stay first, in the order search gave them: 电子商务法第三十八条 is
 answered from article 38 whatever the score says. The weights are fitted by ``policykb calibrate``
@@ -23,6 +26,7 @@ re-ranked (its dense scores mean something else).
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -43,7 +47,6 @@ if TYPE_CHECKING:
 RERANK_PATH = Path(__file__).resolve().parent / "rerank.toml"
 FEATURES = (
     "score",
-    "gap",
     "inv_rank",
     "bm25",
     "inv_bm25_rank",
@@ -54,10 +57,16 @@ FEATURES = (
     "partial_coverage",
     "sentence",
     "elsewhere",
-    "reference",
     "cue",
+    "penalty_asked",
+    "penalty_unasked",
 )
 WINDOW = 10
+PENALTY = re.compile(r"罚款|罚金|追究刑事责任|吊销|责令停产|责令停业|没收违法所得|处以?警告|行政处罚")
+PENALTY_CHAPTERS = ("法律责任", "罚则")
+ASKS_CONSEQUENCE = re.compile(
+    r"罚|处分|后果|追究|责任|赔|违法吗|犯法|fine|penalt|punish|sanction|liab|consequence|compensat"
+)
 
 
 @dataclass(frozen=True)
@@ -77,15 +86,17 @@ def candidate_features(q: Question, hits: Sequence[Hit]) -> list[dict[str, float
     for cand in score_sentences(q, list(hits)):
         cid = cand.clause.clause_id
         best_sentence[cid] = max(best_sentence.get(cid, 0.0), cand.coverage)
-    top = hits[0].score if hits else 0.0
+    asks = float(bool(ASKS_CONSEQUENCE.search(q.zh) or ASKS_CONSEQUENCE.search(q.text.lower())))
     rows = []
     for h in hits:
         c, s = h.clause, h.signals
         text, frame = clause_key(c.text), context_key(c)
+        penalty = float(
+            bool(PENALTY.search(text)) or any(h in p for p in c.section_path for h in PENALTY_CHAPTERS)
+        )
         rows.append(
             {
                 "score": h.score,
-                "gap": top - h.score,
                 "inv_rank": 1.0 / h.rank,
                 "bm25": s.get("bm25", 0.0),
                 "inv_bm25_rank": 1.0 / s["bm25_rank"] if "bm25_rank" in s else 0.0,
@@ -96,8 +107,9 @@ def candidate_features(q: Question, hits: Sequence[Hit]) -> list[dict[str, float
                 "partial_coverage": q.coverage_of_keys(text, ((frame, 0.5),), optional=False),
                 "sentence": best_sentence.get(c.clause_id, 0.0),
                 "elsewhere": float(bool(elsewhere_names(q, c))),
-                "reference": float("reference" in s),
                 "cue": float(any(p.search(text) for _, p in q.cues)),
+                "penalty_asked": penalty * asks,
+                "penalty_unasked": penalty * (1.0 - asks),
             }
         )
     return rows
@@ -110,7 +122,6 @@ def rerank(q: Question, hits: list[Hit], model: Reranker) -> list[Hit]:
     head, tail = hits[: model.window], hits[model.window :]
     named = [h for h in head if "reference" in h.signals]
     rest = [h for h in head if "reference" not in h.signals]
-    # features over the whole head, as the model was fitted (``gap`` is to the first hit, named or not)
     rows = candidate_features(q, head)
     scores = model.scores([r for h, r in zip(head, rows) if "reference" not in h.signals])
     order = named + [
