@@ -65,20 +65,15 @@ PLATFORMS = ("抖音", "快手", "淘宝", "天猫", "京东", "拼多多", "腾
 REGION = re.compile(
     rf"^((?:[{CJK_UNIFIED}]{{2,4}}?(?:省|自治区))?[{CJK_UNIFIED}]{{2,4}}?(?:市|自治州|州|县|区))"
 )
-PROVINCE = re.compile(rf"^([{CJK_UNIFIED}]{{2,5}}?(?:省|自治区))")  # 浙江省人民代表大会常务委员会
+# The mainland's provincial-level divisions (GB/T 2260) by their full names: a region named by a provincial
+# issuer (浙江省人民代表大会常务委员会, 浙江省市场监督管理局) or at the head of a title (上海市促进电子商务发展规定).
+PROVINCE = re.compile(
+    "^((?:北京|天津|上海|重庆)市|(?:河北|山西|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|山东|河南|湖北|湖南|广东|海南|四川|"
+    "贵州|云南|陕西|甘肃|青海)省|(?:内蒙古|广西壮族|西藏|宁夏回族|新疆维吾尔)自治区)"
+)
 # Institutions and a currency only Taiwan's legal system has (Simplified, as the text is read): a document
 # naming two of them is Taiwanese law, which the mainland's national laws do not govern, nor it the mainland.
-TAIWAN_MARKERS = (
-    "新台币",
-    "行政院",
-    "立法院",
-    "司法院",
-    "考试院",
-    "监察院",
-    "法务部",
-    "中华民国",
-    "数位发展部",
-)
+TAIWAN_MARKERS = ("新台币", "行政院", "立法院", "司法院", "考试院", "监察院", "中华民国", "数位发展部")
 TAIWAN = "台湾"
 # A header field naming the document ("法規名稱：消費者保護法"): the value is the title.
 TITLE_FIELD = re.compile(
@@ -144,10 +139,13 @@ def guess(
     found["title"] = title
     if issuer := _issuer(simple, title):
         found["issuer"] = issuer
-        if region := _region(issuer):
-            found["region"] = region
-    if "region" not in found and (region := _region(title) or (TAIWAN if _taiwanese(simple) else None)):
-        found["region"] = region  # 上海市促进电子商务发展规定; a Taiwanese act
+    region = _region(issuer) if issuer else None
+    if region is None and (head := PROVINCE.match(title)):
+        region = head.group(1)  # 上海市促进电子商务发展规定
+    if _taiwanese(simple) and not (region or "").startswith(TAIWAN):
+        region = TAIWAN + (region or "")  # a Taiwanese act; 台湾台北市 for a city's
+    if region:
+        found["region"] = region
     if date := _date(simple):
         found["date"] = date
     if platform := _platform(simple):
@@ -182,15 +180,12 @@ def _issuer(lines: list[str], title: str) -> str | None:
 
 def _region(issuer: str) -> str | None:
     """The place an issuer governs: its city or county (with the province before it), else its province."""
-    for pattern in (REGION, PROVINCE):
-        m = pattern.match(issuer)
-        if not m:
-            continue
+    if m := REGION.match(issuer):
         end = m.end(1)
-        if end < len(issuer) and is_word(issuer[end - 1 : end + 1]):
-            continue  # "国家市场监督管理总局": the 市 belongs to 市场, not to a place name
-        return m.group(1)
-    return None
+        # "国家市场监督管理总局", "浙江省市场监督管理局": the 市 belongs to 市场, not to a place name
+        if end == len(issuer) or not is_word(issuer[end - 1 : end + 1]):
+            return m.group(1)
+    return m.group(1) if (m := PROVINCE.match(issuer)) else None
 
 
 def _taiwanese(lines: list[str]) -> bool:
@@ -204,7 +199,8 @@ def _dated_lines(lines: list[str]) -> list[tuple[str, re.Match[str], bool]]:
     found: list[tuple[str, re.Match[str], bool]] = []
     later: list[tuple[str, re.Match[str], bool]] = []
     for line in reversed(lines):
-        line = line.lstrip("（(")  # a dating note under the title: "（2021年3月15日…令第37号公布 自…起施行）"
+        if line[:1] in "（(" and line[-1:] in "）)":
+            line = line[1:]  # a dating note under the title: "（2021年3月15日…令第37号公布 自…起施行）"
         m = CN_DATE.match(line) or (CN_DATE.search(line) if len(line) <= 40 else None)
         if m:
             # "…自2019年1月1日起施行", or a field that says it holds one: "【施行日期】2021年5月1日"

@@ -147,6 +147,37 @@ def test_a_taiwanese_act_is_of_the_region_taiwan(name):
     assert (d.metadata.issuer, d.metadata.region) == (None, "台湾")  # 新臺幣 with 行政院 or 法務部
 
 
+@pytest.mark.parametrize(
+    "issuer, region",
+    [
+        ("浙江省市场监督管理局", "浙江省"),  # 省市 is a word, but 浙江省 is a province
+        ("新疆维吾尔自治区人民政府", "新疆维吾尔自治区"),
+        ("广东省深圳市商务局", "广东省深圳市"),
+        ("本省人民政府", None),
+        ("国家市场监督管理总局", None),
+    ],
+)
+def test_region_of_an_issuer(issuer, region):
+    found, _ = guess(
+        ["关于开展促消费活动的通知", "特此通知。", issuer, "2021年4月20日"], ["关于开展促消费活动的通知"], "n"
+    )
+    assert (found["issuer"], found.get("region")) == (issuer, region)
+
+
+@pytest.mark.parametrize(
+    "title",
+    ["综合保税区管理办法", "关于厉行节省的通知", "全国城市一刻钟便民生活圈建设指南", "经济开发区条例"],
+)
+def test_a_title_gives_a_region_only_when_it_starts_with_a_province(title):
+    found, _ = guess([title, "正文。"], [title], "n")
+    assert "region" not in found
+
+
+def test_a_taiwanese_citys_act_is_of_taiwan():
+    lines = ["臺北市消費者保護自治條例", "違者處新臺幣一萬元罰鍰，由行政院公告。"]
+    assert guess(lines, lines[:1], "n")[0]["region"] == "台湾"
+
+
 def test_one_taiwanese_institution_named_does_not_make_a_notice_taiwanese():
     found, _ = guess(
         ["关于两岸电商合作的通知", "台湾地区的行政院曾发布相关规定。", "特此通知。"],
@@ -154,6 +185,10 @@ def test_one_taiwanese_institution_named_does_not_make_a_notice_taiwanese():
         "n",
     )
     assert "region" not in found
+    found, _ = guess(
+        ["平台规则", "违规处理由平台法务部负责；中华民国时期的史料不在此列。"], ["平台规则"], "n"
+    )
+    assert "region" not in found  # a company's 法务部 is no Taiwanese ministry
     found, _ = guess(["關於網購的公告", "罰鍰新臺幣一萬元，由行政院公告。"], ["關於網購的公告"], "n")
     assert found["region"] == "台湾"
 
