@@ -15,7 +15,8 @@ The decision is a small logistic model over signals of the evidence, not a word 
 - ``sentence``: the best full-word coverage of a single sentence (an answer is said in one place);
 - ``name_missing``: the question names a place or platform (``qa/names.toml``: 广州, 拼多多) and every one of
   the top 5 clauses belongs to a notice of another region or platform — not a decision weight but a rule:
-  such a question abstains (a nationwide law applies to every place and platform, so it never counts);
+  such a question abstains (a nationwide law applies to every place and platform, so it never counts —
+  except for a question naming another jurisdiction, 台湾, 香港, 澳门 or the mainland: ``_scoped_elsewhere``);
 - ``cue_missing``: the question asks for an answer type (an amount of money, a period, a number, a date, a
   place, who) and no sentence of the top 3 clauses that mentions the question has one of each.
 
@@ -151,7 +152,7 @@ def features(question: Question, hits: list[Hit], window: int = 10) -> Features:
         text, frame = clause_key(c.text), context_key(c)
         if hit.rank <= CONTENT_WINDOW:
             content = content or question.mentions_any(text) or question.mentions_any(frame)
-            elsewhere = {n for n in elsewhere if _scoped_elsewhere(n, c, text, frame)}
+            elsewhere = {n for n in elsewhere if _scoped_elsewhere(n, c, text, frame, question.jurisdictions)}
         cov = question.coverage_of_keys(text, ((frame, 1.0),), partial=False, optional=False)
         if cov > best:
             best, best_id = cov, c.clause_id
@@ -195,20 +196,22 @@ def elsewhere_names(question: Question, c: Clause) -> tuple[str, ...]:
     if not question.names:
         return ()
     text, frame = clause_key(c.text), context_key(c)
-    return tuple(n for n in question.names if _scoped_elsewhere(n, c, text, frame))
+    asked = question.jurisdictions
+    return tuple(n for n in question.names if _scoped_elsewhere(n, c, text, frame, asked))
 
 
-def _scoped_elsewhere(name: str, c: Clause, text: str, frame: str) -> bool:
+def _scoped_elsewhere(name: str, c: Clause, text: str, frame: str, asked: frozenset[str]) -> bool:
     """Whether clause ``c`` is about another place or platform than ``name``: it does not name it, and its
     notice is scoped to a region (not nationwide) or a platform. A nationwide law with no platform applies
     to 广州 and to 拼多多 alike, so it is never "elsewhere" — except for a question about another
     jurisdiction (台湾, 香港, 澳门 or the mainland, ``qa/question.py``): the mainland's national laws do not
-    govern Taiwan, nor Taiwan's acts the mainland."""
+    govern Taiwan, nor Taiwan's acts the mainland. A notice of any jurisdiction the question names
+    (``asked``: 台湾居民在大陆开网店 names two) is not elsewhere for either."""
     if name in text or name in frame:
         return False
     m = c.metadata
-    if (asked := jurisdiction_of(name)) is not None:
-        return notice_jurisdiction(m.region) != asked
+    if jurisdiction_of(name) is not None:
+        return notice_jurisdiction(m.region) not in asked
     regional = bool(m.region and search_key(m.region) not in NATIONWIDE)
     return regional or bool(m.platform)
 

@@ -41,19 +41,13 @@ NAMES_PATH = Path(__file__).resolve().parent / "names.toml"
 # mainland's national laws do not govern Taiwan, Hong Kong or Macao, nor their laws the mainland: a question
 # about one is not answered from a notice of another (qa/abstain.py ``_scoped_elsewhere``).
 MAINLAND = "大陆"
-JURISDICTIONS: dict[str, tuple[str, ...]] = {
-    "台湾": ("台湾",),
-    "香港": ("香港",),
-    "澳门": ("澳门",),
-    MAINLAND: ("大陆", "中国内地"),
-}
-ENGLISH_JURISDICTIONS = re.compile(r"\b(taiwan|hong kong|maca[uo]|mainland)\b")
-ENGLISH_NAMES = {
-    "taiwan": "台湾",
-    "hong kong": "香港",
-    "macau": "澳门",
-    "macao": "澳门",
-    "mainland": MAINLAND,
+JURISDICTIONS: dict[str, re.Pattern[str]] = {  # over the Chinese search key and the NFKC lower-case text
+    "台湾": re.compile(r"台湾|港澳台|\btaiwan"),
+    "香港": re.compile(r"香港|港澳|\bhong ?kong\b"),
+    "澳门": re.compile(r"澳门|港澳|\bmaca[uo]\b"),
+    MAINLAND: re.compile(
+        r"(?<!欧亚)(?<!新)大陆(?!法系|架)|中国内地|\bmainland\b"
+    ),  # not 大陆法系 (civil law)
 }
 ABBREVIATION_CREDIT = 0.9  # 收费 found as 收取费用: the same word, written out
 PART_CREDIT = 0.5  # 广州 of 广州市: some of the word
@@ -229,14 +223,14 @@ def names_in(zh: str, names: tuple[str, ...] | None = None) -> tuple[str, ...]:
 
 def jurisdictions_in(zh: str, original: str) -> tuple[str, ...]:
     """The jurisdictions (``JURISDICTIONS``) a question names, in its Chinese search key ``zh`` or its
-    English ``original`` (NFKC, lower case).
+    ``original`` text (NFKC, lower case).
 
-    >>> jurisdictions_in("", "can a notary in taiwan sign remotely?"), jurisdictions_in("在大陆开网店", "")
-    (('台湾',), ('大陆',))
+    >>> jurisdictions_in("", "can a taiwanese notary sign remotely?"), jurisdictions_in("港澳台居民在大陆开网店", "")
+    (('台湾',), ('台湾', '香港', '澳门', '大陆'))
+    >>> jurisdictions_in("大陆法系国家的电子签名", "")
+    ()
     """
-    found = {j for j, forms in JURISDICTIONS.items() if any(f in zh for f in forms)}
-    found.update(ENGLISH_NAMES[m] for m in ENGLISH_JURISDICTIONS.findall(original))
-    return tuple(j for j in JURISDICTIONS if j in found)
+    return tuple(j for j, pattern in JURISDICTIONS.items() if pattern.search(zh) or pattern.search(original))
 
 
 def jurisdiction_of(name: str) -> str | None:
@@ -280,6 +274,11 @@ class Question:
     )
     names: tuple[str, ...] = ()  # places and platforms it names (qa/names.toml)
     measures: tuple[Measure, ...] = ()  # quantities asked for in a unit (几个工作日, 多少人)
+
+    @property
+    def jurisdictions(self) -> frozenset[str]:
+        """The jurisdictions among ``names`` (香港特别行政区 → 香港; ``JURISDICTIONS``)."""
+        return frozenset(j for n in self.names if (j := jurisdiction_of(n)) is not None)
 
     def measure_unmet(self, texts: list[str]) -> Measure | None:
         """The first quantity asked for that none of ``texts`` (search keys) states, if any."""

@@ -149,6 +149,11 @@ def test_answer_types_asked_for(question, lang, expected):
         ("count", "增加赔偿的金额为价款的三倍", True),
         ("count", "将组织 2-3 次专项品类商品在腾讯微视购物专场", True),
         ("count", "现印发《2020深圳线上购物节——腾讯微视专场活动指引》", False),  # a year counts nothing
+        ("count", "2021年起实施", False),
+        ("count", "依照本法第十二条第二款的规定", False),  # an article, not a count
+        ("count", "第2次违反的", False),
+        ("count", "已吸引10余家企业入驻", True),
+        ("count", "两个工作日内", True),
         ("money", "并处上一年度销售额百分之一以上百分之十以下的罚款", True),
         ("money", "全年投入近4亿元", True),
         ("money", "依法承担赔偿责任", False),
@@ -264,6 +269,8 @@ def test_a_place_the_notices_are_about_or_a_nationwide_law_is_not_elsewhere(kb):
         ("香港特别行政区的网店要不要办营业执照？", ("香港特别行政区",)),  # a place, and so its jurisdiction
         ("Do Hong Kong or Macao sellers need a licence?", ("香港", "澳门")),
         ("广州市直播电商人才补贴是多少？", ("广州市",)),
+        ("Can a Taiwanese company sell on Douyin?", ("抖音", "台湾")),
+        ("大陆法系国家怎么认定电子签名？", ()),  # the civil-law tradition, not the mainland
     ],
 )
 def test_the_jurisdictions_a_question_names(kb, question, names):
@@ -279,6 +286,8 @@ def test_a_question_about_another_jurisdiction_is_not_answered_from_a_national_l
         "在台灣開網店要不要收費？": (("台湾",), (), ("台湾",), ("台湾",)),
         "在大陆开网店要不要收费？": ((), ("大陆",), ("大陆",), ()),
         "How much does Hong Kong charge an online shop?": (("香港",), ("香港",), (), ("香港",)),
+        # a notice of either jurisdiction named is about the question
+        "台湾居民在大陆开网店要不要收费？": ((), (), ("台湾", "大陆"), ()),
     }
     for question, expected in cases.items():
         q = analyse(kb, question)
