@@ -8,12 +8,9 @@ Hybrid search fuses BM25 and dense ranks; it does not read a clause the way the 
 - ``coverage``: the weighted share of the question's concepts (after term mapping) in the clause or its
   headings, ``text_coverage`` in its text alone, ``partial_coverage`` with part-of-word credit and headings
   at half weight, ``sentence``: the best covering sentence (as the answerer scores sentences);
-- ``elsewhere``: the clause is about another place or platform than the one asked about;
-- ``cue``: the clause has the answer type asked for (an amount, a period, a date …);
-- ``penalty_asked`` / ``penalty_unasked``: the clause is a penalty provision (it fines, revokes, refers to
-  criminal liability, or sits in a 法律责任 / 罚则 chapter) and the question asks about consequences
-  (罚, 责任, 赔, penalty …) / does not. A law's penalty article repeats the words of the duty it enforces
-  ("违反本法第十六条…在药品广告中作推荐、证明的，处…罚款"); asked what the duty is, the reader wants the duty.
+- ``elsewhere``: the clause is about another place or platform than the one asked about, or, for a question
+  naming 台湾, 香港, 澳门 or the mainland, of another jurisdiction (national laws included);
+- ``cue``: the clause has the answer type asked for (an amount, a period, a date …).
 
 Hits the question names by reference stay first, in the order search gave them: 电子商务法第三十八条 is
 answered from article 38 whatever the score says. The weights are fitted by ``policykb calibrate``
@@ -26,7 +23,6 @@ re-ranked (its dense scores mean something else).
 from __future__ import annotations
 
 import json
-import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -58,15 +54,8 @@ FEATURES = (
     "sentence",
     "elsewhere",
     "cue",
-    "penalty_asked",
-    "penalty_unasked",
 )
 WINDOW = 10
-PENALTY = re.compile(r"罚款|罚金|追究刑事责任|吊销|责令停产|责令停业|没收违法所得|处以?警告|行政处罚")
-PENALTY_CHAPTERS = ("法律责任", "罚则")
-ASKS_CONSEQUENCE = re.compile(
-    r"罚|处分|后果|追究|责任|赔|违法吗|犯法|fine|penalt|punish|sanction|liab|consequence|compensat"
-)
 
 
 @dataclass(frozen=True)
@@ -86,14 +75,10 @@ def candidate_features(q: Question, hits: Sequence[Hit]) -> list[dict[str, float
     for cand in score_sentences(q, list(hits)):
         cid = cand.clause.clause_id
         best_sentence[cid] = max(best_sentence.get(cid, 0.0), cand.coverage)
-    asks = float(bool(ASKS_CONSEQUENCE.search(q.zh) or ASKS_CONSEQUENCE.search(q.text.lower())))
     rows = []
     for h in hits:
         c, s = h.clause, h.signals
         text, frame = clause_key(c.text), context_key(c)
-        penalty = float(
-            bool(PENALTY.search(text)) or any(h in p for p in c.section_path for h in PENALTY_CHAPTERS)
-        )
         rows.append(
             {
                 "score": h.score,
@@ -108,8 +93,6 @@ def candidate_features(q: Question, hits: Sequence[Hit]) -> list[dict[str, float
                 "sentence": best_sentence.get(c.clause_id, 0.0),
                 "elsewhere": float(bool(elsewhere_names(q, c))),
                 "cue": float(any(p.search(text) for _, p in q.cues)),
-                "penalty_asked": penalty * asks,
-                "penalty_unasked": penalty * (1.0 - asks),
             }
         )
     return rows
