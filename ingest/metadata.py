@@ -75,6 +75,12 @@ PROVINCE = re.compile(
 # naming two of them is Taiwanese law, which the mainland's national laws do not govern, nor it the mainland.
 TAIWAN_MARKERS = ("新台币", "行政院", "立法院", "司法院", "考试院", "监察院", "中华民国", "数位发展部")
 TAIWAN = "台湾"
+# Taiwan's municipalities, cities and counties: a Taiwanese act whose issuer is one keeps it (台湾台北市); a
+# mainland issuer (福建省, 厦门市) wins over a cross-strait text's mention of 新台币 and 行政院.
+TAIWAN_PLACES = (
+    "台北", "新北", "桃园", "台中", "台南", "高雄", "基隆", "新竹", "嘉义", "苗栗", "彰化", "南投", "云林", "屏东",
+    "宜兰", "花莲", "台东", "澎湖", "金门", "连江",
+)  # fmt: skip
 # A header field naming the document ("法規名稱：消費者保護法"): the value is the title.
 TITLE_FIELD = re.compile(
     rf"^(?:[{CJK_UNIFIED}]{{0,4}}(?:名称|标题)[:：]|【[{CJK_UNIFIED}]{{0,4}}(?:名称|标题)】[:：]?)\s*(?=\S)"
@@ -142,8 +148,8 @@ def guess(
     region = _region(issuer) if issuer else None
     if region is None and (head := PROVINCE.match(title)):
         region = head.group(1)  # 上海市促进电子商务发展规定
-    if _taiwanese(simple) and not (region or "").startswith(TAIWAN):
-        region = TAIWAN + (region or "")  # a Taiwanese act; 台湾台北市 for a city's
+    if _taiwanese(simple) and (region is None or region.startswith(TAIWAN_PLACES)):
+        region = TAIWAN + (region or "")  # a Taiwanese act; 台湾台北市 when a city's office issued it
     if region:
         found["region"] = region
     if date := _date(simple):

@@ -144,7 +144,10 @@ def test_region_only_from_a_place_name():
 @pytest.mark.parametrize("name", ["tw_consumer_protection_act.md", "tw_electronic_signatures_act.md"])
 def test_a_taiwanese_act_is_of_the_region_taiwan(name):
     d = ingest_law(name).document
-    assert (d.metadata.issuer, d.metadata.region) == (None, "台湾")  # 新臺幣 with 行政院 or 法務部
+    assert (d.metadata.issuer, d.metadata.region) == (
+        None,
+        "台湾",
+    )  # 新臺幣 with 行政院, 司法院 or 數位發展部
 
 
 @pytest.mark.parametrize(
@@ -176,6 +179,18 @@ def test_a_title_gives_a_region_only_when_it_starts_with_a_province(title):
 def test_a_taiwanese_citys_act_is_of_taiwan():
     lines = ["臺北市消費者保護自治條例", "違者處新臺幣一萬元罰鍰，由行政院公告。"]
     assert guess(lines, lines[:1], "n")[0]["region"] == "台湾"
+    signed = [*lines, "臺北市法務局", "2020年1月1日"]
+    assert guess(signed, lines[:1], "n")[0]["region"] == "台湾台北市"
+
+
+def test_a_mainland_issuer_wins_over_a_cross_strait_texts_taiwanese_words():
+    lines = [
+        "关于对台贸易结算的通知",
+        "以新台币计价的合同，参照行政院公告的汇率。",
+        "福建省商务厅",
+        "2021年4月20日",
+    ]
+    assert guess(lines, lines[:1], "n")[0]["region"] == "福建省"
 
 
 def test_one_taiwanese_institution_named_does_not_make_a_notice_taiwanese():
