@@ -147,12 +147,13 @@ def features(question: Question, hits: list[Hit], window: int = 10) -> Features:
     found: set[str] = set()
     content = False
     elsewhere = set(question.names)  # places and platforms asked about that every top clause is not about
+    asked = question.jurisdictions
     for hit in top:
         c = hit.clause
         text, frame = clause_key(c.text), context_key(c)
         if hit.rank <= CONTENT_WINDOW:
             content = content or question.mentions_any(text) or question.mentions_any(frame)
-            elsewhere = {n for n in elsewhere if _scoped_elsewhere(n, c, text, frame, question.jurisdictions)}
+            elsewhere = {n for n in elsewhere if _scoped_elsewhere(n, c, text, frame, asked)}
         cov = question.coverage_of_keys(text, ((frame, 1.0),), partial=False, optional=False)
         if cov > best:
             best, best_id = cov, c.clause_id

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import jieba
@@ -42,12 +42,15 @@ NAMES_PATH = Path(__file__).resolve().parent / "names.toml"
 # about one is not answered from a notice of another (qa/abstain.py ``_scoped_elsewhere``).
 MAINLAND = "大陆"
 JURISDICTIONS: dict[str, re.Pattern[str]] = {  # over the Chinese search key and the NFKC lower-case text
-    "台湾": re.compile(r"台湾|港澳台|\btaiwan"),
+    "台湾": re.compile(r"台湾|港澳台|台港澳|\btaiwan"),
     "香港": re.compile(r"香港|港澳|\bhong ?kong\b"),
     "澳门": re.compile(r"澳门|港澳|\bmaca[uo]\b"),
+    # not 大陆法系 (civil law); 内地 when the question also names Hong Kong, Macao or Taiwan (else 国内地区 would
+    # be read); English "China", but not "Republic of China"
     MAINLAND: re.compile(
-        r"(?<!欧亚)(?<!新)大陆(?!法系|架)|中国内地|\bmainland\b"
-    ),  # not 大陆法系 (civil law)
+        r"(?<!欧亚)(?<!新)大陆(?!法系|架)|中国内地|(?:香港|澳门|港澳|台湾).*内地|内地.*(?:香港|澳门|港澳|台湾)|"
+        r"(?<!republic of )\b(?:mainland(?:ers?)?|china|prc)\b"
+    ),
 }
 ABBREVIATION_CREDIT = 0.9  # 收费 found as 收取费用: the same word, written out
 PART_CREDIT = 0.5  # 广州 of 广州市: some of the word
@@ -182,13 +185,16 @@ def default_qa_lexicon() -> AnswerLexicon:
     return AnswerLexicon.load()
 
 
-def load_names(path: Path = NAMES_PATH) -> tuple[str, ...]:
-    """Place and platform names (``qa/names.toml``), as search keys, longest first."""
+def load_names(path: Path = NAMES_PATH, tables: tuple[str, ...] = ("places", "platforms")) -> tuple[str, ...]:
+    """Place and platform names (``qa/names.toml``; the places alone with ``tables=("places",)``), as search
+    keys, longest first."""
     data = read_toml(path, "the place and platform names", allowed={"places", "platforms"})
     names: set[str] = set()
     for table, content in data.items():
         if not isinstance(content, dict) or set(content) != {"names"}:
             raise ConfigError(f'{path}: [{table}] must hold exactly names = ["…", …]')
+        if table not in tables:
+            continue
         names.update(
             search_key(n) for n in string_list(path, content["names"], f"[{table}] names") if n.strip()
         )
@@ -198,6 +204,11 @@ def load_names(path: Path = NAMES_PATH) -> tuple[str, ...]:
 @lru_cache(maxsize=1)
 def default_names() -> tuple[str, ...]:
     return load_names()
+
+
+@lru_cache(maxsize=1)
+def default_places() -> frozenset[str]:
+    return frozenset(load_names(tables=("places",)))
 
 
 def names_in(zh: str, names: tuple[str, ...] | None = None) -> tuple[str, ...]:
@@ -275,10 +286,14 @@ class Question:
     names: tuple[str, ...] = ()  # places and platforms it names (qa/names.toml)
     measures: tuple[Measure, ...] = ()  # quantities asked for in a unit (几个工作日, 多少人)
 
-    @property
+    @cached_property
     def jurisdictions(self) -> frozenset[str]:
-        """The jurisdictions among ``names`` (香港特别行政区 → 香港; ``JURISDICTIONS``)."""
-        return frozenset(j for n in self.names if (j := jurisdiction_of(n)) is not None)
+        """The jurisdictions among ``names`` (香港特别行政区 → 香港; ``JURISDICTIONS``), the mainland's for a
+        place on it (台湾居民在广州开网店 asks about Taiwan and the mainland)."""
+        found = {j for n in self.names if (j := jurisdiction_of(n)) is not None}
+        if any(n in default_places() and jurisdiction_of(n) is None for n in self.names):
+            found.add(MAINLAND)
+        return frozenset(found)
 
     def measure_unmet(self, texts: list[str]) -> Measure | None:
         """The first quantity asked for that none of ``texts`` (search keys) states, if any."""

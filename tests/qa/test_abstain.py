@@ -154,6 +154,9 @@ def test_answer_types_asked_for(question, lang, expected):
         ("count", "第2次违反的", False),
         ("count", "已吸引10余家企业入驻", True),
         ("count", "两个工作日内", True),
+        ("count", "2021年3月起", False),  # a date's month
+        ("count", "第十二次会议", False),
+        ("count", "出台20条措施", True),
         ("money", "并处上一年度销售额百分之一以上百分之十以下的罚款", True),
         ("money", "全年投入近4亿元", True),
         ("money", "依法承担赔偿责任", False),
@@ -271,6 +274,10 @@ def test_a_place_the_notices_are_about_or_a_nationwide_law_is_not_elsewhere(kb):
         ("广州市直播电商人才补贴是多少？", ("广州市",)),
         ("Can a Taiwanese company sell on Douyin?", ("抖音", "台湾")),
         ("大陆法系国家怎么认定电子签名？", ()),  # the civil-law tradition, not the mainland
+        ("Can a Taiwanese company sell in China?", ("台湾", "大陆")),
+        ("Is the Republic of China's rule the same?", ()),
+        ("香港商家在内地开店要不要办执照？", ("香港", "大陆")),
+        ("台港澳居民可以开网店吗？", ("台湾", "香港", "澳门")),
     ],
 )
 def test_the_jurisdictions_a_question_names(kb, question, names):
@@ -288,6 +295,8 @@ def test_a_question_about_another_jurisdiction_is_not_answered_from_a_national_l
         "How much does Hong Kong charge an online shop?": (("香港",), ("香港",), (), ("香港",)),
         # a notice of either jurisdiction named is about the question
         "台湾居民在大陆开网店要不要收费？": ((), (), ("台湾", "大陆"), ()),
+        # a place on the mainland makes the mainland one of the jurisdictions asked about
+        "台湾居民在广州开网店要不要收费？": ((), ("广州",), ("广州", "台湾"), ("广州",)),
     }
     for question, expected in cases.items():
         q = analyse(kb, question)
