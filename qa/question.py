@@ -37,7 +37,7 @@ from policykb.tomlfile import read_toml, string_list
 LEXICON_PATH = Path(__file__).resolve().parent / "lexicon.toml"
 NAMES_PATH = Path(__file__).resolve().parent / "names.toml"
 
-# Places with a legal system of their own, by their search key and the English that names them. The
+# Places with a legal system of their own, and how a question names them (Chinese or English). The
 # mainland's national laws do not govern Taiwan, Hong Kong or Macao, nor their laws the mainland: a question
 # about one is not answered from a notice of another (qa/abstain.py ``_scoped_elsewhere``).
 MAINLAND = "大陆"
@@ -185,30 +185,40 @@ def default_qa_lexicon() -> AnswerLexicon:
     return AnswerLexicon.load()
 
 
-def load_names(path: Path = NAMES_PATH, tables: tuple[str, ...] = ("places", "platforms")) -> tuple[str, ...]:
-    """Place and platform names (``qa/names.toml``; the places alone with ``tables=("places",)``), as search
-    keys, longest first."""
+def load_name_tables(path: Path = NAMES_PATH) -> dict[str, frozenset[str]]:
+    """The place and the platform names of ``qa/names.toml``, by table, as search keys."""
     data = read_toml(path, "the place and platform names", allowed={"places", "platforms"})
-    names: set[str] = set()
+    tables: dict[str, frozenset[str]] = {}
     for table, content in data.items():
         if not isinstance(content, dict) or set(content) != {"names"}:
             raise ConfigError(f'{path}: [{table}] must hold exactly names = ["…", …]')
-        if table not in tables:
-            continue
-        names.update(
+        tables[table] = frozenset(
             search_key(n) for n in string_list(path, content["names"], f"[{table}] names") if n.strip()
         )
-    return tuple(sorted(names, key=len, reverse=True))
+    return tables
+
+
+def load_names(path: Path = NAMES_PATH) -> tuple[str, ...]:
+    """Place and platform names (``qa/names.toml``), as search keys, longest first."""
+    return _longest_first(load_name_tables(path))
+
+
+def _longest_first(tables: dict[str, frozenset[str]]) -> tuple[str, ...]:
+    return tuple(sorted(frozenset().union(*tables.values()), key=len, reverse=True))
+
+
+@lru_cache(maxsize=1)
+def _default_tables() -> dict[str, frozenset[str]]:
+    return load_name_tables()
 
 
 @lru_cache(maxsize=1)
 def default_names() -> tuple[str, ...]:
-    return load_names()
+    return _longest_first(_default_tables())
 
 
-@lru_cache(maxsize=1)
 def default_places() -> frozenset[str]:
-    return frozenset(load_names(tables=("places",)))
+    return _default_tables().get("places", frozenset())
 
 
 def names_in(zh: str, names: tuple[str, ...] | None = None) -> tuple[str, ...]:
@@ -290,9 +300,12 @@ class Question:
     def jurisdictions(self) -> frozenset[str]:
         """The jurisdictions among ``names`` (香港特别行政区 → 香港; ``JURISDICTIONS``), the mainland's for a
         place on it (台湾居民在广州开网店 asks about Taiwan and the mainland)."""
-        found = {j for n in self.names if (j := jurisdiction_of(n)) is not None}
-        if any(n in default_places() and jurisdiction_of(n) is None for n in self.names):
-            found.add(MAINLAND)
+        found: set[str] = set()
+        for name in self.names:
+            if (j := jurisdiction_of(name)) is not None:
+                found.add(j)
+            elif name in default_places():
+                found.add(MAINLAND)
         return frozenset(found)
 
     def measure_unmet(self, texts: list[str]) -> Measure | None:

@@ -105,8 +105,7 @@ def rerank(q: Question, hits: list[Hit], model: Reranker) -> list[Hit]:
     head, tail = hits[: model.window], hits[model.window :]
     named = [h for h in head if "reference" in h.signals]
     rest = [h for h in head if "reference" not in h.signals]
-    rows = candidate_features(q, head)
-    scores = model.scores([r for h, r in zip(head, rows) if "reference" not in h.signals])
+    scores = model.scores(candidate_features(q, rest))  # a clause's features are its own alone
     order = named + [
         h for _, _, h in sorted(zip(scores, range(len(rest)), rest), key=lambda t: (-t[0], t[1]))
     ]
