@@ -134,6 +134,19 @@ def test_answer_types_asked_for(question, lang, expected):
     assert [name for name, _ in concepts(question, lang=lang)[1].cues] == expected
 
 
+def test_an_english_question_asks_what_its_english_asks():
+    """The Chinese form of an English question is a word-by-word rendering: 退款 … 多少 in it is no amount
+    of money asked (before, the money cue and the money measure were read from it)."""
+    question = (
+        "If a gym refuses to refund a prepaid membership, after how many days is it treated as a delay?"
+    )
+    _, q = concepts(question, lang="en", zh="健身房 拒绝 退款 预付 会员 多少 天 视为 拖延")
+    assert [name for name, _ in q.cues] == ["count", "period"]
+    assert [m.name for m in q.measures] == ["days"]
+    _, q = concepts("健身房拒绝退款，预付的会员费多少天内要退？")  # the same words asked in Chinese
+    assert [name for name, _ in q.cues] == ["count", "money", "period"]
+
+
 @pytest.mark.parametrize(
     "cue, sentence, met",
     [
