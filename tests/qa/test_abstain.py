@@ -253,6 +253,23 @@ def test_features_of_an_answered_and_an_unanswered_question(kb):
     assert set(f.to_dict()) == {*SIGNALS, "best_clause_id", "elsewhere"}
 
 
+def test_a_sentence_under_a_heading_that_names_what_is_asked_answers_its_answer_type(kb):
+    """The answer type is met by a sentence that, with its clause's headings at half credit, mentions what
+    is asked: a time under the heading of the ceremony asked about; not the same time under another one."""
+    q = analyse_forms(QueryForms("启动仪式几点开始？", "启动仪式几点开始？", "zh", ()), FLAT)
+    assert [name for name, _ in q.cues] == ["when"]
+    base = replace(
+        clause_of(kb, "sz-weishi", "2."), metadata=Metadata(), text="时间：10月23日上午10:00-10:25"
+    )
+
+    def cue_missing(heading: str) -> float:
+        c = replace(base, title="清远直播节活动方案", section_path=(heading,), label="1.1")
+        return features(q, [Hit(clause=c, score=1.0, rank=1, signals={})], 10).cue_missing
+
+    assert cue_missing("启动仪式") == 0.0
+    assert cue_missing("闭幕晚会") == 1.0
+
+
 @pytest.mark.parametrize(
     "question, elsewhere, why",
     [
