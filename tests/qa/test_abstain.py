@@ -173,6 +173,9 @@ def test_an_english_question_asks_what_its_english_asks():
         ("money", "并处上一年度销售额百分之一以上百分之十以下的罚款", True),
         ("money", "全年投入近4亿元", True),
         ("money", "依法承担赔偿责任", False),
+        ("when", "应当在期满前十二个月内按照规定办理续展手续", True),  # a time set relative to an event
+        ("when", "自收到申请之日起审查", True),
+        ("when", "商标注册人应当按照规定办理续展手续", False),
         ("who", "由经营者承担有关瑕疵的举证责任", True),
         ("who", "发生争议的，可以协商解决", False),
     ],
