@@ -18,9 +18,7 @@ The decision is a small logistic model over signals of the evidence, not a word 
   such a question abstains (a nationwide law applies to every place and platform, so it never counts —
   except for a question naming another jurisdiction, 台湾, 香港, 澳门 or the mainland: ``_scoped_elsewhere``);
 - ``cue_missing``: the question asks for an answer type (an amount of money, a period, a number, a date, a
-  place, who) and no sentence of the top 3 clauses that mentions the question has one of each. A sentence
-  mentions the question with its clause's headings and title at half credit: "时间：10月23日上午10:00" under
-  "启动仪式" answers 启动仪式几点开始, and "处三万元以下罚款" in an article on 串通定价 answers 罚多少.
+  place, who) and no sentence of the top 3 clauses that mentions the question has one of each.
 
 The coefficients, the standardisation and the operating point live in ``qa/abstain.toml``, written by
 ``policykb calibrate`` (``qa/calibrate.py``) from the fit part of the team's question set, with the data
@@ -42,7 +40,7 @@ from policykb.errors import ConfigError
 from policykb.index.search import Hit
 from policykb.ingest.record import Clause
 from policykb.ingest.text import search_key
-from policykb.qa.extractive import CONTEXT_CREDIT, clause_key, context_key, sentence_keys
+from policykb.qa.extractive import clause_key, context_key, sentence_keys
 from policykb.qa.question import JURISDICTIONS, MAINLAND, Question, jurisdiction_of
 from policykb.tomlfile import read_toml
 
@@ -165,13 +163,10 @@ def features(question: Question, hits: list[Hit], window: int = 10) -> Features:
     sentence = 0.0
     unmet = {name for name, _ in question.cues}  # answer types asked for and not yet seen
     for hit in top:
-        headings = ((context_key(hit.clause), CONTEXT_CREDIT),) if hit.rank <= CUE_WINDOW else ()
         for key in sentence_keys(hit.clause.text):
-            sentence = max(sentence, question.coverage_of_keys(key, partial=False, optional=False))
-            if (
-                headings
-                and question.coverage_of_keys(key, headings, partial=False, optional=False) >= CUE_COVERAGE
-            ):
+            cov = question.coverage_of_keys(key, partial=False, optional=False)
+            sentence = max(sentence, cov)
+            if hit.rank <= CUE_WINDOW and cov >= CUE_COVERAGE:
                 unmet -= {name for name, pattern in question.cues if pattern.search(key)}
     dense = [h.signals["dense"] for h in hits[:GAP_WINDOW] if "dense" in h.signals]
     bm25 = sorted((h.signals["bm25"] for h in hits[:GAP_WINDOW] if "bm25" in h.signals), reverse=True)

@@ -454,10 +454,7 @@ def analyse_forms(forms: QueryForms, stats: TermStats, lexicon: AnswerLexicon | 
     lex = lexicon or default_qa_lexicon()
     original = unicodedata.normalize("NFKC", forms.original).lower()
     zh = search_key(forms.zh)
-    # An English question's Chinese form is a word-by-word rendering: its word order is not the question's
-    # (退款 … 多少 of "refund … how many days" is no amount asked), so what it asks is read from the English.
-    asked_zh = "" if forms.lang == "en" else zh
-    cues = tuple((cue.name, cue.pattern) for cue in lex.cues if cue.asked(asked_zh, original))
+    cues = tuple((cue.name, cue.pattern) for cue in lex.cues if cue.asked(zh, original))
     spanning = any(w in zh for w in lex.spanning) or any(w in original for w in lex.spanning_en)
     concepts: list[Concept] = []
     seen: set[str] = set()
@@ -487,7 +484,7 @@ def analyse_forms(forms: QueryForms, stats: TermStats, lexicon: AnswerLexicon | 
         spanning=spanning,
         counted=_counted(concepts, cues, lex),
         names=_names(zh, original),
-        measures=tuple(m for m in lex.measures if m.asked(asked_zh, original)),
+        measures=tuple(m for m in lex.measures if m.asked(zh, original)),
     )
 
 
