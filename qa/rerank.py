@@ -10,7 +10,9 @@ Hybrid search fuses BM25 and dense ranks; it does not read a clause the way the 
   at half weight, ``sentence``: the best covering sentence (as the answerer scores sentences);
 - ``elsewhere``: the clause is about another place or platform than the one asked about, or, for a question
   naming 台湾, 香港, 澳门 or the mainland, of another jurisdiction (national laws included);
-- ``cue``: the clause has the answer type asked for (an amount, a period, a date …).
+- ``cue``: the clause has the answer type asked for (an amount, a period, a date …);
+- ``bigram``: the share of the question's pairs of adjacent Chinese characters found in the clause's text —
+  word-free, so a question jieba cuts otherwise than the clause (要罚 / 罚款, 网购 / 网络购买) still counts.
 
 Hits the question names by reference stay first, in the order search gave them: 电子商务法第三十八条 is
 answered from article 38 whatever the score says. The weights are fitted by ``policykb calibrate``
@@ -23,6 +25,7 @@ re-ranked (its dense scores mean something else).
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -31,6 +34,7 @@ from typing import TYPE_CHECKING
 
 from policykb.errors import ConfigError
 from policykb.index.search import Hit, Retrieval
+from policykb.ingest.text import CJK, search_key
 from policykb.qa.abstain import elsewhere_names
 from policykb.qa.extractive import clause_key, context_key, score_sentences
 from policykb.qa.question import Question, analyse_forms
@@ -41,6 +45,7 @@ if TYPE_CHECKING:
     from policykb.index.store import KnowledgeBase
 
 RERANK_PATH = Path(__file__).resolve().parent / "rerank.toml"
+_CJK_RUN = re.compile(f"[{CJK}]+")
 FEATURES = (
     "score",
     "inv_rank",
@@ -54,6 +59,7 @@ FEATURES = (
     "sentence",
     "elsewhere",
     "cue",
+    "bigram",
 )
 WINDOW = 10
 
@@ -75,6 +81,7 @@ def candidate_features(q: Question, hits: Sequence[Hit]) -> list[dict[str, float
     for cand in score_sentences(q, list(hits)):
         cid = cand.clause.clause_id
         best_sentence[cid] = max(best_sentence.get(cid, 0.0), cand.coverage)
+    pairs = character_pairs(search_key(q.zh))
     rows = []
     for h in hits:
         c, s = h.clause, h.signals
@@ -93,9 +100,19 @@ def candidate_features(q: Question, hits: Sequence[Hit]) -> list[dict[str, float
                 "sentence": best_sentence.get(c.clause_id, 0.0),
                 "elsewhere": float(bool(elsewhere_names(q, c))),
                 "cue": float(any(p.search(text) for _, p in q.cues)),
+                "bigram": sum(p in text for p in pairs) / len(pairs) if pairs else 0.0,
             }
         )
     return rows
+
+
+def character_pairs(text: str) -> frozenset[str]:
+    """Each two adjacent Chinese characters of ``text`` (not across a space or a punctuation mark).
+
+    >>> sorted(character_pairs("微视 收费吗？"))
+    ['微视', '收费', '费吗']
+    """
+    return frozenset(run[i : i + 2] for run in _CJK_RUN.findall(text) for i in range(len(run) - 1))
 
 
 def rerank(q: Question, hits: list[Hit], model: Reranker) -> list[Hit]:

@@ -21,6 +21,7 @@ from policykb.qa.rerank import (
     RERANK_PATH,
     Reranker,
     candidate_features,
+    character_pairs,
     load_reranker,
     rerank,
     rerank_retrieval,
@@ -44,6 +45,16 @@ def test_features_of_each_hit(kb):
     assert first["inv_rank"] == 1.0 and [r["score"] for r in rows] == [h.score for h in hits]
     assert first["coverage"] == pytest.approx(1.0) and first["text_coverage"] == pytest.approx(1.0)
     assert [r["inv_rank"] for r in rows] == [1 / h.rank for h in hits]
+
+
+def test_the_character_pairs_of_the_question_found_in_a_clause(kb):
+    """``bigram`` counts pairs of adjacent characters, not words: 收费 is found in 收费标准 whatever jieba
+    makes of either; a pair across a space or punctuation mark is none."""
+    assert character_pairs("微视 收费吗？") == {"微视", "收费", "费吗"}
+    q, hits = searched(kb, "微视收费吗？")
+    clause = replace(hits[0].clause, text="微视平台的收费标准")
+    [row] = candidate_features(q, [replace(hits[0], clause=clause)])
+    assert row["bigram"] == pytest.approx(2 / 4)  # of 微视 视收 收费 费吗, 微视 and 收费
 
 
 def test_the_top_is_reordered_by_the_model_and_scores_never_rise(kb):
