@@ -12,7 +12,8 @@ Hybrid search fuses BM25 and dense ranks; it does not read a clause the way the 
   naming 台湾, 香港, 澳门 or the mainland, of another jurisdiction (national laws included);
 - ``cue``: the clause has the answer type asked for (an amount, a period, a date …);
 - ``bigram``: the share of the question's pairs of adjacent Chinese characters found in the clause's text —
-  word-free, so a question jieba cuts otherwise than the clause (要罚 / 罚款, 网购 / 网络购买) still counts.
+  word-free, so a question jieba cuts otherwise than the clause (要罚多少 / 罚款, 七天无理由退货 / 七日无理由退货)
+  still counts what it shares.
 
 Hits the question names by reference stay first, in the order search gave them: 电子商务法第三十八条 is
 answered from article 38 whatever the score says. The weights are fitted by ``policykb calibrate``
@@ -81,7 +82,7 @@ def candidate_features(q: Question, hits: Sequence[Hit]) -> list[dict[str, float
     for cand in score_sentences(q, list(hits)):
         cid = cand.clause.clause_id
         best_sentence[cid] = max(best_sentence.get(cid, 0.0), cand.coverage)
-    pairs = character_pairs(search_key(q.zh))
+    pairs = question_pairs(q)
     rows = []
     for h in hits:
         c, s = h.clause, h.signals
@@ -100,7 +101,7 @@ def candidate_features(q: Question, hits: Sequence[Hit]) -> list[dict[str, float
                 "sentence": best_sentence.get(c.clause_id, 0.0),
                 "elsewhere": float(bool(elsewhere_names(q, c))),
                 "cue": float(any(p.search(text) for _, p in q.cues)),
-                "bigram": sum(p in text for p in pairs) / len(pairs) if pairs else 0.0,
+                "bigram": sum(pair in text for pair in pairs) / len(pairs) if pairs else 0.0,
             }
         )
     return rows
@@ -113,6 +114,13 @@ def character_pairs(text: str) -> frozenset[str]:
     ['微视', '收费', '费吗']
     """
     return frozenset(run[i : i + 2] for run in _CJK_RUN.findall(text) for i in range(len(run) - 1))
+
+
+def question_pairs(q: Question) -> frozenset[str]:
+    """The question's character pairs, word by word: ``search_key`` closes the spaces between Chinese
+    characters, and an English question's Chinese form is its words' renderings side by side (后 多少 年
+    must not give 少年)."""
+    return frozenset().union(*(character_pairs(search_key(word)) for word in q.zh.split()))
 
 
 def rerank(q: Question, hits: list[Hit], model: Reranker) -> list[Hit]:

@@ -60,13 +60,13 @@ def test_lawbench_hit_at_1(report):
 # nobody tuned on fails here; none is the fitted value itself.
 MARGIN = 0.05
 # measured 2026-12-07 (policykb eval, validation part, int8 embeddings, both models refitted at stop 23):
-# R@1 0.785, R@5 0.957, 'none' abstain 0.704, answerable abstain 0.086, evidence in citations 0.839
+# R@1 0.763, R@5 0.957, 'none' abstain 0.667, answerable abstain 0.032, evidence in citations 0.892
 MEASURED = {
-    "recall_1": 0.785,
+    "recall_1": 0.763,
     "recall_5": 0.957,
-    "none_abstain": 0.704,
-    "evidence": 0.839,
-    "false_abstention": 0.086,
+    "none_abstain": 0.667,
+    "evidence": 0.892,
+    "false_abstention": 0.032,
 }
 
 

@@ -13,9 +13,11 @@ sys.path.insert(0, str(Path(__file__).parent))
 from answer_kit import fake_home, kb  # noqa: F401
 
 from policykb.errors import ConfigError
+from policykb.index.query_forms import QueryForms
 from policykb.qa.answer import analyse
 from policykb.qa.calibrate import data_hash
 from policykb.qa.evaluation import QUESTION_SET
+from policykb.qa.question import analyse_forms
 from policykb.qa.rerank import (
     FEATURES,
     RERANK_PATH,
@@ -23,10 +25,12 @@ from policykb.qa.rerank import (
     candidate_features,
     character_pairs,
     load_reranker,
+    question_pairs,
     rerank,
     rerank_retrieval,
 )
 from policykb.qa.rerank_fit import Searched, out_of_fold, recall, train
+from policykb.qa.retrieval import TermStats
 
 BY_COVERAGE = Reranker(("coverage",), (1.0,), 10, "fake-64")
 AGAINST_SEARCH = Reranker(("inv_rank",), (-1.0,), 10, "fake-64")  # turns the order round
@@ -47,10 +51,16 @@ def test_features_of_each_hit(kb):
     assert [r["inv_rank"] for r in rows] == [1 / h.rank for h in hits]
 
 
+FLAT = TermStats(10, lambda word: 1)
+
+
 def test_the_character_pairs_of_the_question_found_in_a_clause(kb):
     """``bigram`` counts pairs of adjacent characters, not words: 收费 is found in 收费标准 whatever jieba
     makes of either; a pair across a space or punctuation mark is none."""
     assert character_pairs("微视 收费吗？") == {"微视", "收费", "费吗"}
+    assert character_pairs("收费吗？微视") == {"收费", "费吗", "微视"}  # none across the ？
+    rendered = analyse_forms(QueryForms("after how many years", "后 多少 年", "en", ()), FLAT)
+    assert question_pairs(rendered) == {"多少"}  # an English question's renderings word by word: no 少年
     q, hits = searched(kb, "微视收费吗？")
     clause = replace(hits[0].clause, text="微视平台的收费标准")
     [row] = candidate_features(q, [replace(hits[0], clause=clause)])
