@@ -14,7 +14,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from answer_kit import RULE, clause_of, fake_home, kb  # noqa: F401
+from answer_kit import FLAT, RULE, clause_of, fake_home, kb  # noqa: F401
 
 from policykb.errors import ConfigError
 from policykb.index.query_forms import QueryForms
@@ -38,8 +38,6 @@ from policykb.qa.calibrate import Fit, data_hash, fit_logistic, fit_threshold, o
 from policykb.qa.evaluation import QUESTION_SET
 from policykb.qa.question import AnswerLexicon, analyse_forms, load_names, names_in
 from policykb.qa.retrieval import TermStats
-
-FLAT = TermStats(10, lambda word: 1)  # every known word equally frequent: weights are all equal
 
 
 def concepts(question, stats=FLAT, lang="zh", zh=None, terms=()):

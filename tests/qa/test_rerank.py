@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from answer_kit import fake_home, kb  # noqa: F401
+from answer_kit import FLAT, fake_home, kb  # noqa: F401
 
 from policykb.errors import ConfigError
 from policykb.index.query_forms import QueryForms
@@ -30,7 +30,6 @@ from policykb.qa.rerank import (
     rerank_retrieval,
 )
 from policykb.qa.rerank_fit import Searched, out_of_fold, recall, train
-from policykb.qa.retrieval import TermStats
 
 BY_COVERAGE = Reranker(("coverage",), (1.0,), 10, "fake-64")
 AGAINST_SEARCH = Reranker(("inv_rank",), (-1.0,), 10, "fake-64")  # turns the order round
@@ -49,9 +48,6 @@ def test_features_of_each_hit(kb):
     assert first["inv_rank"] == 1.0 and [r["score"] for r in rows] == [h.score for h in hits]
     assert first["coverage"] == pytest.approx(1.0) and first["text_coverage"] == pytest.approx(1.0)
     assert [r["inv_rank"] for r in rows] == [1 / h.rank for h in hits]
-
-
-FLAT = TermStats(10, lambda word: 1)
 
 
 def test_the_character_pairs_of_the_question_found_in_a_clause(kb):
