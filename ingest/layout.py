@@ -26,6 +26,17 @@ HEADING_MAX = 30
 PARAGRAPH_MIN = 40
 PARAGRAPH_END = tuple("。；！？;!?）)")
 ITEM_VALUE = re.compile(r"[：:]\s*[0-9０-９]")  # "时间：11月12日": an item's value, not a caption's words
+# What a document's information block says about it, not what the document says: 【现行版本】…, 【数据源URL】…,
+# 法規網址：… (law databases put these between the title and the text). Read for dates and validity like
+# any paragraph, never a clause or a heading.
+_FIELD_NAMES = (
+    r"(?:法律|法规|文件|规章)名称|现行版本|版本|时效性|效力级别|效力|法规类别|类别|条款数|数据源(?:URL)?|URL|网址|原文链接|"
+    r"来源|(?:施行|生效|实施|发布|公布|颁布|修正|修订|成文|印发)日期|(?:颁布|发布|制定|发文)(?:机构|机关)|发文字号|文号|"
+    r"索引号|主题分类"
+)
+INFO_FIELD = re.compile(rf"^(?:【(?:{_FIELD_NAMES})】|(?:法规|文件)?(?:{_FIELD_NAMES})\s*[:：])")
+# A banner between the information block and the text: ==== 正文开始 ====, ----- 正文 -----.
+BANNER = re.compile(r"^([=\-*#~_]{3,})\s*[^=\-*#~_\s]{1,8}\s*\1$")
 TABLE_AS_ONE = (
     240  # a table whose rows take at most this many characters is one clause; a longer one, a clause a row
 )
@@ -45,7 +56,7 @@ class Line:
 
 @dataclass
 class Unit:
-    kind: str  # "title" | "heading" | "marker" | "para" | "row" | "table_header" | "caption"
+    kind: str  # "title" | "heading" | "marker" | "para" | "row" | "table_header" | "caption" | "field"
     text: MText  # marker: its title (the text after the label); others: the whole unit
     full: MText  # the unit's characters including its label (source span)
     marker: Marker | None = None
@@ -74,6 +85,8 @@ def build_units(lines: list[Line], rules: Rules, title: str | None = None) -> li
     units: list[Unit] = []
     last_seen: dict[str, int] = {}
     i = _title_block(lines, units, title)
+    if (j := _info_block(lines, i, units)) > i:
+        i = _title_block(lines, units, title, j)  # the title again, under the banner
     while i < len(lines):
         line = lines[i]
         if line.blank:
@@ -134,7 +147,7 @@ def _wrap_width(lines: list[Line]) -> int | None:
 
 def _wrapped(line: Line, width: int | None) -> bool:
     t = line.text.text
-    if not t or line.md_level or line.tab:
+    if not t or line.md_level or line.tab or _info_line(t):
         return False
     # A closing quote ends a sentence only after an end mark (。” ends one, “小程序” at a wrap does not).
     quoted_term = t[-1] in CLOSING_QUOTES and len(t) >= 2 and t[-2] not in SENTENCE_BREAK
@@ -149,15 +162,24 @@ def _wrapped(line: Line, width: int | None) -> bool:
 
 
 def _starts_part(text: str) -> bool:
-    return bool(DATE_LINE.match(text))
+    return bool(DATE_LINE.match(text)) or _info_line(text)
+
+
+def _info_line(text: str) -> bool:
+    """A field of a document's information block, or the banner after it (``INFO_FIELD``, ``BANNER``)."""
+    if text[:1] in "=-*#~_":
+        return BANNER.fullmatch(text) is not None
+    if text[:1] == "【" or "：" in text[:10] or ":" in text[:10]:
+        return INFO_FIELD.match(to_simplified(text[:16])) is not None
+    return False
 
 
 # -- title block and unnumbered headings ----------------------------------------------------
 
 
-def _title_block(lines: list[Line], units: list[Unit], title: str | None) -> int:
+def _title_block(lines: list[Line], units: list[Unit], title: str | None, start: int = 0) -> int:
     """Lines before the first marker or paragraph that carry no sentence: the title area."""
-    i = 0
+    i = start
     while i < len(lines):
         line = lines[i]
         t = line.text.text
@@ -177,6 +199,24 @@ def _title_block(lines: list[Line], units: list[Unit], title: str | None) -> int
         units.append(Unit("title", line.text, line.text, md_level=line.md_level))
         i += 1
     return i
+
+
+def _info_block(lines: list[Line], i: int, units: list[Unit]) -> int:
+    """The information block's fields from line ``i`` on, as "field" units, up to its banner if it has one;
+    the line after them (``i`` when there are none)."""
+    j = i
+    while j < len(lines):
+        line = lines[j]
+        if line.blank:
+            j += 1
+            continue
+        if line.tab or not _info_line(line.text.text):
+            break
+        units.append(Unit("field", line.text, line.text))
+        j += 1
+        if line.text.text[:1] in "=-*#~_":
+            break  # the banner closes the block
+    return j if any(u.kind == "field" for u in units) else i
 
 
 def _title_like(text: str, title: str | None) -> bool:

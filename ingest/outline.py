@@ -89,6 +89,8 @@ def build_outline(units: list[Unit]) -> Outline:
             caption = ()
         if unit.kind == "title":
             titles.append(unit.full)
+        elif unit.kind == "field":
+            headings.append(unit.full)  # the information block: the document's, no clause's
         elif unit.kind == "caption":
             headings.append(unit.full)
             caption = (unit.text.text,)

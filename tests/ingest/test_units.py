@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import itertools
+import sys
+from pathlib import Path
 
 import opencc
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from conftest_pipeline import assert_no_text_lost
 
 from policykb.index.references import label_key
 from policykb.ingest.clean import clean, default_rules, mojibake_spans
@@ -512,6 +518,69 @@ def test_document_that_is_only_a_title_is_one_clause():
     r = ingest_text("通知", source_path="x", doc_id="x")
     assert [(c.label, c.text, c.source.start, c.source.end) for c in r.clauses] == [("", "通知", 0, 2)]
     assert (r.headings, r.document.warnings) == ([], ())
+
+
+INFO_BLOCK = (
+    "【法律名称】互联网广告管理办法\n"
+    "【现行版本】2023年2月25日国家市场监督管理总局令第72号公布，自2023年5月1日起施行，现行有效\n"
+    "【数据源URL】https://www.gov.cn/zhengce/202305/content_6858084.htm（来源：市场监管总局网站）\n"
+    "【施行日期】2023年5月1日\n"
+    "【条款数】2条\n"
+    "\n"
+    "==== 正文开始 ====\n"
+    "互联网广告管理办法\n"
+    "\n"
+    "第一条 为了规范互联网广告活动，制定本办法。\n"
+    "第二条 本办法自2023年5月1日起施行。\n"
+)
+
+
+def test_information_block_is_metadata_not_clauses():
+    """A law database's fields between the title and the text, and the banner closing them: no clause, no
+    section path, no text lost; the fields still give the dates."""
+    r = ingest_text(INFO_BLOCK, source_path="x.md", doc_id="x")
+    assert [(c.label, c.section_path, c.text) for c in r.clauses] == [
+        ("第一条", (), "为了规范互联网广告活动，制定本办法。"),
+        ("第二条", (), "本办法自2023年5月1日起施行。"),
+    ]
+    assert (r.document.title, r.document.valid_from) == ("互联网广告管理办法", "2023-05-01")
+    assert [INFO_BLOCK[s:e].split("】")[0] for s, e in sorted(r.headings)] == [
+        "【法律名称",
+        "【现行版本",
+        "【数据源URL",
+        "【施行日期",
+        "【条款数",
+        "==== 正文开始 ====",
+        "互联网广告管理办法",
+    ]
+    assert_no_text_lost(r)
+
+
+def test_information_fields_of_a_taiwanese_law_database():
+    text = (
+        "法規名稱：電子簽章法\n法規類別：法律 / 行政＞數位發展部＞數位產業目\n修正日期：20240515\n"
+        "法規網址：https://law.moj.gov.tw/LawClass/LawAll.aspx?pcode=J0080037\n\n"
+        "第 1 條\n為推動電子簽章之普及運用，特制定本法。\n"
+    )
+    r = ingest_text(text, source_path="x.md", doc_id="x")
+    assert [(c.label, c.text) for c in r.clauses] == [("第 1 條", "为推动电子签章之普及运用，特制定本法。")]
+    assert_no_text_lost(r)
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        "【活动时间】2021年10月23日至11月14日，每天上午10:00开始。",  # an event notice's fields are its text
+        "【报名方式】登录平台后台，提交报名表。",
+        "活动地点：顺盈时代广场中庭，请准时到场。",
+        "==== 正文开始 ==== 之后的内容照常是正文，不是横幅。",
+    ],
+)
+def test_fields_that_are_the_text_stay_clauses(first):
+    r = ingest_text(
+        f"关于举办直播节的通知\n\n{first}\n\n一、请各单位按时参加。\n", source_path="x", doc_id="x"
+    )
+    assert [c.text for c in r.clauses] == [first, "请各单位按时参加。"]
 
 
 # --- splitting and display text -----------------------------------------------------------------------------------
