@@ -149,7 +149,9 @@ def test_spc_reply_has_six_items():
     r = ingest_law("spc_online_ip_infringement_reply_2020.md")
     items = [{"label": c.label, "text": c.text} for c in r.clauses if c.label]
     assert items == e["top_items"]
-    assert [c.label for c in r.clauses] == ["", "", "一、", "二、", "三、", "四、", "五、", "六、"]
+    # the addressees (各省、自治区、直辖市高级人民法院…分院：) are metadata; the preamble is a clause
+    assert [c.label for c in r.clauses] == ["", "一、", "二、", "三、", "四、", "五、", "六、"]
+    assert r.document.metadata.addressees is not None and r.document.metadata.addressees.endswith("兵团分院")
     assert all(c.section_path == () for c in r.clauses)
 
 

@@ -122,6 +122,11 @@ def test_a_real_state_council_notice():
         # an order number in parentheses keeps both or neither of them
         (("（中华人民共和国国务院令 第778号）",), {"doc_number": "中华人民共和国国务院令第778号"}),
         (("标题", "各有关单位：", "正文。"), {"addressees": "各有关单位"}),
+        # a court's list of courts, the last one far from 法院 (a judicial reply's addressees)
+        (
+            ("标题", "各省高级人民法院，新疆维吾尔自治区高级人民法院生产建设兵团分院：", "正文。"),
+            {"addressees": "各省高级人民法院，新疆维吾尔自治区高级人民法院生产建设兵团分院"},
+        ),
         # A sentence ending in a colon is the body, not the addressees; nor is a numbered heading.
         (("标题", "现将有关事项通知如下：", "一、时间"), {}),
         (("标题", "一、参加单位：", "各区。"), {}),
