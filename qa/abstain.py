@@ -161,7 +161,7 @@ def features(question: Question, hits: list[Hit], window: int = 10) -> Features:
         found.update(k.word for k in question.required if k.credit(text, False) or k.credit(frame, False))
     missing = max((k.weight for k in question.required if k.word not in found), default=0.0)
     sentence = 0.0
-    unmet = {name for name, _ in question.cues}  # answer types asked for and not yet seen
+    unmet = {name for name, _ in question.cues} - question.open_cues  # asked for and not yet seen
     for hit in top:
         for key in sentence_keys(hit.clause.text):
             cov = question.coverage_of_keys(key, partial=False, optional=False)

@@ -72,6 +72,7 @@ class Cue:
     ask: tuple[str, ...]
     ask_pattern: re.Pattern[str] | None
     pattern: re.Pattern[str]
+    abstains: bool = True  # a question whose clauses lack it is taken for unanswered (``qa/abstain.py``)
 
     def asked(self, zh: str, original: str) -> bool:
         """``zh``: the Simplified search key of the question; ``original``: its NFKC lower-case text."""
@@ -132,13 +133,20 @@ class AnswerLexicon:
             )
         cues = []
         for name, cue in data.get("cues", {}).items():
-            if not {"ask", "pattern"} <= set(cue) <= {"ask", "ask_pattern", "pattern"}:
+            if not {"ask", "pattern"} <= set(cue) <= {
+                "ask",
+                "ask_pattern",
+                "pattern",
+                "abstains",
+            } or not isinstance(cue.get("abstains", True), bool):
                 raise ConfigError(
                     f"{path}: [cues.{name}] needs `ask` (list) and `pattern` (regex), and may have `ask_pattern`"
+                    " (regex) and `abstains` (true or false)"
                 )
             try:
                 asked = re.compile(cue["ask_pattern"]) if "ask_pattern" in cue else None
-                cues.append(Cue(name, tuple(cue["ask"]), asked, re.compile(cue["pattern"])))
+                pattern = re.compile(cue["pattern"])
+                cues.append(Cue(name, tuple(cue["ask"]), asked, pattern, cue.get("abstains", True)))
             except re.error as exc:
                 raise ConfigError(
                     f"{path}: [cues.{name}] pattern is not a regular expression ({exc})"
@@ -295,6 +303,7 @@ class Question:
     )
     names: tuple[str, ...] = ()  # places and platforms it names (qa/names.toml)
     measures: tuple[Measure, ...] = ()  # quantities asked for in a unit (几个工作日, 多少人)
+    open_cues: frozenset[str] = frozenset()  # answer types asked for that are no reason to abstain (penalty)
 
     @cached_property
     def jurisdictions(self) -> frozenset[str]:
@@ -454,7 +463,8 @@ def analyse_forms(forms: QueryForms, stats: TermStats, lexicon: AnswerLexicon | 
     lex = lexicon or default_qa_lexicon()
     original = unicodedata.normalize("NFKC", forms.original).lower()
     zh = search_key(forms.zh)
-    cues = tuple((cue.name, cue.pattern) for cue in lex.cues if cue.asked(zh, original))
+    asked = [cue for cue in lex.cues if cue.asked(zh, original)]
+    cues = tuple((cue.name, cue.pattern) for cue in asked)
     spanning = any(w in zh for w in lex.spanning) or any(w in original for w in lex.spanning_en)
     concepts: list[Concept] = []
     seen: set[str] = set()
@@ -485,6 +495,7 @@ def analyse_forms(forms: QueryForms, stats: TermStats, lexicon: AnswerLexicon | 
         counted=_counted(concepts, cues, lex),
         names=_names(zh, original),
         measures=tuple(m for m in lex.measures if m.asked(zh, original)),
+        open_cues=frozenset(cue.name for cue in asked if not cue.abstains),
     )
 
 

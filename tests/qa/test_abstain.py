@@ -126,6 +126,9 @@ def test_answer_types_and_spanning():
         ("How much is the fee for the training?", "en", ["count", "money"]),
         ("What VAT rate applies?", "en", ["rate"]),
         ("深圳线上购物节在哪几个月里举办？", "zh", ["count", "period"]),  # months, not a place (在哪)
+        ("商家虚假宣传会被怎么处罚？", "zh", ["penalty"]),
+        ("What penalty does an endorser face?", "en", ["penalty"]),
+        ("商家能不能拒绝退货？", "zh", []),
     ],
 )
 def test_answer_types_asked_for(question, lang, expected):
@@ -158,6 +161,10 @@ def test_answer_types_asked_for(question, lang, expected):
         ("money", "并处上一年度销售额百分之一以上百分之十以下的罚款", True),
         ("money", "全年投入近4亿元", True),
         ("money", "依法承担赔偿责任", False),
+        ("penalty", "由市场监督管理部门没收违法所得，并处违法所得一倍以上二倍以下的罚款", True),
+        ("penalty", "违反本办法第六条规定的，依照广告法第五十七条规定予以处罚", True),  # by reference
+        ("penalty", "依法追究刑事责任", True),
+        ("penalty", "广告代言人应当依据事实作推荐", False),
         ("who", "由经营者承担有关瑕疵的举证责任", True),
         ("who", "发生争议的，可以协商解决", False),
     ],
@@ -236,6 +243,18 @@ def test_features_of_an_answered_and_an_unanswered_question(kb):
     assert f.cue_missing == 1.0  # asks 多少 and no top sentence that mentions it has a number
     assert f.missing > 0  # 广州市 / 人才 / 补贴: in none of the top clauses
     assert set(f.to_dict()) == {*SIGNALS, "best_clause_id", "elsewhere"}
+
+
+def test_a_penalty_asked_for_and_not_found_is_no_reason_to_abstain(kb):
+    """The penalty answer type (``abstains = false``) ranks and picks sentences, but its absence does not
+    make the question unanswered: "可以吗？被查到怎么罚？" is answered by the rule it breaks."""
+    q = analyse(kb, "微视收费吗？被查到怎么罚？")
+    assert [name for name, _ in q.cues] == ["penalty"] and q.open_cues == {"penalty"}
+    hits = kb.search(q.text, k=30)
+    assert features(q, hits, 10).cue_missing == 0.0
+    assert features(replace(q, open_cues=frozenset()), hits, 10).cue_missing == 1.0  # no top clause has one
+    q = analyse(kb, "微视收费吗？收多少钱？")
+    assert q.open_cues == frozenset() and features(q, kb.search(q.text, k=30), 10).cue_missing == 1.0
 
 
 @pytest.mark.parametrize(
@@ -447,4 +466,7 @@ def test_a_bad_lexicon_is_a_config_error(tmp_path):
         AnswerLexicon.load(path)
     path.write_text("[cues.x]\nask = ['a']\npattern = '('\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="not a regular expression"):
+        AnswerLexicon.load(path)
+    path.write_text("[cues.x]\nask = ['a']\npattern = 'b'\nabstains = 'no'\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"\[cues.x\] .* may have `ask_pattern` \(regex\) and `abstains`"):
         AnswerLexicon.load(path)
