@@ -129,6 +129,8 @@ def test_answer_types_and_spanning():
         ("商家虚假宣传会被怎么处罚？", "zh", ["penalty"]),
         ("What penalty does an endorser face?", "en", ["penalty"]),
         ("商家能不能拒绝退货？", "zh", []),
+        ("电子商务法里的电子商务指的是什么？", "zh", ["define"]),
+        ("How is a distance sale defined under the act?", "en", ["define"]),
     ],
 )
 def test_answer_types_asked_for(question, lang, expected):
@@ -165,6 +167,9 @@ def test_answer_types_asked_for(question, lang, expected):
         ("penalty", "违反本办法第六条规定的，依照广告法第五十七条规定予以处罚", True),  # by reference
         ("penalty", "依法追究刑事责任", True),
         ("penalty", "广告代言人应当依据事实作推荐", False),
+        ("define", "本法所称电子商务，是指通过互联网等信息网络销售商品或者提供服务的经营活动", True),
+        ("define", "十、通讯交易：指企业经营者以广播、电视、电话方式", True),  # a Taiwanese act's 名词定义
+        ("define", "电子商务经营者应当依法办理市场主体登记", False),
         ("who", "由经营者承担有关瑕疵的举证责任", True),
         ("who", "发生争议的，可以协商解决", False),
     ],
