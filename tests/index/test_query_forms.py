@@ -210,6 +210,23 @@ def test_inflected_forms_find_their_base_form():
     assert expand_query("subsidies").zh == "补贴"
 
 
+@pytest.mark.parametrize(
+    ("query", "zh"),
+    [
+        ("When does the regulation come into effect?", "时间 规定 施行"),  # not 前来 效应
+        ("Do livestreamers have to disclose ads?", "直播营销人员 公示 广告"),
+        ("What happens if a courier loses my parcel?", "快递 丢失 包裹"),
+        ("How long must transaction records be kept?", "时长 必须 交易记录 保存"),
+        # "notice" alone is a stop word (according to the notice), "without notice" is not
+        ("Can a platform delist a seller without notice?", "平台 下架 商家 未通知"),
+        ("What are a platform operator's duties toward minors?", "电子商务平台经营者 义务 未成年人"),
+        ("Does a handwritten signature have the same legal effect?", "手写签名 同等法律效力"),
+    ],
+)
+def test_legal_english_the_glossary_renders(query, zh):
+    assert expand_query(query).zh == zh
+
+
 def test_stop_words_are_dropped():
     assert expand_query("What is the of it?") == QueryForms("What is the of it?", "", "en", ())
     assert expand_query("What are the subsidies?").zh == "补贴"
