@@ -26,17 +26,21 @@ HEADING_MAX = 30
 PARAGRAPH_MIN = 40
 PARAGRAPH_END = tuple("。；！？;!?）)")
 ITEM_VALUE = re.compile(r"[：:]\s*[0-9０-９]")  # "时间：11月12日": an item's value, not a caption's words
-# What a document's information block says about it, not what the document says: 【现行版本】…, 【数据源URL】…,
-# 法規網址：… (law databases put these between the title and the text). Read for dates and validity like
-# any paragraph, never a clause or a heading.
+# A field of a law database's information block, between a document's title and its text: what the database
+# says about the document (【现行版本】…, 【数据源URL】…, 【施行日期】…, 法規網址：…), not what the document says.
+# Kind "field": no clause, no section path; its span is kept with the headings', and it is still read for
+# dates and validity. In brackets, any name below; after a bare colon only the names law databases use, since
+# 网址：…, 类别：…, 来源：… open ordinary lines of a notice. Names (法律名称) stay with the title.
 _FIELD_NAMES = (
-    r"(?:法律|法规|文件|规章)名称|现行版本|版本|时效性|效力级别|效力|法规类别|类别|条款数|数据源(?:URL)?|URL|网址|原文链接|"
-    r"来源|(?:施行|生效|实施|发布|公布|颁布|修正|修订|成文|印发)日期|(?:颁布|发布|制定|发文)(?:机构|机关)|发文字号|文号|"
+    r"现行版本|版本|时效性|效力级别|效力|法规类别|类别|条款数|数据源(?:URL)?|URL|网址|原文链接|来源|"
+    r"(?:施行|生效|实施|发布|公布|颁布|修正|修订|成文|印发)日期|(?:颁布|发布|制定|发文)(?:机构|机关)|发文字号|文号|"
     r"索引号|主题分类"
 )
-INFO_FIELD = re.compile(rf"^(?:【(?:{_FIELD_NAMES})】|(?:法规|文件)?(?:{_FIELD_NAMES})\s*[:：])")
-# A banner between the information block and the text: ==== 正文开始 ====, ----- 正文 -----.
-BANNER = re.compile(r"^([=\-*#~_]{3,})\s*[^=\-*#~_\s]{1,8}\s*\1$")
+_DATABASE_FIELDS = r"法规(?:类别|网址)|(?:施行|修正|修订)日期|数据源(?:URL)?|原文链接"
+INFO_FIELD = re.compile(rf"^(?:【\s*(?:{_FIELD_NAMES})\s*】|(?:{_DATABASE_FIELDS})\s*[:：])")
+# The banner around a text's body: ==== 正文开始 ====, ==== 正文结束 ====, ———— 正文 ———— (a kind "field" too).
+INFO_BANNER = re.compile(r"^([=\-*#~_—])\1{2,}\s*[^=\-*#~_—\s]{1,8}\s*\1{3,}$")
+_LAW_TITLE = re.compile(r"(?:法|条例|办法|规定|细则|规则|意见|措施|方案|决定|解释|批复)$")
 TABLE_AS_ONE = (
     240  # a table whose rows take at most this many characters is one clause; a longer one, a clause a row
 )
@@ -86,15 +90,30 @@ def build_units(lines: list[Line], rules: Rules, title: str | None = None) -> li
     last_seen: dict[str, int] = {}
     i = _title_block(lines, units, title)
     if (j := _info_block(lines, i, units)) > i:
-        i = _title_block(lines, units, title, j)  # the title again, under the banner
+        i = j
+        if INFO_BANNER.fullmatch(units[-1].full.text):
+            i = _title_block(lines, units, title, j)  # the title again, under the banner
+    # A law's title again in the body (after a decree's preamble, before 第一章): the title, not a heading. Only
+    # a title that names a law or rule: a banner's office (深圳市商务局) is also its signature.
+    titles = {
+        key
+        for u in units
+        if u.kind == "title" and _LAW_TITLE.search(key := compact_key(u.full.text)) and len(key) >= 8
+    }
     while i < len(lines):
         line = lines[i]
         if line.blank:
+            i += 1
+        elif titles and compact_key(line.text.text) in titles:
+            units.append(Unit("title", line.text, line.text, md_level=line.md_level))
             i += 1
         elif line.cells is not None:
             i = _grid(lines, i, units)
         elif line.tab:
             i = _table(lines, i, units)
+        elif INFO_BANNER.fullmatch(line.text.text):
+            units.append(Unit("field", line.text, line.text))  # ==== 正文结束 ==== after the last article
+            i += 1
         elif (n := _heading_run(lines, i)) and not line_marker(line.text.text):
             units.append(_heading(lines[i : i + n]))
             i += n
@@ -147,7 +166,7 @@ def _wrap_width(lines: list[Line]) -> int | None:
 
 def _wrapped(line: Line, width: int | None) -> bool:
     t = line.text.text
-    if not t or line.md_level or line.tab or _info_line(t):
+    if not t or line.md_level or line.tab or INFO_BANNER.fullmatch(t):
         return False
     # A closing quote ends a sentence only after an end mark (。” ends one, “小程序” at a wrap does not).
     quoted_term = t[-1] in CLOSING_QUOTES and len(t) >= 2 and t[-2] not in SENTENCE_BREAK
@@ -166,9 +185,9 @@ def _starts_part(text: str) -> bool:
 
 
 def _info_line(text: str) -> bool:
-    """A field of a document's information block, or the banner after it (``INFO_FIELD``, ``BANNER``)."""
-    if text[:1] in "=-*#~_":
-        return BANNER.fullmatch(text) is not None
+    """A field of a document's information block, or a banner (``INFO_FIELD``, ``INFO_BANNER``)."""
+    if text[:1] in "=-*#~_—":
+        return INFO_BANNER.fullmatch(text) is not None
     if text[:1] == "【" or "：" in text[:10] or ":" in text[:10]:
         return INFO_FIELD.match(to_simplified(text[:16])) is not None
     return False
@@ -192,6 +211,7 @@ def _title_block(lines: list[Line], units: list[Unit], title: str | None, start:
             or len(t) > PARAGRAPH_MIN + 20
             or any(ch in "。；！？" for ch in t)
             or t.endswith(("：", ":"))
+            or _info_line(t)
         ):
             break
         if not _title_like(t, title) and units:
@@ -204,7 +224,7 @@ def _title_block(lines: list[Line], units: list[Unit], title: str | None, start:
 def _info_block(lines: list[Line], i: int, units: list[Unit]) -> int:
     """The information block's fields from line ``i`` on, as "field" units, up to its banner if it has one;
     the line after them (``i`` when there are none)."""
-    j = i
+    j, before = i, len(units)
     while j < len(lines):
         line = lines[j]
         if line.blank:
@@ -214,9 +234,9 @@ def _info_block(lines: list[Line], i: int, units: list[Unit]) -> int:
             break
         units.append(Unit("field", line.text, line.text))
         j += 1
-        if line.text.text[:1] in "=-*#~_":
+        if INFO_BANNER.fullmatch(line.text.text):
             break  # the banner closes the block
-    return j if any(u.kind == "field" for u in units) else i
+    return j if len(units) > before else i
 
 
 def _title_like(text: str, title: str | None) -> bool:

@@ -83,6 +83,7 @@ def build_outline(units: list[Unit]) -> Outline:
             _finish(stack.pop(), pieces, headings)
 
     titles: list[MText] = []
+    fields: list[MText] = []  # an information block (layout.INFO_FIELD)
     caption: tuple[str, ...] = ()  # the caption of the table being read, for its rows' path
     for unit in units:
         if unit.kind not in ("row", "table_header"):
@@ -90,7 +91,7 @@ def build_outline(units: list[Unit]) -> Outline:
         if unit.kind == "title":
             titles.append(unit.full)
         elif unit.kind == "field":
-            headings.append(unit.full)  # the information block: the document's, no clause's
+            fields.append(unit.full)  # the information block: the document's, no clause's
         elif unit.kind == "caption":
             headings.append(unit.full)
             caption = (unit.text.text,)
@@ -121,10 +122,13 @@ def build_outline(units: list[Unit]) -> Outline:
         else:
             _open_marker(unit, stack, close, outer_rank)
     close(0)
-    if titles and not pieces:  # a notice that is only its title ("通知") is still one clause
-        pieces.append(Piece("", (), None, titles, titles[0], "paragraph"))
+    if (titles or fields) and not pieces:  # a notice that is only its title ("通知") is still one clause
+        only = titles or fields
+        pieces.append(Piece("", (), None, only, only[0], "paragraph"))
+        headings.extend(fields if titles else ())
     else:
         headings[:0] = titles
+        headings.extend(fields)
     return Outline(pieces, headings)
 
 

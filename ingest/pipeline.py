@@ -25,7 +25,7 @@ from policykb.ingest.toc import drop_toc
 from policykb.ingest.validity import DateSource, Validity, extract_validity
 
 # Bump when ingest's output for the same file changes, so unchanged files are re-ingested.
-PIPELINE_VERSION = "5"  # 4: red-header metadata; 5: tables as rows, OCR
+PIPELINE_VERSION = "6"  # 4: red-header metadata; 5: tables as rows, OCR; 6: information blocks
 DEFAULT_MAX_CHARS = 360
 
 

@@ -202,3 +202,20 @@ def test_three_level_notice_keeps_its_numbering():
     assert next(c for c in tasks if c.label == "18.").text.startswith("促进跨境电商发展。")
     principles = [c.label for c in clauses if c.section_path == ("二、基本原则",)]
     assert principles == ["（一）", "（二）", "（三）", "（四）"]
+
+
+@pytest.mark.parametrize(
+    "name", ["consumer_rights_implementing_regulation_2024.md", "internet_advertising_measures_2023.md"]
+)
+def test_a_law_database_header_and_banners_are_no_clause_and_no_section(name):
+    """【现行版本】…【条款数】, ==== 正文开始 ==== and ==== 正文结束 ==== are the document's; the law's title repeated
+    after the decree that publishes it is not the first chapter's heading."""
+    r = _external2(name)
+    texts = [c.text for c in r.clauses]
+    assert not [t for t in texts if "【" in t or "====" in t]
+    outer = {c.section_path[0] for c in r.clauses if c.section_path}
+    assert all(re.fullmatch(r"第[一二三四五六七]章 .+", p) for p in outer), (
+        outer
+    )  # a chapter, never the title
+    assert len(outer) == (7 if name.startswith("consumer") else 0)
+    assert r.clauses[-1].text.endswith(("起施行。", "同时废止。"))

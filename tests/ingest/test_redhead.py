@@ -127,6 +127,7 @@ def test_a_real_state_council_notice():
             ("标题", "各省高级人民法院，新疆维吾尔自治区高级人民法院生产建设兵团分院：", "正文。"),
             {"addressees": "各省高级人民法院，新疆维吾尔自治区高级人民法院生产建设兵团分院"},
         ),
+        (("标题", "义诊地点设在市中医院城东分院：", "正文。"), {}),  # a hospital's branch is no court's
         # A sentence ending in a colon is the body, not the addressees; nor is a numbered heading.
         (("标题", "现将有关事项通知如下：", "一、时间"), {}),
         (("标题", "一、参加单位：", "各区。"), {}),

@@ -532,6 +532,7 @@ INFO_BLOCK = (
     "\n"
     "第一条 为了规范互联网广告活动，制定本办法。\n"
     "第二条 本办法自2023年5月1日起施行。\n"
+    "==== 正文结束 ====\n"
 )
 
 
@@ -552,18 +553,15 @@ def test_information_block_is_metadata_not_clauses():
         "【条款数",
         "==== 正文开始 ====",
         "互联网广告管理办法",
+        "==== 正文结束 ====",  # not in the last article's text
     ]
     assert_no_text_lost(r)
 
 
-def test_information_fields_of_a_taiwanese_law_database():
-    text = (
-        "法規名稱：電子簽章法\n法規類別：法律 / 行政＞數位發展部＞數位產業目\n修正日期：20240515\n"
-        "法規網址：https://law.moj.gov.tw/LawClass/LawAll.aspx?pcode=J0080037\n\n"
-        "第 1 條\n為推動電子簽章之普及運用，特制定本法。\n"
-    )
+def test_a_document_that_is_only_an_information_block_is_one_clause():
+    text = "【现行版本】2023年2月25日公布，自2023年5月1日起施行，现行有效\n【条款数】0条\n"
     r = ingest_text(text, source_path="x.md", doc_id="x")
-    assert [(c.label, c.text) for c in r.clauses] == [("第 1 條", "为推动电子签章之普及运用，特制定本法。")]
+    assert [c.text for c in r.clauses] == [text.strip()]
     assert_no_text_lost(r)
 
 
@@ -574,6 +572,10 @@ def test_information_fields_of_a_taiwanese_law_database():
         "【报名方式】登录平台后台，提交报名表。",
         "活动地点：顺盈时代广场中庭，请准时到场。",
         "==== 正文开始 ==== 之后的内容照常是正文，不是横幅。",
+        # names law databases use in brackets, but after a bare colon the notice's own words
+        "网址：https://px.example.cn，请于5月1日前登录报名，逾期不予受理。",
+        "类别：本次大赛分为农产品组、文创组两个类别。",
+        "来源：本市商务局官网，转载请注明。",
     ],
 )
 def test_fields_that_are_the_text_stay_clauses(first):
@@ -581,6 +583,13 @@ def test_fields_that_are_the_text_stay_clauses(first):
         f"关于举办直播节的通知\n\n{first}\n\n一、请各单位按时参加。\n", source_path="x", doc_id="x"
     )
     assert [c.text for c in r.clauses] == [first, "请各单位按时参加。"]
+
+
+def test_a_wrapped_paragraph_that_starts_like_a_field_is_joined():
+    wrapped = "来源：本办法所称数据来源，是指网络交易经营者收集\n、存储、使用的数据的出处，包括公开渠道。"
+    text = "关于数据管理的通知\n\n" + "\n".join([wrapped] * 6)
+    r = ingest_text(text, source_path="x", doc_id="x")
+    assert all("\n" not in c.text.replace("。\n", "。") for c in r.clauses), [c.text for c in r.clauses]
 
 
 # --- splitting and display text -----------------------------------------------------------------------------------
