@@ -40,6 +40,7 @@ _DATABASE_FIELDS = r"法规(?:类别|网址)|(?:施行|修正|修订)日期|数�
 INFO_FIELD = re.compile(rf"^(?:【\s*(?:{_FIELD_NAMES})\s*】|(?:{_DATABASE_FIELDS})\s*[:：])")
 # The banner around a text's body: ==== 正文开始 ====, ==== 正文结束 ====, ———— 正文 ———— (a kind "field" too).
 INFO_BANNER = re.compile(r"^([=\-*#~_—])\1{2,}\s*[^=\-*#~_—\s]{1,8}\s*\1{3,}$")
+_BANNER_CHARS = "=-*#~_—"
 _LAW_TITLE = re.compile(r"(?:法|条例|办法|规定|细则|规则|意见|措施|方案|决定|解释|批复)$")
 TABLE_AS_ONE = (
     240  # a table whose rows take at most this many characters is one clause; a longer one, a clause a row
@@ -100,18 +101,19 @@ def build_units(lines: list[Line], rules: Rules, title: str | None = None) -> li
         for u in units
         if u.kind == "title" and _LAW_TITLE.search(key := compact_key(u.full.text)) and len(key) >= 8
     }
+    ends = {key[-1] for key in titles}
     while i < len(lines):
         line = lines[i]
         if line.blank:
             i += 1
-        elif titles and compact_key(line.text.text) in titles:
+        elif titles and to_simplified(line.text.text[-1:]) in ends and compact_key(line.text.text) in titles:
             units.append(Unit("title", line.text, line.text, md_level=line.md_level))
             i += 1
         elif line.cells is not None:
             i = _grid(lines, i, units)
         elif line.tab:
             i = _table(lines, i, units)
-        elif INFO_BANNER.fullmatch(line.text.text):
+        elif line.text.text[:1] in _BANNER_CHARS and INFO_BANNER.fullmatch(line.text.text):
             units.append(Unit("field", line.text, line.text))  # ==== 正文结束 ==== after the last article
             i += 1
         elif (n := _heading_run(lines, i)) and not line_marker(line.text.text):
@@ -166,7 +168,7 @@ def _wrap_width(lines: list[Line]) -> int | None:
 
 def _wrapped(line: Line, width: int | None) -> bool:
     t = line.text.text
-    if not t or line.md_level or line.tab or INFO_BANNER.fullmatch(t):
+    if not t or line.md_level or line.tab or (t[0] in _BANNER_CHARS and INFO_BANNER.fullmatch(t)):
         return False
     # A closing quote ends a sentence only after an end mark (。” ends one, “小程序” at a wrap does not).
     quoted_term = t[-1] in CLOSING_QUOTES and len(t) >= 2 and t[-2] not in SENTENCE_BREAK
@@ -186,7 +188,7 @@ def _starts_part(text: str) -> bool:
 
 def _info_line(text: str) -> bool:
     """A field of a document's information block, or a banner (``INFO_FIELD``, ``INFO_BANNER``)."""
-    if text[:1] in "=-*#~_—":
+    if text[:1] in _BANNER_CHARS:
         return INFO_BANNER.fullmatch(text) is not None
     if text[:1] == "【" or "：" in text[:10] or ":" in text[:10]:
         return INFO_FIELD.match(to_simplified(text[:16])) is not None
