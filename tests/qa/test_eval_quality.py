@@ -55,17 +55,18 @@ def test_lawbench_hit_at_1(report):
 
 
 # -- the team's question set: validation documents (nothing is tuned on them) ---------------------------
-# Thresholds sit MARGIN below what `policykb eval` measured when the abstention model was last fitted
-# (the closing note and docs/benchmarks.md have the numbers), so a change that loses quality on documents
-# nobody tuned on fails here; none is the fitted value itself.
+# Thresholds sit MARGIN below what `policykb eval` last measured (the closing note and docs/benchmarks.md
+# have the numbers), so a change that loses quality on documents nobody tuned on fails here; none is a
+# fitted value itself.
 MARGIN = 0.05
-# measured 2026-12-07 (policykb eval, validation part, int8 embeddings, both models refitted at stop 23):
-# R@1 0.763, R@5 0.957, 'none' abstain 0.667, answerable abstain 0.032, evidence in citations 0.892
+# measured 2026-12-08 (policykb eval, validation part, int8 embeddings; models fitted at stop 23, the ingest,
+# answer types and glossary of stop 24): R@1 0.774, R@5 0.957, 'none' abstain 0.630, answerable abstain
+# 0.032, evidence in citations 0.903
 MEASURED = {
-    "recall_1": 0.763,
+    "recall_1": 0.774,
     "recall_5": 0.957,
-    "none_abstain": 0.667,
-    "evidence": 0.892,
+    "none_abstain": 0.630,
+    "evidence": 0.903,
     "false_abstention": 0.032,
 }
 
