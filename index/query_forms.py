@@ -20,6 +20,7 @@ may be downloaded at run time, so English questions are rendered word by word, f
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections import Counter
@@ -332,9 +333,10 @@ def detect_language(query: str) -> Lang:
     return "zh-hant" if to_simplified(query) != query else "zh"
 
 
-def _base_forms(word: str) -> list[str]:
-    """Candidate base forms, most likely first: charges → charg, charge; shipping → shipp, shippe, ship."""
-    if len(word) < 4:
+def _base_forms(word: str, shortest: int = 4) -> list[str]:
+    """Candidate base forms, most likely first: charges → charg, charge; shipping → shipp, shippe, ship.
+    Words shorter than ``shortest`` have none."""
+    if len(word) < shortest:
         return []
     cands: list[str] = []
     if word.endswith("ies"):
@@ -354,9 +356,9 @@ def _base_forms(word: str) -> list[str]:
     return cands
 
 
-def _lemma(word: str, known: frozenset[str]) -> str:
+def _lemma(word: str, known: frozenset[str], shortest: int = 4) -> str:
     """The first base form of ``word`` that ``known`` has, else ``word`` (phrases try ``word`` first)."""
-    return next((c for c in _base_forms(word) if c in known), word)
+    return next((c for c in _base_forms(word, shortest) if c in known), word)
 
 
 @dataclass(frozen=True, slots=True)
@@ -374,7 +376,8 @@ class _English:
         self.toks, self.vocab, self.lex, self.sources = toks, vocab, lex, sources
         self.words = [t.word for t in toks]
         self.lemmas = {
-            "glossary": [_lemma(w, lex.glossary_words) for w in self.words],
+            # the glossary's own words are few and chosen: "ads" may be read as "ad" there, not in CC-CEDICT
+            "glossary": [_lemma(w, lex.glossary_words, shortest=3) for w in self.words],
             "dictionary": [_lemma(w, lex.dictionary_words) for w in self.words],
         }
 
@@ -390,7 +393,9 @@ class _English:
         for n in range(min(longest, len(self.toks) - i), 0, -1):
             if not self._latin_run(i, n):
                 continue
-            for key in (tuple(self.words[i : i + n]), tuple(lemmas[i : i + n])):
+            # each word as typed or as its base form: "live-streaming hosts" is the phrase "live streaming host"
+            forms = [dict.fromkeys((w, b)) for w, b in zip(self.words[i : i + n], lemmas[i : i + n])]
+            for key in itertools.product(*forms):
                 if key in table:
                     return n, table[key]
         return None

@@ -227,6 +227,14 @@ def test_legal_english_the_glossary_renders(query, zh):
     assert expand_query(query).zh == zh
 
 
+def test_a_phrase_matches_with_each_word_typed_or_in_its_base_form():
+    # "live streaming host" in the glossary; "streaming" is kept as typed, "hosts" read as "host"
+    assert expand_query("Can live-streaming hosts exaggerate?").zh == "直播营销人员 夸大"
+    # "ads" read as "ad" (three letters will do in the glossary): before, 线上 广告 and 飞溅 屏幕 广告
+    assert expand_query("Who regulates online ads?").zh == "监管 互联网广告"
+    assert expand_query("Can splash screen ads be closed?").zh == "启动播放 封闭性"
+
+
 def test_stop_words_are_dropped():
     assert expand_query("What is the of it?") == QueryForms("What is the of it?", "", "en", ())
     assert expand_query("What are the subsidies?").zh == "补贴"
