@@ -221,6 +221,7 @@ def test_inflected_forms_find_their_base_form():
         ("Can a platform delist a seller without notice?", "平台 下架 商家 未通知"),
         ("What are a platform operator's duties toward minors?", "电子商务平台经营者 义务 未成年人"),
         ("Does a handwritten signature have the same legal effect?", "手写签名 同等法律效力"),
+        ("Is stored data protected?", "存储 数据 保护"),  # not 店铺: "store" is a shop
     ],
 )
 def test_legal_english_the_glossary_renders(query, zh):
