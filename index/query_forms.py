@@ -20,7 +20,6 @@ may be downloaded at run time, so English questions are rendered word by word, f
 
 from __future__ import annotations
 
-import itertools
 import re
 import unicodedata
 from collections import Counter
@@ -376,8 +375,12 @@ class _English:
         self.toks, self.vocab, self.lex, self.sources = toks, vocab, lex, sources
         self.words = [t.word for t in toks]
         self.lemmas = {
-            # the glossary's own words are few and chosen: "ads" may be read as "ad" there, not in CC-CEDICT
-            "glossary": [_lemma(w, lex.glossary_words, shortest=3) for w in self.words],
+            # the glossary's own words are few and chosen: "ads" may be read as "ad" there, not in CC-CEDICT;
+            # not a word typed with capitals (UPS, IPs) nor a stop word (its)
+            "glossary": [
+                _lemma(w, lex.glossary_words, 3 if t.text.islower() and w not in lex.stopwords else 4)
+                for t, w in zip(toks, self.words)
+            ],
             "dictionary": [_lemma(w, lex.dictionary_words) for w in self.words],
         }
 
@@ -393,9 +396,10 @@ class _English:
         for n in range(min(longest, len(self.toks) - i), 0, -1):
             if not self._latin_run(i, n):
                 continue
-            # each word as typed or as its base form: "live-streaming hosts" is the phrase "live streaming host"
-            forms = [dict.fromkeys((w, b)) for w, b in zip(self.words[i : i + n], lemmas[i : i + n])]
-            for key in itertools.product(*forms):
+            # as typed, in base forms, or as typed but the last word ("live-streaming hosts" is the phrase
+            # "live streaming host"); not other mixes: "consumers rights to know" must leave "rights to know"
+            typed, base = tuple(self.words[i : i + n]), tuple(lemmas[i : i + n])
+            for key in dict.fromkeys((typed, base, typed[:-1] + base[-1:])):
                 if key in table:
                     return n, table[key]
         return None

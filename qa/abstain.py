@@ -18,7 +18,8 @@ The decision is a small logistic model over signals of the evidence, not a word 
   such a question abstains (a nationwide law applies to every place and platform, so it never counts —
   except for a question naming another jurisdiction, 台湾, 香港, 澳门 or the mainland: ``_scoped_elsewhere``);
 - ``cue_missing``: the question asks for an answer type (an amount of money, a period, a number, a date, a
-  place, who) and no sentence of the top 3 clauses that mentions the question has one of each.
+  place, who) and no sentence of the top 3 clauses that mentions the question has one of each. Answer types
+  marked ``abstains = false`` in ``qa/lexicon.toml`` (a penalty, a definition) do not count.
 
 The coefficients, the standardisation and the operating point live in ``qa/abstain.toml``, written by
 ``policykb calibrate`` (``qa/calibrate.py``) from the fit part of the team's question set, with the data

@@ -64,6 +64,9 @@ YES_NO = re.compile(
 _NUMBER = r"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百千万亿]+)"
 
 
+CUE_KEYS = frozenset({"ask", "ask_pattern", "pattern", "abstains"})  # what a [cues.NAME] table may hold
+
+
 @dataclass(frozen=True)
 class Cue:
     """An answer type: asked for by one of ``ask`` (or a match of ``ask_pattern``), met by ``pattern``."""
@@ -133,20 +136,22 @@ class AnswerLexicon:
             )
         cues = []
         for name, cue in data.get("cues", {}).items():
-            if not {"ask", "pattern"} <= set(cue) <= {
-                "ask",
-                "ask_pattern",
-                "pattern",
-                "abstains",
-            } or not isinstance(cue.get("abstains", True), bool):
+            unknown, missing = set(cue) - CUE_KEYS, {"ask", "pattern"} - set(cue)
+            abstains = cue.get("abstains", True)
+            if unknown or missing or not isinstance(abstains, bool):
+                wrong = [
+                    *(f"unknown {k!r}" for k in sorted(unknown)),
+                    *(f"no {k!r}" for k in sorted(missing)),
+                    *([f"abstains = {abstains!r}"] if not isinstance(abstains, bool) else []),
+                ]
                 raise ConfigError(
                     f"{path}: [cues.{name}] needs `ask` (list) and `pattern` (regex), and may have `ask_pattern`"
-                    " (regex) and `abstains` (true or false)"
+                    f" (regex) and `abstains` (true or false); found {', '.join(wrong)}"
                 )
             try:
                 asked = re.compile(cue["ask_pattern"]) if "ask_pattern" in cue else None
                 pattern = re.compile(cue["pattern"])
-                cues.append(Cue(name, tuple(cue["ask"]), asked, pattern, cue.get("abstains", True)))
+                cues.append(Cue(name, tuple(cue["ask"]), asked, pattern, abstains))
             except re.error as exc:
                 raise ConfigError(
                     f"{path}: [cues.{name}] pattern is not a regular expression ({exc})"

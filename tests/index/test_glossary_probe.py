@@ -28,19 +28,17 @@ def test_everyday_chinese_reaches_a_statutory_term():
 
 def test_english_words_rendered_as_nothing():
     questions = _lines("en_questions.txt")
-    words = {w.lower() for q in questions for w in re.findall(r"[A-Za-z][A-Za-z'-]+", q)}
+    # as the renderer reads a word: lower case, possessive and apostrophes dropped (can't → cant, a stop word)
+    words = {
+        re.sub(r"['’]s$", "", w).lower().replace("'", "").replace("’", "")
+        for q in questions
+        for w in re.findall(r"[A-Za-z][A-Za-z'’-]+", q)
+    }
     vanished = sorted(w for w in words - ENGLISH_STOPWORDS if not expand_query(w).zh.strip())
     assert len(questions) == 347
     assert vanished == [
-        "can't",
-        "didn't",
-        "doesn't",
         "gouging",  # only in "price gouging" (哄抬价格)
         "harbour",  # only in "safe harbour"
         "held",  # only in "held liable"
-        "i'm",
-        "icp",
-        "wasn't",
-        "what's",
-        "won't",
+        "icp",  # an acronym: kept as typed (ICP) in a question
     ]

@@ -128,9 +128,13 @@ def test_answer_types_and_spanning():
         ("深圳线上购物节在哪几个月里举办？", "zh", ["count", "period"]),  # months, not a place (在哪)
         ("商家虚假宣传会被怎么处罚？", "zh", ["penalty"]),
         ("What penalty does an endorser face?", "en", ["penalty"]),
-        ("商家能不能拒绝退货？", "zh", []),
+        ("Will I be fined for selling without a licence?", "en", ["penalty"]),
+        ("商家被罚款后，消费者能要求赔偿吗？", "zh", []),  # asks about compensation, not the penalty
         ("电子商务法里的电子商务指的是什么？", "zh", ["define"]),
         ("How is a distance sale defined under the act?", "en", ["define"]),
+        ("为什么是平台承担责任？", "zh", []),  # why, not what
+        ("直播卖什么是否需要许可证？", "zh", []),  # whether
+        ("What does this rule mean for small sellers?", "en", []),
     ],
 )
 def test_answer_types_asked_for(question, lang, expected):
@@ -166,6 +170,7 @@ def test_answer_types_asked_for(question, lang, expected):
         ("penalty", "由市场监督管理部门没收违法所得，并处违法所得一倍以上二倍以下的罚款", True),
         ("penalty", "违反本办法第六条规定的，依照广告法第五十七条规定予以处罚", True),  # by reference
         ("penalty", "依法追究刑事责任", True),
+        ("penalty", "平台应当依照本规定进行公示, 不得以公示代替处罚", False),  # a key's comma ends 依照…
         ("penalty", "广告代言人应当依据事实作推荐", False),
         ("define", "本法所称电子商务，是指通过互联网等信息网络销售商品或者提供服务的经营活动", True),
         ("define", "十、通讯交易：指企业经营者以广播、电视、电话方式", True),  # a Taiwanese act's 名词定义
@@ -253,6 +258,7 @@ def test_features_of_an_answered_and_an_unanswered_question(kb):
 def test_a_penalty_asked_for_and_not_found_is_no_reason_to_abstain(kb):
     """The penalty answer type (``abstains = false``) ranks and picks sentences, but its absence does not
     make the question unanswered: "可以吗？被查到怎么罚？" is answered by the rule it breaks."""
+    assert {c.name for c in AnswerLexicon.load().cues if not c.abstains} == {"penalty", "define"}
     q = analyse(kb, "微视收费吗？被查到怎么罚？")
     assert [name for name, _ in q.cues] == ["penalty"] and q.open_cues == {"penalty"}
     hits = kb.search(q.text, k=30)
@@ -473,5 +479,10 @@ def test_a_bad_lexicon_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="not a regular expression"):
         AnswerLexicon.load(path)
     path.write_text("[cues.x]\nask = ['a']\npattern = 'b'\nabstains = 'no'\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"\[cues.x\] .* may have `ask_pattern` \(regex\) and `abstains`"):
+    with pytest.raises(
+        ConfigError, match=r"\[cues.x\] .* and `abstains` \(true or false\); found abstains = 'no'$"
+    ):
+        AnswerLexicon.load(path)
+    path.write_text("[cues.x]\nask = ['a']\nabstain = false\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"found unknown 'abstain', no 'pattern'$"):
         AnswerLexicon.load(path)
