@@ -39,8 +39,9 @@ _FIELD_NAMES = (
 _DATABASE_FIELDS = r"法规(?:类别|网址)|(?:施行|修正|修订)日期|数据源(?:URL)?|原文链接"
 INFO_FIELD = re.compile(rf"^(?:【\s*(?:{_FIELD_NAMES})\s*】|(?:{_DATABASE_FIELDS})\s*[:：])")
 # The banner around a text's body: ==== 正文开始 ====, ==== 正文结束 ====, ———— 正文 ———— (a kind "field" too).
-INFO_BANNER = re.compile(r"^([=\-*#~_—])\1{2,}\s*[^=\-*#~_—\s]{1,8}\s*\1{3,}$")
 _BANNER_CHARS = "=-*#~_—"
+_RULE = re.escape(_BANNER_CHARS)
+INFO_BANNER = re.compile(rf"^([{_RULE}])\1{{2,}}\s*[^{_RULE}\s]{{1,8}}\s*\1{{3,}}$")
 _LAW_TITLE = re.compile(r"(?:法|条例|办法|规定|细则|规则|意见|措施|方案|决定|解释|批复)$")
 TABLE_AS_ONE = (
     240  # a table whose rows take at most this many characters is one clause; a longer one, a clause a row
@@ -92,7 +93,7 @@ def build_units(lines: list[Line], rules: Rules, title: str | None = None) -> li
     i = _title_block(lines, units, title)
     if (j := _info_block(lines, i, units)) > i:
         i = j
-        if INFO_BANNER.fullmatch(units[-1].full.text):
+        if _banner(units[-1].full.text):
             i = _title_block(lines, units, title, j)  # the title again, under the banner
     # A law's title again in the body (after a decree's preamble, before 第一章): the title, not a heading. Only
     # a title that names a law or rule: a banner's office (深圳市商务局) is also its signature.
@@ -113,7 +114,7 @@ def build_units(lines: list[Line], rules: Rules, title: str | None = None) -> li
             i = _grid(lines, i, units)
         elif line.tab:
             i = _table(lines, i, units)
-        elif line.text.text[:1] in _BANNER_CHARS and INFO_BANNER.fullmatch(line.text.text):
+        elif _banner(line.text.text):
             units.append(Unit("field", line.text, line.text))  # ==== 正文结束 ==== after the last article
             i += 1
         elif (n := _heading_run(lines, i)) and not line_marker(line.text.text):
@@ -168,7 +169,7 @@ def _wrap_width(lines: list[Line]) -> int | None:
 
 def _wrapped(line: Line, width: int | None) -> bool:
     t = line.text.text
-    if not t or line.md_level or line.tab or (t[0] in _BANNER_CHARS and INFO_BANNER.fullmatch(t)):
+    if not t or line.md_level or line.tab or _banner(t):
         return False
     # A closing quote ends a sentence only after an end mark (。” ends one, “小程序” at a wrap does not).
     quoted_term = t[-1] in CLOSING_QUOTES and len(t) >= 2 and t[-2] not in SENTENCE_BREAK
@@ -186,10 +187,15 @@ def _starts_part(text: str) -> bool:
     return bool(DATE_LINE.match(text)) or _info_line(text)
 
 
+def _banner(text: str) -> bool:
+    """``INFO_BANNER``, tested only on a line that starts like one (this runs on every line)."""
+    return text[:1] in _BANNER_CHARS and INFO_BANNER.fullmatch(text) is not None
+
+
 def _info_line(text: str) -> bool:
     """A field of a document's information block, or a banner (``INFO_FIELD``, ``INFO_BANNER``)."""
     if text[:1] in _BANNER_CHARS:
-        return INFO_BANNER.fullmatch(text) is not None
+        return _banner(text)
     if text[:1] == "【" or "：" in text[:10] or ":" in text[:10]:
         return INFO_FIELD.match(to_simplified(text[:16])) is not None
     return False
@@ -236,7 +242,7 @@ def _info_block(lines: list[Line], i: int, units: list[Unit]) -> int:
             break
         units.append(Unit("field", line.text, line.text))
         j += 1
-        if INFO_BANNER.fullmatch(line.text.text):
+        if _banner(line.text.text):
             break  # the banner closes the block
     return j if len(units) > before else i
 
