@@ -24,7 +24,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 GLOSSARY_PATH = DATA_DIR / "glossary.toml"
+TAIWAN_TABLE = "taiwan"  # [zh.taiwan]: Taiwan's wording → the mainland's
+_TAIWAN = re.compile(r"台湾|臺灣|台灣|\btaiwan")
 CEDICT_PATH = DATA_DIR / "cedict_en_zh.tsv"
 
 Lang = Literal["zh", "zh-hant", "en"]
@@ -162,6 +164,9 @@ class Lexicon:
     colloquial: tuple[tuple[str, tuple[str, ...]], ...]  # (Chinese phrase, formal renderings)
     glossary_words: frozenset[str]  # the English words used in glossary keys, for finding base forms
     cedict_path: Path | None = None  # read on the first English word (~0.4 s): a Chinese query never needs it
+    # the mainland's legal wording → Taiwan's for the same concept (罚款 → 罚锾): [zh.taiwan] read backwards,
+    # for a question about Taiwan, whose acts use Taiwan's wording whatever words the question uses
+    taiwan: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @cached_property
     def _cedict(self) -> tuple[Glossary, frozenset[tuple[str, ...]]]:
@@ -196,7 +201,7 @@ class Lexicon:
         stopwords: frozenset[str] = ENGLISH_STOPWORDS,
     ) -> Lexicon:
         """``stopwords``: English words an English question is rendered without (``data/stopwords.toml``)."""
-        glossary, colloquial = _read_glossary(glossary_path)
+        glossary, colloquial, taiwan = _read_glossary(glossary_path)
         stopwords = frozenset(w.lower().replace("'", "") for w in stopwords)
         return cls(
             glossary,
@@ -204,7 +209,12 @@ class Lexicon:
             tuple(colloquial.items()),
             frozenset(w for k in glossary for w in k),
             cedict_path,
+            taiwan,
         )
+
+    def taiwan_wording(self, words: Iterable[str]) -> tuple[str, ...]:
+        """Taiwan's wording for each of ``words`` that has one (罚款 → 罚锾, 格式条款 → 定型化契约), in order."""
+        return _unique(t for w in words for t in self.taiwan.get(w, ()) if t not in words)
 
     def is_english(self, word: str) -> bool:
         """Whether ``word`` (or a base form of it) is a stop word or a one-word key of the lexicon."""
@@ -229,12 +239,21 @@ def _english_key(phrase: str) -> tuple[str, ...]:
 Glossary = dict[tuple[str, ...], tuple[str, ...]]
 
 
-def _read_glossary(path: Path) -> tuple[Glossary, dict[str, tuple[str, ...]]]:
-    """(English key → Chinese, colloquial Chinese → formal) from the glossary TOML."""
+def _read_glossary(
+    path: Path,
+) -> tuple[Glossary, dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
+    """(English key → Chinese, colloquial Chinese → formal, mainland wording → Taiwan's) from the glossary
+    TOML; the last is ``[zh.taiwan]`` read backwards."""
     data = read_toml(path, "the query glossary", allowed={"en", "zh"})
     en = {_english_key(k): v for k, v in _read_section(path, data, "en", _english_key).items()}
     zh = _read_section(path, data, "zh", str)
-    return en, zh
+    table = data.get("zh", {}).get(TAIWAN_TABLE, {})
+    taiwan: dict[str, list[str]] = {}
+    for phrase in table:
+        for value in zh[phrase]:
+            if value not in table:  # a value that is Taiwan wording itself (个人资料) is not the mainland's
+                taiwan.setdefault(value, []).append(to_simplified(phrase))
+    return en, zh, {k: tuple(v) for k, v in taiwan.items()}
 
 
 def _read_section(
@@ -474,6 +493,11 @@ def _unique(items: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(x for x in items if x))
 
 
+def names_taiwan(text: str) -> bool:
+    """Whether a question (as typed, or its Simplified form) is about Taiwan."""
+    return bool(_TAIWAN.search(unicodedata.normalize("NFKC", text).lower()))
+
+
 def needs_vocabulary(query: str) -> bool:
     """Whether ``expand_query`` reads the corpus vocabulary for ``query``: only its Latin words are looked
     up there (pinyin names, corpus-aware renderings), so a query in Chinese alone does not."""
@@ -501,7 +525,12 @@ def expand_query(
     toks = _tokens(text)
     has_latin = any(t.kind == "lat" for t in toks)
     renderings = _English(toks, vocabulary, lex, sources).render() if has_latin else []
-    translated = _unique(v for r in renderings for v in r.values)
+    taiwan = bool(lex.taiwan) and names_taiwan(text)
+    # each word's renderings together (qa/question.py groups them by the rendering in ``zh``), Taiwan's
+    # wording for them right after when the question is about Taiwan
+    translated = _unique(
+        v for r in renderings for v in (*r.values, *(lex.taiwan_wording(r.values) if taiwan else ()))
+    )
 
     if lang == "en":  # renderings and any Chinese or numbers, in question order
         starts = {r.first: r for r in renderings}
@@ -522,6 +551,8 @@ def expand_query(
         zh = to_simplified(re.sub(r"\s+", " ", "".join(pieces)).strip())
     else:
         zh = to_simplified(query) if lang == "zh-hant" else query
-    synonyms = (v for phrase, values in lex.colloquial if phrase in zh for v in values)
+    synonyms = [v for phrase, values in lex.colloquial if phrase in zh for v in values]
+    if taiwan:
+        synonyms += lex.taiwan_wording([*(w for w in lex.taiwan if w in zh), *synonyms])
     terms = _unique([*translated, *(t for t in synonyms if t not in zh)])
     return QueryForms(original=query, zh=zh, lang=lang, terms=terms)

@@ -29,7 +29,7 @@ import jieba
 
 from policykb.errors import ConfigError
 from policykb.index.keywords import STOPWORDS
-from policykb.index.query_forms import QueryForms, default_lexicon
+from policykb.index.query_forms import QueryForms, default_lexicon, names_taiwan
 from policykb.ingest.text import CJK_CHAR, search_key
 from policykb.qa.retrieval import TermStats
 from policykb.tomlfile import read_toml, string_list
@@ -424,13 +424,17 @@ def _remove(text: str, phrases: tuple[str, ...]) -> str:
     return text
 
 
-def _synonyms(word: str, zh: str, lex: AnswerLexicon) -> tuple[str, ...]:
+def _synonyms(word: str, zh: str, lex: AnswerLexicon, taiwan: bool = False) -> tuple[str, ...]:
     """The notices' wording for ``word``: ``[synonyms]`` of the answerer's lexicon, and the retriever's
-    glossary entries for colloquial phrases of the question that overlap ``word``."""
+    glossary entries for colloquial phrases of the question that overlap ``word``; for a question about
+    Taiwan (``taiwan``), Taiwan's wording for all of them too (罚款 → 罚锾)."""
+    glossary = default_lexicon()
     out: list[str] = list(lex.synonyms.get(word, ()))
-    for phrase, values in default_lexicon().colloquial:
+    for phrase, values in glossary.colloquial:
         if phrase in zh and (phrase in word or (len(word) > 1 and word in phrase)):
             out.extend(search_key(v) for v in values)
+    if taiwan:
+        out.extend(glossary.taiwan_wording([word, *out]))
     return tuple(dict.fromkeys(v for v in out if v and v != word))
 
 
@@ -484,12 +488,14 @@ def analyse_forms(forms: QueryForms, stats: TermStats, lexicon: AnswerLexicon | 
             concepts.append(_concept(piece, alternatives + extra, optional, stats))
     else:
         rest = _remove(_remove(zh, lex.question), lex.spanning)
+        taiwan = names_taiwan(zh) or names_taiwan(original)
         for token in jieba.lcut(rest):
             token = _strip_glued(token.strip(), lex, stats)
             if not _is_word(token) or token in seen or token in lex.question or token in STOPWORDS:
                 continue
             seen.add(token)
-            concepts.append(_concept(token, _synonyms(token, zh, lex), token in lex.optional, stats))
+            alternatives = _synonyms(token, zh, lex, taiwan)
+            concepts.append(_concept(token, alternatives, token in lex.optional, stats))
     return Question(
         text=forms.original,
         zh=forms.zh,

@@ -364,3 +364,49 @@ def test_expand_query_never_fails(text):
     assert len(set(forms.terms)) == len(forms.terms)
     if forms.lang == "en":
         assert not re.search(r"[a-z]", forms.zh)  # only Chinese and acronyms reach the retriever
+
+
+# ------------------------------------------------------------------------------- Taiwan's wording
+
+TAIWAN_TOML = """
+[en.a]
+"fine" = ["罚款", "处罚"]
+"standard form contract" = ["格式条款"]
+"business" = ["企业"]
+[zh.colloquial]
+"罚钱" = ["罚款"]
+[zh.taiwan]
+"罰鍰" = ["罚款"]
+"定型化契约" = ["格式条款", "定型化契约条款"]
+"定型化契约条款" = ["格式条款"]
+"""
+
+
+def test_taiwan_table_is_read_backwards_without_its_own_wording(tmp_path):
+    lex = Lexicon.load(_write(tmp_path, TAIWAN_TOML), cedict_path=None)
+    # 定型化契约条款 is a value of 定型化契约 but Taiwan's wording itself (a key of the table): no entry of its own
+    assert lex.taiwan == {"罚款": ("罚锾",), "格式条款": ("定型化契约", "定型化契约条款")}
+    assert lex.taiwan_wording(["罚款", "处罚", "罚锾"]) == ()  # 罚锾 is already among the words
+    assert lex.taiwan_wording(["处罚", "格式条款", "罚款"]) == ("定型化契约", "定型化契约条款", "罚锾")
+
+
+def test_a_question_about_taiwan_also_searches_taiwans_wording(tmp_path):
+    lex = Lexicon.load(_write(tmp_path, TAIWAN_TOML), cedict_path=None)
+    # English: each word's Taiwan wording follows its renderings (the answerer groups them by word)
+    assert expand_query("Taiwan business fine", lexicon=lex).terms == ("企业", "罚款", "处罚", "罚锾")
+    assert expand_query("Business fine in Taiwan", lexicon=lex).terms == ("企业", "罚款", "处罚", "罚锾")
+    assert expand_query("Business fine", lexicon=lex).terms == ("企业", "罚款", "处罚")
+    # Chinese: the question's own words and the colloquial glossary's, Simplified or Traditional
+    assert expand_query("臺灣的格式条款违规会罚钱吗", lexicon=lex).terms == (
+        "罚款",
+        "定型化契约",
+        "定型化契约条款",
+        "罚锾",
+    )
+    assert expand_query("台湾罚款多少", lexicon=lex).terms == ("罚锾",)
+    assert expand_query("大陆罚款多少", lexicon=lex).terms == ()
+
+
+def test_the_packaged_taiwan_table_maps_the_mainland_fine_to_taiwans():
+    assert "罚锾" in default_lexicon().taiwan["罚款"]
+    assert "罚锾" in expand_query("What fines apply under Taiwan's Consumer Protection Act?").terms

@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from answer_kit import FLAT, RULE, clause_of, fake_home, kb  # noqa: F401
 
 from policykb.errors import ConfigError
-from policykb.index.query_forms import QueryForms
+from policykb.index.query_forms import QueryForms, expand_query
 from policykb.index.search import Hit
 from policykb.ingest.record import Metadata
 from policykb.qa.abstain import (
@@ -86,6 +86,17 @@ def test_synonyms_come_from_the_lexicon_and_the_glossary(kb):
     }
     q = analyse(kb, "拼多多退钱要运费吗")
     assert ("退钱", "退款") in [c.alternatives[:2] for c in q.concepts]  # index/data/glossary.toml
+
+
+def test_a_question_about_taiwan_also_accepts_taiwans_wording():
+    # [zh.taiwan] of index/data/glossary.toml read backwards: Taiwan's acts say 罚锾, 个资 and 网路
+    alternatives = {c.word: c.alternatives for c in concepts("台湾网购个人信息泄露怎么罚款？")[1].concepts}
+    assert "罚锾" in alternatives["罚款"] and alternatives["个人信息"] == ("个人信息", "个资", "个人资料")
+    alternatives = {c.word: c.alternatives for c in concepts("网购个人信息泄露怎么罚款？")[1].concepts}
+    assert "罚锾" not in alternatives["罚款"] and alternatives["个人信息"] == ("个人信息",)
+    english = expand_query("What fine applies in Taiwan?")
+    _, q = concepts(english.original, lang="en", zh=english.zh, terms=english.terms)
+    assert "罚锾" in next(c.alternatives for c in q.concepts if c.word == "罚款")
 
 
 def test_english_renderings_of_one_word_are_one_concept():
