@@ -261,11 +261,27 @@ def title_names(title: str) -> tuple[str, ...]:
     return (key, m["inner"]) if m else (key,)
 
 
+# What a title's tail holds besides its law word that names nothing by itself: a question's "…的规定" or
+# "这个问题的规定" is not the name of 最高人民法院关于…若干问题的规定
+_UNNAMING = re.compile("若干|问题|有关|相关|关于|几个|这个|这份|什么|[的之和与及]")
+
+
+def _names_something(tail: str) -> bool:
+    """Whether ``tail`` (the end of a title, or a law name in a query) holds a word of its own besides its law
+    word: 广告法, 消法 do; 的规定, 问题的规定 do not.
+
+    >>> _names_something("广告法"), _names_something("消法"), _names_something("问题的规定")
+    (True, True, False)
+    """
+    return bool(_UNNAMING.sub("", tail.removesuffix(_law_word(tail))))
+
+
 def _tail_match(title: str, law: str) -> int:
-    """Length of the longest tail of ``title`` that occurs in ``law`` (0 if shorter than the minimum)."""
+    """Length of the longest tail of ``title`` that occurs in ``law`` (0 if shorter than the minimum, or if it
+    names nothing besides its law word: ``_names_something``)."""
     for size in range(len(title), MIN_TITLE_MATCH - 1, -1):
         if title[-size:] in law:
-            return size
+            return size if _names_something(title[-size:]) else 0
     return 0
 
 
@@ -294,7 +310,7 @@ def _abbreviation_match(title: str, law: str) -> int:
     for size in range(min(len(law), len(title) - 1), len(word), -1):  # something besides the law word
         tail = law[-size:]
         if tail.endswith(word) and _is_subsequence(tail, title):
-            return size
+            return size if _names_something(tail) else 0
     return 0
 
 

@@ -253,6 +253,29 @@ def test_short_law_names_name_their_documents():
     assert issuing.titles_named("网络交易监督管理办法有什么规定") == ["关于印发网络交易监督管理办法的通知"]
 
 
+def test_a_law_word_after_de_names_no_document():
+    import doctest
+
+    from policykb.index import references
+    from policykb.index.references import ReferenceIndex
+
+    titles = {
+        "spc": "最高人民法院关于审理网络消费纠纷案件适用法律若干问题的规定",
+        "sh": "上海市促进电子商务发展规定",
+        "ad": "中华人民共和国广告法",
+    }
+    refs = ReferenceIndex([], titles)
+    # "…的规定" and "…问题的规定" end the interpretation's title, but they name nothing in a question
+    assert refs.titles_named("上海这份促进电商发展的规定里，电子商务指的是什么活动？") == []
+    assert refs.titles_named("这个问题的规定是什么") == []
+    assert refs.documents_named("的规定") == refs.documents_named("问题的规定") == set()
+    # a name with a word of its own still names its document, by its tail or as an abbreviation
+    assert refs.titles_named("网络消费纠纷的规定怎么说") == [titles["spc"]]
+    assert refs.titles_named("上海促进电子商务发展规定") == [titles["sh"]]
+    assert refs.documents_named("广告法") == {"ad"}
+    assert doctest.testmod(references).failed == 0
+
+
 def test_article_n_of_a_notice_numbered_with_list_items_is_its_item_n():
     from policykb.index.references import ReferenceIndex, parse_references
 
