@@ -21,7 +21,7 @@ from unittest import mock
 
 from policykb.config import Settings
 from policykb.index import search as search_mod
-from policykb.index.query_forms import GLOSSARY_PATH, SOURCES, default_lexicon, expand_query
+from policykb.index.query_forms import GLOSSARY_PATH, NOT_WITHIN_TABLE, SOURCES, default_lexicon, expand_query
 from policykb.index.references import ReferenceIndex
 from policykb.qa.evaluation import LANGUAGES, is_hit, load_question_set
 from policykb.ui.cmd_eval import open_set_kb
@@ -47,7 +47,7 @@ def everything():
 def zh_topics() -> dict[str, set[str]]:
     """The phrases of each [zh.TOPIC] table of the glossary."""
     data = tomllib.loads(GLOSSARY_PATH.read_text(encoding="utf-8"))
-    return {topic: set(entries) for topic, entries in data.get("zh", {}).items()}
+    return {t: set(entries) for t, entries in data.get("zh", {}).items() if t != NOT_WITHIN_TABLE}
 
 
 def without_topic(phrases: set[str]) -> Callable:

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 DATA_DIR = Path(__file__).resolve().parent / "data"
 GLOSSARY_PATH = DATA_DIR / "glossary.toml"
 TAIWAN_TABLE = "taiwan"  # [zh.taiwan]: Taiwan's wording → the mainland's
+NOT_WITHIN_TABLE = "not_within"  # [zh.not_within]: colloquial phrase → longer words it does not fire in
 _TAIWAN = re.compile(r"台湾|臺灣|台灣|\btaiwan")
 CEDICT_PATH = DATA_DIR / "cedict_en_zh.tsv"
 
@@ -167,6 +168,8 @@ class Lexicon:
     # the mainland's legal wording → Taiwan's for the same concept (罚款 → 罚锾): [zh.taiwan] read backwards,
     # for a question about Taiwan, whose acts use Taiwan's wording whatever words the question uses
     taiwan: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # a colloquial phrase → longer words it does not stand for inside them (续费 in 手续费): [zh.not_within]
+    not_within: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @cached_property
     def _cedict(self) -> tuple[Glossary, frozenset[tuple[str, ...]]]:
@@ -201,7 +204,7 @@ class Lexicon:
         stopwords: frozenset[str] = ENGLISH_STOPWORDS,
     ) -> Lexicon:
         """``stopwords``: English words an English question is rendered without (``data/stopwords.toml``)."""
-        glossary, colloquial, taiwan = _read_glossary(glossary_path)
+        glossary, colloquial, taiwan, not_within = _read_glossary(glossary_path)
         stopwords = frozenset(w.lower().replace("'", "") for w in stopwords)
         return cls(
             glossary,
@@ -210,7 +213,30 @@ class Lexicon:
             frozenset(w for k in glossary for w in k),
             cedict_path,
             taiwan,
+            not_within,
         )
+
+    def colloquial_in(self, zh: str) -> list[tuple[str, tuple[str, ...]]]:
+        """The colloquial phrases ``zh`` (a Simplified question) says, with their renderings: a phrase counts
+        where it occurs outside the longer words of ``not_within`` (罚 in 怎么罚, not in 惩罚性赔偿)."""
+        return [(p, v) for p, v in self.colloquial if p in zh and self._said(p, zh)]
+
+    def _said(self, phrase: str, zh: str) -> bool:
+        longer = self.not_within.get(phrase)
+        if not longer:
+            return True
+        covered = [False] * len(zh)
+        for word in longer:
+            at = zh.find(word)
+            while at >= 0:
+                covered[at : at + len(word)] = [True] * len(word)
+                at = zh.find(word, at + 1)
+        at = zh.find(phrase)
+        while at >= 0:
+            if not all(covered[at : at + len(phrase)]):
+                return True
+            at = zh.find(phrase, at + 1)
+        return False
 
     def taiwan_wording(self, words: Iterable[str]) -> tuple[str, ...]:
         """Taiwan's wording for each of ``words`` that has one (罚款 → 罚锾, 格式条款 → 定型化契约), in order."""
@@ -241,19 +267,32 @@ Glossary = dict[tuple[str, ...], tuple[str, ...]]
 
 def _read_glossary(
     path: Path,
-) -> tuple[Glossary, dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
-    """(English key → Chinese, colloquial Chinese → formal, mainland wording → Taiwan's) from the glossary
-    TOML; the last is ``[zh.taiwan]`` read backwards."""
+) -> tuple[Glossary, dict[str, tuple[str, ...]], dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
+    """(English key → Chinese, colloquial Chinese → formal, mainland wording → Taiwan's, colloquial phrase →
+    the longer words it does not fire in) from the glossary TOML; the third is ``[zh.taiwan]`` read backwards,
+    the last ``[zh.not_within]``."""
     data = read_toml(path, "the query glossary", allowed={"en", "zh"})
     en = {_english_key(k): v for k, v in _read_section(path, data, "en", _english_key).items()}
-    zh = _read_section(path, data, "zh", str)
+    zh_tables = dict(data.get("zh", {}))
+    exceptions = zh_tables.pop(NOT_WITHIN_TABLE, {})
+    zh = _read_section(path, {"zh": zh_tables}, "zh", str)
+    not_within = _read_section(path, {"zh": {NOT_WITHIN_TABLE: exceptions}}, "zh", str)
+    for phrase, words in not_within.items():
+        if phrase not in zh:
+            raise ConfigError(
+                f"{path}: [zh.{NOT_WITHIN_TABLE}] {phrase!r} is not a colloquial phrase of [zh.*]"
+            )
+        if any(phrase not in w for w in words):
+            raise ConfigError(
+                f"{path}: [zh.{NOT_WITHIN_TABLE}] every word listed for {phrase!r} must contain it, not {words!r}"
+            )
     table = data.get("zh", {}).get(TAIWAN_TABLE, {})
     taiwan: dict[str, list[str]] = {}
     for phrase in table:
         for value in zh[phrase]:
             if value not in table:  # a value that is Taiwan wording itself (个人资料) is not the mainland's
                 taiwan.setdefault(value, []).append(to_simplified(phrase))
-    return en, zh, {k: tuple(v) for k, v in taiwan.items()}
+    return en, zh, {k: tuple(v) for k, v in taiwan.items()}, not_within
 
 
 def _read_section(
@@ -551,7 +590,7 @@ def expand_query(
         zh = to_simplified(re.sub(r"\s+", " ", "".join(pieces)).strip())
     else:
         zh = to_simplified(query) if lang == "zh-hant" else query
-    synonyms = [v for phrase, values in lex.colloquial if phrase in zh for v in values]
+    synonyms = [v for _, values in lex.colloquial_in(zh) for v in values]
     if taiwan:
         synonyms += lex.taiwan_wording([*(w for w in lex.taiwan if w in zh), *synonyms])
     terms = _unique([*translated, *(t for t in synonyms if t not in zh)])

@@ -430,8 +430,8 @@ def _synonyms(word: str, zh: str, lex: AnswerLexicon, taiwan: bool = False) -> t
     Taiwan (``taiwan``), Taiwan's wording for all of them too (罚款 → 罚锾)."""
     glossary = default_lexicon()
     out: list[str] = list(lex.synonyms.get(word, ()))
-    for phrase, values in glossary.colloquial:
-        if phrase in zh and (phrase in word or (len(word) > 1 and word in phrase)):
+    for phrase, values in glossary.colloquial_in(zh):
+        if phrase in word or (len(word) > 1 and word in phrase):
             out.extend(search_key(v) for v in values)
     if taiwan:
         out.extend(glossary.taiwan_wording([word, *out]))

@@ -197,10 +197,9 @@ def search_words(
     zh = search_key(prepared.zh)
     dropped: set[str] = set()
     kept: set[str] = set()
-    for phrase, values in default_lexicon().colloquial:
-        if phrase in zh:
-            overlaps = any(w in phrase or phrase in w for w in own)
-            (kept if overlaps else dropped).update(search_key(v) for v in values)
+    for phrase, values in default_lexicon().colloquial_in(zh):
+        overlaps = any(w in phrase or phrase in w for w in own)
+        (kept if overlaps else dropped).update(search_key(v) for v in values)
     extra = [t for t in map(search_key, prepared.terms) if t and (t in kept or t not in dropped)]
     return own, list(dict.fromkeys([*own, *extra]))
 

@@ -410,3 +410,49 @@ def test_a_question_about_taiwan_also_searches_taiwans_wording(tmp_path):
 def test_the_packaged_taiwan_table_maps_the_mainland_fine_to_taiwans():
     assert "罚锾" in default_lexicon().taiwan["罚款"]
     assert "罚锾" in expand_query("What fines apply under Taiwan's Consumer Protection Act?").terms
+
+
+# ---------------------------------------------------------------------- a phrase inside a longer word
+
+NOT_WITHIN_TOML = """
+[zh.colloquial]
+"续费" = ["自动续费"]
+"罚" = ["处罚"]
+[zh.not_within]
+"续费" = ["手续费"]
+"""
+
+
+def test_a_colloquial_phrase_does_not_fire_inside_the_longer_words_listed(tmp_path):
+    lex = Lexicon.load(_write(tmp_path, NOT_WITHIN_TOML), cedict_path=None)
+    assert lex.not_within == {"续费": ("手续费",)}
+    assert lex.colloquial_in("平台收多少手续费") == []
+    assert lex.colloquial_in("手续费和续费怎么算") == [("续费", ("自动续费",))]  # said once outside it
+    assert lex.colloquial_in("会员续费被罚") == [("续费", ("自动续费",)), ("罚", ("处罚",))]
+    assert expand_query("退票要收多少手续费", lexicon=lex).terms == ()
+    assert expand_query("自动续费怎么取消", lexicon=lex).terms == ()  # 自动续费 is in the question already
+
+
+def test_the_packaged_exceptions_hold():
+    assert "自动续费" not in expand_query("售票平台最多可以收多少手续费？").terms
+    assert "处罚" not in expand_query("惩罚性赔偿金最多几倍？").terms
+    assert "地点" not in expand_query("这个规定后来在哪一年修订过？").terms
+    assert "地点" in expand_query("活动在哪举办？").terms
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        (
+            '[zh.not_within]\n"续费" = ["手续费"]\n',
+            r"\[zh.not_within\] '续费' is not a colloquial phrase of \[zh\.\*\]",
+        ),
+        (
+            '[zh.a]\n"续费" = ["自动续费"]\n[zh.not_within]\n"续费" = ["手续"]\n',
+            r"\[zh.not_within\] every word listed for '续费' must contain it, not \('手续',\)",
+        ),
+    ],
+)
+def test_bad_exceptions_are_reported(tmp_path, toml, message):
+    with pytest.raises(ConfigError, match=message):
+        Lexicon.load(_write(tmp_path, toml), cedict_path=None)
