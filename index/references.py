@@ -263,7 +263,7 @@ def title_names(title: str) -> tuple[str, ...]:
 
 # What a title's tail holds besides its law word that names nothing by itself: a question's "…的规定" or
 # "这个问题的规定" is not the name of 最高人民法院关于…若干问题的规定
-_UNNAMING = re.compile("若干|问题|有关|相关|关于|几个|这个|这份|什么|[的之和与及]")
+_UNNAMING = re.compile("若干|问题|有关|相关|关于|几个|这个|这份|什么|法律|法规|规章|国家|[的之和与及]")
 
 
 def _names_something(tail: str) -> bool:
@@ -278,10 +278,19 @@ def _names_something(tail: str) -> bool:
 
 def _tail_match(title: str, law: str) -> int:
     """Length of the longest tail of ``title`` that occurs in ``law`` (0 if shorter than the minimum, or if it
-    names nothing besides its law word: ``_names_something``)."""
+    names nothing besides its law word: ``_names_something``). Only part of the title found after words of
+    ``law``'s own names another law: 个人资料保护法 is not 消费者保护法, 台湾的消费者保护法 not 消费者权益保护法.
+
+    >>> _tail_match("消费者权益保护法", "个人资料保护法"), _tail_match("消费者保护法", "台湾的消费者保护法")
+    (0, 6)
+    """
     for size in range(len(title), MIN_TITLE_MATCH - 1, -1):
-        if title[-size:] in law:
-            return size if _names_something(title[-size:]) else 0
+        tail = title[-size:]
+        if tail in law:
+            before = law[: law.rindex(tail)]
+            if not _names_something(tail) or (size < len(title) and len(_UNNAMING.sub("", before)) >= 2):
+                return 0
+            return size
     return 0
 
 

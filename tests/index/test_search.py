@@ -273,6 +273,11 @@ def test_a_law_word_after_de_names_no_document():
     assert refs.titles_named("网络消费纠纷的规定怎么说") == [titles["spc"]]
     assert refs.titles_named("上海促进电子商务发展规定") == [titles["sh"]]
     assert refs.documents_named("广告法") == {"ad"}
+    # 法律规定 is no name either; part of a title after words of the question's own names another law
+    assert refs.titles_named("坑位费，法律规定最高能收多少钱？") == []
+    two = ReferenceIndex([], {"crl": "中华人民共和国消费者权益保护法", "tw": "消费者保护法"})
+    assert two.titles_named("台湾的消费者保护法第二条") == ["消费者保护法"]
+    assert two.titles_named("农民能适用消费者权益保护法吗") == ["消费者权益保护法"]
     assert doctest.testmod(references).failed == 0
 
 
