@@ -59,14 +59,14 @@ def test_lawbench_hit_at_1(report):
 # have the numbers), so a change that loses quality on documents nobody tuned on fails here; none is a
 # fitted value itself.
 MARGIN = 0.05
-# measured 2026-12-08 (policykb eval, validation part, int8 embeddings; the re-ranker refitted at stop 24, the
-# abstention model of stop 23; stop 24's ingest, answer types and glossary): R@1 0.774, R@5 0.957, 'none'
-# abstain 0.630, answerable abstain 0.032, evidence in citations 0.903
+# measured 2026-12-08, stop 25 (policykb eval, validation part, int8 embeddings; the re-ranker refitted at stop 25,
+# the abstention model of stop 23; stop 25's question forms and glossary): R@1 0.753, R@5 0.957, 'none' abstain
+# 0.556, answerable abstain 0.032, evidence in citations 0.914
 MEASURED = {
-    "recall_1": 0.774,
+    "recall_1": 0.753,
     "recall_5": 0.957,
-    "none_abstain": 0.630,
-    "evidence": 0.903,
+    "none_abstain": 0.556,
+    "evidence": 0.914,
     "false_abstention": 0.032,
 }
 
