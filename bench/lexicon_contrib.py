@@ -21,8 +21,16 @@ from unittest import mock
 
 from policykb.config import Settings
 from policykb.index import search as search_mod
-from policykb.index.query_forms import GLOSSARY_PATH, NOT_WITHIN_TABLE, SOURCES, default_lexicon, expand_query
+from policykb.index.query_forms import (
+    GLOSSARY_PATH,
+    NOT_WITHIN_TABLE,
+    SOURCES,
+    TAIWAN_TABLE,
+    default_lexicon,
+    expand_query,
+)
 from policykb.index.references import ReferenceIndex
+from policykb.ingest.text import to_simplified
 from policykb.qa.evaluation import LANGUAGES, is_hit, load_question_set
 from policykb.ui.cmd_eval import open_set_kb
 
@@ -47,21 +55,25 @@ def everything():
 def zh_topics() -> dict[str, set[str]]:
     """The phrases of each [zh.TOPIC] table of the glossary."""
     data = tomllib.loads(GLOSSARY_PATH.read_text(encoding="utf-8"))
-    return {t: set(entries) for t, entries in data.get("zh", {}).items() if t != NOT_WITHIN_TABLE}
+    tables = data.get("zh", {}).items()
+    return {t: {to_simplified(p) for p in entries} for t, entries in tables if t != NOT_WITHIN_TABLE}
 
 
-def without_topic(phrases: set[str]) -> Callable:
+def without_topic(phrases: set[str], topic: str) -> Callable:
+    """The glossary without one [zh.TOPIC] table (and, for [zh.taiwan], without it read backwards)."""
     lex = default_lexicon()
     kept = tuple((p, v) for p, v in lex.colloquial if p not in phrases)
-    return lambda: expansion(lexicon=dataclasses.replace(lex, colloquial=kept))
+    taiwan = {} if topic == TAIWAN_TABLE else lex.taiwan
+    return lambda: expansion(lexicon=dataclasses.replace(lex, colloquial=kept, taiwan=taiwan))
 
 
 def configs() -> dict[str, Callable]:
     lex = default_lexicon()
-    topics = {f"  − [zh.{t}]": without_topic(phrases) for t, phrases in zh_topics().items()}
+    topics = {f"  − [zh.{t}]": without_topic(phrases, t) for t, phrases in zh_topics().items()}
     return {
         "all": everything,
-        "− colloquial zh": lambda: expansion(lexicon=dataclasses.replace(lex, colloquial=())),
+        "− colloquial zh": lambda: expansion(lexicon=dataclasses.replace(lex, colloquial=(), taiwan={})),
+        "− Taiwan's wording": lambda: expansion(lexicon=dataclasses.replace(lex, taiwan={})),
         **topics,
         "− English glossary": lambda: expansion(sources=SOURCES - {"glossary"}),
         "− CC-CEDICT": lambda: expansion(sources=SOURCES - {"dictionary"}),

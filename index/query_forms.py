@@ -43,7 +43,7 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 GLOSSARY_PATH = DATA_DIR / "glossary.toml"
 TAIWAN_TABLE = "taiwan"  # [zh.taiwan]: Taiwan's wording → the mainland's
 NOT_WITHIN_TABLE = "not_within"  # [zh.not_within]: colloquial phrase → longer words it does not fire in
-_TAIWAN = re.compile(r"台湾|臺灣|台灣|\btaiwan")
+_TAIWAN = re.compile(r"台湾|(?<![a-z])taiwan")  # over the Simplified, lower-case text
 CEDICT_PATH = DATA_DIR / "cedict_en_zh.tsv"
 
 Lang = Literal["zh", "zh-hant", "en"]
@@ -219,9 +219,11 @@ class Lexicon:
     def colloquial_in(self, zh: str) -> list[tuple[str, tuple[str, ...]]]:
         """The colloquial phrases ``zh`` (a Simplified question) says, with their renderings: a phrase counts
         where it occurs outside the longer words of ``not_within`` (罚 in 怎么罚, not in 惩罚性赔偿)."""
-        return [(p, v) for p, v in self.colloquial if p in zh and self._said(p, zh)]
+        return [(p, v) for p, v in self.colloquial if p in zh and self.says(p, zh)]
 
-    def _said(self, phrase: str, zh: str) -> bool:
+    def says(self, phrase: str, zh: str) -> bool:
+        """Whether ``zh`` says colloquial ``phrase`` somewhere outside the longer words ``not_within`` lists for
+        it (True for a phrase with none)."""
         longer = self.not_within.get(phrase)
         if not longer:
             return True
@@ -240,7 +242,8 @@ class Lexicon:
 
     def taiwan_wording(self, words: Iterable[str]) -> tuple[str, ...]:
         """Taiwan's wording for each of ``words`` that has one (罚款 → 罚锾, 格式条款 → 定型化契约), in order."""
-        return _unique(t for w in words for t in self.taiwan.get(w, ()) if t not in words)
+        given = tuple(words)
+        return _unique(t for w in given for t in self.taiwan.get(w, ()) if t not in given)
 
     def is_english(self, word: str) -> bool:
         """Whether ``word`` (or a base form of it) is a stop word or a one-word key of the lexicon."""
@@ -275,8 +278,12 @@ def _read_glossary(
     en = {_english_key(k): v for k, v in _read_section(path, data, "en", _english_key).items()}
     zh_tables = dict(data.get("zh", {}))
     exceptions = zh_tables.pop(NOT_WITHIN_TABLE, {})
-    zh = _read_section(path, {"zh": zh_tables}, "zh", str)
-    not_within = _read_section(path, {"zh": {NOT_WITHIN_TABLE: exceptions}}, "zh", str)
+    # keys are matched against a question's Simplified form: a Traditional key is read as Simplified
+    zh = {to_simplified(k): v for k, v in _read_section(path, {"zh": zh_tables}, "zh", str).items()}
+    not_within = {
+        to_simplified(k): v
+        for k, v in _read_section(path, {"zh": {NOT_WITHIN_TABLE: exceptions}}, "zh", str).items()
+    }
     for phrase, words in not_within.items():
         if phrase not in zh:
             raise ConfigError(
@@ -286,12 +293,14 @@ def _read_glossary(
             raise ConfigError(
                 f"{path}: [zh.{NOT_WITHIN_TABLE}] every word listed for {phrase!r} must contain it, not {words!r}"
             )
-    table = data.get("zh", {}).get(TAIWAN_TABLE, {})
+    # backwards, only from an entry's first value, its equivalent (歇业 = ["停业", "终止"]: 停业 → 歇业, but
+    # 终止 of a contract is no 歇业), and not from a value that is Taiwan's wording itself (个人资料)
+    table = [to_simplified(k) for k in data.get("zh", {}).get(TAIWAN_TABLE, {})]
     taiwan: dict[str, list[str]] = {}
     for phrase in table:
-        for value in zh[phrase]:
-            if value not in table:  # a value that is Taiwan wording itself (个人资料) is not the mainland's
-                taiwan.setdefault(value, []).append(to_simplified(phrase))
+        first = zh[phrase][0]
+        if first not in table:
+            taiwan.setdefault(first, []).append(phrase)
     return en, zh, {k: tuple(v) for k, v in taiwan.items()}, not_within
 
 
@@ -533,8 +542,13 @@ def _unique(items: Iterable[str]) -> tuple[str, ...]:
 
 
 def names_taiwan(text: str) -> bool:
-    """Whether a question (as typed, or its Simplified form) is about Taiwan."""
-    return bool(_TAIWAN.search(unicodedata.normalize("NFKC", text).lower()))
+    """Whether a question names Taiwan, in Chinese (Traditional, Simplified or mixed: 臺湾) or in English,
+    glued to Chinese or not (在Taiwan).
+
+    >>> names_taiwan("在Taiwan罚款多少"), names_taiwan("臺湾罚款多少"), names_taiwan("Taiwanese law"), names_taiwan("泰国")
+    (True, True, True, False)
+    """
+    return bool(_TAIWAN.search(to_simplified(unicodedata.normalize("NFKC", text)).lower()))
 
 
 def needs_vocabulary(query: str) -> bool:

@@ -279,7 +279,8 @@ def _names_something(tail: str) -> bool:
 def _tail_match(title: str, law: str) -> int:
     """Length of the longest tail of ``title`` that occurs in ``law`` (0 if shorter than the minimum, or if it
     names nothing besides its law word: ``_names_something``). Only part of the title found after words of
-    ``law``'s own names another law: 个人资料保护法 is not 消费者保护法, 台湾的消费者保护法 not 消费者权益保护法.
+    ``law``'s own does not name it by its tail: 个人资料保护法 does not end 消费者权益保护法, 台湾的消费者保护法 ends
+    消费者保护法. (Either may still abbreviate a title: ``_abbreviation_match``, tried when no tail matches.)
 
     >>> _tail_match("消费者权益保护法", "个人资料保护法"), _tail_match("消费者保护法", "台湾的消费者保护法")
     (0, 6)
@@ -312,12 +313,15 @@ def _law_word(title: str) -> str:
 
 def _abbreviation_match(title: str, law: str) -> int:
     """Length of the longest tail of ``law`` (≥ 2 chars) that abbreviates ``title``: its characters in order,
-    ending with the title's last character (电商法 ← 电子商务法, 消保法 ← 消费者权益保护法), 0 if none."""
+    ending with the title's last character (电商法 ← 电子商务法, 消保法 ← 消费者权益保护法), a 的 in it standing
+    where the title's last 的 does, 0 if none."""
     word = _law_word(title)
     if not law.endswith(word):
         return 0
     for size in range(min(len(law), len(title) - 1), len(word), -1):  # something besides the law word
         tail = law[-size:]
+        if "的" in tail and tail.rpartition("的")[2] != title.rpartition("的")[2]:
+            continue  # a 的 is the title's last 的 (…纠纷的批复): 平台的规定 is no 平台经营者…的若干规定
         if tail.endswith(word) and _is_subsequence(tail, title):
             return size if _names_something(tail) else 0
     return 0

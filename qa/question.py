@@ -431,7 +431,9 @@ def _synonyms(word: str, zh: str, lex: AnswerLexicon, taiwan: bool = False) -> t
     glossary = default_lexicon()
     out: list[str] = list(lex.synonyms.get(word, ()))
     for phrase, values in glossary.colloquial_in(zh):
-        if phrase in word or (len(word) > 1 and word in phrase):
+        # a word holding the phrase inside a longer word the phrase does not stand for (手续费, 惩罚性) gets
+        # none of its renderings
+        if (phrase in word and glossary.says(phrase, word)) or (len(word) > 1 and word in phrase):
             out.extend(search_key(v) for v in values)
     if taiwan:
         out.extend(glossary.taiwan_wording([word, *out]))

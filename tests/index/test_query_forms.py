@@ -379,13 +379,15 @@ TAIWAN_TOML = """
 "罰鍰" = ["罚款"]
 "定型化契约" = ["格式条款", "定型化契约条款"]
 "定型化契约条款" = ["格式条款"]
+"歇业" = ["停业", "终止"]
 """
 
 
 def test_taiwan_table_is_read_backwards_without_its_own_wording(tmp_path):
     lex = Lexicon.load(_write(tmp_path, TAIWAN_TOML), cedict_path=None)
-    # 定型化契约条款 is a value of 定型化契约 but Taiwan's wording itself (a key of the table): no entry of its own
-    assert lex.taiwan == {"罚款": ("罚锾",), "格式条款": ("定型化契约", "定型化契约条款")}
+    # read backwards from each entry's first value only (终止 of a contract is no 歇业), keys as Simplified (罰鍰)
+    assert lex.taiwan == {"罚款": ("罚锾",), "格式条款": ("定型化契约", "定型化契约条款"), "停业": ("歇业",)}
+    assert lex.taiwan_wording(w for w in ["罚款", "格式条款"]) == ("罚锾", "定型化契约", "定型化契约条款")
     assert lex.taiwan_wording(["罚款", "处罚", "罚锾"]) == ()  # 罚锾 is already among the words
     assert lex.taiwan_wording(["处罚", "格式条款", "罚款"]) == ("定型化契约", "定型化契约条款", "罚锾")
 
@@ -405,6 +407,12 @@ def test_a_question_about_taiwan_also_searches_taiwans_wording(tmp_path):
     )
     assert expand_query("台湾罚款多少", lexicon=lex).terms == ("罚锾",)
     assert expand_query("大陆罚款多少", lexicon=lex).terms == ()
+    # named in Traditional, in mixed script, or in English glued to Chinese
+    assert expand_query("臺灣會罰款多少", lexicon=lex).terms == ("罚锾",)
+    assert expand_query("臺湾罚款多少", lexicon=lex).terms == ("罚锾",)
+    assert expand_query("在Taiwan罚款多少", lexicon=lex).terms == ("罚锾",)
+    # a Traditional key of the glossary fires on the question's Simplified form
+    assert expand_query("罰鍰是什么", lexicon=lex).terms == ("罚款",)
 
 
 def test_the_packaged_taiwan_table_maps_the_mainland_fine_to_taiwans():

@@ -254,9 +254,6 @@ def test_short_law_names_name_their_documents():
 
 
 def test_a_law_word_after_de_names_no_document():
-    import doctest
-
-    from policykb.index import references
     from policykb.index.references import ReferenceIndex
 
     titles = {
@@ -278,6 +275,22 @@ def test_a_law_word_after_de_names_no_document():
     two = ReferenceIndex([], {"crl": "中华人民共和国消费者权益保护法", "tw": "消费者保护法"})
     assert two.titles_named("台湾的消费者保护法第二条") == ["消费者保护法"]
     assert two.titles_named("农民能适用消费者权益保护法吗") == ["消费者权益保护法"]
+    # the tail 保护法 after the question's own 消费者 names neither law below: the abbreviation does, one law
+    laws = ReferenceIndex(
+        [], {"crl": "中华人民共和国消费者权益保护法", "pipl": "中华人民共和国个人信息保护法"}
+    )
+    assert laws.documents_named("台湾的消费者保护法") == {"crl"}
+    # an abbreviation has no 的
+    duty = ReferenceIndex([], {"p": "电子商务平台经营者落实主体责任的若干规定"})
+    assert duty.titles_named("平台的规定是什么") == duty.titles_named("电子商务的规定有哪些") == []
+    assert duty.documents_named("平台主体责任若干规定") == {"p"}
+
+
+def test_references_doctests():
+    import doctest
+
+    from policykb.index import references
+
     assert doctest.testmod(references).failed == 0
 
 

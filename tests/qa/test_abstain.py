@@ -99,6 +99,12 @@ def test_a_question_about_taiwan_also_accepts_taiwans_wording():
     assert "罚锾" in next(c.alternatives for c in q.concepts if c.word == "罚款")
 
 
+def test_a_word_holding_a_phrase_inside_an_excepted_word_gets_none_of_its_renderings():
+    # [zh.not_within]: 罚 and 惩罚 (→ 处罚) do not stand for themselves inside 惩罚性 (punitive damages)
+    alternatives = {c.word: c.alternatives for c in concepts("惩罚性赔偿和罚款有什么区别？")[1].concepts}
+    assert alternatives["惩罚性"] == ("惩罚性",) and "处罚" in alternatives["罚款"]
+
+
 def test_english_renderings_of_one_word_are_one_concept():
     _, q = concepts("Does Weishi charge fees?", lang="en", zh="微视 费用", terms=("微视", "费用", "收费"))
     assert [(c.word, c.alternatives[:2]) for c in q.concepts] == [
