@@ -224,21 +224,9 @@ class Lexicon:
     def says(self, phrase: str, zh: str) -> bool:
         """Whether ``zh`` says colloquial ``phrase`` somewhere outside the longer words ``not_within`` lists for
         it (True for a phrase with none)."""
-        longer = self.not_within.get(phrase)
-        if not longer:
-            return True
-        covered = [False] * len(zh)
-        for word in longer:
-            at = zh.find(word)
-            while at >= 0:
-                covered[at : at + len(word)] = [True] * len(word)
-                at = zh.find(word, at + 1)
-        at = zh.find(phrase)
-        while at >= 0:
-            if not all(covered[at : at + len(phrase)]):
-                return True
-            at = zh.find(phrase, at + 1)
-        return False
+        for word in self.not_within.get(phrase, ()):
+            zh = zh.replace(word, "\0")  # a separator: no phrase spans what is left on either side
+        return phrase in zh
 
     def taiwan_wording(self, words: Iterable[str]) -> tuple[str, ...]:
         """Taiwan's wording for each of ``words`` that has one (罚款 → 罚锾, 格式条款 → 定型化契约), in order."""

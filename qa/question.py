@@ -424,13 +424,16 @@ def _remove(text: str, phrases: tuple[str, ...]) -> str:
     return text
 
 
-def _synonyms(word: str, zh: str, lex: AnswerLexicon, taiwan: bool = False) -> tuple[str, ...]:
+def _synonyms(
+    word: str, said: list[tuple[str, tuple[str, ...]]], lex: AnswerLexicon, taiwan: bool = False
+) -> tuple[str, ...]:
     """The notices' wording for ``word``: ``[synonyms]`` of the answerer's lexicon, and the retriever's
-    glossary entries for colloquial phrases of the question that overlap ``word``; for a question about
-    Taiwan (``taiwan``), Taiwan's wording for all of them too (罚款 → 罚锾)."""
+    glossary entries for the colloquial phrases the question says (``said``: ``Lexicon.colloquial_in``) that
+    overlap ``word``; for a question about Taiwan (``taiwan``), Taiwan's wording for all of them too
+    (罚款 → 罚锾)."""
     glossary = default_lexicon()
     out: list[str] = list(lex.synonyms.get(word, ()))
-    for phrase, values in glossary.colloquial_in(zh):
+    for phrase, values in said:
         # a word holding the phrase inside a longer word the phrase does not stand for (手续费, 惩罚性) gets
         # none of its renderings
         if (phrase in word and glossary.says(phrase, word)) or (len(word) > 1 and word in phrase):
@@ -490,13 +493,14 @@ def analyse_forms(forms: QueryForms, stats: TermStats, lexicon: AnswerLexicon | 
             concepts.append(_concept(piece, alternatives + extra, optional, stats))
     else:
         rest = _remove(_remove(zh, lex.question), lex.spanning)
-        taiwan = names_taiwan(zh) or names_taiwan(original)
+        said = default_lexicon().colloquial_in(zh)  # once a question, not once a word
+        taiwan = names_taiwan(forms.original)  # as search reads it (``expand_query``)
         for token in jieba.lcut(rest):
             token = _strip_glued(token.strip(), lex, stats)
             if not _is_word(token) or token in seen or token in lex.question or token in STOPWORDS:
                 continue
             seen.add(token)
-            alternatives = _synonyms(token, zh, lex, taiwan)
+            alternatives = _synonyms(token, said, lex, taiwan)
             concepts.append(_concept(token, alternatives, token in lex.optional, stats))
     return Question(
         text=forms.original,
